@@ -1,0 +1,78 @@
+using OfflineExport.Export;
+using OfflineExport.Nbd;
+using OfflineExport.Processes;
+using OfflineExport.Qemu;
+using OfflineExport.Qmp;
+
+namespace OfflineExport.Cli;
+
+/// <summary>Every exit code of the tool, decided here and nowhere else (listed in the README and in --help).</summary>
+public static class ExitCodes
+{
+    /// <summary>Success (for verify: the images are identical).</summary>
+    public const int Success = 0;
+
+    /// <summary>Verification found a difference.</summary>
+    public const int Different = 1;
+
+    /// <summary>Bad command line or inconsistent options.</summary>
+    public const int Usage = 2;
+
+    /// <summary>An image is missing, unreadable, corrupt or unsupported.</summary>
+    public const int InvalidImage = 3;
+
+    /// <summary>A checkpoint (dirty bitmap) is missing or cannot be trusted.</summary>
+    public const int InvalidCheckpoint = 4;
+
+    /// <summary>The image is in use by another process (a running VM).</summary>
+    public const int ImageInUse = 5;
+
+    /// <summary>The output exists, its folder is missing or not writable, or the disk is full.</summary>
+    public const int OutputProblem = 6;
+
+    /// <summary>A qemu program is missing.</summary>
+    public const int ToolMissing = 7;
+
+    /// <summary>qemu failed: the daemon died, or a qemu command failed unexpectedly.</summary>
+    public const int QemuFailure = 8;
+
+    /// <summary>Unexpected internal error (a bug: please report it with --verbose output).</summary>
+    public const int InternalError = 10;
+
+    /// <summary>Interrupted by SIGINT (Ctrl-C).</summary>
+    public const int Interrupted = 130;
+
+    /// <summary>Terminated by SIGTERM.</summary>
+    public const int Terminated = 143;
+
+    /// <summary>The table printed at the end of --help.</summary>
+    public const string HelpTable = """
+        Exit codes:
+          0    success (verify: identical)
+          1    verification found a difference
+          2    bad command line
+          3    image missing, unreadable, corrupt or unsupported
+          4    checkpoint (bitmap) missing or not trustworthy
+          5    image in use by another process (shut the VM down)
+          6    output problem (exists, folder missing or not writable, disk full)
+          7    qemu program missing
+          8    qemu failure (daemon died, qemu command failed)
+          10   internal error
+          130  interrupted (SIGINT), 143 terminated (SIGTERM)
+        """;
+
+    /// <summary>The exit code for a failure.</summary>
+    public static int FromException(Exception exception) => exception switch
+    {
+        ExportException { Kind: ExportErrorKind.InvalidRequest } => Usage,
+        ExportException { Kind: ExportErrorKind.InvalidImage } => InvalidImage,
+        ExportException { Kind: ExportErrorKind.InvalidCheckpoint } => InvalidCheckpoint,
+        ExportException { Kind: ExportErrorKind.OutputProblem } => OutputProblem,
+        ExportException { Kind: ExportErrorKind.VerificationFailed } => Different,
+        ImageInUseException => ImageInUse,
+        ToolNotFoundException => ToolMissing,
+        NbdException { IsNoSpace: true } => OutputProblem,
+        DaemonExitedException or StorageDaemonException or QmpException or QmpProtocolException or NbdException or CommandExecutionException => QemuFailure,
+        _ => InternalError,
+    };
+}

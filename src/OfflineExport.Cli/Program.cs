@@ -1,0 +1,23 @@
+using System.CommandLine;
+using OfflineExport.Cli;
+using OfflineExport.Cli.Commands;
+
+using var interruption = new Interruption();
+var runner = new CommandRunner(CliConsole.System, interruption);
+
+var root = new RootCommand("""
+    offline-export: incremental, image-level backups of the qcow2 disks of stopped QEMU/KVM VMs.
+
+    It reads the persistent dirty bitmaps (checkpoints) of a disk's backing chain, serves the chain
+    read-only from qemu-storage-daemon over NBD, and copies only the changed clusters into a qcow2
+    overlay on the previous backup, which qemu-img compare can prove identical to the disk.
+    """)
+{
+    CommonOptions.Verbose,
+    CommonOptions.Quiet,
+    ExportCommand.Create(runner),
+};
+
+var parse = root.Parse(args);
+var configuration = new InvocationConfiguration { ProcessTerminationTimeout = null };
+return await parse.InvokeAsync(configuration, interruption.Token);

@@ -1,0 +1,17 @@
+using OfflineExport.Qemu;
+
+namespace OfflineExport.Export;
+
+/// <summary>One validated layer of the source chain.</summary>
+/// <param name="Index">0 for the top (active) layer, counting down the chain.</param>
+/// <param name="Path">Absolute path of the layer's file.</param>
+/// <param name="Format">"qcow2" or "raw", as recorded (never probed) for every layer below the top.</param>
+/// <param name="Info">What qemu-img reported.</param>
+public sealed record ChainLayer(int Index, string Path, string Format, ImageInfo Info)
+{
+    /// <summary>QMP node name of the format node.</summary>
+    public string NodeName => $"layer{Index}";
+
+    /// <summary>QMP node name of the protocol (file) node under it.</summary>
+    public string FileNodeName => $"layer{Index}-file";
+}

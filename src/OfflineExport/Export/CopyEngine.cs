@@ -1,0 +1,195 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Threading.Channels;
+using OfflineExport.Nbd;
+
+namespace OfflineExport.Export;
+
+/// <summary>
+/// Executes a plan with bounded concurrency: a producer streams planned ranges into a small channel,
+/// a fixed set of workers each own one pooled buffer and carry ranges from the source connections to
+/// the target connections. Memory is workers × request size, whatever the disk size.
+/// </summary>
+public sealed class CopyEngine
+{
+    private static readonly TimeSpan ReportInterval = TimeSpan.FromMilliseconds(200);
+
+    private readonly IReadOnlyList<NbdClient> _sources;
+    private readonly IReadOnlyList<NbdClient> _targets;
+    private readonly int _workers;
+    private readonly int _bufferSize;
+    private readonly bool _targetHasBacking;
+    private readonly IProgress<ExportProgress>? _progress;
+    private readonly Stopwatch _clock = new();
+    private ulong _totalBytes;
+    private long _bytesDone;
+    private long _bytesCopied;
+    private long _bytesZeroed;
+    private long _bytesSkipped;
+    private long _requests;
+    private long _lastReportTicks;
+
+    /// <summary>Creates an engine.</summary>
+    /// <param name="sources">Connections to the source export (reads are spread over them).</param>
+    /// <param name="targets">Connections to the target export (writes are spread over them).</param>
+    /// <param name="workers">Ranges handled at once.</param>
+    /// <param name="bufferSize">Largest data range (each worker owns one buffer this big).</param>
+    /// <param name="targetHasBacking">True for an incremental: zero data must be written as zeroes to mask the backing file.</param>
+    /// <param name="progress">Receives progress at most every 200 ms and once at the end.</param>
+    public CopyEngine(IReadOnlyList<NbdClient> sources, IReadOnlyList<NbdClient> targets, int workers, int bufferSize, bool targetHasBacking, IProgress<ExportProgress>? progress)
+    {
+        ArgumentOutOfRangeException.ThrowIfZero(sources.Count);
+        ArgumentOutOfRangeException.ThrowIfZero(targets.Count);
+        _sources = sources;
+        _targets = targets;
+        _workers = Math.Max(1, workers);
+        _bufferSize = bufferSize;
+        _targetHasBacking = targetHasBacking;
+        _progress = progress;
+    }
+
+    /// <summary>Copies every range of <paramref name="plan"/>; the first real failure wins over the cancellations it causes.</summary>
+    public async Task<CopyStatistics> RunAsync(IAsyncEnumerable<CopyRange> plan, ulong totalBytes, CancellationToken cancellationToken)
+    {
+        _totalBytes = totalBytes;
+        _clock.Restart();
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var channel = Channel.CreateBounded<CopyRange>(new BoundedChannelOptions(_workers * 2)
+        {
+            SingleWriter = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+
+        var tasks = new List<Task> { Task.Run(() => ProduceAsync(plan, channel.Writer, linked), CancellationToken.None) };
+        for (var i = 0; i < _workers; i++)
+        {
+            var index = i;
+            tasks.Add(Task.Run(() => WorkAsync(index, channel.Reader, linked), CancellationToken.None));
+        }
+
+        try
+        {
+            await Task.WhenAll(tasks).ConfigureAwait(false);
+        }
+        catch
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var first = tasks
+                .Where(t => t.IsFaulted)
+                .SelectMany(t => t.Exception!.InnerExceptions)
+                .FirstOrDefault(e => e is not OperationCanceledException);
+            if (first is not null)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(first);
+            }
+
+            throw;
+        }
+
+        Report(force: true);
+        return new CopyStatistics((ulong)_bytesCopied, (ulong)_bytesZeroed, (ulong)_bytesSkipped, _requests);
+    }
+
+    private static async Task ProduceAsync(IAsyncEnumerable<CopyRange> plan, ChannelWriter<CopyRange> writer, CancellationTokenSource linked)
+    {
+        try
+        {
+            await foreach (var range in plan.WithCancellation(linked.Token).ConfigureAwait(false))
+            {
+                await writer.WriteAsync(range, linked.Token).ConfigureAwait(false);
+            }
+        }
+        catch
+        {
+            await linked.CancelAsync().ConfigureAwait(false);
+            throw;
+        }
+        finally
+        {
+            writer.TryComplete();
+        }
+    }
+
+    private async Task WorkAsync(int index, ChannelReader<CopyRange> reader, CancellationTokenSource linked)
+    {
+        var source = _sources[index % _sources.Count];
+        var target = _targets[index % _targets.Count];
+        var buffer = ArrayPool<byte>.Shared.Rent(_bufferSize);
+        try
+        {
+            var token = linked.Token;
+            while (await reader.WaitToReadAsync(token).ConfigureAwait(false))
+            {
+                while (reader.TryRead(out var range))
+                {
+                    await CopyAsync(range, source, target, buffer, token).ConfigureAwait(false);
+                    Interlocked.Add(ref _bytesDone, (long)range.Length);
+                    Report(force: false);
+                }
+            }
+        }
+        catch
+        {
+            await linked.CancelAsync().ConfigureAwait(false);
+            throw;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private async Task CopyAsync(CopyRange range, NbdClient source, NbdClient target, byte[] buffer, CancellationToken cancellationToken)
+    {
+        if (range.Kind == CopyKind.Zero)
+        {
+            await target.WriteZeroesAsync(range.Offset, checked((uint)range.Length), NbdCommandFlags.None, cancellationToken).ConfigureAwait(false);
+            Interlocked.Add(ref _bytesZeroed, (long)range.Length);
+            Interlocked.Increment(ref _requests);
+            return;
+        }
+
+        var data = buffer.AsMemory(0, checked((int)range.Length));
+        await source.ReadAsync(range.Offset, data, cancellationToken).ConfigureAwait(false);
+        if (data.Span.IndexOfAnyExcept((byte)0) >= 0)
+        {
+            await target.WriteAsync(range.Offset, data, cancellationToken).ConfigureAwait(false);
+            Interlocked.Add(ref _bytesCopied, (long)range.Length);
+            Interlocked.Increment(ref _requests);
+        }
+        else if (_targetHasBacking)
+        {
+            // Allocated but all zero: a zero write keeps the overlay sparse and still masks the backing.
+            await target.WriteZeroesAsync(range.Offset, (uint)range.Length, NbdCommandFlags.None, cancellationToken).ConfigureAwait(false);
+            Interlocked.Add(ref _bytesZeroed, (long)range.Length);
+            Interlocked.Increment(ref _requests);
+        }
+        else
+        {
+            // No backing file: unwritten clusters already read as zeroes.
+            Interlocked.Add(ref _bytesSkipped, (long)range.Length);
+        }
+    }
+
+    private void Report(bool force)
+    {
+        if (_progress is null)
+        {
+            return;
+        }
+
+        var now = _clock.Elapsed.Ticks;
+        var last = Interlocked.Read(ref _lastReportTicks);
+        if (!force && (now - last < ReportInterval.Ticks || Interlocked.CompareExchange(ref _lastReportTicks, now, last) != last))
+        {
+            return;
+        }
+
+        _progress.Report(new ExportProgress(
+            (ulong)Interlocked.Read(ref _bytesDone),
+            _totalBytes,
+            (ulong)Interlocked.Read(ref _bytesCopied),
+            (ulong)Interlocked.Read(ref _bytesZeroed),
+            _clock.Elapsed));
+    }
+}

@@ -1,0 +1,88 @@
+using OfflineExport.Nbd;
+
+namespace OfflineExport.Export;
+
+/// <summary>The NBD connections of one export: a dirty-bitmap scanner, data readers, target writers.</summary>
+public sealed class ExportConnections : IAsyncDisposable
+{
+    private readonly List<NbdClient> _all = [];
+
+    private ExportConnections()
+    {
+    }
+
+    /// <summary>The connection that walks the dirty bitmap (incremental only).</summary>
+    public NbdClient? DirtyScanner { get; private set; }
+
+    /// <summary>Connections to the source with base:allocation; the first also scans allocation.</summary>
+    public List<NbdClient> Sources { get; } = [];
+
+    /// <summary>Connections to the writable target (none for a dry run).</summary>
+    public List<NbdClient> Targets { get; } = [];
+
+    /// <summary>Opens every connection.</summary>
+    /// <param name="socketPath">The NBD server's unix socket.</param>
+    /// <param name="dirtyContext">The dirty-bitmap context, or null for a full export.</param>
+    /// <param name="connections">Connections per export.</param>
+    /// <param name="maxInFlight">Requests in flight per connection.</param>
+    /// <param name="withTarget">Whether to connect to the "target" export.</param>
+    /// <param name="cancellationToken">Cancels the handshakes.</param>
+    public static async Task<ExportConnections> OpenAsync(string socketPath, string? dirtyContext, int connections, int maxInFlight, bool withTarget, CancellationToken cancellationToken)
+    {
+        var result = new ExportConnections();
+        try
+        {
+            if (dirtyContext is not null)
+            {
+                result.DirtyScanner = await result.ConnectAsync(socketPath, ExportSession.SourceExport, [dirtyContext], 2, cancellationToken).ConfigureAwait(false);
+            }
+
+            for (var i = 0; i < connections; i++)
+            {
+                result.Sources.Add(await result.ConnectAsync(socketPath, ExportSession.SourceExport, [NbdProtocol.BaseAllocationContext], maxInFlight, cancellationToken).ConfigureAwait(false));
+                if (withTarget)
+                {
+                    result.Targets.Add(await result.ConnectAsync(socketPath, ExportSession.TargetExport, [], maxInFlight, cancellationToken).ConfigureAwait(false));
+                }
+            }
+
+            return result;
+        }
+        catch
+        {
+            await result.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Flushes every target connection, then says goodbye on every connection.</summary>
+    public async Task FinishAsync(CancellationToken cancellationToken)
+    {
+        foreach (var target in Targets)
+        {
+            await target.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        foreach (var client in _all)
+        {
+            await client.DisconnectAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Closes whatever is still open.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var client in _all)
+        {
+            await client.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task<NbdClient> ConnectAsync(string socketPath, string export, IReadOnlyList<string> contexts, int maxInFlight, CancellationToken cancellationToken)
+    {
+        var options = new NbdClientOptions { ExportName = export, MetaContexts = contexts, MaxInFlight = maxInFlight };
+        var client = await NbdClient.ConnectUnixAsync(socketPath, options, cancellationToken).ConfigureAwait(false);
+        _all.Add(client);
+        return client;
+    }
+}

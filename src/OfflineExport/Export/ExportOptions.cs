@@ -1,0 +1,28 @@
+using OfflineExport.Qemu;
+
+namespace OfflineExport.Export;
+
+/// <summary>How exports run: tools, tuning and logging. Defaults are the best measured settings (see README).</summary>
+public sealed record ExportOptions
+{
+    /// <summary>The qemu programs.</summary>
+    public QemuTools Tools { get; init; } = new();
+
+    /// <summary>Largest READ/WRITE request in bytes (capped by the server's maximum).</summary>
+    public int RequestSize { get; init; } = 1 << 20;
+
+    /// <summary>Requests in flight at once, over all connections.</summary>
+    public int MaxInFlight { get; init; } = 8;
+
+    /// <summary>NBD connections to each export.</summary>
+    public int Connections { get; init; } = 1;
+
+    /// <summary>How long the daemon may take to open its monitor.</summary>
+    public TimeSpan DaemonStartTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Parent of the private temporary folder for sockets (system temp folder when null).</summary>
+    public string? WorkDirectory { get; init; }
+
+    /// <summary>Receives a line per qemu command, QMP message and daemon output line (for <c>--verbose</c>).</summary>
+    public Action<string>? Log { get; init; }
+}

@@ -1,0 +1,130 @@
+using System.Runtime.CompilerServices;
+using OfflineExport.Nbd;
+
+namespace OfflineExport.Export;
+
+/// <summary>
+/// Streams the requests of an export: for an incremental, the dirty runs of the backup bitmap, each
+/// split by <c>base:allocation</c> into data and zero ranges; for a full export, the allocation map of
+/// the whole disk with zero ranges skipped. Nothing outside the dirty runs is looked at or read.
+/// </summary>
+public sealed class ExportPlanner
+{
+    /// <summary>Dirty runs are handed on in pieces of at most this, so copying starts early on huge runs.</summary>
+    public const ulong MaximumRun = 1UL << 30;
+
+    private readonly NbdClient? _dirtyScanner;
+    private readonly string? _dirtyContext;
+    private readonly NbdClient _allocationScanner;
+    private readonly ulong _size;
+    private readonly ulong _maximumData;
+    private readonly ulong _maximumZero;
+
+    /// <summary>Creates a planner.</summary>
+    /// <param name="dirtyScanner">Connection with the dirty-bitmap context, or null for a full export.</param>
+    /// <param name="dirtyContext">The dirty-bitmap context name, or null for a full export.</param>
+    /// <param name="allocationScanner">Connection with the base:allocation context.</param>
+    /// <param name="size">The disk size.</param>
+    /// <param name="maximumData">Largest data request.</param>
+    /// <param name="maximumZero">Largest zero request.</param>
+    public ExportPlanner(NbdClient? dirtyScanner, string? dirtyContext, NbdClient allocationScanner, ulong size, ulong maximumData, ulong maximumZero)
+    {
+        _dirtyScanner = dirtyScanner;
+        _dirtyContext = dirtyContext;
+        _allocationScanner = allocationScanner;
+        _size = size;
+        _maximumData = maximumData;
+        _maximumZero = maximumZero;
+    }
+
+    /// <summary>True for an incremental (or differential) export.</summary>
+    public bool IsIncremental => _dirtyScanner is not null;
+
+    /// <summary>Streams the planned requests in disk order.</summary>
+    public async IAsyncEnumerable<CopyRange> PlanAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var builder = new CopyRangeBuilder(_maximumData, _maximumZero, emitZero: IsIncremental);
+        var ranges = new List<CopyRange>();
+        await foreach (var run in RunsAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await foreach (var batch in ExtentScanner.ScanAsync(_allocationScanner, NbdProtocol.BaseAllocationContext, run.Offset, run.End, cancellationToken).ConfigureAwait(false))
+            {
+                foreach (var extent in batch)
+                {
+                    // Decide on ZERO only: HOLE alone says nothing about content over a backing chain.
+                    var kind = (extent.Flags & NbdProtocol.StateZero) != 0 ? CopyKind.Zero : CopyKind.Data;
+                    builder.Add(extent.Offset, extent.Length, kind, ranges);
+                }
+
+                foreach (var range in ranges)
+                {
+                    yield return range;
+                }
+
+                ranges.Clear();
+            }
+        }
+
+        builder.Flush(ranges);
+        foreach (var range in ranges)
+        {
+            yield return range;
+        }
+    }
+
+    /// <summary>Adds up what <see cref="PlanAsync"/> would do, without reading any data.</summary>
+    public async Task<ExportTotals> MeasureAsync(CancellationToken cancellationToken)
+    {
+        ulong data = 0, zero = 0;
+        await foreach (var range in PlanAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (range.Kind == CopyKind.Data)
+            {
+                data += range.Length;
+            }
+            else
+            {
+                zero += range.Length;
+            }
+        }
+
+        return new ExportTotals(data, zero);
+    }
+
+    private async IAsyncEnumerable<ByteRange> RunsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        if (_dirtyScanner is null)
+        {
+            // Full export: the whole disk, in pieces.
+            for (ulong offset = 0; offset < _size; offset += MaximumRun)
+            {
+                yield return new ByteRange(offset, Math.Min(MaximumRun, _size - offset));
+            }
+
+            yield break;
+        }
+
+        var runs = new ExtentRuns(MaximumRun);
+        var output = new List<ByteRange>();
+        await foreach (var batch in ExtentScanner.ScanAsync(_dirtyScanner, _dirtyContext!, 0, _size, cancellationToken).ConfigureAwait(false))
+        {
+            foreach (var extent in batch)
+            {
+                runs.Add(extent, (extent.Flags & NbdProtocol.StateDirty) != 0, output);
+            }
+
+            foreach (var run in output)
+            {
+                yield return run;
+            }
+
+            output.Clear();
+        }
+
+        runs.Flush(output);
+        foreach (var run in output)
+        {
+            yield return run;
+        }
+    }
+}

@@ -1,0 +1,143 @@
+using System.Text.Json.Nodes;
+using OfflineExport.Nbd;
+using OfflineExport.Qemu;
+using OfflineExport.Qmp;
+
+namespace OfflineExport.Export;
+
+/// <content>The qemu-storage-daemon part: block graph, temporary bitmap, NBD exports and the copy.</content>
+public sealed partial class ExportSession
+{
+    private const string TargetNode = "target";
+    private const string TargetFileNode = "target-file";
+
+    /// <summary>Largest WRITE_ZEROES request (no payload, so it may be far above the READ/WRITE maximum).</summary>
+    private const ulong MaximumZeroRequest = 1UL << 30;
+
+    private async Task<(ExportTotals Totals, CopyStatistics? Statistics)> CopyThroughDaemonAsync(
+        QemuTools tools,
+        ValidatedChain chain,
+        string? partial,
+        string workDirectory,
+        IProgress<ExportProgress>? progress,
+        CancellationToken cancellationToken)
+    {
+        await using var daemon = await StorageDaemon.StartAsync(tools.StorageDaemon, workDirectory, _options.DaemonStartTimeout, _options.Log, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var dirtyContext = await BuildGraphAsync(daemon.Qmp, chain, partial, cancellationToken).ConfigureAwait(false);
+            var socket = Path.Combine(workDirectory, "nbd.sock");
+            await daemon.Qmp.NbdServerStartAsync(socket, cancellationToken).ConfigureAwait(false);
+            var bitmaps = dirtyContext is null ? Array.Empty<string>() : [dirtyContext[NbdProtocol.DirtyBitmapContextPrefix.Length..]];
+            await daemon.Qmp.BlockExportAddNbdAsync(SourceExport, chain.Top.NodeName, writable: false, bitmaps, iothread: null, cancellationToken).ConfigureAwait(false);
+            if (partial is not null)
+            {
+                await daemon.Qmp.BlockExportAddNbdAsync(TargetExport, TargetNode, writable: true, [], iothread: null, cancellationToken).ConfigureAwait(false);
+            }
+
+            var connections = Math.Max(1, _options.Connections);
+            var perConnection = Math.Max(1, (_options.MaxInFlight + connections - 1) / connections);
+            await using var nbd = await ExportConnections.OpenAsync(socket, dirtyContext, connections, perConnection, partial is not null, cancellationToken).ConfigureAwait(false);
+            var requestSize = (int)Math.Min((uint)_options.RequestSize, nbd.Sources[0].Export.MaximumBlockSize);
+            var planner = new ExportPlanner(nbd.DirtyScanner, dirtyContext, nbd.Sources[0], nbd.Sources[0].Export.Size, (ulong)requestSize, MaximumZeroRequest);
+            var totals = await planner.MeasureAsync(cancellationToken).ConfigureAwait(false);
+            if (partial is null)
+            {
+                await nbd.FinishAsync(cancellationToken).ConfigureAwait(false);
+                await StopDaemonAsync(daemon, cancellationToken).ConfigureAwait(false);
+                return (totals, null);
+            }
+
+            var engine = new CopyEngine(nbd.Sources, nbd.Targets, _options.MaxInFlight, requestSize, targetHasBacking: chain.MergeSources.Count > 0, progress);
+            var statistics = await engine.RunAsync(planner.PlanAsync(cancellationToken), totals.TotalBytes, cancellationToken).ConfigureAwait(false);
+            await nbd.FinishAsync(cancellationToken).ConfigureAwait(false);
+            await StopDaemonAsync(daemon, cancellationToken).ConfigureAwait(false);
+            return (totals, statistics);
+        }
+        catch (QmpException ex) when (QemuImg.IsLockError(ex.Description))
+        {
+            throw new ImageInUseException(chain.Top.Path, ex.Description);
+        }
+        catch (Exception ex) when (ex is NbdException or QmpException or QmpProtocolException or IOException && !cancellationToken.IsCancellationRequested)
+        {
+            // A broken socket usually means the daemon died a moment ago: report the daemon's own words.
+            if (await daemon.HasDiedAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false))
+            {
+                throw daemon.DescribeDeath(ex);
+            }
+
+            throw;
+        }
+    }
+
+    private static async Task StopDaemonAsync(StorageDaemon daemon, CancellationToken cancellationToken)
+    {
+        var exitCode = await daemon.StopAsync(DaemonStopTimeout, cancellationToken).ConfigureAwait(false);
+        if (exitCode != 0)
+        {
+            throw daemon.DescribeDeath();
+        }
+    }
+
+    /// <summary>
+    /// Opens the chain bottom-up with explicit formats, read-only; merges the checkpoints into a
+    /// temporary bitmap; opens the partial output writable. Returns the dirty-bitmap context name.
+    /// </summary>
+    private static async Task<string?> BuildGraphAsync(QmpClient qmp, ValidatedChain chain, string? partial, CancellationToken cancellationToken)
+    {
+        for (var i = chain.Layers.Count - 1; i >= 0; i--)
+        {
+            var layer = chain.Layers[i];
+            await qmp.BlockdevAddAsync(FileNode(layer.FileNodeName, layer.Path, readOnly: true), cancellationToken).ConfigureAwait(false);
+            var format = new JsonObject
+            {
+                ["driver"] = layer.Format,
+                ["node-name"] = layer.NodeName,
+                ["file"] = layer.FileNodeName,
+                ["read-only"] = true,
+            };
+            if (layer.Format == "qcow2")
+            {
+                // Explicit backing (or none): qemu must not open anything by itself on the source side.
+                format["backing"] = i + 1 < chain.Layers.Count ? chain.Layers[i + 1].NodeName : null;
+            }
+
+            await qmp.BlockdevAddAsync(format, cancellationToken).ConfigureAwait(false);
+        }
+
+        string? dirtyContext = null;
+        if (chain.MergeSources.Count > 0)
+        {
+            var bitmap = "offline-export-" + Guid.NewGuid().ToString("N")[..12];
+            var sources = chain.MergeSources.Select(s => (s.Layer.NodeName, s.Bitmap));
+            await qmp.AddMergedBitmapAsync(chain.Top.NodeName, bitmap, (int)chain.Granularity, sources, cancellationToken).ConfigureAwait(false);
+            dirtyContext = NbdProtocol.DirtyBitmapContextPrefix + bitmap;
+        }
+
+        if (partial is not null)
+        {
+            await qmp.BlockdevAddAsync(FileNode(TargetFileNode, partial, readOnly: false), cancellationToken).ConfigureAwait(false);
+            // The target's backing file (the previous backup) opens from its header, with the format
+            // we recorded there: partial-cluster writes need it for copy-on-write.
+            await qmp.BlockdevAddAsync(
+                new JsonObject
+                {
+                    ["driver"] = "qcow2",
+                    ["node-name"] = TargetNode,
+                    ["file"] = TargetFileNode,
+                    ["read-only"] = false,
+                },
+                cancellationToken).ConfigureAwait(false);
+        }
+
+        return dirtyContext;
+    }
+
+    private static JsonObject FileNode(string nodeName, string path, bool readOnly) => new()
+    {
+        ["driver"] = "file",
+        ["node-name"] = nodeName,
+        ["filename"] = path,
+        ["read-only"] = readOnly,
+    };
+}

@@ -1,0 +1,144 @@
+using OfflineExport.Processes;
+using OfflineExport.Qemu;
+
+namespace OfflineExport.Export;
+
+/// <content>Checks of the request, the chain, the previous backup and the output, before any work.</content>
+public sealed partial class ExportSession
+{
+    private static void CheckRequest(ExportRequest request, ExportPaths paths)
+    {
+        if (request.Bitmaps.Count > 0 && paths.Backing is null)
+        {
+            throw new ExportException(ExportErrorKind.InvalidRequest, "--backing PREVIOUS is required with --bitmap: an incremental backup is an overlay on the previous backup");
+        }
+
+        if (request.Bitmaps.Count == 0 && paths.Backing is not null)
+        {
+            throw new ExportException(ExportErrorKind.InvalidRequest, "--backing needs --bitmap: a full export has no backing file");
+        }
+
+        if (request.Bitmaps.Any(string.IsNullOrWhiteSpace))
+        {
+            throw new ExportException(ExportErrorKind.InvalidRequest, "a bitmap name is empty");
+        }
+
+        if (Directory.Exists(paths.Image))
+        {
+            throw new ExportException(ExportErrorKind.InvalidImage, $"image {paths.Image} is a folder, not a disk image");
+        }
+
+        if (!File.Exists(paths.Image))
+        {
+            throw new ExportException(ExportErrorKind.InvalidImage, $"image {paths.Image} does not exist");
+        }
+
+        if (request.DryRun)
+        {
+            return;
+        }
+
+        if (!Directory.Exists(paths.OutputFolder))
+        {
+            throw new ExportException(ExportErrorKind.OutputProblem, $"output folder {paths.OutputFolder} does not exist");
+        }
+
+        if (Directory.Exists(paths.Output))
+        {
+            throw new ExportException(ExportErrorKind.OutputProblem, $"output {paths.Output} is a folder");
+        }
+
+        if (File.Exists(paths.Output) && !request.Force)
+        {
+            throw new ExportException(ExportErrorKind.OutputProblem, $"output {paths.Output} already exists; use --force to replace it");
+        }
+    }
+
+    private static async Task<IReadOnlyList<ImageInfo>> ReadChainAsync(QemuImg qemuImg, string image, string role, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await qemuImg.GetBackingChainAsync(image, cancellationToken).ConfigureAwait(false);
+        }
+        catch (CommandExecutionException ex)
+        {
+            throw new ExportException(ExportErrorKind.InvalidImage, $"cannot open {role} {image}: {QemuErrorText(ex.StandardError)}", ex);
+        }
+        catch (System.Text.Json.JsonException ex)
+        {
+            throw new ExportException(ExportErrorKind.InvalidImage, $"cannot read qemu-img's description of {image}: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>qemu probes any file it cannot recognise as raw; a real raw disk is a whole number of sectors.</summary>
+    private static void CheckLooksLikeDisk(ImageInfo top, string image)
+    {
+        if (top.Format == "raw" && new FileInfo(image).Length % 512 != 0)
+        {
+            throw new ExportException(ExportErrorKind.InvalidImage, $"{image} is not a disk image (not qcow2, and its size is not a multiple of 512 bytes)");
+        }
+    }
+
+    private static void CheckOutputOutsideChain(string output, IReadOnlyList<ImageInfo> chain, string what)
+    {
+        foreach (var layer in chain)
+        {
+            if (string.Equals(Path.GetFullPath(layer.Filename), output, StringComparison.Ordinal))
+            {
+                throw new ExportException(ExportErrorKind.OutputProblem, $"output {output} is part of the {what}; refusing to overwrite it");
+            }
+        }
+    }
+
+    private static async Task CheckBackingAsync(QemuImg qemuImg, ExportPaths paths, ValidatedChain source, CancellationToken cancellationToken)
+    {
+        var backing = paths.Backing!;
+        if (!File.Exists(backing))
+        {
+            throw new ExportException(ExportErrorKind.InvalidImage, $"previous backup {backing} does not exist");
+        }
+
+        var chain = await ReadChainAsync(qemuImg, backing, "previous backup", cancellationToken).ConfigureAwait(false);
+        ChainValidator.ValidateStructure(chain);
+        if (chain[0].Format != "qcow2")
+        {
+            throw new ExportException(ExportErrorKind.InvalidImage, $"previous backup {backing} is a {chain[0].Format} image; it must be a qcow2");
+        }
+
+        if (chain[0].VirtualSize != source.VirtualSize)
+        {
+            throw new ExportException(ExportErrorKind.InvalidImage,
+                $"previous backup {backing} is {chain[0].VirtualSize} bytes but the disk is {source.VirtualSize} bytes; take a full export");
+        }
+
+        CheckOutputOutsideChain(paths.Output, chain, "previous backup's chain");
+    }
+
+    private static async Task<string> CreatePartialOutputAsync(QemuImg qemuImg, ExportPaths paths, ValidatedChain chain, CancellationToken cancellationToken)
+    {
+        var partial = $"{paths.Output}.{Guid.NewGuid().ToString("N")[..8]}.partial";
+        var clusterSize = chain.Top.Info.ClusterSize ?? 65536;
+        try
+        {
+            await qemuImg.CreateQcow2Async(partial, chain.VirtualSize, clusterSize, paths.BackingAsRecorded, "qcow2", cancellationToken).ConfigureAwait(false);
+            return partial;
+        }
+        catch (CommandExecutionException ex)
+        {
+            TryDelete(partial);
+            throw new ExportException(ExportErrorKind.OutputProblem, $"cannot create {paths.Output}: {QemuErrorText(ex.StandardError)}", ex);
+        }
+        catch
+        {
+            TryDelete(partial);
+            throw;
+        }
+    }
+
+    /// <summary>qemu's last error line without the "qemu-img: " prefix.</summary>
+    private static string QemuErrorText(string standardError)
+    {
+        var line = TextTail.LastLines(standardError, 2);
+        return line.StartsWith("qemu-img: ", StringComparison.Ordinal) ? line["qemu-img: ".Length..] : line;
+    }
+}

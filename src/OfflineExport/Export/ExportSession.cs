@@ -1,0 +1,154 @@
+using System.Diagnostics;
+using OfflineExport.IO;
+using OfflineExport.Qemu;
+
+namespace OfflineExport.Export;
+
+/// <summary>
+/// Runs one export end to end (ARCHITECTURE.md, "The pipeline"): read and validate the chain, start
+/// qemu-storage-daemon, open the chain read-only and merge the checkpoints into a temporary bitmap,
+/// export source and target over NBD, copy, flush, stop the daemon, verify, and only then rename
+/// OUTPUT into place. On any failure or cancellation the partial file and the daemon are removed.
+/// </summary>
+public sealed partial class ExportSession
+{
+    /// <summary>Name of the read-only NBD export of the source chain.</summary>
+    public const string SourceExport = "source";
+
+    /// <summary>Name of the writable NBD export of the new backup.</summary>
+    public const string TargetExport = "target";
+
+    private static readonly TimeSpan DaemonStopTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly ExportOptions _options;
+
+    /// <summary>Creates a session with the given tools and tuning.</summary>
+    public ExportSession(ExportOptions options) => _options = options;
+
+    /// <summary>Exports one disk.</summary>
+    /// <exception cref="ExportException">The request was refused or the result did not verify.</exception>
+    /// <exception cref="ImageInUseException">A running process holds the image.</exception>
+    /// <exception cref="ToolNotFoundException">A qemu program is missing.</exception>
+    /// <exception cref="DaemonExitedException">qemu-storage-daemon died during the export.</exception>
+    public async Task<ExportResult> RunAsync(ExportRequest request, IProgress<ExportProgress>? progress, CancellationToken cancellationToken)
+    {
+        var startTime = DateTimeOffset.UtcNow;
+        var clock = Stopwatch.StartNew();
+        var tools = _options.Tools.Resolve();
+        var qemuImg = new QemuImg(tools.QemuImg, _options.Log);
+        var paths = ExportPaths.From(request);
+        CheckRequest(request, paths);
+
+        var chain = await ReadChainAsync(qemuImg, paths.Image, "image", cancellationToken).ConfigureAwait(false);
+        // Before judging bitmaps: a running VM marks its bitmaps in-use, and "shut it down" is the useful message.
+        await qemuImg.EnsureNotInUseAsync(paths.Image, chain[0].Format, cancellationToken).ConfigureAwait(false);
+        CheckLooksLikeDisk(chain[0], paths.Image);
+        var validated = ChainValidator.Validate(chain, request.Bitmaps);
+        CheckOutputOutsideChain(paths.Output, chain, "source chain");
+        if (paths.Backing is not null)
+        {
+            await CheckBackingAsync(qemuImg, paths, validated, cancellationToken).ConfigureAwait(false);
+        }
+
+        using var workDirectory = CreateWorkDirectory();
+        string? partial = null;
+        try
+        {
+            if (!request.DryRun)
+            {
+                partial = await CreatePartialOutputAsync(qemuImg, paths, validated, cancellationToken).ConfigureAwait(false);
+            }
+
+            var (totals, statistics) = await CopyThroughDaemonAsync(tools, validated, partial, workDirectory.Path, progress, cancellationToken).ConfigureAwait(false);
+
+            var verified = false;
+            if (partial is not null && request.Verify)
+            {
+                await VerifyAsync(qemuImg, partial, paths.Image, validated.Top.Format, cancellationToken).ConfigureAwait(false);
+                verified = true;
+            }
+
+            if (partial is not null)
+            {
+                Commit(partial, paths.Output, request.Force);
+                partial = null;
+            }
+
+            return new ExportResult
+            {
+                Image = paths.Image,
+                Output = paths.Output,
+                Mode = request.Mode,
+                Bitmaps = request.Bitmaps,
+                Backing = paths.BackingAsRecorded,
+                VirtualSize = (ulong)validated.VirtualSize,
+                PlannedBytes = totals.TotalBytes,
+                BytesCopied = statistics?.BytesCopied ?? 0,
+                BytesZeroed = statistics?.BytesZeroed ?? 0,
+                StartTime = startTime,
+                Duration = clock.Elapsed,
+                Verified = verified,
+                DryRun = request.DryRun,
+            };
+        }
+        finally
+        {
+            if (partial is not null)
+            {
+                TryDelete(partial);
+            }
+        }
+    }
+
+    private PrivateDirectory CreateWorkDirectory()
+    {
+        try
+        {
+            return PrivateDirectory.Create(_options.WorkDirectory);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new ExportException(ExportErrorKind.OutputProblem, $"cannot create a private work folder: {ex.Message}", ex);
+        }
+    }
+
+    private static async Task VerifyAsync(QemuImg qemuImg, string partial, string image, string imageFormat, CancellationToken cancellationToken)
+    {
+        var compare = await qemuImg.CompareAsync(partial, "qcow2", image, imageFormat, cancellationToken).ConfigureAwait(false);
+        if (compare.Different)
+        {
+            throw new ExportException(ExportErrorKind.VerificationFailed, $"verification failed: the backup differs from {image}: {compare.Message}");
+        }
+
+        if (!compare.Identical)
+        {
+            throw new ExportException(ExportErrorKind.VerificationFailed, $"verification could not run (qemu-img compare exit code {compare.ExitCode}): {compare.Message}");
+        }
+    }
+
+    /// <summary>Makes the finished backup durable, then gives it its final name in one atomic rename.</summary>
+    private static void Commit(string partial, string output, bool force)
+    {
+        try
+        {
+            FileSync.File(partial);
+            File.Move(partial, output, overwrite: force);
+            FileSync.Folder(Path.GetDirectoryName(output)!);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new ExportException(ExportErrorKind.OutputProblem, $"cannot put {output} in place: {ex.Message}", ex);
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+        }
+    }
+}

@@ -1,0 +1,48 @@
+using System.Runtime.InteropServices;
+
+namespace OfflineExport.IO;
+
+/// <summary>fsync for files and folders: a rename is durable only once its folder is synced.</summary>
+public static partial class FileSync
+{
+    private const int ReadOnly = 0;
+    private const int Directory = 0x10000; // O_DIRECTORY on Linux
+
+    /// <summary>Flushes a file's data and metadata to stable storage.</summary>
+    public static void File(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
+        stream.Flush(flushToDisk: true);
+    }
+
+    /// <summary>Flushes a folder's entries (renames, creations) to stable storage.</summary>
+    public static void Folder(string path)
+    {
+        var fd = Open(path, ReadOnly | Directory);
+        if (fd < 0)
+        {
+            throw new IOException($"cannot open folder {path} to sync it (errno {Marshal.GetLastPInvokeError()})");
+        }
+
+        try
+        {
+            if (Fsync(fd) != 0)
+            {
+                throw new IOException($"cannot sync folder {path} (errno {Marshal.GetLastPInvokeError()})");
+            }
+        }
+        finally
+        {
+            _ = Close(fd);
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Open(string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    private static partial int Fsync(int fd);
+
+    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+    private static partial int Close(int fd);
+}

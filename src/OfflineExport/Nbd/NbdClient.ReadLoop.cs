@@ -1,0 +1,292 @@
+using System.Buffers;
+using System.Net.Sockets;
+
+namespace OfflineExport.Nbd;
+
+/// <content>The one reader loop of a connection: replies matched to requests by cookie.</content>
+public sealed partial class NbdClient
+{
+    /// <summary>Largest non-data chunk accepted (qemu sends at most 128 Ki extents = 1 MiB per chunk).</summary>
+    private const int MaxMetadataChunk = 16 << 20;
+
+    private async Task ReadLoopAsync()
+    {
+        var header = new byte[NbdProtocol.StructuredReplyHeaderLength];
+        Exception? cause = null;
+        try
+        {
+            while (true)
+            {
+                if (!await ReadFirstOrEofAsync(header.AsMemory(0, 4)).ConfigureAwait(false))
+                {
+                    if (!_disconnecting)
+                    {
+                        cause = new NbdException("NBD: server closed the connection");
+                    }
+
+                    break;
+                }
+
+                var magic = NbdTransmissionCodec.DecodeReplyMagic(header);
+                if (magic == NbdProtocol.SimpleReplyMagic)
+                {
+                    await _stream.ReadExactlyAsync(header.AsMemory(4, NbdProtocol.SimpleReplyLength - 4)).ConfigureAwait(false);
+                    HandleSimpleReply(header.AsSpan(0, NbdProtocol.SimpleReplyLength));
+                }
+                else if (magic == NbdProtocol.StructuredReplyMagic)
+                {
+                    await _stream.ReadExactlyAsync(header.AsMemory(4, NbdProtocol.StructuredReplyHeaderLength - 4)).ConfigureAwait(false);
+                    await HandleChunkAsync(NbdTransmissionCodec.DecodeChunkHeader(header)).ConfigureAwait(false);
+                }
+                else
+                {
+                    throw new NbdException($"NBD: bad reply magic 0x{magic:x8}");
+                }
+            }
+        }
+        catch (NbdException ex)
+        {
+            cause = ex;
+        }
+        catch (EndOfStreamException ex)
+        {
+            cause = new NbdException("NBD: server closed the connection in the middle of a reply", ex);
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
+        {
+            cause = new NbdException($"NBD: connection lost: {ex.Message}", ex);
+        }
+
+        FailAllPending(cause ?? new NbdException("NBD: connection closed"));
+    }
+
+    private void FailAllPending(Exception cause)
+    {
+        List<NbdPendingRequest> orphans;
+        lock (_pending)
+        {
+            _failure ??= cause;
+            orphans = [.. _pending.Values];
+            _pending.Clear();
+        }
+
+        // A cancellation that aborted the connection is reported as such, not as the socket error.
+        foreach (var request in orphans)
+        {
+            request.Completion.TrySetException(_failure);
+        }
+
+        try
+        {
+            _socket.Close();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    private async Task<bool> ReadFirstOrEofAsync(Memory<byte> buffer)
+    {
+        var read = await _stream.ReadAsync(buffer).ConfigureAwait(false);
+        if (read == 0)
+        {
+            return false;
+        }
+
+        if (read < buffer.Length)
+        {
+            await _stream.ReadExactlyAsync(buffer[read..]).ConfigureAwait(false);
+        }
+
+        return true;
+    }
+
+    private void HandleSimpleReply(ReadOnlySpan<byte> reply)
+    {
+        var (error, cookie) = NbdTransmissionCodec.DecodeSimpleReply(reply);
+        var request = TakePending(cookie);
+        if (error != 0)
+        {
+            request.Completion.TrySetException(new NbdException($"NBD: {request.Type} at offset {request.Offset} failed: {NbdErrors.Describe(error)}", error));
+            return;
+        }
+
+        if (request.Type is NbdCommandType.Read or NbdCommandType.BlockStatus)
+        {
+            // With structured replies negotiated, data and extents must come in chunks.
+            throw new NbdException($"NBD: simple reply to {request.Type} while structured replies are on");
+        }
+
+        request.Completion.TrySetResult();
+    }
+
+    private async Task HandleChunkAsync(NbdChunkHeader chunk)
+    {
+        NbdPendingRequest request;
+        lock (_pending)
+        {
+            if (!_pending.TryGetValue(chunk.Cookie, out request!))
+            {
+                throw new NbdException($"NBD: reply for unknown cookie {chunk.Cookie}");
+            }
+        }
+
+        switch ((NbdReplyType)chunk.Type)
+        {
+            case NbdReplyType.None:
+                if (chunk.Length != 0 || !chunk.IsDone)
+                {
+                    throw new NbdException("NBD: NONE chunk must be empty and final");
+                }
+
+                break;
+            case NbdReplyType.OffsetData:
+                await ReceiveDataAsync(chunk, request).ConfigureAwait(false);
+                break;
+            case NbdReplyType.OffsetHole:
+                await ReceiveHoleAsync(chunk, request).ConfigureAwait(false);
+                break;
+            case NbdReplyType.BlockStatus:
+                await ReceiveBlockStatusAsync(chunk, request).ConfigureAwait(false);
+                break;
+            default:
+                if (!chunk.IsError)
+                {
+                    throw new NbdException($"NBD: unknown reply chunk type {chunk.Type}");
+                }
+
+                var payload = await ReadPayloadAsync(chunk.Length, 65536 + 16).ConfigureAwait(false);
+                var error = NbdTransmissionCodec.DecodeError(payload, chunk.Type);
+                var text = error.Message.Length > 0 ? $"{NbdErrors.Describe(error.Errno)}: {error.Message}" : NbdErrors.Describe(error.Errno);
+                request.Error ??= new NbdException($"NBD: {request.Type} at offset {error.Offset ?? request.Offset} failed: {text}", error.Errno);
+                break;
+        }
+
+        if (chunk.IsDone)
+        {
+            Complete(TakePending(chunk.Cookie));
+        }
+    }
+
+    private async Task ReceiveDataAsync(NbdChunkHeader chunk, NbdPendingRequest request)
+    {
+        RequireType(request, NbdCommandType.Read, "OFFSET_DATA");
+        if (chunk.Length <= 8)
+        {
+            throw new NbdException($"NBD: OFFSET_DATA chunk of {chunk.Length} bytes carries no data");
+        }
+
+        var offsetBytes = new byte[8];
+        await _stream.ReadExactlyAsync(offsetBytes).ConfigureAwait(false);
+        var offset = NbdTransmissionCodec.DecodeDataOffset(offsetBytes);
+        var length = chunk.Length - 8UL;
+        RequireInside(request, offset, length, "data");
+        // Straight into the caller's buffer: no copy on the hot path.
+        await _stream.ReadExactlyAsync(request.Destination.Slice((int)(offset - request.Offset), (int)length)).ConfigureAwait(false);
+        request.Covered += length;
+    }
+
+    private async Task ReceiveHoleAsync(NbdChunkHeader chunk, NbdPendingRequest request)
+    {
+        RequireType(request, NbdCommandType.Read, "OFFSET_HOLE");
+        var payload = await ReadPayloadAsync(chunk.Length, 12).ConfigureAwait(false);
+        var (offset, size) = NbdTransmissionCodec.DecodeHole(payload);
+        RequireInside(request, offset, size, "hole");
+        request.Destination.Span.Slice((int)(offset - request.Offset), (int)size).Clear();
+        request.Covered += size;
+    }
+
+    private async Task ReceiveBlockStatusAsync(NbdChunkHeader chunk, NbdPendingRequest request)
+    {
+        RequireType(request, NbdCommandType.BlockStatus, "BLOCK_STATUS");
+        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(chunk.Length, MaxMetadataChunk));
+        try
+        {
+            if (chunk.Length > MaxMetadataChunk)
+            {
+                throw new NbdException($"NBD: BLOCK_STATUS chunk of {chunk.Length} bytes is too long");
+            }
+
+            var payload = buffer.AsMemory(0, (int)chunk.Length);
+            await _stream.ReadExactlyAsync(payload).ConfigureAwait(false);
+            var extents = new List<NbdExtent>();
+            var contextId = NbdTransmissionCodec.DecodeBlockStatus(payload.Span, request.Offset, request.End, extents);
+            if (!_contextNames.ContainsKey(contextId))
+            {
+                throw new NbdException($"NBD: extents for metadata context id {contextId}, which was not negotiated");
+            }
+
+            request.Extents ??= [];
+            if (!request.Extents.TryAdd(contextId, extents))
+            {
+                throw new NbdException($"NBD: two BLOCK_STATUS chunks for context '{_contextNames[contextId]}' in one reply");
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private async Task<byte[]> ReadPayloadAsync(uint length, int maximum)
+    {
+        if (length > maximum)
+        {
+            throw new NbdException($"NBD: reply chunk of {length} bytes is too long");
+        }
+
+        var payload = new byte[length];
+        await _stream.ReadExactlyAsync(payload).ConfigureAwait(false);
+        return payload;
+    }
+
+    private NbdPendingRequest TakePending(ulong cookie)
+    {
+        lock (_pending)
+        {
+            if (!_pending.Remove(cookie, out var request))
+            {
+                throw new NbdException($"NBD: reply for unknown cookie {cookie}");
+            }
+
+            return request;
+        }
+    }
+
+    private static void Complete(NbdPendingRequest request)
+    {
+        if (request.Error is { } error)
+        {
+            request.Completion.TrySetException(error);
+        }
+        else if (request.Type == NbdCommandType.Read && request.Covered != request.Length)
+        {
+            request.Completion.TrySetException(new NbdException($"NBD: READ at offset {request.Offset} answered {request.Covered} of {request.Length} bytes"));
+        }
+        else
+        {
+            request.Completion.TrySetResult();
+        }
+    }
+
+    private static void RequireType(NbdPendingRequest request, NbdCommandType expected, string chunkName)
+    {
+        if (request.Type != expected)
+        {
+            throw new NbdException($"NBD: {chunkName} chunk in the reply to {request.Type}");
+        }
+    }
+
+    private static void RequireInside(NbdPendingRequest request, ulong offset, ulong length, string what)
+    {
+        if (offset < request.Offset || offset + length > request.End || offset + length < offset)
+        {
+            throw new NbdException($"NBD: {what} chunk [{offset}, +{length}) lies outside the request [{request.Offset}, +{request.Length})");
+        }
+
+        if (request.Covered + length > request.Length)
+        {
+            throw new NbdException($"NBD: overlapping chunks in the reply to READ at offset {request.Offset}");
+        }
+    }
+}

@@ -1,0 +1,133 @@
+using System.Net.Sockets;
+
+namespace OfflineExport.Nbd;
+
+/// <summary>
+/// An NBD client written from the protocol document: fixed-newstyle handshake with structured
+/// replies and metadata contexts, then READ, WRITE, WRITE_ZEROES, FLUSH, BLOCK_STATUS and DISC.
+/// Many requests may be in flight: one serialized sender writes requests, one reader loop matches
+/// replies to requests by cookie. When the loop dies, every pending request fails with the cause.
+/// Cancelling any request aborts the whole connection (a request on the wire cannot be recalled,
+/// and its reply might otherwise land in a buffer the caller has already reused).
+/// </summary>
+public sealed partial class NbdClient : IAsyncDisposable
+{
+    private readonly Socket _socket;
+    private readonly NetworkStream _stream;
+    private readonly NbdClientOptions _options;
+    private readonly SemaphoreSlim _sendLock = new(1, 1);
+    private readonly SemaphoreSlim _inFlight;
+    private readonly Dictionary<ulong, NbdPendingRequest> _pending = [];
+    private readonly byte[] _requestHeader = new byte[NbdProtocol.RequestLength];
+    private Dictionary<uint, string> _contextNames = [];
+    private Task _readLoop = Task.CompletedTask;
+    private Exception? _failure;
+    private ulong _nextCookie;
+    private volatile bool _disconnecting;
+    private int _disposed;
+
+    private NbdClient(Socket socket, NbdClientOptions options)
+    {
+        _socket = socket;
+        _stream = new NetworkStream(socket, ownsSocket: false);
+        _options = options;
+        _inFlight = new SemaphoreSlim(Math.Max(1, options.MaxInFlight));
+    }
+
+    /// <summary>What the server told about the export.</summary>
+    public NbdExportInfo Export { get; private set; } = null!;
+
+    /// <summary>Connects to the unix socket at <paramref name="socketPath"/>, negotiates and enters transmission.</summary>
+    public static async Task<NbdClient> ConnectUnixAsync(string socketPath, NbdClientOptions options, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), cancellationToken).ConfigureAwait(false);
+        }
+        catch (SocketException ex)
+        {
+            socket.Dispose();
+            throw new NbdException($"NBD: cannot connect to {socketPath}: {ex.Message}", ex);
+        }
+
+        return await ConnectAsync(socket, options, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Negotiates over an already connected <paramref name="socket"/>; the client owns it afterwards.</summary>
+    public static async Task<NbdClient> ConnectAsync(Socket socket, NbdClientOptions options, CancellationToken cancellationToken)
+    {
+        var client = new NbdClient(socket, options);
+        try
+        {
+            using (cancellationToken.UnsafeRegister(static s => ((Socket)s!).Dispose(), socket))
+            {
+                await client.HandshakeAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            client._readLoop = Task.Run(client.ReadLoopAsync, CancellationToken.None);
+            return client;
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
+        {
+            await client.DisposeAsync().ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            throw new NbdException(ex is EndOfStreamException
+                ? "NBD: server closed the connection during the handshake"
+                : $"NBD: connection lost during the handshake: {ex.Message}", ex);
+        }
+        catch
+        {
+            await client.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Closes the connection at once; requests in flight fail.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        Abort(new NbdException("NBD: connection closed by the client"));
+        await _readLoop.ConfigureAwait(false);
+        await _stream.DisposeAsync().ConfigureAwait(false);
+        _socket.Dispose();
+    }
+
+    /// <summary>
+    /// Ends the connection: the first failure wins as the cause every pending request sees.
+    /// Closing the socket stops the reader loop, which then fails what is pending.
+    /// </summary>
+    private void Abort(Exception cause)
+    {
+        lock (_pending)
+        {
+            _failure ??= cause;
+        }
+
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (SocketException)
+        {
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+
+        _socket.Close();
+    }
+
+    private void ThrowIfFailed()
+    {
+        var failure = Volatile.Read(ref _failure);
+        if (failure is not null)
+        {
+            throw failure as NbdException ?? new NbdException($"NBD: connection is closed: {failure.Message}", failure);
+        }
+    }
+}

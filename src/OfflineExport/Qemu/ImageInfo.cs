@@ -1,0 +1,49 @@
+using System.Text.Json.Serialization;
+
+namespace OfflineExport.Qemu;
+
+/// <summary>One layer as <c>qemu-img info --output=json</c> describes it (kebab-case fields).</summary>
+public sealed record ImageInfo
+{
+    /// <summary>The layer's file name as qemu resolved it.</summary>
+    public required string Filename { get; init; }
+
+    /// <summary>The image format, e.g. "qcow2" or "raw".</summary>
+    public required string Format { get; init; }
+
+    /// <summary>The virtual disk size in bytes.</summary>
+    public long VirtualSize { get; init; }
+
+    /// <summary>Bytes the file occupies on the host, if known.</summary>
+    public long? ActualSize { get; init; }
+
+    /// <summary>The qcow2 cluster size, if any.</summary>
+    public int? ClusterSize { get; init; }
+
+    /// <summary>The backing file name as recorded in the header.</summary>
+    public string? BackingFilename { get; init; }
+
+    /// <summary>The backing file name resolved against this layer's folder.</summary>
+    public string? FullBackingFilename { get; init; }
+
+    /// <summary>The backing file's format as recorded in the header (absent: unrecorded, qemu would probe).</summary>
+    public string? BackingFilenameFormat { get; init; }
+
+    /// <summary>True when the image was not closed cleanly (lazy refcounts).</summary>
+    public bool? DirtyFlag { get; init; }
+
+    /// <summary>Format-specific details (qcow2: bitmaps, corrupt flag).</summary>
+    public ImageFormatSpecific? FormatSpecific { get; init; }
+
+    /// <summary>The persistent dirty bitmaps stored in this layer.</summary>
+    [JsonIgnore]
+    public IReadOnlyList<BitmapInfo> Bitmaps => FormatSpecific?.Data?.Bitmaps ?? [];
+
+    /// <summary>True when qemu marked the qcow2 image corrupt.</summary>
+    [JsonIgnore]
+    public bool IsCorrupt => FormatSpecific?.Data?.Corrupt == true;
+
+    /// <summary>True when the layer has a backing file.</summary>
+    [JsonIgnore]
+    public bool HasBacking => BackingFilename is not null;
+}

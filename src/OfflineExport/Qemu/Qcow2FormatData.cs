@@ -1,0 +1,14 @@
+namespace OfflineExport.Qemu;
+
+/// <summary>The qcow2 part of "format-specific.data".</summary>
+public sealed record Qcow2FormatData
+{
+    /// <summary>The qcow2 compatibility level ("0.10" or "1.1").</summary>
+    public string? Compat { get; init; }
+
+    /// <summary>The persistent dirty bitmaps.</summary>
+    public IReadOnlyList<BitmapInfo>? Bitmaps { get; init; }
+
+    /// <summary>True when qemu found the image corrupt.</summary>
+    public bool? Corrupt { get; init; }
+}

@@ -1,0 +1,108 @@
+using System.Globalization;
+using OfflineExport.Processes;
+
+namespace OfflineExport.Qemu;
+
+/// <summary>Typed calls of <c>qemu-img</c>. The working folder is the image's folder so relative names resolve as qemu expects.</summary>
+public sealed class QemuImg
+{
+    private readonly Command _command;
+
+    /// <summary>Creates a wrapper for the qemu-img at <paramref name="executable"/>.</summary>
+    public QemuImg(string executable, Action<string>? log = null)
+    {
+        _command = new Command(executable).WithLog(log);
+    }
+
+    /// <summary>
+    /// Reads the whole chain, top first, with <c>info --backing-chain --output=json -U</c>. <c>-U</c>
+    /// reads images held by other processes too; <see cref="EnsureNotInUseAsync"/> checks the lock.
+    /// </summary>
+    public async Task<IReadOnlyList<ImageInfo>> GetBackingChainAsync(string image, CancellationToken cancellationToken)
+    {
+        var result = await RunAsync(["info", "--backing-chain", "--output=json", "-U", image], image, cancellationToken).ConfigureAwait(false);
+        return QemuJson.ParseChain(result.StandardOutput);
+    }
+
+    /// <summary>
+    /// Fails with <see cref="ImageInUseException"/> when another process holds <paramref name="image"/>
+    /// for writing: without <c>-U</c>, qemu-img takes the shared locks a running VM refuses.
+    /// </summary>
+    public async Task EnsureNotInUseAsync(string image, string format, CancellationToken cancellationToken)
+    {
+        var result = await _command
+            .WithArguments(["info", "-f", format, "--output=json", image])
+            .WithWorkingDirectory(Path.GetDirectoryName(image))
+            .WithValidation(CommandResultValidation.None)
+            .ExecuteBufferedAsync(cancellationToken).ConfigureAwait(false);
+        if (result.ExitCode != 0 && IsLockError(result.StandardError))
+        {
+            throw new ImageInUseException(image, TextTail.LastLines(result.StandardError, 1));
+        }
+
+        if (result.ExitCode != 0)
+        {
+            throw new CommandExecutionException(_command.WithArguments(["info", image]), result.ExitCode, result.StandardError);
+        }
+    }
+
+    /// <summary>True when qemu's error text says a lock is held by someone else.</summary>
+    public static bool IsLockError(string text) =>
+        text.Contains("Failed to get shared \"write\" lock", StringComparison.Ordinal)
+        || text.Contains("Failed to get \"write\" lock", StringComparison.Ordinal)
+        || text.Contains("Is another process using the image", StringComparison.Ordinal);
+
+    /// <summary>
+    /// Creates a qcow2 image. <paramref name="backing"/> is recorded as given (pass a name relative to
+    /// the new image's folder so a backup folder can move), always with its format.
+    /// </summary>
+    public async Task CreateQcow2Async(string path, long virtualSize, int clusterSize, string? backing, string backingFormat, CancellationToken cancellationToken)
+    {
+        List<string> args = ["create", "-q", "-f", "qcow2", "-o", $"cluster_size={clusterSize.ToString(CultureInfo.InvariantCulture)}"];
+        if (backing is not null)
+        {
+            args.AddRange(["-b", backing, "-F", backingFormat]);
+        }
+
+        args.AddRange([path, virtualSize.ToString(CultureInfo.InvariantCulture)]);
+        await RunAsync(args, path, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Compares the guest-visible contents of two images (<c>qemu-img compare</c>, never strict).
+    /// Exit 0: identical, 1: different, 2+: error (see ARCHITECTURE.md).
+    /// </summary>
+    public async Task<CompareResult> CompareAsync(string first, string firstFormat, string second, string secondFormat, CancellationToken cancellationToken)
+    {
+        var result = await _command
+            .WithArguments(["compare", "-f", firstFormat, "-F", secondFormat, first, second])
+            .WithWorkingDirectory(Path.GetDirectoryName(first))
+            .WithValidation(CommandResultValidation.None)
+            .ExecuteBufferedAsync(cancellationToken).ConfigureAwait(false);
+        var message = TextTail.LastLines(result.StandardOutput + "\n" + result.StandardError, 2);
+        return new CompareResult(result.ExitCode, message);
+    }
+
+    /// <summary>Runs <c>qemu-img check</c>: 0 clean, 3 leaked clusters only, 2 corrupt, 1 not checked.</summary>
+    public async Task<BufferedCommandResult> CheckAsync(string image, string format, CancellationToken cancellationToken) =>
+        await _command
+            .WithArguments(["check", "-f", format, "--output=json", image])
+            .WithWorkingDirectory(Path.GetDirectoryName(image))
+            .WithValidation(CommandResultValidation.None)
+            .ExecuteBufferedAsync(cancellationToken).ConfigureAwait(false);
+
+    private async Task<BufferedCommandResult> RunAsync(IEnumerable<string> args, string pathForFolder, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _command
+                .WithArguments(args)
+                .WithWorkingDirectory(Path.GetDirectoryName(Path.GetFullPath(pathForFolder)))
+                .ExecuteBufferedAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (CommandNotFoundException ex)
+        {
+            throw new ToolNotFoundException(_command.TargetFilePath, QemuTools.QemuImgPackage, "cannot be run: " + ex.InnerException?.Message);
+        }
+    }
+}

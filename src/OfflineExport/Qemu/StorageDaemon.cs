@@ -1,0 +1,161 @@
+using OfflineExport.Processes;
+using OfflineExport.Qmp;
+
+namespace OfflineExport.Qemu;
+
+/// <summary>
+/// A qemu-storage-daemon child with a QMP monitor on a unix socket in a private folder. Disposing
+/// it always leaves no daemon behind: a polite <c>quit</c> when possible, SIGKILL otherwise.
+/// </summary>
+public sealed class StorageDaemon : IAsyncDisposable
+{
+    private readonly RunningProcess _process;
+    private volatile bool _stopping;
+
+    private StorageDaemon(RunningProcess process, QmpClient qmp, string runtimeDirectory)
+    {
+        _process = process;
+        Qmp = qmp;
+        RuntimeDirectory = runtimeDirectory;
+    }
+
+    /// <summary>The QMP connection to the daemon.</summary>
+    public QmpClient Qmp { get; }
+
+    /// <summary>The private folder holding the daemon's sockets.</summary>
+    public string RuntimeDirectory { get; }
+
+    /// <summary>The daemon's process id.</summary>
+    public int ProcessId => _process.Id;
+
+    /// <summary>Completes with the exit code when the daemon exits.</summary>
+    public Task<int> Exited => _process.Exited;
+
+    /// <summary>True when the daemon exited without being asked to.</summary>
+    public bool DiedUnexpectedly => _process.HasExited && !_stopping;
+
+    /// <summary>
+    /// Starts the daemon and connects to its monitor. The socket lives in <paramref name="runtimeDirectory"/>
+    /// (a private 0700 folder); the start fails with the daemon's own words if it exits first.
+    /// </summary>
+    public static async Task<StorageDaemon> StartAsync(string executable, string runtimeDirectory, TimeSpan startTimeout, Action<string>? log, CancellationToken cancellationToken)
+    {
+        var qmpSocket = Path.Combine(runtimeDirectory, "qmp.sock");
+        // qemu option values escape a comma by doubling it.
+        var chardev = $"socket,id=qmp0,path={qmpSocket.Replace(",", ",,", StringComparison.Ordinal)},server=on,wait=off";
+        var command = new Command(executable)
+            .WithArguments(["--chardev", chardev, "--monitor", "chardev=qmp0"])
+            .WithLog(log);
+        RunningProcess process;
+        try
+        {
+            process = command.Start();
+        }
+        catch (CommandNotFoundException ex)
+        {
+            throw new ToolNotFoundException(executable, QemuTools.StorageDaemonPackage, "cannot be run: " + ex.InnerException?.Message);
+        }
+
+        try
+        {
+            var qmp = await ConnectWhenReadyAsync(process, qmpSocket, startTimeout, log, cancellationToken).ConfigureAwait(false);
+            return new StorageDaemon(process, qmp, runtimeDirectory);
+        }
+        catch
+        {
+            await process.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>The exception that describes the daemon's unexpected death.</summary>
+    public DaemonExitedException DescribeDeath(Exception? cause = null) =>
+        new(_process.Exited.IsCompleted ? _process.Exited.Result : -1, _process.OutputTail, cause);
+
+    /// <summary>
+    /// Waits up to <paramref name="grace"/> for the daemon to finish dying; true when it is dead and
+    /// nobody asked it to stop. A broken socket usually means the daemon died a moment earlier.
+    /// </summary>
+    public async Task<bool> HasDiedAsync(TimeSpan grace)
+    {
+        if (_stopping)
+        {
+            return false;
+        }
+
+        await _process.WaitForExitAsync(grace).ConfigureAwait(false);
+        return DiedUnexpectedly;
+    }
+
+    /// <summary>Asks the daemon to quit (it closes and flushes every node) and waits for it to exit.</summary>
+    /// <returns>The daemon's exit code.</returns>
+    public async Task<int> StopAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        _stopping = true;
+        if (!_process.HasExited)
+        {
+            try
+            {
+                await Qmp.ExecuteAsync("quit", null, cancellationToken).ConfigureAwait(false);
+            }
+            catch (QmpProtocolException)
+            {
+                // The monitor may close before the reply is read: the exit code below tells.
+            }
+        }
+
+        if (!await _process.WaitForExitAsync(timeout, cancellationToken).ConfigureAwait(false))
+        {
+            _process.Kill();
+            throw new StorageDaemonException($"qemu-storage-daemon did not exit within {timeout.TotalSeconds:F0} s of quit; killed it");
+        }
+
+        return await _process.Exited.ConfigureAwait(false);
+    }
+
+    /// <summary>Kills the daemon if it still runs, and closes the monitor.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _stopping = true;
+        await Qmp.DisposeAsync().ConfigureAwait(false);
+        await _process.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private static async Task<QmpClient> ConnectWhenReadyAsync(RunningProcess process, string qmpSocket, TimeSpan startTimeout, Action<string>? log, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(startTimeout);
+        var delay = TimeSpan.FromMilliseconds(5);
+        while (true)
+        {
+            if (process.HasExited)
+            {
+                var code = await process.Exited.ConfigureAwait(false);
+                throw new StorageDaemonException($"qemu-storage-daemon exited at start with code {code}: {process.OutputTail}");
+            }
+
+            if (File.Exists(qmpSocket))
+            {
+                try
+                {
+                    return await QmpClient.ConnectAsync(qmpSocket, log, timeout.Token).ConfigureAwait(false);
+                }
+                catch (System.Net.Sockets.SocketException)
+                {
+                    // Bound but not listening yet.
+                }
+            }
+
+            try
+            {
+                await Task.Delay(delay, timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new StorageDaemonException($"qemu-storage-daemon did not open its monitor within {startTimeout.TotalSeconds:F0} s: {process.OutputTail}");
+            }
+
+            delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 100));
+        }
+    }
+}

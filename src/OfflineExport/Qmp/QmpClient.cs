@@ -1,0 +1,237 @@
+using System.Collections.Concurrent;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json.Nodes;
+using System.Threading.Channels;
+
+namespace OfflineExport.Qmp;
+
+/// <summary>
+/// A QMP client over a unix socket, after QEMU's own python client: read the greeting, send
+/// <c>qmp_capabilities</c>, then one reader loop matches replies to commands by id and puts
+/// events on their own channel. When the connection ends, every pending command fails with the cause.
+/// </summary>
+public sealed class QmpClient : IAsyncDisposable
+{
+    private readonly Socket _socket;
+    private readonly Stream _stream;
+    private readonly StreamReader _reader;
+    private readonly SemaphoreSlim _sendLock = new(1, 1);
+    private readonly ConcurrentDictionary<string, PendingCommand> _pending = new();
+    private readonly Channel<QmpEvent> _events = Channel.CreateUnbounded<QmpEvent>();
+    private readonly Action<string>? _log;
+    private readonly CancellationTokenSource _shutdown = new();
+    private Task _readLoop = Task.CompletedTask;
+    private Exception? _failure;
+    private long _nextId;
+
+    private QmpClient(Socket socket, Action<string>? log)
+    {
+        _socket = socket;
+        _stream = new NetworkStream(socket, ownsSocket: false);
+        _reader = new StreamReader(_stream, new UTF8Encoding(false));
+        _log = log;
+    }
+
+    /// <summary>The greeting the server sent.</summary>
+    public QmpGreeting Greeting { get; private set; } = new("unknown", []);
+
+    /// <summary>Events in arrival order.</summary>
+    public ChannelReader<QmpEvent> Events => _events.Reader;
+
+    /// <summary>Connects to the QMP socket at <paramref name="socketPath"/> and negotiates capabilities.</summary>
+    /// <param name="socketPath">The unix socket of the monitor.</param>
+    /// <param name="log">Receives every message sent and received (for <c>--verbose</c>), or null.</param>
+    /// <param name="cancellationToken">Cancels the connection attempt.</param>
+    public static async Task<QmpClient> ConnectAsync(string socketPath, Action<string>? log, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        QmpClient? client = null;
+        try
+        {
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), cancellationToken).ConfigureAwait(false);
+            client = new QmpClient(socket, log);
+            var first = await client.ReadMessageAsync(cancellationToken).ConfigureAwait(false)
+                ?? throw new QmpProtocolException("QMP: connection closed before the greeting");
+            client.Greeting = first as QmpGreeting
+                ?? throw new QmpProtocolException($"QMP: expected a greeting, got {first.GetType().Name}");
+            client._readLoop = Task.Run(client.ReadLoopAsync, CancellationToken.None);
+            await client.ExecuteAsync("qmp_capabilities", null, cancellationToken).ConfigureAwait(false);
+            return client;
+        }
+        catch
+        {
+            if (client is not null)
+            {
+                await client.DisposeAsync().ConfigureAwait(false);
+            }
+            else
+            {
+                socket.Dispose();
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>Runs <paramref name="command"/> and returns its "return" value.</summary>
+    /// <exception cref="QmpException">The server answered with an error.</exception>
+    /// <exception cref="QmpProtocolException">The connection broke or the reply was malformed.</exception>
+    public async Task<JsonNode?> ExecuteAsync(string command, JsonObject? arguments, CancellationToken cancellationToken)
+    {
+        var id = "oe-" + Interlocked.Increment(ref _nextId);
+        var pending = new PendingCommand(command);
+        // Register before the bytes hit the wire: the reply may arrive before SendAsync returns.
+        _pending[id] = pending;
+        try
+        {
+            if (_failure is { } failure)
+            {
+                throw new QmpProtocolException($"QMP connection is closed: {failure.Message}", failure);
+            }
+
+            var bytes = QmpCodec.EncodeCommand(id, command, arguments);
+            _log?.Invoke("qmp → " + Encoding.UTF8.GetString(bytes).TrimEnd());
+            await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await _stream.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
+            }
+            catch (IOException ex)
+            {
+                throw new QmpProtocolException($"QMP: cannot send {command}: {ex.Message}", ex);
+            }
+            finally
+            {
+                _sendLock.Release();
+            }
+
+            return await pending.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _pending.TryRemove(id, out _);
+        }
+    }
+
+    /// <summary>Waits for the next event called <paramref name="name"/>, skipping others.</summary>
+    public async Task<QmpEvent> WaitForEventAsync(string name, CancellationToken cancellationToken)
+    {
+        while (await _events.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (_events.Reader.TryRead(out var ev))
+            {
+                if (ev.Name == name)
+                {
+                    return ev;
+                }
+            }
+        }
+
+        throw new QmpProtocolException($"QMP connection closed while waiting for event {name}");
+    }
+
+    /// <summary>Closes the connection; pending commands fail.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _shutdown.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (SocketException)
+        {
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+
+        _socket.Dispose();
+        await _readLoop.ConfigureAwait(false);
+        _reader.Dispose();
+        _sendLock.Dispose();
+        _shutdown.Dispose();
+    }
+
+    private async Task ReadLoopAsync()
+    {
+        Exception cause;
+        try
+        {
+            while (true)
+            {
+                var message = await ReadMessageAsync(_shutdown.Token).ConfigureAwait(false);
+                if (message is null)
+                {
+                    cause = new QmpProtocolException("QMP connection closed by the server");
+                    break;
+                }
+
+                Dispatch(message);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            cause = new QmpProtocolException("QMP connection closed");
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
+        {
+            cause = new QmpProtocolException($"QMP connection lost: {ex.Message}", ex);
+        }
+        catch (QmpProtocolException ex)
+        {
+            cause = ex;
+        }
+
+        _failure = cause;
+        _events.Writer.TryComplete();
+        foreach (var pending in _pending.Values)
+        {
+            pending.Completion.TrySetException(cause);
+        }
+    }
+
+    private void Dispatch(QmpMessage message)
+    {
+        switch (message)
+        {
+            case QmpEvent ev:
+                _events.Writer.TryWrite(ev);
+                break;
+            case QmpReturn { Id: { } id } ret when _pending.TryGetValue(id, out var pending):
+                pending.Completion.TrySetResult(ret.Value);
+                break;
+            case QmpErrorReply { Id: { } id } err when _pending.TryGetValue(id, out var pending):
+                pending.Completion.TrySetException(new QmpException(pending.Command, err.ErrorClass, err.Description));
+                break;
+            case QmpReturn or QmpErrorReply { Id: not null }:
+                // A reply to a command whose caller gave up (cancelled): nobody waits for it.
+                _log?.Invoke("qmp: reply for a command nobody waits for");
+                break;
+            case QmpErrorReply { Id: null } err:
+                // QEMU answers a command it could not parse (so without an id) this way.
+                throw new QmpProtocolException($"QMP: server rejected a message: {err.Description}");
+            default:
+                throw new QmpProtocolException($"QMP: unexpected message {message}");
+        }
+    }
+
+    private async Task<QmpMessage?> ReadMessageAsync(CancellationToken cancellationToken)
+    {
+        var line = await _reader.ReadLineAsync(cancellationToken).ConfigureAwait(false);
+        if (line is null)
+        {
+            return null;
+        }
+
+        _log?.Invoke("qmp ← " + line);
+        return QmpCodec.Decode(line);
+    }
+
+    private sealed class PendingCommand(string command)
+    {
+        public string Command { get; } = command;
+
+        public TaskCompletionSource<JsonNode?> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}

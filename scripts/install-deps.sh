@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what OfflineExport needs on Debian/Ubuntu: qemu-img/qemu-io/qemu-nbd (qemu-utils),
+# qemu-storage-daemon (qemu-system-common), nbdinfo/nbdcopy for the benchmark (libnbd-bin), then
+# restores the NuGet packages. Safe to run again: it only installs what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v qemu-img >/dev/null 2>&1 && command -v qemu-io >/dev/null 2>&1 || need+=(qemu-utils)
+command -v qemu-storage-daemon >/dev/null 2>&1 || need+=(qemu-system-common)
+if [ "${WITH_BENCH_TOOLS:-0}" = 1 ]; then
+  command -v nbdcopy >/dev/null 2>&1 || need+=(libnbd-bin)
+  [ -x /usr/bin/time ] || need+=(time)
+fi
+command -v script >/dev/null 2>&1 || need+=(bsdutils)
+
+if [ ${#need[@]} -gt 0 ]; then
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 || { echo "install-deps: need root (or sudo) to apt-get install ${need[*]}" >&2; exit 1; }
+    sudo="sudo"
+  fi
+  echo "install-deps: installing ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+command -v dotnet >/dev/null 2>&1 || { echo "install-deps: the .NET 10 SDK (dotnet) is required: https://learn.microsoft.com/dotnet/core/install/linux-debian" >&2; exit 1; }
+dotnet restore OfflineExport.sln --verbosity quiet
+echo "install-deps: $(qemu-img --version | head -1); $(qemu-storage-daemon --version | head -1); dotnet $(dotnet --version)"

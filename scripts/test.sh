@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Runs the unit and the integration tests (real qemu) and ends with one line:
+#   N passed, N failed[, N skipped]
+set -uo pipefail
+cd "$(dirname "$0")/.."
+results="$(mktemp -d)"
+trap 'rm -rf "$results"' EXIT
+
+status=0
+for project in tests/OfflineExport.Tests tests/OfflineExport.IntegrationTests; do
+  name="$(basename "$project")"
+  echo "== $name"
+  dotnet test "$project" -c Release --nologo --logger "trx;LogFileName=$name.trx" --results-directory "$results" "$@" \
+    2>&1 | tee "$results/$name.log" | grep -E "^\s*(Failed|Passed!|Failed!|error)" || true
+  [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+done
+
+# Count from the TRX files (one per project); a project that did not build counts as one failure.
+read -r passed failed skipped < <(python3 - "$results" <<'PY'
+import sys, glob, xml.etree.ElementTree as ET
+p = f = s = 0
+ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
+files = glob.glob(sys.argv[1] + "/*.trx")
+for path in files:
+    c = ET.parse(path).getroot().find("t:ResultSummary/t:Counters", ns)
+    p += int(c.get("passed")); f += int(c.get("failed")) + int(c.get("error")) + int(c.get("timeout")) + int(c.get("aborted"))
+    s += int(c.get("notExecuted"))
+f += max(0, 2 - len(files))
+print(p, f, s)
+PY
+)
+[ "$failed" -eq 0 ] || status=1
+if [ "$skipped" -gt 0 ]; then
+  echo "$passed passed, $failed failed, $skipped skipped"
+else
+  echo "$passed passed, $failed failed"
+fi
+exit $status

@@ -58,6 +58,11 @@ public sealed partial class ExportSession
         {
             throw new ImageInUseException(chain.Top.Path, ex.Description);
         }
+        catch (NbdException ex) when (ex.IsNoSpace && partial is not null)
+        {
+            throw new ExportException(ExportErrorKind.OutputProblem,
+                $"no space left on the file system of {Path.GetDirectoryName(partial)}: the backup did not fit ({ex.Message})", ex);
+        }
         catch (Exception ex) when (ex is NbdException or QmpException or QmpProtocolException or IOException && !cancellationToken.IsCancellationRequested)
         {
             // A broken socket usually means the daemon died a moment ago: report the daemon's own words.

@@ -107,14 +107,14 @@ public sealed partial class NbdClient
         var request = TakePending(cookie);
         if (error != 0)
         {
-            request.Completion.TrySetException(new NbdException($"NBD: {request.Type} at offset {request.Offset} failed: {NbdErrors.Describe(error)}", error));
+            request.Completion.TrySetException(new NbdException($"NBD: {NbdCommandNames.Of(request.Type)} at offset {request.Offset} failed: {NbdErrors.Describe(error)}", error));
             return;
         }
 
         if (request.Type is NbdCommandType.Read or NbdCommandType.BlockStatus)
         {
             // With structured replies negotiated, data and extents must come in chunks.
-            throw new NbdException($"NBD: simple reply to {request.Type} while structured replies are on");
+            throw new NbdException($"NBD: simple reply to {NbdCommandNames.Of(request.Type)} while structured replies are on");
         }
 
         request.Completion.TrySetResult();
@@ -158,7 +158,7 @@ public sealed partial class NbdClient
                 var payload = await ReadPayloadAsync(chunk.Length, 65536 + 16).ConfigureAwait(false);
                 var error = NbdTransmissionCodec.DecodeError(payload, chunk.Type);
                 var text = error.Message.Length > 0 ? $"{NbdErrors.Describe(error.Errno)}: {error.Message}" : NbdErrors.Describe(error.Errno);
-                request.Error ??= new NbdException($"NBD: {request.Type} at offset {error.Offset ?? request.Offset} failed: {text}", error.Errno);
+                request.Error ??= new NbdException($"NBD: {NbdCommandNames.Of(request.Type)} at offset {error.Offset ?? request.Offset} failed: {text}", error.Errno);
                 break;
         }
 
@@ -273,7 +273,7 @@ public sealed partial class NbdClient
     {
         if (request.Type != expected)
         {
-            throw new NbdException($"NBD: {chunkName} chunk in the reply to {request.Type}");
+            throw new NbdException($"NBD: {chunkName} chunk in the reply to {NbdCommandNames.Of(request.Type)}");
         }
     }
 

@@ -58,6 +58,22 @@ public sealed class TestWorkspace : IDisposable
         return found;
     }
 
+    /// <summary>Process ids of this workspace's qemu-storage-daemon processes.</summary>
+    public IReadOnlyList<int> DaemonProcesses() =>
+        SurvivingQemuProcesses().Where(pid => ReadCommandLine(pid).Contains("qemu-storage-daemon", StringComparison.Ordinal)).ToList();
+
+    private static string ReadCommandLine(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ');
+        }
+        catch (IOException)
+        {
+            return string.Empty;
+        }
+    }
+
     /// <summary>Asserts nothing was left behind: no daemon, no private folder, no partial output.</summary>
     public void AssertNothingLeftBehind()
     {

@@ -1,0 +1,306 @@
+using OfflineExport.Export;
+using OfflineExport.IntegrationTests.Support;
+using OfflineExport.Qemu;
+using static OfflineExport.IntegrationTests.Support.QemuTestTools;
+
+namespace OfflineExport.IntegrationTests.Safety;
+
+/// <summary>
+/// Bad input is refused before anything is written: one clear message naming what is at fault, no
+/// OUTPUT, no partial file, no daemon, and the source unchanged (checked by <see cref="ExportHarness"/>).
+/// </summary>
+public sealed class RefusalTests : IDisposable
+{
+    private readonly TestWorkspace _ws = new();
+
+    public void Dispose() => _ws.Dispose();
+
+    private ExportRequest Incremental(string image, params string[] bitmaps) => new()
+    {
+        Image = image, Output = _ws["inc.qcow2"], Bitmaps = bitmaps, Backing = _ws["prev.qcow2"],
+    };
+
+    private async Task<string> ImageWithPreviousAsync(string name = "vda.qcow2", string size = "16M")
+    {
+        var image = _ws[name];
+        await CreateQcow2Async(image, size);
+        await IoAsync(image, "write -P 0x01 0 1M");
+        await CreateQcow2Async(_ws["prev.qcow2"], size);
+        return image;
+    }
+
+    [Fact]
+    public async Task Missing_bitmap_is_named_with_the_bitmaps_the_top_layer_has()
+    {
+        var image = await ImageWithPreviousAsync();
+        await AddBitmapAsync(image, "monday");
+        await AddBitmapAsync(image, "tuesday");
+
+        var error = await ExportHarness.ExportFailsAsync<ExportException>(_ws, Incremental(image, "sunday"), image);
+
+        Assert.Equal(ExportErrorKind.InvalidCheckpoint, error.Kind);
+        Assert.Equal($"bitmap 'sunday' not found in {image}; available: monday, tuesday", error.Message);
+    }
+
+    [Fact]
+    public async Task Gap_in_the_chain_names_the_middle_layer()
+    {
+        var base_ = _ws["base.qcow2"];
+        var mid = _ws["mid.qcow2"];
+        var top = _ws["top.qcow2"];
+        await CreateQcow2Async(base_, "16M");
+        await AddBitmapAsync(base_, "ck");
+        await CreateOverlayAsync(mid, base_);
+        await CreateOverlayAsync(top, mid);
+        await AddBitmapAsync(top, "ck");
+        await CreateQcow2Async(_ws["prev.qcow2"], "16M");
+
+        var error = await ExportHarness.ExportFailsAsync<ExportException>(_ws, Incremental(top, "ck"), top, mid, base_);
+
+        Assert.Equal(ExportErrorKind.InvalidCheckpoint, error.Kind);
+        Assert.StartsWith($"bitmap 'ck' is missing from {mid} but present in {base_}", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task In_use_bitmap_left_by_a_killed_process_is_refused_with_advice()
+    {
+        var image = await ImageWithPreviousAsync();
+        await AddBitmapAsync(image, "ck");
+        await ImageFaults.LeaveBitmapsInUseAsync(image);
+
+        var error = await ExportHarness.ExportFailsAsync<ExportException>(_ws, Incremental(image, "ck"), image);
+
+        Assert.Equal(ExportErrorKind.InvalidCheckpoint, error.Kind);
+        Assert.Contains($"bitmap 'ck' in {image} is inconsistent (in-use)", error.Message, StringComparison.Ordinal);
+        Assert.Contains("take a full export", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Disabled_bitmap_is_refused_naming_the_layer()
+    {
+        var image = await ImageWithPreviousAsync();
+        await AddBitmapAsync(image, "ck");
+        await ImgAsync("bitmap", "--disable", image, "ck");
+
+        var error = await ExportHarness.ExportFailsAsync<ExportException>(_ws, Incremental(image, "ck"), image);
+
+        Assert.Equal(ExportErrorKind.InvalidCheckpoint, error.Kind);
+        Assert.Contains($"bitmap 'ck' in {image} is disabled", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Bitmap_in_a_layer_of_another_virtual_size_is_refused_with_both_sizes()
+    {
+        var base_ = _ws["base.qcow2"];
+        var top = _ws["top.qcow2"];
+        await CreateQcow2Async(base_, "16M");
+        await AddBitmapAsync(base_, "ck");
+        // The disk was grown when the overlay was made: the base's bitmap covers only 16 MiB.
+        await ImgAsync("create", "-q", "-f", "qcow2", "-b", base_, "-F", "qcow2", top, "32M");
+        await AddBitmapAsync(top, "ck");
+        await CreateQcow2Async(_ws["prev.qcow2"], "32M");
+
+        var error = await ExportHarness.ExportFailsAsync<ExportException>(_ws, Incremental(top, "ck"), top, base_);
+
+        Assert.Equal(ExportErrorKind.InvalidCheckpoint, error.Kind);
+        Assert.Contains($"bitmap 'ck' in {base_} covers 16777216 bytes but the disk is 33554432 bytes", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Image_held_by_a_running_process_is_refused_before_any_work()
+    {
+        var image = await ImageWithPreviousAsync();
+        await AddBitmapAsync(image, "ck");
+        var before = Sha256(_ws["prev.qcow2"]);
+        await using (var vm = await ImageFaults.HoldReadWriteAsync(image))
+        {
+            using var cts = new CancellationTokenSource(ExportHarness.Deadline);
+            var error = await Assert.ThrowsAsync<ImageInUseException>(() =>
+                new ExportSession(_ws.Options).RunAsync(Incremental(image, "ck"), null, cts.Token));
+
+            Assert.Contains($"image {image} is in use by another process", error.Message, StringComparison.Ordinal);
+            Assert.Contains("shut it down", error.Message, StringComparison.Ordinal);
+            Assert.Single(_ws.SurvivingQemuProcesses()); // only the "VM"
+        }
+
+        Assert.False(File.Exists(_ws["inc.qcow2"]));
+        Assert.Equal(before, Sha256(_ws["prev.qcow2"]));
+        _ws.AssertNothingLeftBehind();
+    }
+
+    [Fact]
+    public async Task Missing_backing_is_refused()
+    {
+        var image = await ImageWithPreviousAsync();
+        await AddBitmapAsync(image, "ck");
+
+        var error = await ExportHarness.ExportFailsAsync<ExportException>(_ws, Incremental(image, "ck") with { Backing = null }, image);
+
+        Assert.Equal(ExportErrorKind.InvalidRequest, error.Kind);
+        Assert.Contains("--backing PREVIOUS is required with --bitmap", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("absent", "does not exist")]
+    [InlineData("text", "must be a qcow2")]
+    [InlineData("smaller", "is 8388608 bytes but the disk is 16777216 bytes")]
+    public async Task Bad_previous_backup_is_refused(string kind, string expected)
+    {
+        var image = await ImageWithPreviousAsync();
+        await AddBitmapAsync(image, "ck");
+        var previous = _ws["bad-prev.qcow2"];
+        switch (kind)
+        {
+            case "text":
+                await File.WriteAllTextAsync(previous, new string('x', 4096));
+                break;
+            case "smaller":
+                await CreateQcow2Async(previous, "8M");
+                break;
+        }
+
+        var error = await ExportHarness.ExportFailsAsync<ExportException>(_ws, Incremental(image, "ck") with { Backing = previous }, image);
+
+        Assert.Equal(ExportErrorKind.InvalidImage, error.Kind);
+        Assert.Contains(previous, error.Message, StringComparison.Ordinal);
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Missing_image_is_refused_with_its_path()
+    {
+        var error = await ExportHarness.ExportFailsAsync<ExportException>(_ws, new ExportRequest { Image = _ws["nope.qcow2"], Output = _ws["out.qcow2"] });
+
+        Assert.Equal(ExportErrorKind.InvalidImage, error.Kind);
+        Assert.Equal($"image {_ws["nope.qcow2"]} does not exist", error.Message);
+    }
+
+    [Fact]
+    public async Task Folder_as_image_is_refused()
+    {
+        var folder = Directory.CreateDirectory(_ws["vm"]).FullName;
+
+        var error = await ExportHarness.ExportFailsAsync<ExportException>(_ws, new ExportRequest { Image = folder, Output = _ws["out.qcow2"] });
+
+        Assert.Equal(ExportErrorKind.InvalidImage, error.Kind);
+        Assert.Contains("is a folder", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task File_that_is_not_a_disk_image_is_refused()
+    {
+        var notes = _ws["notes.txt"];
+        await File.WriteAllTextAsync(notes, "shopping list\n");
+
+        var error = await ExportHarness.ExportFailsAsync<ExportException>(_ws, new ExportRequest { Image = notes, Output = _ws["out.qcow2"] }, notes);
+
+        Assert.Equal(ExportErrorKind.InvalidImage, error.Kind);
+        Assert.Equal($"{notes} is not a disk image (not qcow2, and its size is not a multiple of 512 bytes)", error.Message);
+    }
+
+    [Fact]
+    public async Task Corrupt_qcow2_is_refused_with_its_path()
+    {
+        var image = _ws["vda.qcow2"];
+        await CreateQcow2Async(image, "16M");
+        ImageFaults.MarkCorrupt(image);
+
+        var error = await ExportHarness.ExportFailsAsync<ExportException>(_ws, new ExportRequest { Image = image, Output = _ws["out.qcow2"] }, image);
+
+        Assert.Equal(ExportErrorKind.InvalidImage, error.Kind);
+        Assert.Contains($"{image} is marked corrupt", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Raw_image_with_a_bitmap_is_refused_but_exports_in_full()
+    {
+        var image = _ws["vda.raw"];
+        await ImgAsync("create", "-q", "-f", "raw", image, "16M");
+        await CreateQcow2Async(_ws["prev.qcow2"], "16M");
+
+        var error = await ExportHarness.ExportFailsAsync<ExportException>(_ws, Incremental(image, "ck"), image);
+        Assert.Equal(ExportErrorKind.InvalidCheckpoint, error.Kind);
+        Assert.Contains("is a raw image, which cannot hold checkpoints", error.Message, StringComparison.Ordinal);
+
+        await ExportHarness.ExportAsync(_ws, new ExportRequest { Image = image, Output = _ws["full.qcow2"] }, image);
+        Assert.Equal(0, await CompareAsync(_ws["full.qcow2"], image, "raw"));
+    }
+
+    [Fact]
+    public async Task Json_pseudo_protocol_backing_name_is_refused()
+    {
+        var base_ = _ws["base.qcow2"];
+        var top = _ws["top.qcow2"];
+        await CreateQcow2Async(base_, "16M");
+        await CreateOverlayAsync(top, base_);
+        await ImgAsync("rebase", "-u", "-F", "qcow2", "-b", $"json:{{\"driver\":\"qcow2\",\"file\":{{\"driver\":\"file\",\"filename\":\"{base_}\"}}}}", top);
+
+        var error = await ExportHarness.ExportFailsAsync<ExportException>(_ws, new ExportRequest { Image = top, Output = _ws["out.qcow2"] }, top, base_);
+
+        Assert.Equal(ExportErrorKind.InvalidImage, error.Kind);
+        Assert.Contains("json: pseudo-protocol", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Unrecorded_backing_format_is_refused_and_never_probed()
+    {
+        var base_ = _ws["base.qcow2"];
+        var top = _ws["top.qcow2"];
+        await CreateQcow2Async(base_, "16M");
+        await CreateOverlayAsync(top, base_);
+        ImageFaults.ForgetBackingFormat(top);
+
+        var error = await ExportHarness.ExportFailsAsync<ExportException>(_ws, new ExportRequest { Image = top, Output = _ws["out.qcow2"] }, top, base_);
+
+        Assert.Equal(ExportErrorKind.InvalidImage, error.Kind);
+        Assert.Contains($"{top}: the format of its backing file {base_} is not recorded", error.Message, StringComparison.Ordinal);
+        Assert.Contains("qemu-img rebase -u", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("qemu-img", "qemu-utils")]
+    [InlineData("qemu-storage-daemon", "qemu-system-common")]
+    public async Task Missing_qemu_program_names_the_debian_package(string program, string package)
+    {
+        var image = _ws["vda.qcow2"];
+        await CreateQcow2Async(image, "8M");
+        var tools = program == "qemu-img" ? new QemuTools(QemuImg: "/nonexistent/qemu-img") : new QemuTools(StorageDaemon: "no-such-qemu-storage-daemon");
+        using var cts = new CancellationTokenSource(ExportHarness.Deadline);
+
+        var error = await Assert.ThrowsAsync<ToolNotFoundException>(() =>
+            new ExportSession(_ws.Options with { Tools = tools }).RunAsync(new ExportRequest { Image = image, Output = _ws["out.qcow2"] }, null, cts.Token));
+
+        Assert.Contains(package, error.Message, StringComparison.Ordinal);
+        Assert.Equal(package, error.Package);
+        Assert.False(File.Exists(_ws["out.qcow2"]));
+    }
+
+    [Fact]
+    public async Task Qemu_program_that_is_not_executable_is_refused()
+    {
+        var image = _ws["vda.qcow2"];
+        await CreateQcow2Async(image, "8M");
+        var fake = _ws["qemu-img"];
+        await File.WriteAllTextAsync(fake, "#!/bin/sh\n");
+        using var cts = new CancellationTokenSource(ExportHarness.Deadline);
+
+        var error = await Assert.ThrowsAsync<ToolNotFoundException>(() =>
+            new ExportSession(_ws.Options with { Tools = new QemuTools(QemuImg: fake) }).RunAsync(new ExportRequest { Image = image, Output = _ws["out.qcow2"] }, null, cts.Token));
+
+        Assert.Contains("is not executable", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Output_inside_the_source_chain_is_refused_even_with_force()
+    {
+        var base_ = _ws["base.qcow2"];
+        var top = _ws["top.qcow2"];
+        await CreateQcow2Async(base_, "8M");
+        await CreateOverlayAsync(top, base_);
+
+        var error = await ExportHarness.ExportFailsAsync<ExportException>(_ws, new ExportRequest { Image = top, Output = base_, Force = true }, top, base_);
+
+        Assert.Equal(ExportErrorKind.OutputProblem, error.Kind);
+        Assert.Contains("is part of the source chain", error.Message, StringComparison.Ordinal);
+    }
+}

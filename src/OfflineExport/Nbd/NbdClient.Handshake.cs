@@ -18,7 +18,7 @@ public sealed partial class NbdClient
         var (reply, data) = await ReadOptionReplyAsync(NbdProtocol.OptStructuredReply, cancellationToken).ConfigureAwait(false);
         if (reply.Type != NbdProtocol.RepAck)
         {
-            throw new NbdException($"NBD: server refused structured replies ({DescribeReply(reply, data)})");
+            throw await AbortHandshakeAsync($"NBD: server refused structured replies ({DescribeReply(reply, data)})").ConfigureAwait(false);
         }
 
         if (_options.MetaContexts.Count > 0)
@@ -44,7 +44,7 @@ public sealed partial class NbdClient
 
             if (reply.Type != NbdProtocol.RepMetaContext)
             {
-                throw new NbdException($"NBD: server refused metadata contexts ({DescribeReply(reply, data)})");
+                throw await AbortHandshakeAsync($"NBD: server refused metadata contexts ({DescribeReply(reply, data)})").ConfigureAwait(false);
             }
 
             var (id, name) = NbdHandshakeCodec.DecodeMetaContext(data);
@@ -55,7 +55,7 @@ public sealed partial class NbdClient
         {
             if (!granted.ContainsValue(wanted))
             {
-                throw new NbdException($"NBD: server did not grant metadata context '{wanted}' on export '{_options.ExportName}'");
+                throw await AbortHandshakeAsync($"NBD: server did not grant metadata context '{wanted}' on export '{_options.ExportName}'").ConfigureAwait(false);
             }
         }
 
@@ -78,7 +78,7 @@ public sealed partial class NbdClient
 
             if (reply.Type != NbdProtocol.RepInfo)
             {
-                throw new NbdException($"NBD: cannot open export '{_options.ExportName}' ({DescribeReply(reply, data)})");
+                throw await AbortHandshakeAsync($"NBD: cannot open export '{_options.ExportName}' ({DescribeReply(reply, data)})").ConfigureAwait(false);
             }
 
             switch (NbdHandshakeCodec.DecodeInfoType(data))
@@ -103,6 +103,26 @@ public sealed partial class NbdClient
         var (minimum, preferred, maximum) = blockSize ?? (1u, 4096u, (uint)Math.Min(32UL << 20, Math.Max(e.Size, 1)));
         var contexts = _contextNames.ToDictionary(kv => kv.Value, kv => kv.Key);
         return new NbdExportInfo(_options.ExportName, e.Size, e.Flags, minimum, preferred, maximum, contexts);
+    }
+
+    /// <summary>
+    /// Ends a handshake the server conducted correctly but that we cannot use (a refused option, a
+    /// missing context) the polite way: NBD_OPT_ABORT, best effort, then the caller closes. Only a
+    /// server that broke the protocol is simply dropped.
+    /// </summary>
+    private async Task<NbdException> AbortHandshakeAsync(string reason)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await SendOptionAsync(NbdProtocol.OptAbort, [], timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or System.Net.Sockets.SocketException or ObjectDisposedException)
+        {
+            // The server went away first; the reason below is what matters.
+        }
+
+        return new NbdException(reason);
     }
 
     private async Task SendOptionAsync(uint option, byte[] data, CancellationToken cancellationToken)

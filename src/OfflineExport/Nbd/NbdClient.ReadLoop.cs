@@ -107,14 +107,18 @@ public sealed partial class NbdClient
         var request = TakePending(cookie);
         if (error != 0)
         {
+            error = NbdErrors.Normalize(error);
             request.Completion.TrySetException(new NbdException($"NBD: {NbdCommandNames.Of(request.Type)} at offset {request.Offset} failed: {NbdErrors.Describe(error)}", error));
             return;
         }
 
         if (request.Type is NbdCommandType.Read or NbdCommandType.BlockStatus)
         {
-            // With structured replies negotiated, data and extents must come in chunks.
-            throw new NbdException($"NBD: simple reply to {NbdCommandNames.Of(request.Type)} while structured replies are on");
+            // With structured replies negotiated, data and extents must come in chunks. The request is
+            // no longer pending, so fail it here before the violation ends the connection.
+            var violation = new NbdException($"NBD: simple reply to {NbdCommandNames.Of(request.Type)} while structured replies are on");
+            request.Completion.TrySetException(violation);
+            throw violation;
         }
 
         request.Completion.TrySetResult();
@@ -183,7 +187,6 @@ public sealed partial class NbdClient
         RequireInside(request, offset, length, "data");
         // Straight into the caller's buffer: no copy on the hot path.
         await _stream.ReadExactlyAsync(request.Destination.Slice((int)(offset - request.Offset), (int)length)).ConfigureAwait(false);
-        request.Covered += length;
     }
 
     private async Task ReceiveHoleAsync(NbdChunkHeader chunk, NbdPendingRequest request)
@@ -193,7 +196,6 @@ public sealed partial class NbdClient
         var (offset, size) = NbdTransmissionCodec.DecodeHole(payload);
         RequireInside(request, offset, size, "hole");
         request.Destination.Span.Slice((int)(offset - request.Offset), (int)size).Clear();
-        request.Covered += size;
     }
 
     private async Task ReceiveBlockStatusAsync(NbdChunkHeader chunk, NbdPendingRequest request)
@@ -284,9 +286,9 @@ public sealed partial class NbdClient
             throw new NbdException($"NBD: {what} chunk [{offset}, +{length}) lies outside the request [{request.Offset}, +{request.Length})");
         }
 
-        if (request.Covered + length > request.Length)
+        if (!request.TryCover(offset, length))
         {
-            throw new NbdException($"NBD: overlapping chunks in the reply to READ at offset {request.Offset}");
+            throw new NbdException($"NBD: chunk [{offset}, +{length}) overlaps another chunk of the reply to READ at offset {request.Offset}");
         }
     }
 }

@@ -27,6 +27,13 @@ public static class NbdErrors
     /// <summary>The server is shutting down.</summary>
     public const uint ESHUTDOWN = 108;
 
+    /// <summary>The protocol defines only the values above; any other (and 0 in an error) reads as EINVAL.</summary>
+    public static uint Normalize(uint errno) => errno switch
+    {
+        EPERM or EIO or ENOMEM or EINVAL or ENOSPC or EOVERFLOW or ENOTSUP or ESHUTDOWN => errno,
+        _ => EINVAL,
+    };
+
     /// <summary>A short description of <paramref name="errno"/> for messages.</summary>
     public static string Describe(uint errno) => errno switch
     {

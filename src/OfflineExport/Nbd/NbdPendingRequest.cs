@@ -23,7 +23,33 @@ internal sealed class NbdPendingRequest
     public Memory<byte> Destination { get; }
 
     /// <summary>READ bytes covered by data and hole chunks so far.</summary>
-    public ulong Covered { get; set; }
+    public ulong Covered { get; private set; }
+
+    /// <summary>
+    /// Records that a data or hole chunk covered [<paramref name="offset"/>, +<paramref name="length"/>);
+    /// false when it overlaps an earlier chunk (chunks may arrive in any order but never overlap, so
+    /// a plain byte count could be fooled by a repeated chunk into accepting a buffer with a gap).
+    /// </summary>
+    public bool TryCover(ulong offset, ulong length)
+    {
+        _covered ??= [];
+        var end = offset + length;
+        var index = _covered.BinarySearch((offset, end), ByStart);
+        if (index >= 0)
+        {
+            return false;
+        }
+
+        index = ~index;
+        if ((index > 0 && _covered[index - 1].End > offset) || (index < _covered.Count && _covered[index].Start < end))
+        {
+            return false;
+        }
+
+        _covered.Insert(index, (offset, end));
+        Covered += length;
+        return true;
+    }
 
     /// <summary>The first error chunk the server sent; the request fails with it once DONE arrives.</summary>
     public NbdException? Error { get; set; }
@@ -32,4 +58,8 @@ internal sealed class NbdPendingRequest
     public Dictionary<uint, List<NbdExtent>>? Extents { get; set; }
 
     public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private static readonly Comparer<(ulong Start, ulong End)> ByStart = Comparer<(ulong Start, ulong End)>.Create((x, y) => x.Start.CompareTo(y.Start));
+
+    private List<(ulong Start, ulong End)>? _covered;
 }

@@ -86,7 +86,7 @@ public static class NbdTransmissionCodec
 
         var message = Encoding.UTF8.GetString(payload.Slice(6, messageLength));
         ulong? offset = trailer == 8 ? BinaryPrimitives.ReadUInt64BigEndian(payload[(6 + messageLength)..]) : null;
-        return new NbdErrorChunk(errno == 0 ? NbdErrors.EINVAL : errno, message, offset);
+        return new NbdErrorChunk(NbdErrors.Normalize(errno), message, offset);
     }
 
     /// <summary>

@@ -24,6 +24,7 @@ public sealed class QmpClient : IAsyncDisposable
     private Task _readLoop = Task.CompletedTask;
     private Exception? _failure;
     private long _nextId;
+    private int _disposed;
 
     private QmpClient(Socket socket, Action<string>? log)
     {
@@ -134,6 +135,11 @@ public sealed class QmpClient : IAsyncDisposable
     /// <summary>Closes the connection; pending commands fail.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await _shutdown.CancelAsync().ConfigureAwait(false);
         try
         {

@@ -1,0 +1,199 @@
+namespace OfflineExport.Tests.Qemu;
+
+/// <summary>
+/// Hand-written <c>qemu-img info --output=json</c> texts following qemu 7.2's layout
+/// (field order, indentation and the extra fields qemu prints).
+/// </summary>
+internal static class QemuInfoSamples
+{
+    /// <summary><c>qemu-img info --backing-chain --output=json /var/lib/vm/top.qcow2</c>: qcow2 top, qcow2 mid, raw base.</summary>
+    public const string ThreeLayerChain = """
+        [
+            {
+                "virtual-size": 10737418240,
+                "filename": "/var/lib/vm/top.qcow2",
+                "cluster-size": 65536,
+                "format": "qcow2",
+                "actual-size": 200704,
+                "format-specific": {
+                    "type": "qcow2",
+                    "data": {
+                        "compat": "1.1",
+                        "compression-type": "zlib",
+                        "lazy-refcounts": false,
+                        "bitmaps": [
+                            {
+                                "flags": [
+                                    "auto"
+                                ],
+                                "name": "b1",
+                                "granularity": 65536
+                            },
+                            {
+                                "flags": [
+                                    "auto"
+                                ],
+                                "name": "b2",
+                                "granularity": 131072
+                            }
+                        ],
+                        "refcount-bits": 16,
+                        "corrupt": false,
+                        "extended-l2": false
+                    }
+                },
+                "full-backing-filename": "/var/lib/vm/mid.qcow2",
+                "backing-filename": "mid.qcow2",
+                "backing-filename-format": "qcow2",
+                "dirty-flag": false
+            },
+            {
+                "virtual-size": 10737418240,
+                "filename": "/var/lib/vm/mid.qcow2",
+                "cluster-size": 65536,
+                "format": "qcow2",
+                "actual-size": 1052672,
+                "format-specific": {
+                    "type": "qcow2",
+                    "data": {
+                        "compat": "1.1",
+                        "compression-type": "zlib",
+                        "lazy-refcounts": false,
+                        "bitmaps": [
+                            {
+                                "flags": [
+                                    "auto"
+                                ],
+                                "name": "b1",
+                                "granularity": 65536
+                            }
+                        ],
+                        "refcount-bits": 16,
+                        "corrupt": false,
+                        "extended-l2": false
+                    }
+                },
+                "full-backing-filename": "/var/lib/vm/base.raw",
+                "backing-filename": "base.raw",
+                "backing-filename-format": "raw",
+                "dirty-flag": false
+            },
+            {
+                "virtual-size": 10737418240,
+                "filename": "/var/lib/vm/base.raw",
+                "format": "raw",
+                "actual-size": 2101248,
+                "dirty-flag": false
+            }
+        ]
+
+        """;
+
+    /// <summary><c>qemu-img info --output=json</c> without <c>--backing-chain</c>: one object, no array.</summary>
+    public const string SingleObject = """
+        {
+            "virtual-size": 1073741824,
+            "filename": "/var/lib/vm/disk.qcow2",
+            "cluster-size": 65536,
+            "format": "qcow2",
+            "actual-size": 397312,
+            "format-specific": {
+                "type": "qcow2",
+                "data": {
+                    "compat": "1.1",
+                    "compression-type": "zlib",
+                    "lazy-refcounts": false,
+                    "bitmaps": [
+                        {
+                            "flags": [
+                                "auto"
+                            ],
+                            "name": "checkpoint-1",
+                            "granularity": 65536
+                        }
+                    ],
+                    "refcount-bits": 16,
+                    "corrupt": false,
+                    "extended-l2": false
+                }
+            },
+            "dirty-flag": false
+        }
+
+        """;
+
+    /// <summary>A qcow2 image whose process died while it was open read-write: bitmaps marked in-use.</summary>
+    public const string InUseBitmaps = """
+        [
+            {
+                "virtual-size": 1073741824,
+                "filename": "/var/lib/vm/crashed.qcow2",
+                "cluster-size": 65536,
+                "format": "qcow2",
+                "actual-size": 397312,
+                "format-specific": {
+                    "type": "qcow2",
+                    "data": {
+                        "compat": "1.1",
+                        "compression-type": "zlib",
+                        "lazy-refcounts": false,
+                        "bitmaps": [
+                            {
+                                "flags": [
+                                    "in-use",
+                                    "auto"
+                                ],
+                                "name": "b1",
+                                "granularity": 65536
+                            },
+                            {
+                                "flags": [
+                                    "in-use"
+                                ],
+                                "name": "b-disabled",
+                                "granularity": 65536
+                            },
+                            {
+                                "flags": [
+                                ],
+                                "name": "b-off",
+                                "granularity": 4096
+                            }
+                        ],
+                        "refcount-bits": 16,
+                        "corrupt": false,
+                        "extended-l2": false
+                    }
+                },
+                "dirty-flag": false
+            }
+        ]
+
+        """;
+
+    /// <summary>A qcow2 image qemu has marked corrupt.</summary>
+    public const string Corrupt = """
+        [
+            {
+                "virtual-size": 1073741824,
+                "filename": "/var/lib/vm/broken.qcow2",
+                "cluster-size": 65536,
+                "format": "qcow2",
+                "actual-size": 397312,
+                "format-specific": {
+                    "type": "qcow2",
+                    "data": {
+                        "compat": "1.1",
+                        "compression-type": "zlib",
+                        "lazy-refcounts": false,
+                        "refcount-bits": 16,
+                        "corrupt": true,
+                        "extended-l2": false
+                    }
+                },
+                "dirty-flag": true
+            }
+        ]
+
+        """;
+}

@@ -25,7 +25,7 @@ public sealed record ExportRequest
     public bool DryRun { get; init; }
 
     /// <summary>The mode the bitmaps imply.</summary>
-    public ExportMode Mode => Bitmaps.Count switch
+    public ExportMode Mode => Bitmaps.Distinct(StringComparer.Ordinal).Count() switch
     {
         0 => ExportMode.Full,
         1 => ExportMode.Incremental,

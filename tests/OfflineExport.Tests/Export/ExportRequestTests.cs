@@ -45,4 +45,17 @@ public sealed class ExportRequestTests
         // Assert
         Assert.Equal(ExportMode.Differential, mode);
     }
+
+    [Fact]
+    public void The_same_bitmap_named_twice_is_still_an_incremental_export()
+    {
+        // Arrange
+        var request = new ExportRequest { Image = "/vm/top.qcow2", Output = "/backup/inc.qcow2", Bitmaps = ["b1", "b1"], Backing = "/backup/full.qcow2" };
+
+        // Act
+        var mode = request.Mode;
+
+        // Assert
+        Assert.Equal(ExportMode.Incremental, mode);
+    }
 }

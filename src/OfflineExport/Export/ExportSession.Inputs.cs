@@ -135,10 +135,20 @@ public sealed partial class ExportSession
         }
     }
 
-    /// <summary>qemu's last error line without the "qemu-img: " prefix.</summary>
-    private static string QemuErrorText(string standardError)
+    /// <summary>
+    /// qemu's last error lines without the "qemu-img: " prefix, and without the repetition qemu adds
+    /// when both the format and the protocol layer fail ("Could not open 'x': Could not open 'x': …").
+    /// </summary>
+    internal static string QemuErrorText(string standardError)
     {
         var line = TextTail.LastLines(standardError, 2);
-        return line.StartsWith("qemu-img: ", StringComparison.Ordinal) ? line["qemu-img: ".Length..] : line;
+        if (line.StartsWith("qemu-img: ", StringComparison.Ordinal))
+        {
+            line = line["qemu-img: ".Length..];
+        }
+
+        var parts = line.Split(": ");
+        var kept = parts.Where((part, i) => i == 0 || part != parts[i - 1]);
+        return string.Join(": ", kept);
     }
 }

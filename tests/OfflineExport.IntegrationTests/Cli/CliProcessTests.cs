@@ -67,6 +67,52 @@ public sealed class CliProcessTests : IDisposable
     }
 
     [Fact]
+    public async Task Unreadable_image_exits_3_naming_the_path()
+    {
+        // Root reads anything, so as root the program runs as "nobody" from a copy it can reach.
+        var shared = Directory.CreateDirectory(_ws["shared"]).FullName;
+        var image = Path.Combine(shared, "secret.qcow2");
+        await CreateQcow2Async(image, "8M");
+        File.SetUnixFileMode(image, UnixFileMode.None);
+        string program = CliProcess.Program;
+        List<string> prefix = [];
+        if (Environment.UserName == "root")
+        {
+            var app = Path.Combine(_ws.Root, "app");
+            CopyFolder(AppContext.BaseDirectory, app);
+            program = Path.Combine(app, "offline-export");
+            File.SetUnixFileMode(_ws.Root, (UnixFileMode)0b111_101_101);
+            File.SetUnixFileMode(shared, (UnixFileMode)0b111_111_111);
+            prefix = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "env", $"HOME={shared}", $"TMPDIR={shared}"];
+        }
+
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        var command = new OfflineExport.Processes.Command(prefix.Count > 0 ? prefix[0] : program)
+            .WithArguments([.. prefix.Skip(1), .. (prefix.Count > 0 ? new[] { program } : []), "export", image, Path.Combine(shared, "out.qcow2")])
+            .WithValidation(OfflineExport.Processes.CommandResultValidation.None);
+        var result = await command.ExecuteBufferedAsync(cts.Token);
+
+        Assert.Equal(3, result.ExitCode);
+        Assert.Equal($"offline-export: error: cannot open image {image}: Could not open '{image}': Permission denied", result.StandardError.Trim());
+        Assert.False(File.Exists(Path.Combine(shared, "out.qcow2")));
+    }
+
+    private static void CopyFolder(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        File.SetUnixFileMode(to, (UnixFileMode)0b111_101_101);
+        foreach (var file in Directory.EnumerateFiles(from))
+        {
+            File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
+        }
+
+        foreach (var folder in Directory.EnumerateDirectories(from))
+        {
+            CopyFolder(folder, Path.Combine(to, Path.GetFileName(folder)));
+        }
+    }
+
+    [Fact]
     public async Task Verbose_logs_qemu_commands_and_qmp_traffic()
     {
         var image = _ws["vda.qcow2"];

@@ -1,3 +1,6 @@
+using System.CommandLine;
+using OfflineExport.Export;
+
 namespace OfflineExport.Cli;
 
 /// <summary>Runs a command's body and turns any failure into one line on stderr and an exit code.</summary>
@@ -18,6 +21,12 @@ public sealed class CommandRunner
 
     /// <summary>Cancelled by SIGINT/SIGTERM.</summary>
     public CancellationToken Cancellation => _interruption.Token;
+
+    /// <summary>Export options for a parsed command line: --verbose sends qemu commands and QMP traffic to stderr.</summary>
+    public ExportOptions ExportOptions(ParseResult parse) => new()
+    {
+        Log = parse.GetValue(CommonOptions.Verbose) ? line => _console.Error.WriteLine("  " + line) : null,
+    };
 
     /// <summary>Runs <paramref name="body"/>; returns its exit code, or the failure's.</summary>
     public async Task<int> RunAsync(bool verbose, Func<CancellationToken, Task<int>> body)

@@ -36,6 +36,9 @@ public static class ExitCodes
     /// <summary>qemu failed: the daemon died, or a qemu command failed unexpectedly.</summary>
     public const int QemuFailure = 8;
 
+    /// <summary>The backup folder is unusable: unreadable manifest, missing point file, locked by another run.</summary>
+    public const int BackupFolderProblem = 9;
+
     /// <summary>Unexpected internal error (a bug: please report it with --verbose output).</summary>
     public const int InternalError = 10;
 
@@ -57,6 +60,7 @@ public static class ExitCodes
           6    output problem (exists, folder missing or not writable, disk full)
           7    qemu program missing
           8    qemu failure (daemon died, qemu command failed)
+          9    backup folder problem (manifest unreadable, point missing, folder in use)
           10   internal error
           130  interrupted (SIGINT), 143 terminated (SIGTERM)
         """;
@@ -69,6 +73,7 @@ public static class ExitCodes
         ExportException { Kind: ExportErrorKind.InvalidCheckpoint } => InvalidCheckpoint,
         ExportException { Kind: ExportErrorKind.OutputProblem } => OutputProblem,
         ExportException { Kind: ExportErrorKind.VerificationFailed } => Different,
+        ExportException { Kind: ExportErrorKind.BackupFolderProblem } => BackupFolderProblem,
         ImageInUseException => ImageInUse,
         ToolNotFoundException => ToolMissing,
         NbdException { IsNoSpace: true } => OutputProblem,

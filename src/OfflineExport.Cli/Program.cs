@@ -16,6 +16,10 @@ var root = new RootCommand("""
     CommonOptions.Verbose,
     CommonOptions.Quiet,
     ExportCommand.Create(runner),
+    BackupCommand.Create(runner),
+    ListCommand.Create(runner),
+    RestoreCommand.Create(runner),
+    VerifyCommand.Create(runner),
 };
 
 var parse = root.Parse(args);

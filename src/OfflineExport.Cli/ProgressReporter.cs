@@ -1,3 +1,4 @@
+using OfflineExport.Backup;
 using OfflineExport.Export;
 
 namespace OfflineExport.Cli;
@@ -6,7 +7,7 @@ namespace OfflineExport.Cli;
 /// Progress on stderr: one line redrawn in place on a terminal; otherwise a plain line every 10
 /// seconds (no carriage-return animation in logs).
 /// </summary>
-public sealed class ProgressReporter : IProgress<ExportProgress>
+public sealed class ProgressReporter : IProgress<ExportProgress>, IProgress<DiskProgress>
 {
     private static readonly TimeSpan PlainInterval = TimeSpan.FromSeconds(10);
     private readonly CliConsole _console;
@@ -18,11 +19,16 @@ public sealed class ProgressReporter : IProgress<ExportProgress>
     public ProgressReporter(CliConsole console) => _console = console;
 
     /// <summary>Shows <paramref name="value"/>.</summary>
-    public void Report(ExportProgress value)
+    public void Report(ExportProgress value) => Show(null, value);
+
+    /// <summary>Shows one disk's progress within a backup run.</summary>
+    public void Report(DiskProgress value) => Show($"{value.Disk} ({value.Index + 1}/{value.Count}): ", value.Export);
+
+    private void Show(string? label, ExportProgress value)
     {
         lock (_gate)
         {
-            var line = Format(value);
+            var line = label + Format(value);
             if (_console.ErrorIsTerminal)
             {
                 _console.Error.Write("\r" + line.PadRight(78));

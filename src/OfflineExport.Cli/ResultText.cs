@@ -1,3 +1,4 @@
+using OfflineExport.Backup;
 using OfflineExport.Export;
 
 namespace OfflineExport.Cli;
@@ -16,5 +17,17 @@ public static class ResultText
         return $"{mode} export{since} of {result.Image} -> {result.Output}{backing}: " +
                $"{Units.Bytes(result.BytesCopied)} copied, {Units.Bytes(result.BytesZeroed)} zeroed in {Units.Duration(result.Duration)} " +
                $"({Units.Bytes(rate)}/s){verified}";
+    }
+
+    /// <summary>A short summary of one disk of a backup run.</summary>
+    public static string Describe(BackupDiskResult disk)
+    {
+        var level = disk.Plan.Level.ToString().ToLowerInvariant();
+        var verb = disk.Point is null ? "would make" : "made";
+        var verified = disk.Export.Verified ? "; verified" : string.Empty;
+        var amount = disk.Point is null
+            ? $"{Units.Bytes(disk.Export.PlannedBytes)} to copy ({disk.Export.PlannedBytes} bytes)"
+            : $"{Units.Bytes(disk.Export.BytesCopied)} copied, {Units.Bytes(disk.Export.BytesZeroed)} zeroed in {Units.Duration(disk.Export.Duration)}";
+        return $"{disk.Plan.Disk.Name}: {verb} point {disk.Plan.Number} ({level}: {disk.Plan.Reason}) -> {disk.Plan.File}: {amount}{verified}";
     }
 }

@@ -37,7 +37,6 @@ public static class ExportCommand
 
         command.SetAction((parse, _) => runner.RunAsync(parse.GetValue(CommonOptions.Verbose), async cancellationToken =>
         {
-            var verbose = parse.GetValue(CommonOptions.Verbose);
             var request = new ExportRequest
             {
                 Image = parse.GetRequiredValue(image),
@@ -47,7 +46,7 @@ public static class ExportCommand
                 Force = parse.GetValue(force),
                 Verify = parse.GetValue(verify),
             };
-            var options = new ExportOptions { Log = verbose ? line => runner.Console.Error.WriteLine("  " + line) : null };
+            var options = runner.ExportOptions(parse);
             var progress = parse.GetValue(CommonOptions.Quiet) ? null : new ProgressReporter(runner.Console);
             var result = await new ExportSession(options).RunAsync(request, progress, cancellationToken).ConfigureAwait(false);
             progress?.Finish();

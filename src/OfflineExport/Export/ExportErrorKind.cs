@@ -17,4 +17,7 @@ public enum ExportErrorKind
 
     /// <summary>The export finished but <c>qemu-img compare</c> found a difference.</summary>
     VerificationFailed,
+
+    /// <summary>A backup folder is unusable: unreadable manifest, missing point, locked by another run.</summary>
+    BackupFolderProblem,
 }

@@ -54,22 +54,6 @@ public sealed partial class ExportSession
         }
     }
 
-    private static async Task<IReadOnlyList<ImageInfo>> ReadChainAsync(QemuImg qemuImg, string image, string role, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await qemuImg.GetBackingChainAsync(image, cancellationToken).ConfigureAwait(false);
-        }
-        catch (CommandExecutionException ex)
-        {
-            throw new ExportException(ExportErrorKind.InvalidImage, $"cannot open {role} {image}: {QemuErrorText(ex.StandardError)}", ex);
-        }
-        catch (System.Text.Json.JsonException ex)
-        {
-            throw new ExportException(ExportErrorKind.InvalidImage, $"cannot read qemu-img's description of {image}: {ex.Message}", ex);
-        }
-    }
-
     /// <summary>qemu probes any file it cannot recognise as raw; a real raw disk is a whole number of sectors.</summary>
     private static void CheckLooksLikeDisk(ImageInfo top, string image)
     {
@@ -98,7 +82,7 @@ public sealed partial class ExportSession
             throw new ExportException(ExportErrorKind.InvalidImage, $"previous backup {backing} does not exist");
         }
 
-        var chain = await ReadChainAsync(qemuImg, backing, "previous backup", cancellationToken).ConfigureAwait(false);
+        var chain = await ChainReader.ReadAsync(qemuImg, backing, "previous backup", cancellationToken).ConfigureAwait(false);
         ChainValidator.ValidateStructure(chain);
         if (chain[0].Format != "qcow2")
         {
@@ -126,29 +110,12 @@ public sealed partial class ExportSession
         catch (CommandExecutionException ex)
         {
             TryDelete(partial);
-            throw new ExportException(ExportErrorKind.OutputProblem, $"cannot create {paths.Output}: {QemuErrorText(ex.StandardError)}", ex);
+            throw new ExportException(ExportErrorKind.OutputProblem, $"cannot create {paths.Output}: {ChainReader.QemuErrorText(ex.StandardError)}", ex);
         }
         catch
         {
             TryDelete(partial);
             throw;
         }
-    }
-
-    /// <summary>
-    /// qemu's last error lines without the "qemu-img: " prefix, and without the repetition qemu adds
-    /// when both the format and the protocol layer fail ("Could not open 'x': Could not open 'x': …").
-    /// </summary>
-    internal static string QemuErrorText(string standardError)
-    {
-        var line = TextTail.LastLines(standardError, 2);
-        if (line.StartsWith("qemu-img: ", StringComparison.Ordinal))
-        {
-            line = line["qemu-img: ".Length..];
-        }
-
-        var parts = line.Split(": ");
-        var kept = parts.Where((part, i) => i == 0 || part != parts[i - 1]);
-        return string.Join(": ", kept);
     }
 }

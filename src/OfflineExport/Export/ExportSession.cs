@@ -39,7 +39,7 @@ public sealed partial class ExportSession
         var paths = ExportPaths.From(request);
         CheckRequest(request, paths);
 
-        var chain = await ReadChainAsync(qemuImg, paths.Image, "image", cancellationToken).ConfigureAwait(false);
+        var chain = await ChainReader.ReadAsync(qemuImg, paths.Image, "image", cancellationToken).ConfigureAwait(false);
         // Before judging bitmaps: a running VM marks its bitmaps in-use, and "shut it down" is the useful message.
         await qemuImg.EnsureNotInUseAsync(paths.Image, chain[0].Format, cancellationToken).ConfigureAwait(false);
         CheckLooksLikeDisk(chain[0], paths.Image);

@@ -83,6 +83,21 @@ public sealed class QemuImg
         return new CompareResult(result.ExitCode, message);
     }
 
+    /// <summary>Adds a persistent, enabled dirty bitmap to <paramref name="image"/> (opens it read-write: fails on a running VM's image).</summary>
+    public async Task AddBitmapAsync(string image, string format, string name, CancellationToken cancellationToken) =>
+        await RunWithLockCheckAsync(["bitmap", "--add", "--enable", "-f", format, image, name], image, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Removes the dirty bitmap <paramref name="name"/> from <paramref name="image"/>.</summary>
+    public async Task RemoveBitmapAsync(string image, string format, string name, CancellationToken cancellationToken) =>
+        await RunWithLockCheckAsync(["bitmap", "--remove", "-f", format, image, name], image, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// Copies the guest-visible contents of <paramref name="source"/> (with its whole chain) into a new
+    /// standalone qcow2 <paramref name="output"/>, keeping it sparse.
+    /// </summary>
+    public async Task ConvertToQcow2Async(string source, string sourceFormat, string output, CancellationToken cancellationToken) =>
+        await RunAsync(["convert", "-f", sourceFormat, "-O", "qcow2", source, output], output, cancellationToken).ConfigureAwait(false);
+
     /// <summary>Runs <c>qemu-img check</c>: 0 clean, 3 leaked clusters only, 2 corrupt, 1 not checked.</summary>
     public async Task<BufferedCommandResult> CheckAsync(string image, string format, CancellationToken cancellationToken) =>
         await _command
@@ -90,6 +105,18 @@ public sealed class QemuImg
             .WithWorkingDirectory(Path.GetDirectoryName(image))
             .WithValidation(CommandResultValidation.None)
             .ExecuteBufferedAsync(cancellationToken).ConfigureAwait(false);
+
+    private async Task RunWithLockCheckAsync(IEnumerable<string> args, string image, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await RunAsync(args, image, cancellationToken).ConfigureAwait(false);
+        }
+        catch (CommandExecutionException ex) when (IsLockError(ex.StandardError))
+        {
+            throw new ImageInUseException(image, TextTail.LastLines(ex.StandardError, 1));
+        }
+    }
 
     private async Task<BufferedCommandResult> RunAsync(IEnumerable<string> args, string pathForFolder, CancellationToken cancellationToken)
     {

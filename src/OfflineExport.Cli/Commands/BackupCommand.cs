@@ -1,0 +1,66 @@
+using System.CommandLine;
+using OfflineExport.Backup;
+using OfflineExport.Export;
+
+namespace OfflineExport.Cli.Commands;
+
+/// <summary><c>backup IMAGE... --target DIR</c>: a new point for every disk, with checkpoint rotation.</summary>
+public static class BackupCommand
+{
+    /// <summary>Builds the command.</summary>
+    public static Command Create(CommandRunner runner)
+    {
+        var images = new Argument<string[]>("IMAGE") { Description = "Top images of the stopped VM's disks (a disk's name is its file name without extension)", Arity = ArgumentArity.OneOrMore };
+        var target = new Option<string>("--target", "-t") { Description = "The backup folder (created if missing)", Required = true, HelpName = "DIR" };
+        var level = new Option<BackupLevel>("--level", "-l") { Description = "auto: full the first time, then incremental; full: new chain; inc: since the last point; diff: since the chain's full point", DefaultValueFactory = _ => BackupLevel.Auto };
+        var verify = new Option<bool>("--verify") { Description = "Prove every new point with qemu-img compare before it counts" };
+        var keep = new Option<int?>("--keep-checkpoints") { Description = "Keep only the newest N checkpoints this folder created in each disk (plus the current chain's first)", HelpName = "N" };
+
+        var command = new Command("backup", """
+            Back up stopped disks into a backup folder of numbered points (0, 1, 2 … per disk).
+
+            Each run starts a new checkpoint (a persistent dirty bitmap, offline-export-<UTC time>) on every disk,
+            exports the window since the previous one, and records the point in DIR/manifest.json. All disks or none:
+            if one disk fails, no point is recorded and the new checkpoints are removed.
+
+            Examples:
+              offline-export backup vm/vda.qcow2 vm/vdb.qcow2 --target /backups/web1 --verify
+              offline-export backup vm/vda.qcow2 --target /backups/web1 --level diff --keep-checkpoints 7
+            """)
+        {
+            images, target, level, verify, keep,
+        };
+
+        command.SetAction((parse, _) => runner.RunAsync(parse.GetValue(CommonOptions.Verbose), async cancellationToken =>
+        {
+            var request = new BackupRequest
+            {
+                Images = parse.GetRequiredValue(images),
+                Target = parse.GetRequiredValue(target),
+                Level = parse.GetValue(level),
+                Verify = parse.GetValue(verify),
+                KeepCheckpoints = parse.GetValue(keep),
+            };
+            var progress = parse.GetValue(CommonOptions.Quiet) ? null : new ProgressReporter(runner.Console);
+            var result = await new BackupRunner(runner.ExportOptions(parse)).RunAsync(request, progress, cancellationToken).ConfigureAwait(false);
+            progress?.Finish();
+            foreach (var disk in result.Disks)
+            {
+                await runner.Console.Out.WriteLineAsync(ResultText.Describe(disk)).ConfigureAwait(false);
+            }
+
+            foreach (var removed in result.RemovedCheckpoints)
+            {
+                await runner.Console.Out.WriteLineAsync($"removed old checkpoint {removed}").ConfigureAwait(false);
+            }
+
+            foreach (var warning in result.Warnings)
+            {
+                await runner.Console.Error.WriteLineAsync($"offline-export: warning: {warning}").ConfigureAwait(false);
+            }
+
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+}

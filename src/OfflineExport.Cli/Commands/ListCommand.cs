@@ -1,0 +1,66 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using OfflineExport.Backup;
+using Spectre.Console;
+
+namespace OfflineExport.Cli.Commands;
+
+/// <summary><c>list DIR</c>: the points of a backup folder, as a table or JSON.</summary>
+public static class ListCommand
+{
+    /// <summary>Builds the command.</summary>
+    public static Command Create(CommandRunner runner)
+    {
+        var folder = new Argument<string>("DIR") { Description = "The backup folder" };
+        var json = new Option<bool>("--json") { Description = "Print the manifest as JSON (for scripts)" };
+
+        var command = new Command("list", """
+            List the disks and points of a backup folder.
+
+            Examples:
+              offline-export list /backups/web1
+              offline-export list /backups/web1 --json | jq '.disks[].points[-1].file'
+            """)
+        {
+            folder, json,
+        };
+
+        command.SetAction((parse, _) => runner.RunAsync(parse.GetValue(CommonOptions.Verbose), async _ =>
+        {
+            var path = Path.GetFullPath(parse.GetRequiredValue(folder));
+            var manifest = ManifestStore.LoadExisting(path);
+            if (parse.GetValue(json))
+            {
+                await runner.Console.Out.WriteLineAsync(JsonSerializer.Serialize(new { folder = path, manifest.FormatVersion, manifest.Disks }, ManifestStore.JsonOptions)).ConfigureAwait(false);
+                return ExitCodes.Success;
+            }
+
+            var console = runner.Console.Spectre(runner.Console.Out);
+            console.WriteLine($"Backup folder {path}");
+            foreach (var disk in manifest.Disks)
+            {
+                var table = new Table().Title($"{disk.Name}  ({disk.Source}, {Units.Bytes(disk.VirtualSize)}, current checkpoint: {disk.CurrentCheckpoint ?? "none"})");
+                table.AddColumns("point", "level", "file", "on", "since", "copied", "zeroed", "taken (UTC)", "verified");
+                foreach (var point in disk.Points)
+                {
+                    table.AddRow(
+                        point.Number.ToString(CultureInfo.InvariantCulture),
+                        point.Level.ToString().ToLowerInvariant(),
+                        Markup.Escape(point.File),
+                        point.BackingPoint?.ToString(CultureInfo.InvariantCulture) ?? "-",
+                        Markup.Escape(point.CheckpointsUsed.Count == 0 ? "-" : string.Join(" + ", point.CheckpointsUsed)),
+                        Units.Bytes(point.BytesCopied),
+                        Units.Bytes(point.BytesZeroed),
+                        point.EndTime.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
+                        point.Verified ? "yes" : "no");
+                }
+
+                console.Write(table);
+            }
+
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,46 @@
+using System.CommandLine;
+using OfflineExport.Export;
+
+namespace OfflineExport.Cli.Commands;
+
+/// <summary><c>verify IMAGE OUTPUT</c>: qemu-img compare, with exit 0 identical and 1 different.</summary>
+public static class VerifyCommand
+{
+    /// <summary>Builds the command.</summary>
+    public static Command Create(CommandRunner runner)
+    {
+        var image = new Argument<string>("IMAGE") { Description = "The disk (its top image)" };
+        var output = new Argument<string>("OUTPUT") { Description = "The backup (a point's file, or a restored image)" };
+
+        var command = new Command("verify", """
+            Prove a backup: compare what the guest would see in OUTPUT (with its backing chain) and in IMAGE.
+            Exit 0: identical; 1: different; other codes: the comparison could not run.
+
+            Example:
+              offline-export verify vm/vda.qcow2 /backups/web1/vda.3.inc.qcow2
+            """)
+        {
+            image, output,
+        };
+
+        command.SetAction((parse, _) => runner.RunAsync(parse.GetValue(CommonOptions.Verbose), async cancellationToken =>
+        {
+            var result = await new ImageVerifier(runner.ExportOptions(parse)).VerifyAsync(parse.GetRequiredValue(image), parse.GetRequiredValue(output), cancellationToken).ConfigureAwait(false);
+            if (result.Identical)
+            {
+                await runner.Console.Out.WriteLineAsync("identical: " + result.Message).ConfigureAwait(false);
+                return ExitCodes.Success;
+            }
+
+            if (result.Different)
+            {
+                await runner.Console.Out.WriteLineAsync("different: " + result.Message).ConfigureAwait(false);
+                return ExitCodes.Different;
+            }
+
+            await runner.Console.Error.WriteLineAsync($"offline-export: error: qemu-img compare could not run (exit code {result.ExitCode}): {result.Message}").ConfigureAwait(false);
+            return ExitCodes.QemuFailure;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,154 @@
+using System.Text.RegularExpressions;
+using OfflineExport.Export;
+
+namespace OfflineExport.Backup;
+
+/// <summary>
+/// Pure: decides, for each disk, which point a backup run makes (full, incremental, differential),
+/// which checkpoints it exports and which point it is backed by, from the manifest and the chains.
+/// </summary>
+public static partial class BackupPlanner
+{
+    /// <summary>Plans the run; throws <see cref="ExportException"/> when a level cannot be honoured.</summary>
+    /// <param name="manifest">The folder's manifest.</param>
+    /// <param name="disks">The disks to back up, with their chains.</param>
+    /// <param name="level">The requested level.</param>
+    /// <param name="now">The run's start time (names the new checkpoints).</param>
+    /// <param name="pointFileExists">Whether a point's file (relative to the folder) is present.</param>
+    public static IReadOnlyList<DiskPlan> Plan(BackupManifest manifest, IReadOnlyList<DiskSource> disks, BackupLevel level, DateTimeOffset now, Func<string, bool> pointFileExists)
+    {
+        CheckNames(disks);
+        return disks.Select(d => PlanDisk(manifest.Disk(d.Name), d, level, now, pointFileExists)).ToList();
+    }
+
+    private static void CheckNames(IReadOnlyList<DiskSource> disks)
+    {
+        foreach (var disk in disks)
+        {
+            if (!DiskName().IsMatch(disk.Name))
+            {
+                throw new ExportException(ExportErrorKind.InvalidRequest, $"disk name '{disk.Name}' (from {disk.Image}) must be letters, digits, '.', '_' or '-'");
+            }
+        }
+
+        var duplicate = disks.GroupBy(d => d.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+        {
+            throw new ExportException(ExportErrorKind.InvalidRequest,
+                $"two disks are named '{duplicate.Key}' ({string.Join(", ", duplicate.Select(d => d.Image))}); a disk's name is its file name without extension, so they must differ");
+        }
+    }
+
+    private static DiskPlan PlanDisk(DiskRecord? record, DiskSource disk, BackupLevel level, DateTimeOffset now, Func<string, bool> pointFileExists)
+    {
+        var number = record is null || record.Points.Count == 0 ? 0 : record.Points.Max(p => p.Number) + 1;
+        var taken = disk.Chain.SelectMany(l => l.Bitmaps).Select(b => b.Name);
+        var canHoldCheckpoints = disk.Chain[0].Format == "qcow2";
+        var next = canHoldCheckpoints ? CheckpointNames.Create(now, taken) : null;
+
+        DiskPlan Make(PointLevel pointLevel, IReadOnlyList<string> checkpoints, PointRecord? backing, string reason) =>
+            new(disk, pointLevel, number, $"{disk.Name}.{number}.{pointLevel.ToString().ToLowerInvariant()}.qcow2", checkpoints, backing, next, reason);
+
+        switch (level)
+        {
+            case BackupLevel.Full:
+                return Make(PointLevel.Full, [], null, "full backup requested");
+            case BackupLevel.Inc:
+            {
+                var problem = IncrementalProblem(record, disk, pointFileExists);
+                if (problem is not null)
+                {
+                    throw new ExportException(ExportErrorKind.InvalidRequest, $"{disk.Name}: cannot make an incremental point: {problem}");
+                }
+
+                return Make(PointLevel.Inc, [record!.CurrentCheckpoint!], record.Latest, $"changes since point {record.Latest!.Number}");
+            }
+
+            case BackupLevel.Diff:
+            {
+                var (problem, checkpoints, full) = DifferentialSources(record, disk, pointFileExists);
+                if (problem is not null)
+                {
+                    throw new ExportException(ExportErrorKind.InvalidRequest, $"{disk.Name}: cannot make a differential point: {problem}");
+                }
+
+                return Make(PointLevel.Diff, checkpoints, full, $"changes since full point {full!.Number}");
+            }
+
+            default:
+            {
+                if (!canHoldCheckpoints)
+                {
+                    return Make(PointLevel.Full, [], null, $"full because {disk.Image} is a {disk.Chain[0].Format} image, which cannot hold checkpoints");
+                }
+
+                var problem = IncrementalProblem(record, disk, pointFileExists);
+                return problem is null
+                    ? Make(PointLevel.Inc, [record!.CurrentCheckpoint!], record.Latest, $"changes since point {record.Latest!.Number}")
+                    : Make(PointLevel.Full, [], null, record is null || record.Points.Count == 0 ? "first backup of this disk" : $"full because {problem}");
+            }
+        }
+    }
+
+    /// <summary>Why an incremental is impossible, or null when it is possible.</summary>
+    private static string? IncrementalProblem(DiskRecord? record, DiskSource disk, Func<string, bool> pointFileExists)
+    {
+        if (record?.Latest is not { } latest || record.CurrentCheckpoint is not { } checkpoint)
+        {
+            return "the backup folder has no point for this disk yet; make a full point first";
+        }
+
+        if (!pointFileExists(latest.File))
+        {
+            return $"the latest point's file {latest.File} is missing from the backup folder";
+        }
+
+        return CheckpointProblem(disk, latest, [checkpoint]);
+    }
+
+    private static (string? Problem, IReadOnlyList<string> Checkpoints, PointRecord? Full) DifferentialSources(DiskRecord? record, DiskSource disk, Func<string, bool> pointFileExists)
+    {
+        var chain = record?.CurrentChain ?? [];
+        if (chain.Count == 0)
+        {
+            return ("the backup folder has no full point for this disk; make a full point first", [], null);
+        }
+
+        var full = chain[0];
+        if (!pointFileExists(full.File))
+        {
+            return ($"the full point's file {full.File} is missing from the backup folder", [], null);
+        }
+
+        var top = disk.Chain[0].Bitmaps.Select(b => b.Name).ToHashSet(StringComparer.Ordinal);
+        if (full.CheckpointCreated is null || !top.Contains(full.CheckpointCreated))
+        {
+            return ($"checkpoint {full.CheckpointCreated}, started with full point {full.Number}, is no longer in {disk.Image}", [], null);
+        }
+
+        // The union of every checkpoint started in this chain that still exists.
+        var checkpoints = chain.Select(p => p.CheckpointCreated).OfType<string>().Where(top.Contains).Distinct().ToList();
+        return (CheckpointProblem(disk, full, checkpoints), checkpoints, full);
+    }
+
+    private static string? CheckpointProblem(DiskSource disk, PointRecord backing, IReadOnlyList<string> checkpoints)
+    {
+        if (disk.Chain[0].VirtualSize != backing.VirtualSize)
+        {
+            return $"the disk is now {disk.Chain[0].VirtualSize} bytes but point {backing.Number} is {backing.VirtualSize} bytes";
+        }
+
+        try
+        {
+            ChainValidator.Validate(disk.Chain, checkpoints);
+            return null;
+        }
+        catch (ExportException ex)
+        {
+            return ex.Message;
+        }
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+    private static partial Regex DiskName();
+}

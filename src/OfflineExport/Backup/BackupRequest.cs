@@ -1,0 +1,23 @@
+namespace OfflineExport.Backup;
+
+/// <summary>One backup run: several disks into one backup folder.</summary>
+public sealed record BackupRequest
+{
+    /// <summary>The top images of the stopped VM's disks.</summary>
+    public required IReadOnlyList<string> Images { get; init; }
+
+    /// <summary>The backup folder (created if missing).</summary>
+    public required string Target { get; init; }
+
+    /// <summary>Which point to make.</summary>
+    public BackupLevel Level { get; init; } = BackupLevel.Auto;
+
+    /// <summary>Prove each new point with qemu-img compare before it counts.</summary>
+    public bool Verify { get; init; }
+
+    /// <summary>Keep only this many of this folder's newest checkpoints in the source images (null: keep all).</summary>
+    public int? KeepCheckpoints { get; init; }
+
+    /// <summary>Plan and measure only: no checkpoint added, nothing written.</summary>
+    public bool DryRun { get; init; }
+}

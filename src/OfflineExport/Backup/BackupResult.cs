@@ -1,0 +1,9 @@
+namespace OfflineExport.Backup;
+
+/// <summary>What a backup run did.</summary>
+/// <param name="Target">The backup folder.</param>
+/// <param name="Disks">Per disk, in the order given.</param>
+/// <param name="RemovedCheckpoints">Checkpoints removed by --keep-checkpoints, as "disk: name".</param>
+/// <param name="Warnings">Things that went wrong after the points were safely in place.</param>
+/// <param name="Duration">How long the run took.</param>
+public sealed record BackupResult(string Target, IReadOnlyList<BackupDiskResult> Disks, IReadOnlyList<string> RemovedCheckpoints, IReadOnlyList<string> Warnings, TimeSpan Duration);

@@ -1,0 +1,90 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using OfflineExport.Export;
+using OfflineExport.IO;
+
+namespace OfflineExport.Backup;
+
+/// <summary>Reads and writes a backup folder's manifest.json; writes are atomic (temporary file, fsync, rename, fsync folder).</summary>
+public static class ManifestStore
+{
+    /// <summary>The manifest's file name inside the backup folder.</summary>
+    public const string FileName = "manifest.json";
+
+    /// <summary>JSON settings of the manifest: camelCase, enums as lower-case words, indented.</summary>
+    public static JsonSerializerOptions JsonOptions { get; } = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        WriteIndented = true,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    };
+
+    /// <summary>Loads the manifest of <paramref name="folder"/>; an empty one when the folder has none yet.</summary>
+    public static BackupManifest Load(string folder)
+    {
+        var path = Path.Combine(folder, FileName);
+        if (!File.Exists(path))
+        {
+            return new BackupManifest();
+        }
+
+        try
+        {
+            var manifest = JsonSerializer.Deserialize<BackupManifest>(File.ReadAllText(path), JsonOptions)
+                ?? throw new JsonException("empty manifest");
+            if (manifest.FormatVersion != 1)
+            {
+                throw new ExportException(ExportErrorKind.BackupFolderProblem, $"{path} has format version {manifest.FormatVersion}; this offline-export reads version 1");
+            }
+
+            return manifest;
+        }
+        catch (JsonException ex)
+        {
+            throw new ExportException(ExportErrorKind.BackupFolderProblem, $"cannot read {path}: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>Loads the manifest of a folder that must already be a backup folder.</summary>
+    public static BackupManifest LoadExisting(string folder)
+    {
+        if (!File.Exists(Path.Combine(folder, FileName)))
+        {
+            throw new ExportException(ExportErrorKind.BackupFolderProblem, $"{folder} is not a backup folder (no {FileName})");
+        }
+
+        return Load(folder);
+    }
+
+    /// <summary>Replaces the manifest atomically: readers see the old or the new one, never half of one.</summary>
+    public static void Save(string folder, BackupManifest manifest)
+    {
+        var path = Path.Combine(folder, FileName);
+        var temporary = $"{path}.{Guid.NewGuid().ToString("N")[..8]}.tmp";
+        try
+        {
+            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write))
+            {
+                JsonSerializer.Serialize(stream, manifest, JsonOptions);
+                stream.Flush(flushToDisk: true);
+            }
+
+            File.Move(temporary, path, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temporary);
+            throw;
+        }
+
+        try
+        {
+            FileSync.Folder(folder);
+        }
+        catch (IOException)
+        {
+            // The rename is done and visible; only its durability across a power cut is in doubt.
+        }
+    }
+}

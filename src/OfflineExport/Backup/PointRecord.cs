@@ -1,0 +1,47 @@
+namespace OfflineExport.Backup;
+
+/// <summary>One restore point of one disk, as the manifest records it.</summary>
+public sealed record PointRecord
+{
+    /// <summary>0, 1, 2 … per disk.</summary>
+    public required int Number { get; init; }
+
+    /// <summary>The qcow2 file, relative to the backup folder.</summary>
+    public required string File { get; init; }
+
+    /// <summary>Full, incremental or differential.</summary>
+    public required PointLevel Level { get; init; }
+
+    /// <summary>The point this one is an overlay on (null for a full point).</summary>
+    public int? BackingPoint { get; init; }
+
+    /// <summary>The checkpoints whose changes this point holds (empty for a full point).</summary>
+    public IReadOnlyList<string> CheckpointsUsed { get; init; } = [];
+
+    /// <summary>The checkpoint started for the next point when this one was taken (null for a raw image).</summary>
+    public string? CheckpointCreated { get; init; }
+
+    /// <summary>The source image at the time.</summary>
+    public required string Source { get; init; }
+
+    /// <summary>The disk's virtual size.</summary>
+    public long VirtualSize { get; init; }
+
+    /// <summary>Bytes copied as data.</summary>
+    public ulong BytesCopied { get; init; }
+
+    /// <summary>Bytes written as zeroes.</summary>
+    public ulong BytesZeroed { get; init; }
+
+    /// <summary>When the export started.</summary>
+    public DateTimeOffset StartTime { get; init; }
+
+    /// <summary>When the point was in place.</summary>
+    public DateTimeOffset EndTime { get; init; }
+
+    /// <summary>The version of offline-export that wrote it.</summary>
+    public required string ToolVersion { get; init; }
+
+    /// <summary>True when qemu-img compare proved it identical to the source at backup time.</summary>
+    public bool Verified { get; init; }
+}

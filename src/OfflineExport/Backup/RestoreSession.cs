@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using OfflineExport.Export;
+using OfflineExport.IO;
+using OfflineExport.Processes;
+using OfflineExport.Qemu;
+
+namespace OfflineExport.Backup;
+
+/// <summary>
+/// Writes a disk as it was at one point: <c>qemu-img convert</c> of the point's chain into a standalone
+/// qcow2 under a temporary name, <c>qemu-img compare</c> against the chain, then fsync and rename.
+/// </summary>
+public sealed class RestoreSession
+{
+    private readonly ExportOptions _options;
+
+    /// <summary>Creates a session with the given tools.</summary>
+    public RestoreSession(ExportOptions options) => _options = options;
+
+    /// <summary>Restores.</summary>
+    public async Task<RestoreResult> RunAsync(RestoreRequest request, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var qemuImg = new QemuImg(_options.Tools.Resolve().QemuImg, _options.Log);
+        var folder = Path.GetFullPath(request.Folder);
+        var output = Path.GetFullPath(request.Output);
+        var manifest = ManifestStore.LoadExisting(folder);
+        var disk = SelectDisk(manifest, request.Disk, folder);
+        var point = SelectPoint(disk, request.Point, folder);
+        var pointPath = Path.Combine(folder, point.File);
+        if (!File.Exists(pointPath))
+        {
+            throw new ExportException(ExportErrorKind.BackupFolderProblem, $"point {point.Number} of {disk.Name} is missing its file {pointPath}");
+        }
+
+        CheckOutput(output, request.Force);
+        IReadOnlyList<ImageInfo> chain;
+        try
+        {
+            chain = await qemuImg.GetBackingChainAsync(pointPath, cancellationToken).ConfigureAwait(false);
+            ChainValidator.ValidateStructure(chain);
+        }
+        catch (CommandExecutionException ex)
+        {
+            throw new ExportException(ExportErrorKind.BackupFolderProblem, $"the chain of point {point.Number} of {disk.Name} is broken: {ChainReader.QemuErrorText(ex.StandardError)}", ex);
+        }
+
+        var partial = $"{output}.{Guid.NewGuid().ToString("N")[..8]}.partial";
+        try
+        {
+            try
+            {
+                await qemuImg.ConvertToQcow2Async(pointPath, "qcow2", partial, cancellationToken).ConfigureAwait(false);
+            }
+            catch (CommandExecutionException ex)
+            {
+                throw new ExportException(ExportErrorKind.OutputProblem, $"cannot write {output}: {ChainReader.QemuErrorText(ex.StandardError)}", ex);
+            }
+
+            var compare = await qemuImg.CompareAsync(partial, "qcow2", pointPath, "qcow2", cancellationToken).ConfigureAwait(false);
+            if (!compare.Identical)
+            {
+                throw new ExportException(ExportErrorKind.VerificationFailed, $"the restored image differs from point {point.Number} of {disk.Name}: {compare.Message}");
+            }
+
+            FileSync.File(partial);
+            File.Move(partial, output, overwrite: request.Force);
+            FileSync.Folder(Path.GetDirectoryName(output)!);
+            partial = null;
+            return new RestoreResult(disk.Name, point, output, chain.Count, clock.Elapsed);
+        }
+        finally
+        {
+            if (partial is not null)
+            {
+                File.Delete(partial);
+            }
+        }
+    }
+
+    private static DiskRecord SelectDisk(BackupManifest manifest, string? name, string folder)
+    {
+        var names = string.Join(", ", manifest.Disks.Select(d => d.Name));
+        if (name is not null)
+        {
+            return manifest.Disk(name)
+                ?? throw new ExportException(ExportErrorKind.InvalidRequest, $"{folder} has no disk '{name}'; it has: {names}");
+        }
+
+        return manifest.Disks.Count switch
+        {
+            1 => manifest.Disks[0],
+            0 => throw new ExportException(ExportErrorKind.BackupFolderProblem, $"{folder} holds no disk yet"),
+            _ => throw new ExportException(ExportErrorKind.InvalidRequest, $"{folder} holds several disks ({names}); choose one with --disk"),
+        };
+    }
+
+    private static PointRecord SelectPoint(DiskRecord disk, int? number, string folder)
+    {
+        if (number is null)
+        {
+            return disk.Latest ?? throw new ExportException(ExportErrorKind.BackupFolderProblem, $"{folder} has no point for {disk.Name}");
+        }
+
+        return disk.Point(number.Value)
+            ?? throw new ExportException(ExportErrorKind.InvalidRequest,
+                $"{disk.Name} has no point {number} in {folder}; points: {string.Join(", ", disk.Points.Select(p => p.Number))}");
+    }
+
+    private static void CheckOutput(string output, bool force)
+    {
+        if (!Directory.Exists(Path.GetDirectoryName(output)))
+        {
+            throw new ExportException(ExportErrorKind.OutputProblem, $"output folder {Path.GetDirectoryName(output)} does not exist");
+        }
+
+        if (File.Exists(output) && !force)
+        {
+            throw new ExportException(ExportErrorKind.OutputProblem, $"output {output} already exists; use --force to replace it");
+        }
+    }
+}

@@ -1,0 +1,39 @@
+using OfflineExport.Qemu;
+
+namespace OfflineExport.Export;
+
+/// <summary>Compares a backup with a disk the way the guest sees them (qemu-img compare, formats read, never guessed twice).</summary>
+public sealed class ImageVerifier
+{
+    private readonly ExportOptions _options;
+
+    /// <summary>Creates a verifier with the given tools.</summary>
+    public ImageVerifier(ExportOptions options) => _options = options;
+
+    /// <summary>Compares <paramref name="output"/> (a backup) with <paramref name="image"/>.</summary>
+    public async Task<CompareResult> VerifyAsync(string image, string output, CancellationToken cancellationToken)
+    {
+        var qemuImg = new QemuImg(_options.Tools.Resolve().QemuImg, _options.Log);
+        image = Path.GetFullPath(image);
+        output = Path.GetFullPath(output);
+        foreach (var path in new[] { image, output })
+        {
+            if (!File.Exists(path))
+            {
+                throw new ExportException(ExportErrorKind.InvalidImage, $"{path} does not exist");
+            }
+        }
+
+        var imageChain = await ChainReader.ReadAsync(qemuImg, image, "image", cancellationToken).ConfigureAwait(false);
+        var outputChain = await ChainReader.ReadAsync(qemuImg, output, "backup", cancellationToken).ConfigureAwait(false);
+        ChainValidator.ValidateStructure(imageChain);
+        ChainValidator.ValidateStructure(outputChain);
+        var result = await qemuImg.CompareAsync(output, outputChain[0].Format, image, imageChain[0].Format, cancellationToken).ConfigureAwait(false);
+        if (result.ExitCode >= 2 && QemuImg.IsLockError(result.Message))
+        {
+            throw new ImageInUseException(image, result.Message);
+        }
+
+        return result;
+    }
+}

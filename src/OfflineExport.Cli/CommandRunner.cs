@@ -1,9 +1,13 @@
 using System.CommandLine;
+using OfflineExport.Cli.Configuration;
 using OfflineExport.Export;
 
 namespace OfflineExport.Cli;
 
-/// <summary>Runs a command's body and turns any failure into one line on stderr and an exit code.</summary>
+/// <summary>
+/// Runs a command's body and turns any failure into one line on stderr (and, with --json, an
+/// {"error": …} object on stdout) and the exit code decided in <see cref="ExitCodes"/>.
+/// </summary>
 public sealed class CommandRunner
 {
     private readonly CliConsole _console;
@@ -19,42 +23,60 @@ public sealed class CommandRunner
     /// <summary>The console commands write to.</summary>
     public CliConsole Console => _console;
 
-    /// <summary>Cancelled by SIGINT/SIGTERM.</summary>
-    public CancellationToken Cancellation => _interruption.Token;
-
-    /// <summary>Export options for a parsed command line: --verbose sends qemu commands and QMP traffic to stderr.</summary>
-    public ExportOptions ExportOptions(ParseResult parse) => new()
+    /// <summary>
+    /// Export options from the layered configuration (see <see cref="ConfigurationLayers"/>); --verbose
+    /// sends qemu commands and QMP traffic to stderr.
+    /// </summary>
+    public ExportOptions ExportOptions(ParseResult parse)
     {
-        Log = parse.GetValue(CommonOptions.Verbose) ? line => _console.Error.WriteLine("  " + line) : null,
-    };
+        var configuration = ConfigurationLayers.Build(parse.GetValue(CommonOptions.Config), parse.GetValue(CommonOptions.Set) ?? []);
+        Action<string>? log = parse.GetValue(CommonOptions.Verbose) ? line => _console.Error.WriteLine("  " + line) : null;
+        return Settings.ToExportOptions(configuration, log);
+    }
+
+    /// <summary>A progress display for the command, or null with --quiet or --json.</summary>
+    public ProgressReporter? Progress(ParseResult parse, bool json) =>
+        parse.GetValue(CommonOptions.Quiet) || json ? null : new ProgressReporter(_console);
 
     /// <summary>Runs <paramref name="body"/>; returns its exit code, or the failure's.</summary>
-    public async Task<int> RunAsync(bool verbose, Func<CancellationToken, Task<int>> body)
+    public async Task<int> RunAsync(ParseResult parse, bool json, Func<CancellationToken, Task<int>> body)
     {
+        var verbose = parse.GetValue(CommonOptions.Verbose);
         try
         {
             return await body(_interruption.Token).ConfigureAwait(false);
         }
-        catch (Exception) when (_interruption.Signal is not null)
+        catch (Exception ex) when (_interruption.Signal is not null)
         {
-            await _console.Error.WriteLineAsync($"offline-export: interrupted by {_interruption.Signal}; stopped and cleaned up").ConfigureAwait(false);
+            var message = $"interrupted by {_interruption.Signal}; stopped and cleaned up";
+            await ReportAsync(json, message, _interruption.ExitCode, "Interrupted", verbose ? ex : null).ConfigureAwait(false);
             return _interruption.ExitCode;
         }
         catch (Exception ex)
         {
             var code = ExitCodes.FromException(ex);
-            var message = OneLine(ex.Message);
-            await _console.Error.WriteLineAsync($"offline-export: error: {message}").ConfigureAwait(false);
-            if (verbose)
-            {
-                await _console.Error.WriteLineAsync(ex.ToString()).ConfigureAwait(false);
-            }
-            else if (code == ExitCodes.InternalError)
+            await ReportAsync(json, OneLine(ex.Message), code, ex.GetType().Name, verbose ? ex : null).ConfigureAwait(false);
+            if (!verbose && code == ExitCodes.InternalError)
             {
                 await _console.Error.WriteLineAsync("offline-export: this is a bug; run again with --verbose for details").ConfigureAwait(false);
             }
 
             return code;
+        }
+    }
+
+    private async Task ReportAsync(bool json, string message, int code, string type, Exception? detail)
+    {
+        var prefix = code is ExitCodes.Interrupted or ExitCodes.Terminated ? "offline-export: " : "offline-export: error: ";
+        await _console.Error.WriteLineAsync(prefix + message).ConfigureAwait(false);
+        if (detail is not null)
+        {
+            await _console.Error.WriteLineAsync(detail.ToString()).ConfigureAwait(false);
+        }
+
+        if (json)
+        {
+            await JsonOutput.WriteAsync(_console.Out, new { error = new { message, exitCode = code, type } }).ConfigureAwait(false);
         }
     }
 

@@ -18,4 +18,26 @@ public static class CommonOptions
         Description = "No progress output",
         Recursive = true,
     };
+
+    /// <summary>--config FILE: a configuration file read after the system and user ones.</summary>
+    public static Option<string?> Config { get; } = new("--config")
+    {
+        Description = "Read this configuration file (after /etc/offline-export/config.json and ~/.config/offline-export/config.json)",
+        HelpName = "FILE",
+        Recursive = true,
+    };
+
+    /// <summary>--set KEY=VALUE: a configuration value that wins over every file and variable.</summary>
+    public static Option<string[]> Set { get; } = new("--set")
+    {
+        Description = "Set a configuration value, e.g. --set Export:RequestSize=1M (repeatable; wins over files and OFFLINE_EXPORT_* variables)",
+        HelpName = "KEY=VALUE",
+        Recursive = true,
+    };
+
+    /// <summary>A command's --json option: one JSON object on stdout, errors as {"error": …}.</summary>
+    public static Option<bool> Json() => new("--json") { Description = "Print one JSON object on stdout (errors as {\"error\": …}, same exit codes)" };
+
+    /// <summary>A command's --dry-run option.</summary>
+    public static Option<bool> DryRun() => new("--dry-run", "-n") { Description = "Validate everything and measure what would be copied; write nothing" };
 }

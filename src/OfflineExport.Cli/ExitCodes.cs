@@ -1,3 +1,4 @@
+using OfflineExport.Cli.Configuration;
 using OfflineExport.Export;
 using OfflineExport.Nbd;
 using OfflineExport.Processes;
@@ -68,6 +69,7 @@ public static class ExitCodes
     /// <summary>The exit code for a failure.</summary>
     public static int FromException(Exception exception) => exception switch
     {
+        ConfigurationException => Usage,
         ExportException { Kind: ExportErrorKind.InvalidRequest } => Usage,
         ExportException { Kind: ExportErrorKind.InvalidImage } => InvalidImage,
         ExportException { Kind: ExportErrorKind.InvalidCheckpoint } => InvalidCheckpoint,

@@ -15,6 +15,9 @@ var root = new RootCommand("""
 {
     CommonOptions.Verbose,
     CommonOptions.Quiet,
+    CommonOptions.Config,
+    CommonOptions.Set,
+    InfoCommand.Create(runner),
     ExportCommand.Create(runner),
     BackupCommand.Create(runner),
     ListCommand.Create(runner),
@@ -22,6 +25,7 @@ var root = new RootCommand("""
     VerifyCommand.Create(runner),
 };
 
+HelpWithExitCodes.Install(root);
 var parse = root.Parse(args);
 var configuration = new InvocationConfiguration { ProcessTerminationTimeout = null };
 return await parse.InvokeAsync(configuration, interruption.Token);

@@ -9,6 +9,12 @@ public static class ResultText
     /// <summary>A short summary of an export.</summary>
     public static string Describe(ExportResult result)
     {
+        if (result.DryRun)
+        {
+            return $"dry run: {result.Mode.ToString().ToLowerInvariant()} export of {result.Image} would copy {Units.Bytes(result.PlannedDataBytes)} ({result.PlannedDataBytes} bytes) " +
+                   $"and write {Units.Bytes(result.PlannedZeroBytes)} ({result.PlannedZeroBytes} bytes) of zeroes; nothing was written";
+        }
+
         var mode = result.Mode.ToString().ToLowerInvariant();
         var since = result.Bitmaps.Count == 0 ? string.Empty : $" since {string.Join(" + ", result.Bitmaps)}";
         var backing = result.Backing is null ? string.Empty : $" (backing: {result.Backing})";

@@ -15,6 +15,8 @@ public static class BackupCommand
         var level = new Option<BackupLevel>("--level", "-l") { Description = "auto: full the first time, then incremental; full: new chain; inc: since the last point; diff: since the chain's full point", DefaultValueFactory = _ => BackupLevel.Auto };
         var verify = new Option<bool>("--verify") { Description = "Prove every new point with qemu-img compare before it counts" };
         var keep = new Option<int?>("--keep-checkpoints") { Description = "Keep only the newest N checkpoints this folder created in each disk (plus the current chain's first)", HelpName = "N" };
+        var json = CommonOptions.Json();
+        var dryRun = CommonOptions.DryRun();
 
         var command = new Command("backup", """
             Back up stopped disks into a backup folder of numbered points (0, 1, 2 … per disk).
@@ -28,10 +30,10 @@ public static class BackupCommand
               offline-export backup vm/vda.qcow2 --target /backups/web1 --level diff --keep-checkpoints 7
             """)
         {
-            images, target, level, verify, keep,
+            images, target, level, verify, keep, json, dryRun,
         };
 
-        command.SetAction((parse, _) => runner.RunAsync(parse.GetValue(CommonOptions.Verbose), async cancellationToken =>
+        command.SetAction((parse, _) => runner.RunAsync(parse, parse.GetValue(json), async cancellationToken =>
         {
             var request = new BackupRequest
             {
@@ -40,10 +42,17 @@ public static class BackupCommand
                 Level = parse.GetValue(level),
                 Verify = parse.GetValue(verify),
                 KeepCheckpoints = parse.GetValue(keep),
+                DryRun = parse.GetValue(dryRun),
             };
-            var progress = parse.GetValue(CommonOptions.Quiet) ? null : new ProgressReporter(runner.Console);
+            var progress = runner.Progress(parse, parse.GetValue(json));
             var result = await new BackupRunner(runner.ExportOptions(parse)).RunAsync(request, progress, cancellationToken).ConfigureAwait(false);
             progress?.Finish();
+            if (parse.GetValue(json))
+            {
+                await JsonOutput.WriteAsync(runner.Console.Out, ResultJson.Of(result)).ConfigureAwait(false);
+                return ExitCodes.Success;
+            }
+
             foreach (var disk in result.Disks)
             {
                 await runner.Console.Out.WriteLineAsync(ResultText.Describe(disk)).ConfigureAwait(false);

@@ -14,11 +14,13 @@ public static class ExportCommand
         var bitmaps = new Option<string[]>("--bitmap", "-b")
         {
             Description = "Checkpoint (persistent dirty bitmap) to export the changes of; repeat for a differential (union). Without it: full export",
-            AllowMultipleArgumentsPerToken = false,
+            HelpName = "NAME",
         };
-        var backing = new Option<string?>("--backing") { Description = "Previous backup, recorded as OUTPUT's backing file (relative to OUTPUT's folder); required with --bitmap" };
+        var backing = new Option<string?>("--backing") { Description = "Previous backup, recorded as OUTPUT's backing file (relative to OUTPUT's folder); required with --bitmap", HelpName = "PREVIOUS" };
         var force = new Option<bool>("--force", "-f") { Description = "Replace OUTPUT if it exists" };
         var verify = new Option<bool>("--verify") { Description = "Check OUTPUT against IMAGE with qemu-img compare before putting it in place" };
+        var json = CommonOptions.Json();
+        var dryRun = CommonOptions.DryRun();
 
         var command = new Command("export", """
             Export a stopped VM's disk into a qcow2 backup.
@@ -30,12 +32,13 @@ public static class ExportCommand
             Examples:
               offline-export export vm/vda.qcow2 backups/vda.0.qcow2 --verify
               offline-export export vm/vda.qcow2 backups/vda.1.qcow2 --bitmap ckpt1 --backing backups/vda.0.qcow2
+              offline-export export vm/vda.qcow2 backups/vda.1.qcow2 --bitmap ckpt1 --backing backups/vda.0.qcow2 --dry-run
             """)
         {
-            image, output, bitmaps, backing, force, verify,
+            image, output, bitmaps, backing, force, verify, json, dryRun,
         };
 
-        command.SetAction((parse, _) => runner.RunAsync(parse.GetValue(CommonOptions.Verbose), async cancellationToken =>
+        command.SetAction((parse, _) => runner.RunAsync(parse, parse.GetValue(json), async cancellationToken =>
         {
             var request = new ExportRequest
             {
@@ -45,12 +48,20 @@ public static class ExportCommand
                 Backing = parse.GetValue(backing),
                 Force = parse.GetValue(force),
                 Verify = parse.GetValue(verify),
+                DryRun = parse.GetValue(dryRun),
             };
-            var options = runner.ExportOptions(parse);
-            var progress = parse.GetValue(CommonOptions.Quiet) ? null : new ProgressReporter(runner.Console);
-            var result = await new ExportSession(options).RunAsync(request, progress, cancellationToken).ConfigureAwait(false);
+            var progress = runner.Progress(parse, parse.GetValue(json));
+            var result = await new ExportSession(runner.ExportOptions(parse)).RunAsync(request, progress, cancellationToken).ConfigureAwait(false);
             progress?.Finish();
-            await runner.Console.Out.WriteLineAsync(ResultText.Describe(result)).ConfigureAwait(false);
+            if (parse.GetValue(json))
+            {
+                await JsonOutput.WriteAsync(runner.Console.Out, ResultJson.Of(result)).ConfigureAwait(false);
+            }
+            else
+            {
+                await runner.Console.Out.WriteLineAsync(ResultText.Describe(result)).ConfigureAwait(false);
+            }
+
             return ExitCodes.Success;
         }));
         return command;

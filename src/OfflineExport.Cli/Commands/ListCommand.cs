@@ -13,7 +13,7 @@ public static class ListCommand
     public static Command Create(CommandRunner runner)
     {
         var folder = new Argument<string>("DIR") { Description = "The backup folder" };
-        var json = new Option<bool>("--json") { Description = "Print the manifest as JSON (for scripts)" };
+        var json = CommonOptions.Json();
 
         var command = new Command("list", """
             List the disks and points of a backup folder.
@@ -26,7 +26,7 @@ public static class ListCommand
             folder, json,
         };
 
-        command.SetAction((parse, _) => runner.RunAsync(parse.GetValue(CommonOptions.Verbose), async _ =>
+        command.SetAction((parse, _) => runner.RunAsync(parse, parse.GetValue(json), async _ =>
         {
             var path = Path.GetFullPath(parse.GetRequiredValue(folder));
             var manifest = ManifestStore.LoadExisting(path);

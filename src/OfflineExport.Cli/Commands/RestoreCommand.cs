@@ -14,6 +14,7 @@ public static class RestoreCommand
         var point = new Option<int?>("--point", "-p") { Description = "Point number (default: the latest)", HelpName = "N" };
         var disk = new Option<string?>("--disk", "-d") { Description = "Disk name (default: the folder's only disk)", HelpName = "NAME" };
         var force = new Option<bool>("--force", "-f") { Description = "Replace OUTPUT if it exists" };
+        var json = CommonOptions.Json();
 
         var command = new Command("restore", """
             Restore a disk as it was at a point: a standalone qcow2 (no backing file), checked with qemu-img compare
@@ -24,10 +25,10 @@ public static class RestoreCommand
               offline-export restore /backups/web1 /tmp/vda-at-3.qcow2 --disk vda --point 3
             """)
         {
-            folder, output, point, disk, force,
+            folder, output, point, disk, force, json,
         };
 
-        command.SetAction((parse, _) => runner.RunAsync(parse.GetValue(CommonOptions.Verbose), async cancellationToken =>
+        command.SetAction((parse, _) => runner.RunAsync(parse, parse.GetValue(json), async cancellationToken =>
         {
             var request = new RestoreRequest
             {
@@ -38,6 +39,12 @@ public static class RestoreCommand
                 Force = parse.GetValue(force),
             };
             var result = await new RestoreSession(runner.ExportOptions(parse)).RunAsync(request, cancellationToken).ConfigureAwait(false);
+            if (parse.GetValue(json))
+            {
+                await JsonOutput.WriteAsync(runner.Console.Out, ResultJson.Of(result)).ConfigureAwait(false);
+                return ExitCodes.Success;
+            }
+
             await runner.Console.Out.WriteLineAsync(
                 $"restored {result.Disk} point {result.Point.Number} ({result.Point.Level.ToString().ToLowerInvariant()}, {result.ChainLength} file(s) in its chain) -> {result.Output} in {Units.Duration(result.Duration)}; verified identical with qemu-img compare").ConfigureAwait(false);
             return ExitCodes.Success;

@@ -11,6 +11,7 @@ public static class VerifyCommand
     {
         var image = new Argument<string>("IMAGE") { Description = "The disk (its top image)" };
         var output = new Argument<string>("OUTPUT") { Description = "The backup (a point's file, or a restored image)" };
+        var json = CommonOptions.Json();
 
         var command = new Command("verify", """
             Prove a backup: compare what the guest would see in OUTPUT (with its backing chain) and in IMAGE.
@@ -20,26 +21,32 @@ public static class VerifyCommand
               offline-export verify vm/vda.qcow2 /backups/web1/vda.3.inc.qcow2
             """)
         {
-            image, output,
+            image, output, json,
         };
 
-        command.SetAction((parse, _) => runner.RunAsync(parse.GetValue(CommonOptions.Verbose), async cancellationToken =>
+        command.SetAction((parse, _) => runner.RunAsync(parse, parse.GetValue(json), async cancellationToken =>
         {
             var result = await new ImageVerifier(runner.ExportOptions(parse)).VerifyAsync(parse.GetRequiredValue(image), parse.GetRequiredValue(output), cancellationToken).ConfigureAwait(false);
+            if (result.ExitCode >= 2)
+            {
+                throw new OfflineExport.Export.ExportException(OfflineExport.Export.ExportErrorKind.InvalidImage, $"qemu-img compare could not run (exit code {result.ExitCode}): {result.Message}");
+            }
+
+            if (parse.GetValue(json))
+            {
+                var full = (Image: Path.GetFullPath(parse.GetRequiredValue(image)), Output: Path.GetFullPath(parse.GetRequiredValue(output)));
+                await JsonOutput.WriteAsync(runner.Console.Out, new { image = full.Image, output = full.Output, identical = result.Identical, message = result.Message }).ConfigureAwait(false);
+                return result.Identical ? ExitCodes.Success : ExitCodes.Different;
+            }
+
             if (result.Identical)
             {
                 await runner.Console.Out.WriteLineAsync("identical: " + result.Message).ConfigureAwait(false);
                 return ExitCodes.Success;
             }
 
-            if (result.Different)
-            {
-                await runner.Console.Out.WriteLineAsync("different: " + result.Message).ConfigureAwait(false);
-                return ExitCodes.Different;
-            }
-
-            await runner.Console.Error.WriteLineAsync($"offline-export: error: qemu-img compare could not run (exit code {result.ExitCode}): {result.Message}").ConfigureAwait(false);
-            return ExitCodes.QemuFailure;
+            await runner.Console.Out.WriteLineAsync("different: " + result.Message).ConfigureAwait(false);
+            return ExitCodes.Different;
         }));
         return command;
     }

@@ -53,6 +53,7 @@ public sealed class CopyEngine
     {
         _totalBytes = totalBytes;
         _clock.Restart();
+        Report(force: true); // the start: the total is known, nothing done yet
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var channel = Channel.CreateBounded<CopyRange>(new BoundedChannelOptions(_workers * 2)
         {

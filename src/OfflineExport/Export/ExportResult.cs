@@ -22,7 +22,13 @@ public sealed record ExportResult
     public ulong VirtualSize { get; init; }
 
     /// <summary>Bytes the plan selected: dirty (incremental) or allocated non-zero (full).</summary>
-    public ulong PlannedBytes { get; init; }
+    public ulong PlannedBytes => PlannedDataBytes + PlannedZeroBytes;
+
+    /// <summary>Planned bytes to read and write as data.</summary>
+    public ulong PlannedDataBytes { get; init; }
+
+    /// <summary>Planned bytes to write as zeroes (incremental: dirty ranges that read as zero).</summary>
+    public ulong PlannedZeroBytes { get; init; }
 
     /// <summary>Bytes read and written as data.</summary>
     public ulong BytesCopied { get; init; }

@@ -1,0 +1,107 @@
+using System.CommandLine;
+using OfflineExport.Export;
+using Spectre.Console;
+
+namespace OfflineExport.Cli.Commands;
+
+/// <summary><c>info IMAGE</c>: the chain, its checkpoints, and which checkpoints an incremental export can use.</summary>
+public static class InfoCommand
+{
+    /// <summary>Builds the command.</summary>
+    public static Command Create(CommandRunner runner)
+    {
+        var image = new Argument<string>("IMAGE") { Description = "Top (active) image of the disk" };
+        var json = CommonOptions.Json();
+
+        var command = new Command("info", """
+            Show a disk's backing chain (file, format, virtual and allocated size), the checkpoints (dirty bitmaps)
+            of each layer, and for each checkpoint name whether an incremental export can use it, and why not.
+            Reads only; works on the image of a running VM too (and says so).
+
+            Examples:
+              offline-export info vm/vda.qcow2
+              offline-export info vm/vda.qcow2 --json | jq '.bitmaps[] | select(.valid)'
+            """)
+        {
+            image, json,
+        };
+
+        command.SetAction((parse, _) => runner.RunAsync(parse, parse.GetValue(json), async cancellationToken =>
+        {
+            var report = await new ImageInspector(runner.ExportOptions(parse)).InspectAsync(parse.GetRequiredValue(image), cancellationToken).ConfigureAwait(false);
+            if (parse.GetValue(json))
+            {
+                await JsonOutput.WriteAsync(runner.Console.Out, new
+                {
+                    image = report.Image,
+                    inUse = report.InUse is not null,
+                    inUseReason = report.InUse,
+                    chainProblem = report.ChainProblem,
+                    layers = report.Layers.Select(l => new
+                    {
+                        filename = l.Filename,
+                        format = l.Format,
+                        virtualSize = l.VirtualSize,
+                        actualSize = l.ActualSize,
+                        clusterSize = l.ClusterSize,
+                        backingFilename = l.BackingFilename,
+                        backingFormat = l.BackingFilenameFormat,
+                        bitmaps = l.Bitmaps.Select(b => new { name = b.Name, granularity = b.Granularity, flags = b.Flags }),
+                    }),
+                    bitmaps = report.Bitmaps.Select(b => new { name = b.Name, valid = b.Valid, reason = b.Reason }),
+                }).ConfigureAwait(false);
+                return ExitCodes.Success;
+            }
+
+            Render(runner.Console.Spectre(runner.Console.Out), report);
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+
+    private static void Render(IAnsiConsole console, ImageReport report)
+    {
+        var layers = new Table().Title(Markup.Escape(report.Image));
+        layers.AddColumns("#", "file", "format", "virtual size", "allocated", "bitmaps (granularity, flags)");
+        for (var i = 0; i < report.Layers.Count; i++)
+        {
+            var layer = report.Layers[i];
+            var bitmaps = layer.Bitmaps.Count == 0
+                ? "-"
+                : string.Join("\n", layer.Bitmaps.Select(b => $"{b.Name} ({Units.Bytes(b.Granularity)}, {(b.Flags.Count == 0 ? "disabled" : string.Join(",", b.Flags))})"));
+            layers.AddRow(
+                i == 0 ? "top" : i.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                Markup.Escape(layer.Filename),
+                layer.Format,
+                Units.Bytes(layer.VirtualSize),
+                layer.ActualSize is { } actual ? Units.Bytes(actual) : "?",
+                Markup.Escape(bitmaps));
+        }
+
+        console.Write(layers);
+        if (report.InUse is not null)
+        {
+            console.MarkupLine("[red]in use:[/] " + Markup.Escape(report.InUse));
+        }
+
+        if (report.ChainProblem is not null)
+        {
+            console.MarkupLine("[red]cannot export:[/] " + Markup.Escape(report.ChainProblem));
+        }
+
+        if (report.Bitmaps.Count == 0)
+        {
+            console.WriteLine("No checkpoints: only a full export is possible.");
+            return;
+        }
+
+        var verdicts = new Table();
+        verdicts.AddColumns("checkpoint", "usable for an incremental", "reason");
+        foreach (var verdict in report.Bitmaps)
+        {
+            verdicts.AddRow(Markup.Escape(verdict.Name), verdict.Valid ? "[green]yes[/]" : "[red]no[/]", Markup.Escape(verdict.Reason ?? string.Empty));
+        }
+
+        console.Write(verdicts);
+    }
+}

@@ -1,0 +1,67 @@
+using OfflineExport.Backup;
+using OfflineExport.Export;
+
+namespace OfflineExport.Cli;
+
+/// <summary>The objects --json prints for each command's result.</summary>
+public static class ResultJson
+{
+    /// <summary>An export's result.</summary>
+    public static object Of(ExportResult result) => new
+    {
+        image = result.Image,
+        output = result.Output,
+        mode = result.Mode,
+        bitmaps = result.Bitmaps,
+        backing = result.Backing,
+        virtualSize = result.VirtualSize,
+        plannedBytes = result.PlannedBytes,
+        plannedDataBytes = result.PlannedDataBytes,
+        plannedZeroBytes = result.PlannedZeroBytes,
+        bytesCopied = result.BytesCopied,
+        bytesZeroed = result.BytesZeroed,
+        startTime = result.StartTime,
+        durationSeconds = Math.Round(result.Duration.TotalSeconds, 3),
+        verified = result.Verified,
+        dryRun = result.DryRun,
+    };
+
+    /// <summary>A backup run's result.</summary>
+    public static object Of(BackupResult result) => new
+    {
+        target = result.Target,
+        dryRun = result.Disks.Any(d => d.Point is null),
+        disks = result.Disks.Select(d => new
+        {
+            disk = d.Plan.Disk.Name,
+            image = d.Plan.Disk.Image,
+            point = d.Plan.Number,
+            level = d.Plan.Level,
+            reason = d.Plan.Reason,
+            file = d.Plan.File,
+            backingPoint = d.Plan.BackingPoint?.Number,
+            checkpointsUsed = d.Plan.Checkpoints,
+            checkpointCreated = d.Point?.CheckpointCreated,
+            plannedBytes = d.Export.PlannedBytes,
+            bytesCopied = d.Export.BytesCopied,
+            bytesZeroed = d.Export.BytesZeroed,
+            durationSeconds = Math.Round(d.Export.Duration.TotalSeconds, 3),
+            verified = d.Export.Verified,
+        }),
+        removedCheckpoints = result.RemovedCheckpoints,
+        warnings = result.Warnings,
+        durationSeconds = Math.Round(result.Duration.TotalSeconds, 3),
+    };
+
+    /// <summary>A restore's result.</summary>
+    public static object Of(RestoreResult result) => new
+    {
+        disk = result.Disk,
+        point = result.Point.Number,
+        level = result.Point.Level,
+        output = result.Output,
+        chainLength = result.ChainLength,
+        durationSeconds = Math.Round(result.Duration.TotalSeconds, 3),
+        verified = true,
+    };
+}

@@ -1,0 +1,71 @@
+using System.Text.Json;
+using OfflineExport.IntegrationTests.Support;
+using static OfflineExport.IntegrationTests.Support.QemuTestTools;
+
+namespace OfflineExport.IntegrationTests.Cli;
+
+/// <summary>backup, list, restore and verify as users run them.</summary>
+public sealed class WorkflowCliTests : IDisposable
+{
+    private readonly TestWorkspace _ws = new();
+
+    public void Dispose() => _ws.Dispose();
+
+    [Fact]
+    public async Task Backup_list_restore_and_verify_work_together()
+    {
+        var vda = _ws["vda.qcow2"];
+        var dir = _ws["bk"];
+        await CreateQcow2Async(vda, "32M");
+        await IoAsync(vda, "write -P 0x01 0 2M");
+
+        var first = await CliProcess.RunAsync(_ws, "backup", vda, "--target", dir, "--verify", "--quiet");
+        await IoAsync(vda, "write -P 0x02 4M 64K");
+        var second = await CliProcess.RunAsync(_ws, "backup", vda, "--target", dir, "--quiet");
+        var table = await CliProcess.RunAsync(_ws, "list", dir);
+        var json = await CliProcess.RunAsync(_ws, "list", dir, "--json");
+        var restore = await CliProcess.RunAsync(_ws, "restore", dir, _ws["restored.qcow2"], "--point", "0");
+        var same = await CliProcess.RunAsync(_ws, "verify", vda, Path.Combine(dir, "vda.1.inc.qcow2"));
+        var differs = await CliProcess.RunAsync(_ws, "verify", vda, _ws["restored.qcow2"]);
+
+        Assert.Equal(0, first.ExitCode);
+        Assert.StartsWith("vda: made point 0 (full: first backup of this disk) -> vda.0.full.qcow2", first.Stdout, StringComparison.Ordinal);
+        Assert.Equal(0, second.ExitCode);
+        Assert.StartsWith("vda: made point 1 (inc: changes since point 0) -> vda.1.inc.qcow2: 64.0 KiB copied", second.Stdout, StringComparison.Ordinal);
+        Assert.Equal(0, table.ExitCode);
+        Assert.Contains("vda.1.inc.qcow2", table.Stdout, StringComparison.Ordinal);
+        var points = JsonDocument.Parse(json.Stdout).RootElement.GetProperty("disks")[0].GetProperty("points");
+        Assert.Equal(["full", "inc"], points.EnumerateArray().Select(p => p.GetProperty("level").GetString()));
+        Assert.Equal(0, restore.ExitCode);
+        Assert.Contains("restored vda point 0", restore.Stdout, StringComparison.Ordinal);
+        Assert.Equal(0, same.ExitCode);
+        Assert.StartsWith("identical", same.Stdout, StringComparison.Ordinal);
+        Assert.Equal(1, differs.ExitCode);
+        Assert.StartsWith("different", differs.Stdout, StringComparison.Ordinal);
+        _ws.AssertNothingLeftBehind();
+    }
+
+    [Fact]
+    public async Task List_of_a_folder_that_is_not_a_backup_folder_exits_9()
+    {
+        var (code, _, stderr) = await CliProcess.RunAsync(_ws, "list", _ws.Root);
+
+        Assert.Equal(9, code);
+        Assert.Equal($"offline-export: error: {_ws.Root} is not a backup folder (no manifest.json)", stderr.Trim());
+    }
+
+    [Fact]
+    public async Task Restore_of_a_point_that_does_not_exist_names_the_points_there_are()
+    {
+        var vda = _ws["vda.qcow2"];
+        await CreateQcow2Async(vda, "8M");
+        await CliProcess.RunAsync(_ws, "backup", vda, "--target", _ws["bk"], "--quiet");
+
+        var (code, _, stderr) = await CliProcess.RunAsync(_ws, "restore", _ws["bk"], _ws["out.qcow2"], "--point", "7");
+
+        Assert.Equal(2, code);
+        Assert.Contains("vda has no point 7", stderr, StringComparison.Ordinal);
+        Assert.Contains("points: 0", stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(_ws["out.qcow2"]));
+    }
+}

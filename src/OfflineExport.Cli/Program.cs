@@ -27,5 +27,17 @@ var root = new RootCommand("""
 
 HelpWithExitCodes.Install(root);
 var parse = root.Parse(args);
+if (parse.Errors.Count > 0 && parse.Action is System.CommandLine.Invocation.ParseErrorAction)
+{
+    // Usage errors exit 2 (System.CommandLine would exit 1, which our tool reserves for "different").
+    foreach (var error in parse.Errors)
+    {
+        Console.Error.WriteLine($"offline-export: error: {error.Message}");
+    }
+
+    Console.Error.WriteLine($"offline-export: see '{string.Join(' ', parse.CommandResult.Command.Name == root.Name ? "offline-export" : "offline-export " + parse.CommandResult.Command.Name)} --help'");
+    return ExitCodes.Usage;
+}
+
 var configuration = new InvocationConfiguration { ProcessTerminationTimeout = null };
 return await parse.InvokeAsync(configuration, interruption.Token);

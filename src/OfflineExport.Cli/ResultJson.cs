@@ -20,6 +20,7 @@ public static class ResultJson
         plannedZeroBytes = result.PlannedZeroBytes,
         bytesCopied = result.BytesCopied,
         bytesZeroed = result.BytesZeroed,
+        requests = result.Requests,
         startTime = result.StartTime,
         durationSeconds = Math.Round(result.Duration.TotalSeconds, 3),
         verified = result.Verified,

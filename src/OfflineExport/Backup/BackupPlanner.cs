@@ -149,6 +149,6 @@ public static partial class BackupPlanner
         }
     }
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+    [GeneratedRegex(@"\A[A-Za-z0-9][A-Za-z0-9._-]*\z")]
     private static partial Regex DiskName();
 }

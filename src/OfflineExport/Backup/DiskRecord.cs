@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace OfflineExport.Backup;
 
 /// <summary>One disk in a backup folder: its points and the checkpoint that tracks changes since the latest.</summary>
@@ -19,9 +21,11 @@ public sealed record DiskRecord
     public IReadOnlyList<PointRecord> Points { get; init; } = [];
 
     /// <summary>The newest point, if any.</summary>
+    [JsonIgnore]
     public PointRecord? Latest => Points.Count == 0 ? null : Points[^1];
 
     /// <summary>The points of the current chain: the last full point and everything after it.</summary>
+    [JsonIgnore]
     public IReadOnlyList<PointRecord> CurrentChain
     {
         get

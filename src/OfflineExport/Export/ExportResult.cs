@@ -36,6 +36,9 @@ public sealed record ExportResult
     /// <summary>Bytes written as zeroes.</summary>
     public ulong BytesZeroed { get; init; }
 
+    /// <summary>Requests sent to the target (writes and zero writes).</summary>
+    public long Requests { get; init; }
+
     /// <summary>When the export started.</summary>
     public DateTimeOffset StartTime { get; init; }
 

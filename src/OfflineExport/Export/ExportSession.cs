@@ -86,6 +86,7 @@ public sealed partial class ExportSession
                 PlannedZeroBytes = totals.ZeroBytes,
                 BytesCopied = statistics?.BytesCopied ?? 0,
                 BytesZeroed = statistics?.BytesZeroed ?? 0,
+                Requests = statistics?.Requests ?? 0,
                 StartTime = startTime,
                 Duration = clock.Elapsed,
                 Verified = verified,

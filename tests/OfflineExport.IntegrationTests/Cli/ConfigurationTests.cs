@@ -60,13 +60,20 @@ public sealed class ConfigurationTests : IDisposable
         var image = _ws["vda.qcow2"];
         await CreateQcow2Async(image, "16M");
         await IoAsync(image, "write -P 0x01 0 5M");
-        UserConfig($$"""{ "Export": { "RequestSize": "64K", "MaxInFlight": 3, "Connections": 2 }, "Daemon": { "StartTimeoutSeconds": 20 }, "WorkDirectory": "{{_ws.WorkDirectory}}" }""");
+        var work = Directory.CreateDirectory(_ws["configured-work"]).FullName;
+        UserConfig($$"""{ "Export": { "RequestSize": "64K", "MaxInFlight": 3, "Connections": 2 }, "Daemon": { "StartTimeoutSeconds": 20 }, "WorkDirectory": "{{work}}" }""");
 
-        var (code, stderr) = await ExportWithAsync(new Dictionary<string, string>(), "--verify", "--verbose");
+        var env = new Dictionary<string, string> { ["XDG_CONFIG_HOME"] = _ws["xdg"] };
+        await using var cli = CliProcess.Start(_ws, ["export", image, _ws["out.qcow2"], "--verify", "--json", "--verbose"], environment: env);
+        var code = await cli.WaitAsync(TimeSpan.FromMinutes(2));
 
         Assert.Equal(0, code);
-        // 5 MiB in 64 KiB requests: the request size reached the copy engine.
-        Assert.Equal(80, stderr.Split('\n').Count(l => l.Contains("\"execute\"", StringComparison.Ordinal) is false && l.Contains("WRITE", StringComparison.Ordinal)) is var _ ? 80 : 0);
+        // 5 MiB in 64 KiB requests: the configured request size reached the copy engine.
+        var json = System.Text.Json.JsonDocument.Parse(cli.StandardOutput).RootElement;
+        Assert.Equal(80, json.GetProperty("requests").GetInt64());
+        // The daemon's sockets lived in the configured work folder, which is empty again.
+        Assert.Contains($"path={work}/offline-export-", cli.StandardError, StringComparison.Ordinal);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(work));
         Assert.Equal(0, await CompareAsync(_ws["out.qcow2"], image));
     }
 

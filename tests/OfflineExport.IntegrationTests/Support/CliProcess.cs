@@ -18,7 +18,8 @@ public sealed class CliProcess : IAsyncDisposable
         process.ErrorDataReceived += (_, e) =>
         {
             Append(_stderr, e.Data);
-            if (e.Data?.Contains('%') == true)
+            // The plain progress log starts with "copying N": the copy has begun.
+            if (e.Data?.Contains("copying ", StringComparison.Ordinal) == true || e.Data?.Contains('%') == true)
             {
                 _firstProgress.TrySetResult();
             }
@@ -33,7 +34,7 @@ public sealed class CliProcess : IAsyncDisposable
     /// <summary>The process id (also the process group id when started in its own session).</summary>
     public int Id => _process.Id;
 
-    /// <summary>Completes when the first progress line ("… (NN%) …") appears on stderr.</summary>
+    /// <summary>Completes when the first progress line ("copying …") appears on stderr.</summary>
     public Task FirstProgress => _firstProgress.Task;
 
     /// <summary>Everything written to stdout so far.</summary>

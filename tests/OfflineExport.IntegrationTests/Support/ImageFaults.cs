@@ -23,25 +23,29 @@ public static class ImageFaults
     /// <summary>Starts qemu-storage-daemon holding <paramref name="image"/> read-write, like a running VM; returns once the lock is taken.</summary>
     public static async Task<RunningProcess> HoldReadWriteAsync(string image)
     {
+        // qsd handles its options in order: the monitor socket appears only after the image is open.
+        // (Probing with qemu-img instead would take a shared lock of its own and race the holder.)
+        var socket = Path.Combine(Path.GetDirectoryName(image)!, $"holder-{Guid.NewGuid():N}.sock");
         var process = new Command("qemu-storage-daemon")
-            .WithArguments(["--blockdev", $"driver=file,node-name=f,filename={image}", "--blockdev", "driver=qcow2,node-name=q,file=f"])
+            .WithArguments([
+                "--blockdev", $"driver=file,node-name=f,filename={image}",
+                "--blockdev", "driver=qcow2,node-name=q,file=f",
+                "--chardev", $"socket,id=m,path={socket},server=on,wait=off",
+                "--monitor", "chardev=m",
+            ])
             .Start();
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        while (true)
+        while (!File.Exists(socket))
         {
             if (process.HasExited)
             {
                 throw new InvalidOperationException($"qemu-storage-daemon could not hold {image}: {process.OutputTail}");
             }
 
-            var probe = await QemuTestTools.ImgUncheckedAsync("info", image);
-            if (probe.ExitCode != 0 && probe.StandardError.Contains("lock", StringComparison.Ordinal))
-            {
-                return process;
-            }
-
-            await Task.Delay(50, deadline.Token);
+            await Task.Delay(20, deadline.Token);
         }
+
+        return process;
     }
 
     /// <summary>Sets the qcow2 "corrupt" incompatible-feature bit (header offset 72, bit 1).</summary>

@@ -30,7 +30,10 @@ public sealed class CommandRunner
     public ExportOptions ExportOptions(ParseResult parse)
     {
         var configuration = ConfigurationLayers.Build(parse.GetValue(CommonOptions.Config), parse.GetValue(CommonOptions.Set) ?? []);
-        Action<string>? log = parse.GetValue(CommonOptions.Verbose) ? line => _console.Error.WriteLine("  " + line) : null;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Action<string>? log = parse.GetValue(CommonOptions.Verbose)
+            ? line => _console.Error.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"  [{clock.Elapsed.TotalSeconds,7:F3}] {line}"))
+            : null;
         return Settings.ToExportOptions(configuration, log);
     }
 

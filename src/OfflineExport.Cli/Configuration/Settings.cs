@@ -26,6 +26,15 @@ public static class Settings
     /// <summary>How long the daemon may take to start.</summary>
     public const string StartTimeoutSeconds = "Daemon:StartTimeoutSeconds";
 
+    /// <summary>Run each NBD export in its own daemon iothread.</summary>
+    public const string IoThreads = "Daemon:IoThreads";
+
+    /// <summary>The daemon's file I/O mode.</summary>
+    public const string Aio = "Daemon:Aio";
+
+    /// <summary>O_DIRECT on image files.</summary>
+    public const string CacheDirect = "Daemon:CacheDirect";
+
     /// <summary>Parent folder of the private temporary folders (system temp when empty).</summary>
     public const string WorkDirectory = "WorkDirectory";
 
@@ -40,6 +49,9 @@ public static class Settings
         [MaxInFlight] = Builtin.MaxInFlight.ToString(CultureInfo.InvariantCulture),
         [Connections] = Builtin.Connections.ToString(CultureInfo.InvariantCulture),
         [StartTimeoutSeconds] = Builtin.DaemonStartTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture),
+        [IoThreads] = Builtin.IoThreads ? "true" : "false",
+        [Aio] = Builtin.Aio,
+        [CacheDirect] = Builtin.CacheDirect ? "true" : "false",
         [WorkDirectory] = string.Empty,
     };
 
@@ -53,16 +65,26 @@ public static class Settings
             throw Invalid(configuration, WorkDirectory, "an existing folder");
         }
 
-        return new ExportOptions
+        var options = new ExportOptions
         {
             Tools = new QemuTools(Text(configuration, QemuImg, allowEmpty: false), Text(configuration, StorageDaemon, allowEmpty: false)),
             RequestSize = (int)Size(configuration, RequestSize, 4096, 32 << 20),
             MaxInFlight = (int)Whole(configuration, MaxInFlight, 1, 64),
             Connections = (int)Whole(configuration, Connections, 1, 16),
             DaemonStartTimeout = TimeSpan.FromSeconds(Seconds(configuration, StartTimeoutSeconds, 1, 600)),
+            IoThreads = Flag(configuration, IoThreads),
+            Aio = OneOf(configuration, Aio, "threads", "native", "io_uring"),
+            CacheDirect = Flag(configuration, CacheDirect),
             WorkDirectory = workDirectory.Length == 0 ? null : Path.GetFullPath(workDirectory),
             Log = log,
         };
+        if (options.Aio == "native" && !options.CacheDirect)
+        {
+            throw new ConfigurationException(
+                $"{Aio}=native (from {ConfigurationLayers.SourceOf(configuration, Aio)}) needs {CacheDirect}=true: qemu uses native AIO only with O_DIRECT");
+        }
+
+        return options;
     }
 
     private static void RejectUnknownKeys(IConfigurationRoot configuration)
@@ -86,6 +108,15 @@ public static class Settings
     {
         var value = configuration[key]?.Trim() ?? string.Empty;
         return value.Length == 0 && !allowEmpty ? throw Invalid(configuration, key, "a program name or path") : value;
+    }
+
+    private static bool Flag(IConfigurationRoot configuration, string key) =>
+        bool.TryParse(configuration[key], out var value) ? value : throw Invalid(configuration, key, "true or false");
+
+    private static string OneOf(IConfigurationRoot configuration, string key, params string[] allowed)
+    {
+        var value = configuration[key]?.Trim() ?? string.Empty;
+        return allowed.Contains(value, StringComparer.Ordinal) ? value : throw Invalid(configuration, key, "one of " + string.Join(", ", allowed));
     }
 
     private static long Whole(IConfigurationRoot configuration, string key, long minimum, long maximum)

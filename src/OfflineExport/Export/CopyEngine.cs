@@ -27,6 +27,8 @@ public sealed class CopyEngine
     private long _bytesZeroed;
     private long _bytesSkipped;
     private long _requests;
+    private long _plannedData;
+    private long _plannedZero;
     private long _lastReportTicks;
 
     /// <summary>Creates an engine.</summary>
@@ -88,7 +90,7 @@ public sealed class CopyEngine
         }
 
         Report(force: true);
-        return new CopyStatistics((ulong)_bytesCopied, (ulong)_bytesZeroed, (ulong)_bytesSkipped, _requests);
+        return new CopyStatistics((ulong)_bytesCopied, (ulong)_bytesZeroed, (ulong)_bytesSkipped, _requests, (ulong)_plannedData, (ulong)_plannedZero);
     }
 
     private static async Task ProduceAsync(IAsyncEnumerable<CopyRange> plan, ChannelWriter<CopyRange> writer, CancellationTokenSource linked)
@@ -142,6 +144,7 @@ public sealed class CopyEngine
 
     private async Task CopyAsync(CopyRange range, NbdClient source, NbdClient target, byte[] buffer, CancellationToken cancellationToken)
     {
+        Interlocked.Add(ref range.Kind == CopyKind.Zero ? ref _plannedZero : ref _plannedData, (long)range.Length);
         if (range.Kind == CopyKind.Zero)
         {
             await target.WriteZeroesAsync(range.Offset, checked((uint)range.Length), NbdCommandFlags.None, cancellationToken).ConfigureAwait(false);

@@ -17,6 +17,15 @@ public sealed record ExportOptions
     /// <summary>NBD connections to each export.</summary>
     public int Connections { get; init; } = 1;
 
+    /// <summary>Run each NBD export in its own iothread of the daemon.</summary>
+    public bool IoThreads { get; init; }
+
+    /// <summary>The daemon's file I/O mode: "threads" (qemu's default), "native" or "io_uring".</summary>
+    public string Aio { get; init; } = "threads";
+
+    /// <summary>Open image files with O_DIRECT (bypass the host page cache).</summary>
+    public bool CacheDirect { get; init; }
+
     /// <summary>How long the daemon may take to open its monitor.</summary>
     public TimeSpan DaemonStartTimeout { get; init; } = TimeSpan.FromSeconds(10);
 

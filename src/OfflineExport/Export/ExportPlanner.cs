@@ -40,22 +40,37 @@ public sealed class ExportPlanner
     /// <summary>True for an incremental (or differential) export.</summary>
     public bool IsIncremental => _dirtyScanner is not null;
 
+    /// <summary>Allocation is fetched this far ahead of a dirty run, so one query serves the runs after it too.</summary>
+    public const uint AllocationLookahead = 1u << 30;
+
     /// <summary>Streams the planned requests in disk order.</summary>
     public async IAsyncEnumerable<CopyRange> PlanAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var builder = new CopyRangeBuilder(_maximumData, _maximumZero, emitZero: IsIncremental);
+        var window = new AllocationWindow();
+        var pieces = new List<NbdExtent>();
         var ranges = new List<CopyRange>();
         await foreach (var run in RunsAsync(cancellationToken).ConfigureAwait(false))
         {
-            await foreach (var batch in ExtentScanner.ScanAsync(_allocationScanner, NbdProtocol.BaseAllocationContext, run.Offset, run.End, cancellationToken).ConfigureAwait(false))
+            var offset = run.Offset;
+            while (offset < run.End)
             {
-                foreach (var extent in batch)
+                if (!window.Covers(offset))
                 {
-                    // Decide on ZERO only: HOLE alone says nothing about content over a backing chain.
-                    var kind = (extent.Flags & NbdProtocol.StateZero) != 0 ? CopyKind.Zero : CopyKind.Data;
-                    builder.Add(extent.Offset, extent.Length, kind, ranges);
+                    var length = (uint)Math.Min(_size - offset, Math.Max(Math.Min(run.End - offset, ExtentScanner.MaxRequestLength), AllocationLookahead));
+                    var status = await _allocationScanner.BlockStatusAsync(offset, length, cancellationToken).ConfigureAwait(false);
+                    window.Reset(status[NbdProtocol.BaseAllocationContext]);
                 }
 
+                offset = window.Slice(offset, run.End, pieces);
+                foreach (var piece in pieces)
+                {
+                    // Decide on ZERO only: HOLE alone says nothing about content over a backing chain.
+                    var kind = (piece.Flags & NbdProtocol.StateZero) != 0 ? CopyKind.Zero : CopyKind.Data;
+                    builder.Add(piece.Offset, piece.Length, kind, ranges);
+                }
+
+                pieces.Clear();
                 foreach (var range in ranges)
                 {
                     yield return range;
@@ -72,7 +87,7 @@ public sealed class ExportPlanner
         }
     }
 
-    /// <summary>Adds up what <see cref="PlanAsync"/> would do, without reading any data.</summary>
+    /// <summary>Adds up what <see cref="PlanAsync"/> would do, without reading any data (for dry runs).</summary>
     public async Task<ExportTotals> MeasureAsync(CancellationToken cancellationToken)
     {
         ulong data = 0, zero = 0;
@@ -89,6 +104,26 @@ public sealed class ExportPlanner
         }
 
         return new ExportTotals(data, zero);
+    }
+
+    /// <summary>
+    /// The progress total: for an incremental, the dirty bytes (one cheap walk of the bitmap, since every
+    /// dirty byte is copied or zeroed); for a full export, the allocated non-zero bytes.
+    /// </summary>
+    public async Task<ulong> MeasureWorkAsync(CancellationToken cancellationToken)
+    {
+        if (!IsIncremental)
+        {
+            return (await MeasureAsync(cancellationToken).ConfigureAwait(false)).TotalBytes;
+        }
+
+        ulong dirty = 0;
+        await foreach (var run in RunsAsync(cancellationToken).ConfigureAwait(false))
+        {
+            dirty += run.Length;
+        }
+
+        return dirty;
     }
 
     private async IAsyncEnumerable<ByteRange> RunsAsync([EnumeratorCancellation] CancellationToken cancellationToken)

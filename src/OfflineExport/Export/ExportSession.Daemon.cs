@@ -29,10 +29,17 @@ public sealed partial class ExportSession
             var socket = Path.Combine(workDirectory, "nbd.sock");
             await daemon.Qmp.NbdServerStartAsync(socket, cancellationToken).ConfigureAwait(false);
             var bitmaps = dirtyContext is null ? Array.Empty<string>() : [dirtyContext[NbdProtocol.DirtyBitmapContextPrefix.Length..]];
-            await daemon.Qmp.BlockExportAddNbdAsync(SourceExport, chain.Top.NodeName, writable: false, bitmaps, iothread: null, cancellationToken).ConfigureAwait(false);
+            var (sourceThread, targetThread) = _options.IoThreads ? ("iothread-source", "iothread-target") : ((string?)null, (string?)null);
+            if (_options.IoThreads)
+            {
+                await daemon.Qmp.AddIothreadAsync(sourceThread!, cancellationToken).ConfigureAwait(false);
+                await daemon.Qmp.AddIothreadAsync(targetThread!, cancellationToken).ConfigureAwait(false);
+            }
+
+            await daemon.Qmp.BlockExportAddNbdAsync(SourceExport, chain.Top.NodeName, writable: false, bitmaps, sourceThread, cancellationToken).ConfigureAwait(false);
             if (partial is not null)
             {
-                await daemon.Qmp.BlockExportAddNbdAsync(TargetExport, TargetNode, writable: true, [], iothread: null, cancellationToken).ConfigureAwait(false);
+                await daemon.Qmp.BlockExportAddNbdAsync(TargetExport, TargetNode, writable: true, [], targetThread, cancellationToken).ConfigureAwait(false);
             }
 
             var connections = Math.Max(1, _options.Connections);
@@ -40,19 +47,21 @@ public sealed partial class ExportSession
             await using var nbd = await ExportConnections.OpenAsync(socket, dirtyContext, connections, perConnection, partial is not null, cancellationToken).ConfigureAwait(false);
             var requestSize = (int)Math.Min((uint)_options.RequestSize, nbd.Sources[0].Export.MaximumBlockSize);
             var planner = new ExportPlanner(nbd.DirtyScanner, dirtyContext, nbd.Sources[0], nbd.Sources[0].Export.Size, (ulong)requestSize, MaximumZeroRequest);
-            var totals = await planner.MeasureAsync(cancellationToken).ConfigureAwait(false);
             if (partial is null)
             {
+                var totals = await planner.MeasureAsync(cancellationToken).ConfigureAwait(false);
                 await nbd.FinishAsync(cancellationToken).ConfigureAwait(false);
                 await StopDaemonAsync(daemon, cancellationToken).ConfigureAwait(false);
                 return (totals, null);
             }
 
+            var work = await planner.MeasureWorkAsync(cancellationToken).ConfigureAwait(false);
             var engine = new CopyEngine(nbd.Sources, nbd.Targets, _options.MaxInFlight, requestSize, targetHasBacking: chain.MergeSources.Count > 0, progress);
-            var statistics = await engine.RunAsync(planner.PlanAsync(cancellationToken), totals.TotalBytes, cancellationToken).ConfigureAwait(false);
+            var statistics = await engine.RunAsync(planner.PlanAsync(cancellationToken), work, cancellationToken).ConfigureAwait(false);
             await nbd.FinishAsync(cancellationToken).ConfigureAwait(false);
+            _options.Log?.Invoke($"copy done: {statistics.Requests} requests; CPU so far: daemon {daemon.CpuTime().TotalSeconds:F2} s, offline-export {Environment.CpuUsage.TotalTime.TotalSeconds:F2} s (user {Environment.CpuUsage.UserTime.TotalSeconds:F2} s)");
             await StopDaemonAsync(daemon, cancellationToken).ConfigureAwait(false);
-            return (totals, statistics);
+            return (new ExportTotals(statistics.PlannedData, statistics.PlannedZero), statistics);
         }
         catch (QmpException ex) when (QemuImg.IsLockError(ex.Description))
         {
@@ -88,7 +97,7 @@ public sealed partial class ExportSession
     /// Opens the chain bottom-up with explicit formats, read-only; merges the checkpoints into a
     /// temporary bitmap; opens the partial output writable. Returns the dirty-bitmap context name.
     /// </summary>
-    private static async Task<string?> BuildGraphAsync(QmpClient qmp, ValidatedChain chain, string? partial, CancellationToken cancellationToken)
+    private async Task<string?> BuildGraphAsync(QmpClient qmp, ValidatedChain chain, string? partial, CancellationToken cancellationToken)
     {
         for (var i = chain.Layers.Count - 1; i >= 0; i--)
         {
@@ -138,11 +147,21 @@ public sealed partial class ExportSession
         return dirtyContext;
     }
 
-    private static JsonObject FileNode(string nodeName, string path, bool readOnly) => new()
+    private JsonObject FileNode(string nodeName, string path, bool readOnly)
     {
-        ["driver"] = "file",
-        ["node-name"] = nodeName,
-        ["filename"] = path,
-        ["read-only"] = readOnly,
-    };
+        var node = new JsonObject
+        {
+            ["driver"] = "file",
+            ["node-name"] = nodeName,
+            ["filename"] = path,
+            ["read-only"] = readOnly,
+            ["aio"] = _options.Aio,
+        };
+        if (_options.CacheDirect)
+        {
+            node["cache"] = new JsonObject { ["direct"] = true };
+        }
+
+        return node;
+    }
 }

@@ -11,13 +11,14 @@ public sealed partial class NbdClient
 
     private async Task ReadLoopAsync()
     {
-        var header = new byte[NbdProtocol.StructuredReplyHeaderLength];
+        using var receive = new NbdReceiveBuffer(_stream);
+        _receive = receive;
         Exception? cause = null;
         try
         {
             while (true)
             {
-                if (!await ReadFirstOrEofAsync(header.AsMemory(0, 4)).ConfigureAwait(false))
+                if (!await receive.EnsureAsync(4, eofAllowed: true).ConfigureAwait(false))
                 {
                     if (!_disconnecting)
                     {
@@ -27,16 +28,20 @@ public sealed partial class NbdClient
                     break;
                 }
 
-                var magic = NbdTransmissionCodec.DecodeReplyMagic(header);
+                var magic = NbdTransmissionCodec.DecodeReplyMagic(receive.Peek(4));
                 if (magic == NbdProtocol.SimpleReplyMagic)
                 {
-                    await _stream.ReadExactlyAsync(header.AsMemory(4, NbdProtocol.SimpleReplyLength - 4)).ConfigureAwait(false);
-                    HandleSimpleReply(header.AsSpan(0, NbdProtocol.SimpleReplyLength));
+                    await receive.EnsureAsync(NbdProtocol.SimpleReplyLength).ConfigureAwait(false);
+                    var reply = receive.Peek(NbdProtocol.SimpleReplyLength);
+                    receive.Consume(NbdProtocol.SimpleReplyLength);
+                    HandleSimpleReply(reply);
                 }
                 else if (magic == NbdProtocol.StructuredReplyMagic)
                 {
-                    await _stream.ReadExactlyAsync(header.AsMemory(4, NbdProtocol.StructuredReplyHeaderLength - 4)).ConfigureAwait(false);
-                    await HandleChunkAsync(NbdTransmissionCodec.DecodeChunkHeader(header)).ConfigureAwait(false);
+                    await receive.EnsureAsync(NbdProtocol.StructuredReplyHeaderLength).ConfigureAwait(false);
+                    var header = NbdTransmissionCodec.DecodeChunkHeader(receive.Peek(NbdProtocol.StructuredReplyHeaderLength));
+                    receive.Consume(NbdProtocol.StructuredReplyHeaderLength);
+                    await HandleChunkAsync(header).ConfigureAwait(false);
                 }
                 else
                 {
@@ -83,22 +88,6 @@ public sealed partial class NbdClient
         catch (ObjectDisposedException)
         {
         }
-    }
-
-    private async Task<bool> ReadFirstOrEofAsync(Memory<byte> buffer)
-    {
-        var read = await _stream.ReadAsync(buffer).ConfigureAwait(false);
-        if (read == 0)
-        {
-            return false;
-        }
-
-        if (read < buffer.Length)
-        {
-            await _stream.ReadExactlyAsync(buffer[read..]).ConfigureAwait(false);
-        }
-
-        return true;
     }
 
     private void HandleSimpleReply(ReadOnlySpan<byte> reply)
@@ -180,13 +169,13 @@ public sealed partial class NbdClient
             throw new NbdException($"NBD: OFFSET_DATA chunk of {chunk.Length} bytes carries no data");
         }
 
-        var offsetBytes = new byte[8];
-        await _stream.ReadExactlyAsync(offsetBytes).ConfigureAwait(false);
-        var offset = NbdTransmissionCodec.DecodeDataOffset(offsetBytes);
+        await _receive!.EnsureAsync(8).ConfigureAwait(false);
+        var offset = NbdTransmissionCodec.DecodeDataOffset(_receive.Peek(8));
+        _receive.Consume(8);
         var length = chunk.Length - 8UL;
         RequireInside(request, offset, length, "data");
         // Straight into the caller's buffer: no copy on the hot path.
-        await _stream.ReadExactlyAsync(request.Destination.Slice((int)(offset - request.Offset), (int)length)).ConfigureAwait(false);
+        await _receive.ReadAsync(request.Destination.Slice((int)(offset - request.Offset), (int)length)).ConfigureAwait(false);
     }
 
     private async Task ReceiveHoleAsync(NbdChunkHeader chunk, NbdPendingRequest request)
@@ -210,7 +199,7 @@ public sealed partial class NbdClient
             }
 
             var payload = buffer.AsMemory(0, (int)chunk.Length);
-            await _stream.ReadExactlyAsync(payload).ConfigureAwait(false);
+            await _receive!.ReadAsync(payload).ConfigureAwait(false);
             var extents = new List<NbdExtent>();
             var contextId = NbdTransmissionCodec.DecodeBlockStatus(payload.Span, request.Offset, request.End, extents);
             if (!_contextNames.ContainsKey(contextId))
@@ -238,7 +227,7 @@ public sealed partial class NbdClient
         }
 
         var payload = new byte[length];
-        await _stream.ReadExactlyAsync(payload).ConfigureAwait(false);
+        await _receive!.ReadAsync(payload).ConfigureAwait(false);
         return payload;
     }
 

@@ -21,6 +21,7 @@ public sealed partial class NbdClient : IAsyncDisposable
     private readonly byte[] _requestHeader = new byte[NbdProtocol.RequestLength];
     private Dictionary<uint, string> _contextNames = [];
     private Task _readLoop = Task.CompletedTask;
+    private NbdReceiveBuffer? _receive;
     private Exception? _failure;
     private ulong _nextCookie;
     private volatile bool _disconnecting;

@@ -87,6 +87,24 @@ public sealed class StorageDaemon : IAsyncDisposable
         return DiedUnexpectedly;
     }
 
+    /// <summary>CPU time the daemon has used so far (user + system), from /proc; zero when unknown.</summary>
+    public TimeSpan CpuTime()
+    {
+        try
+        {
+            // Fields 14 and 15 of /proc/PID/stat, in clock ticks (100 per second on Linux); the name in
+            // parentheses may contain spaces, so count from the closing parenthesis.
+            var stat = File.ReadAllText($"/proc/{_process.Id}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            var ticks = long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture);
+            return TimeSpan.FromSeconds(ticks / 100.0);
+        }
+        catch (Exception ex) when (ex is IOException or FormatException or IndexOutOfRangeException)
+        {
+            return TimeSpan.Zero;
+        }
+    }
+
     /// <summary>Asks the daemon to quit (it closes and flushes every node) and waits for it to exit.</summary>
     /// <returns>The daemon's exit code.</returns>
     public async Task<int> StopAsync(TimeSpan timeout, CancellationToken cancellationToken)

@@ -23,6 +23,7 @@ QSD_BACKUP = os.path.join(ROOT, "scripts", "qsd_backup.py")
 NBDCOPY_FULL = os.path.join(ROOT, "scripts", "nbdcopy_full.py")
 WORK = os.path.abspath(os.environ.get("BENCH_DIR", os.path.join(ROOT, ".bench")))
 ROUNDS = int(os.environ.get("ROUNDS", "5"))
+LEVER_ROUNDS = int(os.environ.get("LEVER_ROUNDS", "5"))
 KiB, MiB, GiB = 1 << 10, 1 << 20, 1 << 30
 
 
@@ -197,19 +198,19 @@ def main():
 
 
 def levers():
-    """Each setting alone against the defaults, on the incremental (medians of 3, alternating with the default)."""
+    """Each setting alone against the defaults, on the incremental (medians, alternating with the default)."""
     print()
-    print("levers (incremental, median of 3, each against the defaults run in between):")
+    print(f"levers (incremental, median of {LEVER_ROUNDS}, each against the defaults run in between):")
     settings = [
         ["Export:MaxInFlight=4"], ["Export:MaxInFlight=16"], ["Export:MaxInFlight=32"],
         ["Export:RequestSize=256K"], ["Export:RequestSize=4M"],
         ["Export:Connections=2"], ["Export:Connections=4"],
-        ["Daemon:Aio=native", "Daemon:CacheDirect=true"], ["Daemon:Aio=io_uring"], ["Daemon:IoThreads=true"],
+        ["Daemon:Split=true"], ["Daemon:Aio=native", "Daemon:CacheDirect=true"], ["Daemon:Aio=io_uring"], ["Daemon:IoThreads=true"],
     ]
     for setting in settings:
         base, lever = [], []
         try:
-            for _ in range(3):
+            for _ in range(LEVER_ROUNDS):
                 remove("l.qcow2")
                 base.append(export_incremental("l.qcow2")[0])
                 remove("l.qcow2")

@@ -26,6 +26,9 @@ public static class Settings
     /// <summary>How long the daemon may take to start.</summary>
     public const string StartTimeoutSeconds = "Daemon:StartTimeoutSeconds";
 
+    /// <summary>Serve source and target from two daemons.</summary>
+    public const string SplitDaemons = "Daemon:Split";
+
     /// <summary>Run each NBD export in its own daemon iothread.</summary>
     public const string IoThreads = "Daemon:IoThreads";
 
@@ -49,6 +52,7 @@ public static class Settings
         [MaxInFlight] = Builtin.MaxInFlight.ToString(CultureInfo.InvariantCulture),
         [Connections] = Builtin.Connections.ToString(CultureInfo.InvariantCulture),
         [StartTimeoutSeconds] = Builtin.DaemonStartTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture),
+        [SplitDaemons] = Builtin.SplitDaemons ? "true" : "false",
         [IoThreads] = Builtin.IoThreads ? "true" : "false",
         [Aio] = Builtin.Aio,
         [CacheDirect] = Builtin.CacheDirect ? "true" : "false",
@@ -72,6 +76,7 @@ public static class Settings
             MaxInFlight = (int)Whole(configuration, MaxInFlight, 1, 64),
             Connections = (int)Whole(configuration, Connections, 1, 16),
             DaemonStartTimeout = TimeSpan.FromSeconds(Seconds(configuration, StartTimeoutSeconds, 1, 600)),
+            SplitDaemons = Flag(configuration, SplitDaemons),
             IoThreads = Flag(configuration, IoThreads),
             Aio = OneOf(configuration, Aio, "threads", "native", "io_uring"),
             CacheDirect = Flag(configuration, CacheDirect),

@@ -21,28 +21,29 @@ public sealed class ExportConnections : IAsyncDisposable
     public List<NbdClient> Targets { get; } = [];
 
     /// <summary>Opens every connection.</summary>
-    /// <param name="socketPath">The NBD server's unix socket.</param>
+    /// <param name="sourceSocket">The unix socket of the NBD server with the source export.</param>
+    /// <param name="targetSocket">The unix socket of the NBD server with the target export.</param>
     /// <param name="dirtyContext">The dirty-bitmap context, or null for a full export.</param>
     /// <param name="connections">Connections per export.</param>
     /// <param name="maxInFlight">Requests in flight per connection.</param>
     /// <param name="withTarget">Whether to connect to the "target" export.</param>
     /// <param name="cancellationToken">Cancels the handshakes.</param>
-    public static async Task<ExportConnections> OpenAsync(string socketPath, string? dirtyContext, int connections, int maxInFlight, bool withTarget, CancellationToken cancellationToken)
+    public static async Task<ExportConnections> OpenAsync(string sourceSocket, string targetSocket, string? dirtyContext, int connections, int maxInFlight, bool withTarget, CancellationToken cancellationToken)
     {
         var result = new ExportConnections();
         try
         {
             if (dirtyContext is not null)
             {
-                result.DirtyScanner = await result.ConnectAsync(socketPath, ExportSession.SourceExport, [dirtyContext], 2, cancellationToken).ConfigureAwait(false);
+                result.DirtyScanner = await result.ConnectAsync(sourceSocket, ExportSession.SourceExport, [dirtyContext], 2, cancellationToken).ConfigureAwait(false);
             }
 
             for (var i = 0; i < connections; i++)
             {
-                result.Sources.Add(await result.ConnectAsync(socketPath, ExportSession.SourceExport, [NbdProtocol.BaseAllocationContext], maxInFlight, cancellationToken).ConfigureAwait(false));
+                result.Sources.Add(await result.ConnectAsync(sourceSocket, ExportSession.SourceExport, [NbdProtocol.BaseAllocationContext], maxInFlight, cancellationToken).ConfigureAwait(false));
                 if (withTarget)
                 {
-                    result.Targets.Add(await result.ConnectAsync(socketPath, ExportSession.TargetExport, [], maxInFlight, cancellationToken).ConfigureAwait(false));
+                    result.Targets.Add(await result.ConnectAsync(targetSocket, ExportSession.TargetExport, [], maxInFlight, cancellationToken).ConfigureAwait(false));
                 }
             }
 

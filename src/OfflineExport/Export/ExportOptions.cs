@@ -17,6 +17,9 @@ public sealed record ExportOptions
     /// <summary>NBD connections to each export.</summary>
     public int Connections { get; init; } = 1;
 
+    /// <summary>Serve the source and the target from two daemons (two main loops, two cores).</summary>
+    public bool SplitDaemons { get; init; }
+
     /// <summary>Run each NBD export in its own iothread of the daemon.</summary>
     public bool IoThreads { get; init; }
 

@@ -22,36 +22,37 @@ public sealed partial class ExportSession
         IProgress<ExportProgress>? progress,
         CancellationToken cancellationToken)
     {
-        await using var daemon = await StorageDaemon.StartAsync(tools.StorageDaemon, workDirectory, _options.DaemonStartTimeout, _options.Log, cancellationToken).ConfigureAwait(false);
+        var split = _options.SplitDaemons && partial is not null;
+        await using var daemons = await ExportDaemons.StartAsync(tools.StorageDaemon, workDirectory, split, _options, cancellationToken).ConfigureAwait(false);
         try
         {
-            var dirtyContext = await BuildGraphAsync(daemon.Qmp, chain, partial, cancellationToken).ConfigureAwait(false);
-            var socket = Path.Combine(workDirectory, "nbd.sock");
-            await daemon.Qmp.NbdServerStartAsync(socket, cancellationToken).ConfigureAwait(false);
+            var dirtyContext = await OpenSourceAsync(daemons.Source.Qmp, chain, cancellationToken).ConfigureAwait(false);
+            await daemons.Source.Qmp.NbdServerStartAsync(daemons.SourceSocket, cancellationToken).ConfigureAwait(false);
+            var sourceThread = await IothreadAsync(daemons.Source.Qmp, "iothread-source", cancellationToken).ConfigureAwait(false);
             var bitmaps = dirtyContext is null ? Array.Empty<string>() : [dirtyContext[NbdProtocol.DirtyBitmapContextPrefix.Length..]];
-            var (sourceThread, targetThread) = _options.IoThreads ? ("iothread-source", "iothread-target") : ((string?)null, (string?)null);
-            if (_options.IoThreads)
-            {
-                await daemon.Qmp.AddIothreadAsync(sourceThread!, cancellationToken).ConfigureAwait(false);
-                await daemon.Qmp.AddIothreadAsync(targetThread!, cancellationToken).ConfigureAwait(false);
-            }
-
-            await daemon.Qmp.BlockExportAddNbdAsync(SourceExport, chain.Top.NodeName, writable: false, bitmaps, sourceThread, cancellationToken).ConfigureAwait(false);
+            await daemons.Source.Qmp.BlockExportAddNbdAsync(SourceExport, chain.Top.NodeName, writable: false, bitmaps, sourceThread, cancellationToken).ConfigureAwait(false);
             if (partial is not null)
             {
-                await daemon.Qmp.BlockExportAddNbdAsync(TargetExport, TargetNode, writable: true, [], targetThread, cancellationToken).ConfigureAwait(false);
+                await OpenTargetAsync(daemons.Target.Qmp, partial, cancellationToken).ConfigureAwait(false);
+                if (daemons.IsSplit)
+                {
+                    await daemons.Target.Qmp.NbdServerStartAsync(daemons.TargetSocket, cancellationToken).ConfigureAwait(false);
+                }
+
+                var targetThread = await IothreadAsync(daemons.Target.Qmp, "iothread-target", cancellationToken).ConfigureAwait(false);
+                await daemons.Target.Qmp.BlockExportAddNbdAsync(TargetExport, TargetNode, writable: true, [], targetThread, cancellationToken).ConfigureAwait(false);
             }
 
             var connections = Math.Max(1, _options.Connections);
             var perConnection = Math.Max(1, (_options.MaxInFlight + connections - 1) / connections);
-            await using var nbd = await ExportConnections.OpenAsync(socket, dirtyContext, connections, perConnection, partial is not null, cancellationToken).ConfigureAwait(false);
+            await using var nbd = await ExportConnections.OpenAsync(daemons.SourceSocket, daemons.TargetSocket, dirtyContext, connections, perConnection, partial is not null, cancellationToken).ConfigureAwait(false);
             var requestSize = (int)Math.Min((uint)_options.RequestSize, nbd.Sources[0].Export.MaximumBlockSize);
             var planner = new ExportPlanner(nbd.DirtyScanner, dirtyContext, nbd.Sources[0], nbd.Sources[0].Export.Size, (ulong)requestSize, MaximumZeroRequest);
             if (partial is null)
             {
                 var totals = await planner.MeasureAsync(cancellationToken).ConfigureAwait(false);
                 await nbd.FinishAsync(cancellationToken).ConfigureAwait(false);
-                await StopDaemonAsync(daemon, cancellationToken).ConfigureAwait(false);
+                await daemons.StopAsync(DaemonStopTimeout, cancellationToken).ConfigureAwait(false);
                 return (totals, null);
             }
 
@@ -59,8 +60,8 @@ public sealed partial class ExportSession
             var engine = new CopyEngine(nbd.Sources, nbd.Targets, _options.MaxInFlight, requestSize, targetHasBacking: chain.MergeSources.Count > 0, progress);
             var statistics = await engine.RunAsync(planner.PlanAsync(cancellationToken), work, cancellationToken).ConfigureAwait(false);
             await nbd.FinishAsync(cancellationToken).ConfigureAwait(false);
-            _options.Log?.Invoke($"copy done: {statistics.Requests} requests; CPU so far: daemon {daemon.CpuTime().TotalSeconds:F2} s, offline-export {Environment.CpuUsage.TotalTime.TotalSeconds:F2} s (user {Environment.CpuUsage.UserTime.TotalSeconds:F2} s)");
-            await StopDaemonAsync(daemon, cancellationToken).ConfigureAwait(false);
+            _options.Log?.Invoke($"copy done: {statistics.Requests} requests; CPU so far: daemon(s) {daemons.CpuTime().TotalSeconds:F2} s, offline-export {Environment.CpuUsage.TotalTime.TotalSeconds:F2} s (user {Environment.CpuUsage.UserTime.TotalSeconds:F2} s)");
+            await daemons.StopAsync(DaemonStopTimeout, cancellationToken).ConfigureAwait(false);
             return (new ExportTotals(statistics.PlannedData, statistics.PlannedZero), statistics);
         }
         catch (QmpException ex) when (QemuImg.IsLockError(ex.Description))
@@ -74,30 +75,32 @@ public sealed partial class ExportSession
         }
         catch (Exception ex) when (ex is NbdException or QmpException or QmpProtocolException or IOException && !cancellationToken.IsCancellationRequested)
         {
-            // A broken socket usually means the daemon died a moment ago: report the daemon's own words.
-            if (await daemon.HasDiedAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false))
+            // A broken socket usually means a daemon died a moment ago: report the daemon's own words.
+            if (await daemons.FindDeadAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false) is { } dead)
             {
-                throw daemon.DescribeDeath(ex);
+                throw dead.DescribeDeath(ex);
             }
 
             throw;
         }
     }
 
-    private static async Task StopDaemonAsync(StorageDaemon daemon, CancellationToken cancellationToken)
+    private async Task<string?> IothreadAsync(QmpClient qmp, string id, CancellationToken cancellationToken)
     {
-        var exitCode = await daemon.StopAsync(DaemonStopTimeout, cancellationToken).ConfigureAwait(false);
-        if (exitCode != 0)
+        if (!_options.IoThreads)
         {
-            throw daemon.DescribeDeath();
+            return null;
         }
+
+        await qmp.AddIothreadAsync(id, cancellationToken).ConfigureAwait(false);
+        return id;
     }
 
     /// <summary>
-    /// Opens the chain bottom-up with explicit formats, read-only; merges the checkpoints into a
-    /// temporary bitmap; opens the partial output writable. Returns the dirty-bitmap context name.
+    /// Opens the chain bottom-up with explicit formats, read-only, and merges the checkpoints into a
+    /// temporary bitmap. Returns the dirty-bitmap context name (null for a full export).
     /// </summary>
-    private async Task<string?> BuildGraphAsync(QmpClient qmp, ValidatedChain chain, string? partial, CancellationToken cancellationToken)
+    private async Task<string?> OpenSourceAsync(QmpClient qmp, ValidatedChain chain, CancellationToken cancellationToken)
     {
         for (var i = chain.Layers.Count - 1; i >= 0; i--)
         {
@@ -119,32 +122,33 @@ public sealed partial class ExportSession
             await qmp.BlockdevAddAsync(format, cancellationToken).ConfigureAwait(false);
         }
 
-        string? dirtyContext = null;
-        if (chain.MergeSources.Count > 0)
+        if (chain.MergeSources.Count == 0)
         {
-            var bitmap = "offline-export-" + Guid.NewGuid().ToString("N")[..12];
-            var sources = chain.MergeSources.Select(s => (s.Layer.NodeName, s.Bitmap));
-            await qmp.AddMergedBitmapAsync(chain.Top.NodeName, bitmap, (int)chain.Granularity, sources, cancellationToken).ConfigureAwait(false);
-            dirtyContext = NbdProtocol.DirtyBitmapContextPrefix + bitmap;
+            return null;
         }
 
-        if (partial is not null)
-        {
-            await qmp.BlockdevAddAsync(FileNode(TargetFileNode, partial, readOnly: false), cancellationToken).ConfigureAwait(false);
-            // The target's backing file (the previous backup) opens from its header, with the format
-            // we recorded there: partial-cluster writes need it for copy-on-write.
-            await qmp.BlockdevAddAsync(
-                new JsonObject
-                {
-                    ["driver"] = "qcow2",
-                    ["node-name"] = TargetNode,
-                    ["file"] = TargetFileNode,
-                    ["read-only"] = false,
-                },
-                cancellationToken).ConfigureAwait(false);
-        }
+        var bitmap = "offline-export-" + Guid.NewGuid().ToString("N")[..12];
+        var sources = chain.MergeSources.Select(s => (s.Layer.NodeName, s.Bitmap));
+        await qmp.AddMergedBitmapAsync(chain.Top.NodeName, bitmap, (int)chain.Granularity, sources, cancellationToken).ConfigureAwait(false);
+        return NbdProtocol.DirtyBitmapContextPrefix + bitmap;
+    }
 
-        return dirtyContext;
+    /// <summary>
+    /// Opens the partial output writable. Its backing file (the previous backup) opens from its header,
+    /// with the format we recorded there: partial-cluster writes need it for copy-on-write.
+    /// </summary>
+    private async Task OpenTargetAsync(QmpClient qmp, string partial, CancellationToken cancellationToken)
+    {
+        await qmp.BlockdevAddAsync(FileNode(TargetFileNode, partial, readOnly: false), cancellationToken).ConfigureAwait(false);
+        await qmp.BlockdevAddAsync(
+            new JsonObject
+            {
+                ["driver"] = "qcow2",
+                ["node-name"] = TargetNode,
+                ["file"] = TargetFileNode,
+                ["read-only"] = false,
+            },
+            cancellationToken).ConfigureAwait(false);
     }
 
     private JsonObject FileNode(string nodeName, string path, bool readOnly)

@@ -217,7 +217,7 @@ def levers():
                 lever.append(export_incremental("l.qcow2", "disk.qcow2", "ck", "full.qcow2", *setting)[0])
                 compare("l.qcow2", "disk.qcow2")
         except subprocess.CalledProcessError as failure:
-            print(f"  {' '.join(setting):<44} failed (exit code {failure.returncode}; run it by hand with --verbose to see why)")
+            print(f"  {' '.join(setting):<44} refused or failed (exit code {failure.returncode}; see the message above)")
             continue
         print(f"  {' '.join(setting):<44} {median(lever):6.2f} s  vs default {median(base):6.2f} s  ({median(lever) / median(base):.2f}x)")
 

@@ -92,6 +92,14 @@ public sealed partial class ExportSession
             return null;
         }
 
+        // Measured on qemu 7.2: an NBD export in an iothread aborts the daemon when a client disconnects
+        // (blockdev-nbd.c nbd_blockdev_client_closed: Assertion `qemu_in_main_thread()'). Refuse it there.
+        if (int.TryParse(qmp.Greeting.Version.Split('.')[0], System.Globalization.CultureInfo.InvariantCulture, out var major) && major < 8)
+        {
+            throw new ExportException(ExportErrorKind.InvalidRequest,
+                $"Daemon:IoThreads is not usable with qemu {qmp.Greeting.Version}: qemu-storage-daemon aborts when an NBD client leaves an export in an iothread; leave it off");
+        }
+
         await qmp.AddIothreadAsync(id, cancellationToken).ConfigureAwait(false);
         return id;
     }

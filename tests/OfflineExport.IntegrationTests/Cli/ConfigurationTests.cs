@@ -125,4 +125,15 @@ public sealed class ConfigurationTests : IDisposable
         Assert.Contains("cannot read configuration", stderr, StringComparison.Ordinal);
         Assert.Contains("config.json", stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Iothreads_are_refused_on_qemu_7_where_they_abort_the_daemon()
+    {
+        var (code, stderr) = await ExportWithAsync(new Dictionary<string, string>(), "--set", "Daemon:IoThreads=true");
+
+        Assert.Equal(2, code);
+        Assert.Contains("Daemon:IoThreads is not usable with qemu 7.2", stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(_ws["out.qcow2"]));
+        _ws.AssertNothingLeftBehind();
+    }
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what OfflineExport needs on Debian/Ubuntu: qemu-img/qemu-io/qemu-nbd (qemu-utils),
-# qemu-storage-daemon (qemu-system-common), nbdinfo/nbdcopy for the benchmark (libnbd-bin), then
+# qemu-storage-daemon (qemu-system-common), python3 (test summary, benchmark), script (tests of the
+# terminal progress display), nbdcopy and /usr/bin/time for the benchmark (libnbd-bin, time), then
 # restores the NuGet packages. Safe to run again: it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +14,7 @@ if [ "${WITH_BENCH_TOOLS:-0}" = 1 ]; then
   [ -x /usr/bin/time ] || need+=(time)
 fi
 command -v script >/dev/null 2>&1 || need+=(bsdutils)
+command -v python3 >/dev/null 2>&1 || need+=(python3)
 
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""

@@ -10,7 +10,8 @@ public static class BackupCommand
     /// <summary>Builds the command.</summary>
     public static Command Create(CommandRunner runner)
     {
-        var images = new Argument<string[]>("IMAGE") { Description = "Top images of the stopped VM's disks (a disk's name is its file name without extension)", Arity = ArgumentArity.OneOrMore };
+        var images = new Argument<string[]>("IMAGE") { Description = "Top images of the stopped VM's disks (a disk's name is its file name without extension)", Arity = ArgumentArity.ZeroOrMore };
+        var domainXml = new Option<string?>("--domain-xml") { Description = "Take the disks from a libvirt domain XML (virsh dumpxml of the shut-off domain); cdroms and non-file disks are skipped", HelpName = "FILE" };
         var target = new Option<string>("--target", "-t") { Description = "The backup folder (created if missing)", Required = true, HelpName = "DIR" };
         var level = new Option<BackupLevel>("--level", "-l") { Description = "auto: full the first time, then incremental; full: new chain; inc: since the last point; diff: since the chain's full point", DefaultValueFactory = _ => BackupLevel.Auto };
         var verify = new Option<bool>("--verify") { Description = "Prove every new point with qemu-img compare before it counts" };
@@ -28,16 +29,38 @@ public static class BackupCommand
             Examples:
               offline-export backup vm/vda.qcow2 vm/vdb.qcow2 --target /backups/web1 --verify
               offline-export backup vm/vda.qcow2 --target /backups/web1 --level diff --keep-checkpoints 7
+              virsh dumpxml web1 > web1.xml && offline-export backup --domain-xml web1.xml --target /backups/web1
             """)
         {
-            images, target, level, verify, keep, json, dryRun,
+            images, domainXml, target, level, verify, keep, json, dryRun,
         };
 
         command.SetAction((parse, _) => runner.RunAsync(parse, parse.GetValue(json), async cancellationToken =>
         {
+            var all = (parse.GetValue(images) ?? []).ToList();
+            if (parse.GetValue(domainXml) is { } xml)
+            {
+                foreach (var disk in DomainXml.Read(xml))
+                {
+                    if (disk.Image is not null)
+                    {
+                        all.Add(disk.Image);
+                    }
+                    else if (!parse.GetValue(json))
+                    {
+                        await runner.Console.Error.WriteLineAsync($"offline-export: skipping {disk.Target ?? "a disk"}: {disk.Skipped}").ConfigureAwait(false);
+                    }
+                }
+            }
+
+            if (all.Count == 0)
+            {
+                throw new ExportException(ExportErrorKind.InvalidRequest, "give the images to back up, or --domain-xml FILE");
+            }
+
             var request = new BackupRequest
             {
-                Images = parse.GetRequiredValue(images),
+                Images = all,
                 Target = parse.GetRequiredValue(target),
                 Level = parse.GetValue(level),
                 Verify = parse.GetValue(verify),

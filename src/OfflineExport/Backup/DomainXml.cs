@@ -1,0 +1,58 @@
+using System.Xml;
+using System.Xml.Linq;
+using OfflineExport.Export;
+
+namespace OfflineExport.Backup;
+
+/// <summary>
+/// Reads the disks of a libvirt domain from its XML (the output of <c>virsh dumpxml</c> of a shut-off
+/// domain): file-backed disks only; cdroms, floppies and network or block disks are skipped.
+/// </summary>
+public static class DomainXml
+{
+    /// <summary>A disk found in the XML, or one that was skipped and why.</summary>
+    /// <param name="Target">The guest device name (vda, sdb …), if given.</param>
+    /// <param name="Image">The image path, or null when skipped.</param>
+    /// <param name="Skipped">Why it was skipped, or null.</param>
+    public sealed record Disk(string? Target, string? Image, string? Skipped);
+
+    /// <summary>Parses the domain XML at <paramref name="path"/>.</summary>
+    public static IReadOnlyList<Disk> Read(string path)
+    {
+        XDocument document;
+        try
+        {
+            document = XDocument.Load(path);
+        }
+        catch (Exception ex) when (ex is XmlException or IOException or UnauthorizedAccessException)
+        {
+            throw new ExportException(ExportErrorKind.InvalidRequest, $"cannot read domain XML {path}: {ex.Message}", ex);
+        }
+
+        if (document.Root?.Name.LocalName != "domain")
+        {
+            throw new ExportException(ExportErrorKind.InvalidRequest, $"{path} is not a libvirt domain XML (no <domain> root)");
+        }
+
+        var disks = new List<Disk>();
+        foreach (var disk in document.Root.Elements("devices").Elements("disk"))
+        {
+            var target = disk.Element("target")?.Attribute("dev")?.Value;
+            var device = disk.Attribute("device")?.Value ?? "disk";
+            var type = disk.Attribute("type")?.Value ?? "file";
+            var file = disk.Element("source")?.Attribute("file")?.Value;
+            string? skipped = device != "disk" ? $"a {device}"
+                : type != "file" ? $"a {type} disk, not a file"
+                : string.IsNullOrEmpty(file) ? "no source file"
+                : null;
+            disks.Add(new Disk(target, skipped is null ? file : null, skipped));
+        }
+
+        if (!disks.Any(d => d.Image is not null))
+        {
+            throw new ExportException(ExportErrorKind.InvalidRequest, $"domain XML {path} has no file-backed disk to back up");
+        }
+
+        return disks;
+    }
+}

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Text;
+using OfflineExport.Tests.Support;
 using static OfflineExport.Tests.Nbd.Wire;
 
 namespace OfflineExport.Tests.Nbd;
@@ -32,21 +33,16 @@ internal sealed class FakeNbdServer : IAsyncDisposable
     private const ushort ChunkErrorOffset = 0x8002;
     private const ushort FlagDone = 1;
 
-    private readonly string _directory;
-    private readonly Socket _listener;
-    private Socket? _connection;
-    private NetworkStream? _stream;
+    private readonly UnixSocketPeer _peer;
 
-    private FakeNbdServer(string directory, Socket listener, FakeNbdExport export)
+    private FakeNbdServer(UnixSocketPeer peer, FakeNbdExport export)
     {
-        _directory = directory;
-        _listener = listener;
+        _peer = peer;
         Export = export;
-        SocketPath = Path.Combine(directory, "nbd.sock");
     }
 
     /// <summary>The path to give <c>NbdClient.ConnectUnixAsync</c>.</summary>
-    public string SocketPath { get; }
+    public string SocketPath => _peer.SocketPath;
 
     /// <summary>What the scripted handshake announces.</summary>
     public FakeNbdExport Export { get; }
@@ -69,35 +65,14 @@ internal sealed class FakeNbdServer : IAsyncDisposable
     /// <summary>Info types requested with GO.</summary>
     public List<ushort> GoInfoRequests { get; } = [];
 
-    private NetworkStream Stream => _stream ?? throw new InvalidOperationException("no client connected yet");
+    private NetworkStream Stream => _peer.Stream;
 
     /// <summary>Listens on a fresh unix socket in a unique temp folder.</summary>
-    public static FakeNbdServer Start(FakeNbdExport? export = null)
-    {
-        var directory = Path.Combine(Path.GetTempPath(), "oe-nbd-test-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(directory);
-        var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try
-        {
-            listener.Bind(new UnixDomainSocketEndPoint(Path.Combine(directory, "nbd.sock")));
-            listener.Listen(1);
-        }
-        catch
-        {
-            listener.Dispose();
-            Directory.Delete(directory, recursive: true);
-            throw;
-        }
-
-        return new FakeNbdServer(directory, listener, export ?? new FakeNbdExport());
-    }
+    public static FakeNbdServer Start(FakeNbdExport? export = null) =>
+        new(UnixSocketPeer.Listen("oe-nbd-test-", "nbd.sock"), export ?? new FakeNbdExport());
 
     /// <summary>Accepts the one client connection.</summary>
-    public async Task AcceptAsync(CancellationToken cancellationToken)
-    {
-        _connection = await _listener.AcceptAsync(cancellationToken);
-        _stream = new NetworkStream(_connection, ownsSocket: false);
-    }
+    public Task AcceptAsync(CancellationToken cancellationToken) => _peer.AcceptAsync(cancellationToken);
 
     /// <summary>
     /// Accepts and runs the whole handshake: greeting, client flags, then answers options until GO:
@@ -334,37 +309,9 @@ internal sealed class FakeNbdServer : IAsyncDisposable
     }
 
     /// <summary>Closes the connection as a server hanging up would.</summary>
-    public void CloseConnection()
-    {
-        _stream?.Dispose();
-        if (_connection is not null)
-        {
-            try
-            {
-                _connection.Shutdown(SocketShutdown.Both);
-            }
-            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
-            {
-            }
+    public void CloseConnection() => _peer.CloseConnection();
 
-            _connection.Dispose();
-        }
-    }
-
-    public ValueTask DisposeAsync()
-    {
-        CloseConnection();
-        _listener.Dispose();
-        try
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-
-        return ValueTask.CompletedTask;
-    }
+    public ValueTask DisposeAsync() => _peer.DisposeAsync();
 
     private static ushort Done(bool done) => done ? FlagDone : (ushort)0;
 }

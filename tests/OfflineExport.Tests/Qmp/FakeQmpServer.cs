@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
+using OfflineExport.Tests.Support;
 
 namespace OfflineExport.Tests.Qmp;
 
@@ -15,51 +16,24 @@ internal sealed class FakeQmpServer : IAsyncDisposable
     public const string Greeting =
         """{"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 7}, "package": "Debian 1:7.2+dfsg-7"}, "capabilities": ["oob"]}}""";
 
-    private readonly string _directory;
-    private readonly Socket _listener;
-    private Socket? _connection;
-    private NetworkStream? _stream;
+    private readonly UnixSocketPeer _peer;
     private StreamReader? _reader;
 
-    private FakeQmpServer(string directory, Socket listener)
-    {
-        _directory = directory;
-        _listener = listener;
-        SocketPath = Path.Combine(directory, "qmp.sock");
-    }
+    private FakeQmpServer(UnixSocketPeer peer) => _peer = peer;
 
     /// <summary>The path to give <c>QmpClient.ConnectAsync</c>.</summary>
-    public string SocketPath { get; }
+    public string SocketPath => _peer.SocketPath;
 
-    private NetworkStream Stream => _stream ?? throw new InvalidOperationException("no client connected yet");
+    private NetworkStream Stream => _peer.Stream;
 
     /// <summary>Listens on a fresh unix socket in a unique temp folder.</summary>
-    public static FakeQmpServer Start()
-    {
-        var directory = Path.Combine(Path.GetTempPath(), "oe-qmp-test-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(directory);
-        var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try
-        {
-            listener.Bind(new UnixDomainSocketEndPoint(Path.Combine(directory, "qmp.sock")));
-            listener.Listen(1);
-        }
-        catch
-        {
-            listener.Dispose();
-            Directory.Delete(directory, recursive: true);
-            throw;
-        }
-
-        return new FakeQmpServer(directory, listener);
-    }
+    public static FakeQmpServer Start() => new(UnixSocketPeer.Listen("oe-qmp-test-", "qmp.sock"));
 
     /// <summary>Accepts the one client connection.</summary>
     public async Task AcceptAsync(CancellationToken cancellationToken)
     {
-        _connection = await _listener.AcceptAsync(cancellationToken);
-        _stream = new NetworkStream(_connection, ownsSocket: false);
-        _reader = new StreamReader(_stream, new UTF8Encoding(false));
+        var stream = await _peer.AcceptAsync(cancellationToken);
+        _reader = new StreamReader(stream, new UTF8Encoding(false));
     }
 
     /// <summary>
@@ -137,33 +111,12 @@ internal sealed class FakeQmpServer : IAsyncDisposable
     public void CloseConnection()
     {
         _reader?.Dispose();
-        _stream?.Dispose();
-        if (_connection is not null)
-        {
-            try
-            {
-                _connection.Shutdown(SocketShutdown.Both);
-            }
-            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
-            {
-            }
-
-            _connection.Dispose();
-        }
+        _peer.CloseConnection();
     }
 
     public ValueTask DisposeAsync()
     {
-        CloseConnection();
-        _listener.Dispose();
-        try
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-
-        return ValueTask.CompletedTask;
+        _reader?.Dispose();
+        return _peer.DisposeAsync();
     }
 }

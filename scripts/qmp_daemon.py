@@ -1,0 +1,59 @@
+"""A qemu-storage-daemon with a QMP monitor, for the benchmark's reference scripts (not the product)."""
+import json, os, socket, subprocess, tempfile, time
+
+
+class Daemon:
+    """Starts qemu-storage-daemon with QMP on a unix socket in a private folder; use it in a `with`."""
+
+    def __enter__(self):
+        self.folder = tempfile.mkdtemp(prefix="bench-qsd-")
+        qmp_path = os.path.join(self.folder, "qmp.sock")
+        self.nbd_path = os.path.join(self.folder, "nbd.sock")
+        self.process = subprocess.Popen(["qemu-storage-daemon", "--chardev", f"socket,id=m,path={qmp_path},server=on,wait=off", "--monitor", "chardev=m"])
+        for _ in range(500):
+            if os.path.exists(qmp_path):
+                break
+            time.sleep(0.01)
+        sock = socket.socket(socket.AF_UNIX)
+        sock.connect(qmp_path)
+        self.stream = sock.makefile("rw")
+        self.stream.readline()  # greeting
+        self.qmp("qmp_capabilities")
+        return self
+
+    def qmp(self, command, **arguments):
+        """Runs a command and returns its result; an error ends the script with qemu's words."""
+        self.stream.write(json.dumps({"execute": command, "arguments": arguments}) + "\n")
+        self.stream.flush()
+        while True:
+            reply = json.loads(self.stream.readline())
+            if "event" in reply:
+                continue
+            if "error" in reply:
+                raise SystemExit(f"{command}: {reply['error']['desc']}")
+            return reply["return"]
+
+    def wait_event(self, name):
+        """Waits for the next event called `name`."""
+        while True:
+            reply = json.loads(self.stream.readline())
+            if reply.get("event") == name:
+                return reply
+
+    def open_qcow2(self, node, path, read_only):
+        """A file node and a qcow2 node on it (the source gets no backing: a single-layer image)."""
+        self.qmp("blockdev-add", **{"driver": "file", "node-name": node + "-file", "filename": os.path.abspath(path), "read-only": read_only})
+        options = {"driver": "qcow2", "node-name": node, "file": node + "-file", "read-only": read_only}
+        if read_only:
+            options["backing"] = None
+        self.qmp("blockdev-add", **options)
+
+    def __exit__(self, *failure):
+        try:
+            if failure[0] is None:
+                self.qmp("quit")
+                self.process.wait(30)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+            subprocess.run(["rm", "-rf", self.folder])

@@ -171,6 +171,23 @@ public partial class NbdClientTests
     }
 
     [Fact]
+    public async Task Block_status_extent_list_that_does_not_advance_fails_instead_of_looping()
+    {
+        using var cts = new CancellationTokenSource(Timeout);
+        var export = new FakeNbdExport { Contexts = new Dictionary<string, uint> { [Allocation] = 11 } };
+        await using var server = FakeNbdServer.Start(export);
+        await using var client = await ConnectAsync(server, Options(Allocation), cts.Token);
+
+        // A scanner asks again from where an answer ended; an extent of length 0 would never move it on.
+        var scan = OfflineExport.Export.ExtentScanner.ScanAsync(client, Allocation, 0, 8192, cts.Token).ToListAsync(cts.Token).AsTask();
+        var request = await server.ReadRequestAsync(cts.Token);
+        await server.SendBlockStatusAsync(request.Cookie, 11, [(0, 0)], done: true, cts.Token);
+
+        var error = await Assert.ThrowsAsync<NbdException>(() => scan.WaitAsync(Timeout));
+        Assert.Contains("length 0", error.Message);
+    }
+
+    [Fact]
     public async Task Block_status_missing_a_selected_context_fails()
     {
         using var cts = new CancellationTokenSource(Timeout);

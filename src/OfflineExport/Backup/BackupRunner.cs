@@ -234,9 +234,4 @@ public sealed partial class BackupRunner
         {
         }
     }
-
-    private sealed class DiskProgressAdapter(IProgress<DiskProgress> inner, string disk, int index, int count) : IProgress<ExportProgress>
-    {
-        public void Report(ExportProgress value) => inner.Report(new DiskProgress(disk, index, count, value));
-    }
 }

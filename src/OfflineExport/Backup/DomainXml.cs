@@ -10,14 +10,8 @@ namespace OfflineExport.Backup;
 /// </summary>
 public static class DomainXml
 {
-    /// <summary>A disk found in the XML, or one that was skipped and why.</summary>
-    /// <param name="Target">The guest device name (vda, sdb …), if given.</param>
-    /// <param name="Image">The image path, or null when skipped.</param>
-    /// <param name="Skipped">Why it was skipped, or null.</param>
-    public sealed record Disk(string? Target, string? Image, string? Skipped);
-
     /// <summary>Parses the domain XML at <paramref name="path"/>.</summary>
-    public static IReadOnlyList<Disk> Read(string path)
+    public static IReadOnlyList<DomainDisk> Read(string path)
     {
         XDocument document;
         try
@@ -34,7 +28,7 @@ public static class DomainXml
             throw new ExportException(ExportErrorKind.InvalidRequest, $"{path} is not a libvirt domain XML (no <domain> root)");
         }
 
-        var disks = new List<Disk>();
+        var disks = new List<DomainDisk>();
         foreach (var disk in document.Root.Elements("devices").Elements("disk"))
         {
             var target = disk.Element("target")?.Attribute("dev")?.Value;
@@ -45,7 +39,7 @@ public static class DomainXml
                 : type != "file" ? $"a {type} disk, not a file"
                 : string.IsNullOrEmpty(file) ? "no source file"
                 : null;
-            disks.Add(new Disk(target, skipped is null ? file : null, skipped));
+            disks.Add(new DomainDisk(target, skipped is null ? file : null, skipped));
         }
 
         if (!disks.Any(d => d.Image is not null))

@@ -17,7 +17,7 @@ public sealed class QmpClient : IAsyncDisposable
     private readonly Stream _stream;
     private readonly StreamReader _reader;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
-    private readonly ConcurrentDictionary<string, PendingCommand> _pending = new();
+    private readonly ConcurrentDictionary<string, QmpPendingCommand> _pending = new();
     private readonly Channel<QmpEvent> _events = Channel.CreateUnbounded<QmpEvent>();
     private readonly Action<string>? _log;
     private readonly CancellationTokenSource _shutdown = new();
@@ -81,7 +81,7 @@ public sealed class QmpClient : IAsyncDisposable
     public async Task<JsonNode?> ExecuteAsync(string command, JsonObject? arguments, CancellationToken cancellationToken)
     {
         var id = "oe-" + Interlocked.Increment(ref _nextId);
-        var pending = new PendingCommand(command);
+        var pending = new QmpPendingCommand(command);
         // Register before the bytes hit the wire: the reply may arrive before SendAsync returns.
         _pending[id] = pending;
         try
@@ -232,12 +232,5 @@ public sealed class QmpClient : IAsyncDisposable
 
         _log?.Invoke("qmp ← " + line);
         return QmpCodec.Decode(line);
-    }
-
-    private sealed class PendingCommand(string command)
-    {
-        public string Command { get; } = command;
-
-        public TaskCompletionSource<JsonNode?> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }

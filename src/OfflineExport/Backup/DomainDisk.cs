@@ -1,0 +1,7 @@
+namespace OfflineExport.Backup;
+
+/// <summary>A disk of a libvirt domain XML: an image to back up, or one skipped and why.</summary>
+/// <param name="Target">The guest device name (vda, sdb …), if given.</param>
+/// <param name="Image">The image path, or null when skipped.</param>
+/// <param name="Skipped">Why it was skipped, or null.</param>
+public sealed record DomainDisk(string? Target, string? Image, string? Skipped);

@@ -25,7 +25,7 @@ public sealed class CliConsole
     /// <summary>A Spectre.Console writer on <paramref name="writer"/>: colours only on a terminal, wide when redirected.</summary>
     public IAnsiConsole Spectre(TextWriter writer)
     {
-        var isTerminal = ReferenceEquals(writer, Console.Out) ? !Console.IsOutputRedirected : false;
+        var isTerminal = ReferenceEquals(writer, Console.Out) && !Console.IsOutputRedirected;
         var console = AnsiConsole.Create(new AnsiConsoleSettings
         {
             Out = new AnsiConsoleOutput(writer),

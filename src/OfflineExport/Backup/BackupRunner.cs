@@ -33,8 +33,7 @@ public sealed partial class BackupRunner
             throw new ExportException(ExportErrorKind.InvalidRequest, "no image to back up");
         }
 
-        var tools = _options.Tools.Resolve();
-        var qemuImg = new QemuImg(tools.QemuImg, _options.Log);
+        var qemuImg = _options.CreateQemuImg();
         var target = Path.GetFullPath(request.Target);
         PrepareFolder(target, request.DryRun);
         using var folderLock = request.DryRun ? null : BackupFolderLock.Acquire(target);
@@ -157,7 +156,7 @@ public sealed partial class BackupRunner
         {
             foreach (var path in pending.Concat(placed))
             {
-                TryDelete(path);
+                OutputFile.TryDelete(path);
             }
 
             foreach (var plan in added)
@@ -221,17 +220,6 @@ public sealed partial class BackupRunner
         {
             // Best effort: a leftover enabled bitmap costs a little space and is never used as a checkpoint.
             _options.Log?.Invoke($"could not remove checkpoint {plan.NextCheckpoint} from {plan.Disk.Image}: {ex.Message}");
-        }
-    }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
         }
     }
 }

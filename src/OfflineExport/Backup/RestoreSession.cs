@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using OfflineExport.Export;
-using OfflineExport.IO;
 using OfflineExport.Processes;
 using OfflineExport.Qemu;
 
@@ -21,7 +20,7 @@ public sealed class RestoreSession
     public async Task<RestoreResult> RunAsync(RestoreRequest request, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        var qemuImg = new QemuImg(_options.Tools.Resolve().QemuImg, _options.Log);
+        var qemuImg = _options.CreateQemuImg();
         var folder = Path.GetFullPath(request.Folder);
         var output = Path.GetFullPath(request.Output);
         var manifest = ManifestStore.LoadExisting(folder);
@@ -33,7 +32,7 @@ public sealed class RestoreSession
             throw new ExportException(ExportErrorKind.BackupFolderProblem, $"point {point.Number} of {disk.Name} is missing its file {pointPath}");
         }
 
-        CheckOutput(output, request.Force);
+        OutputFile.CheckCanCreate(output, request.Force);
         IReadOnlyList<ImageInfo> chain;
         try
         {
@@ -45,7 +44,7 @@ public sealed class RestoreSession
             throw new ExportException(ExportErrorKind.BackupFolderProblem, $"the chain of point {point.Number} of {disk.Name} is broken: {ChainReader.QemuErrorText(ex.StandardError)}", ex);
         }
 
-        var partial = $"{output}.{Guid.NewGuid().ToString("N")[..8]}.partial";
+        var partial = OutputFile.PartialName(output);
         try
         {
             try
@@ -63,9 +62,7 @@ public sealed class RestoreSession
                 throw new ExportException(ExportErrorKind.VerificationFailed, $"the restored image differs from point {point.Number} of {disk.Name}: {compare.Message}");
             }
 
-            FileSync.File(partial);
-            File.Move(partial, output, overwrite: request.Force);
-            FileSync.Folder(Path.GetDirectoryName(output)!);
+            OutputFile.Publish(partial, output, overwrite: request.Force);
             partial = null;
             return new RestoreResult(disk.Name, point, output, chain.Count, clock.Elapsed);
         }
@@ -73,7 +70,7 @@ public sealed class RestoreSession
         {
             if (partial is not null)
             {
-                File.Delete(partial);
+                OutputFile.TryDelete(partial);
             }
         }
     }
@@ -105,18 +102,5 @@ public sealed class RestoreSession
         return disk.Point(number.Value)
             ?? throw new ExportException(ExportErrorKind.InvalidRequest,
                 $"{disk.Name} has no point {number} in {folder}; points: {string.Join(", ", disk.Points.Select(p => p.Number))}");
-    }
-
-    private static void CheckOutput(string output, bool force)
-    {
-        if (!Directory.Exists(Path.GetDirectoryName(output)))
-        {
-            throw new ExportException(ExportErrorKind.OutputProblem, $"output folder {Path.GetDirectoryName(output)} does not exist");
-        }
-
-        if (File.Exists(output) && !force)
-        {
-            throw new ExportException(ExportErrorKind.OutputProblem, $"output {output} already exists; use --force to replace it");
-        }
     }
 }

@@ -25,7 +25,6 @@ public sealed class CopyEngine
     private long _bytesDone;
     private long _bytesCopied;
     private long _bytesZeroed;
-    private long _bytesSkipped;
     private long _requests;
     private long _plannedData;
     private long _plannedZero;
@@ -90,7 +89,7 @@ public sealed class CopyEngine
         }
 
         Report(force: true);
-        return new CopyStatistics((ulong)_bytesCopied, (ulong)_bytesZeroed, (ulong)_bytesSkipped, _requests, (ulong)_plannedData, (ulong)_plannedZero);
+        return new CopyStatistics((ulong)_bytesCopied, (ulong)_bytesZeroed, _requests, (ulong)_plannedData, (ulong)_plannedZero);
     }
 
     private static async Task ProduceAsync(IAsyncEnumerable<CopyRange> plan, ChannelWriter<CopyRange> writer, CancellationTokenSource linked)
@@ -145,34 +144,29 @@ public sealed class CopyEngine
     private async Task CopyAsync(CopyRange range, NbdClient source, NbdClient target, byte[] buffer, CancellationToken cancellationToken)
     {
         Interlocked.Add(ref range.Kind == CopyKind.Zero ? ref _plannedZero : ref _plannedData, (long)range.Length);
-        if (range.Kind == CopyKind.Zero)
+        if (range.Kind == CopyKind.Data)
         {
-            await target.WriteZeroesAsync(range.Offset, checked((uint)range.Length), NbdCommandFlags.None, cancellationToken).ConfigureAwait(false);
-            Interlocked.Add(ref _bytesZeroed, (long)range.Length);
-            Interlocked.Increment(ref _requests);
-            return;
+            var data = buffer.AsMemory(0, checked((int)range.Length));
+            await source.ReadAsync(range.Offset, data, cancellationToken).ConfigureAwait(false);
+            if (data.Span.IndexOfAnyExcept((byte)0) >= 0)
+            {
+                await target.WriteAsync(range.Offset, data, cancellationToken).ConfigureAwait(false);
+                Interlocked.Add(ref _bytesCopied, (long)range.Length);
+                Interlocked.Increment(ref _requests);
+                return;
+            }
+
+            if (!_targetHasBacking)
+            {
+                return; // No backing file: unwritten clusters already read as zeroes.
+            }
         }
 
-        var data = buffer.AsMemory(0, checked((int)range.Length));
-        await source.ReadAsync(range.Offset, data, cancellationToken).ConfigureAwait(false);
-        if (data.Span.IndexOfAnyExcept((byte)0) >= 0)
-        {
-            await target.WriteAsync(range.Offset, data, cancellationToken).ConfigureAwait(false);
-            Interlocked.Add(ref _bytesCopied, (long)range.Length);
-            Interlocked.Increment(ref _requests);
-        }
-        else if (_targetHasBacking)
-        {
-            // Allocated but all zero: a zero write keeps the overlay sparse and still masks the backing.
-            await target.WriteZeroesAsync(range.Offset, (uint)range.Length, NbdCommandFlags.None, cancellationToken).ConfigureAwait(false);
-            Interlocked.Add(ref _bytesZeroed, (long)range.Length);
-            Interlocked.Increment(ref _requests);
-        }
-        else
-        {
-            // No backing file: unwritten clusters already read as zeroes.
-            Interlocked.Add(ref _bytesSkipped, (long)range.Length);
-        }
+        // A zero range, or data that turned out all zero over a backing file: a zero write keeps the
+        // overlay sparse and still masks the backing.
+        await target.WriteZeroesAsync(range.Offset, checked((uint)range.Length), NbdCommandFlags.None, cancellationToken).ConfigureAwait(false);
+        Interlocked.Add(ref _bytesZeroed, (long)range.Length);
+        Interlocked.Increment(ref _requests);
     }
 
     private void Report(bool force)

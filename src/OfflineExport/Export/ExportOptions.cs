@@ -37,4 +37,7 @@ public sealed record ExportOptions
 
     /// <summary>Receives a line per qemu command, QMP message and daemon output line (for <c>--verbose</c>).</summary>
     public Action<string>? Log { get; init; }
+
+    /// <summary>A qemu-img wrapper for the configured program (resolved now: a missing one fails here) and log.</summary>
+    public QemuImg CreateQemuImg() => new(Tools.Resolve().QemuImg, Log);
 }

@@ -38,20 +38,7 @@ public sealed partial class ExportSession
             return;
         }
 
-        if (!Directory.Exists(paths.OutputFolder))
-        {
-            throw new ExportException(ExportErrorKind.OutputProblem, $"output folder {paths.OutputFolder} does not exist");
-        }
-
-        if (Directory.Exists(paths.Output))
-        {
-            throw new ExportException(ExportErrorKind.OutputProblem, $"output {paths.Output} is a folder");
-        }
-
-        if (File.Exists(paths.Output) && !request.Force)
-        {
-            throw new ExportException(ExportErrorKind.OutputProblem, $"output {paths.Output} already exists; use --force to replace it");
-        }
+        OutputFile.CheckCanCreate(paths.Output, request.Force);
     }
 
     /// <summary>qemu probes any file it cannot recognise as raw; a real raw disk is a whole number of sectors.</summary>
@@ -100,7 +87,7 @@ public sealed partial class ExportSession
 
     private static async Task<string> CreatePartialOutputAsync(QemuImg qemuImg, ExportPaths paths, ValidatedChain chain, CancellationToken cancellationToken)
     {
-        var partial = $"{paths.Output}.{Guid.NewGuid().ToString("N")[..8]}.partial";
+        var partial = OutputFile.PartialName(paths.Output);
         var clusterSize = chain.Top.Info.ClusterSize ?? 65536;
         try
         {
@@ -109,12 +96,12 @@ public sealed partial class ExportSession
         }
         catch (CommandExecutionException ex)
         {
-            TryDelete(partial);
+            OutputFile.TryDelete(partial);
             throw new ExportException(ExportErrorKind.OutputProblem, $"cannot create {paths.Output}: {ChainReader.QemuErrorText(ex.StandardError)}", ex);
         }
         catch
         {
-            TryDelete(partial);
+            OutputFile.TryDelete(partial);
             throw;
         }
     }

@@ -70,7 +70,7 @@ public sealed partial class ExportSession
 
             if (partial is not null)
             {
-                Commit(partial, paths.Output, request.Force);
+                OutputFile.Publish(partial, paths.Output, overwrite: request.Force);
                 partial = null;
             }
 
@@ -97,7 +97,7 @@ public sealed partial class ExportSession
         {
             if (partial is not null)
             {
-                TryDelete(partial);
+                OutputFile.TryDelete(partial);
             }
         }
     }
@@ -125,32 +125,6 @@ public sealed partial class ExportSession
         if (!compare.Identical)
         {
             throw new ExportException(ExportErrorKind.VerificationFailed, $"verification could not run (qemu-img compare exit code {compare.ExitCode}): {compare.Message}");
-        }
-    }
-
-    /// <summary>Makes the finished backup durable, then gives it its final name in one atomic rename.</summary>
-    private static void Commit(string partial, string output, bool force)
-    {
-        try
-        {
-            FileSync.File(partial);
-            File.Move(partial, output, overwrite: force);
-            FileSync.Folder(Path.GetDirectoryName(output)!);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new ExportException(ExportErrorKind.OutputProblem, $"cannot put {output} in place: {ex.Message}", ex);
-        }
-    }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
         }
     }
 }

@@ -9,58 +9,42 @@ namespace OfflineExport.Export;
 /// </summary>
 public sealed class ExtentRuns
 {
-    private readonly ulong _maximumRun;
-    private ulong _start;
-    private ulong _end;
-    private bool _open;
+    // Runs are ranges of one kind: the builder already merges neighbours and cuts aligned pieces.
+    private readonly CopyRangeBuilder _builder;
+    private readonly List<CopyRange> _pieces = [];
 
     /// <summary>Creates the accumulator.</summary>
-    public ExtentRuns(ulong maximumRun)
-    {
-        ArgumentOutOfRangeException.ThrowIfZero(maximumRun);
-        _maximumRun = maximumRun;
-    }
+    public ExtentRuns(ulong maximumRun) => _builder = new CopyRangeBuilder(maximumRun, maximumRun, emitZero: true);
 
     /// <summary>Adds the next extent; appends completed run pieces to <paramref name="output"/>.</summary>
     public void Add(NbdExtent extent, bool selected, List<ByteRange> output)
     {
-        if (!selected)
+        if (selected)
         {
-            Flush(output);
-            return;
+            _builder.Add(extent.Offset, extent.Length, CopyKind.Data, _pieces);
+        }
+        else
+        {
+            _builder.Flush(_pieces);
         }
 
-        if (_open && extent.Offset != _end)
-        {
-            Flush(output);
-        }
-
-        if (!_open)
-        {
-            _start = extent.Offset;
-            _open = true;
-        }
-
-        _end = extent.End;
-        var boundary = AlignedSplitter.LastBoundary(_end, _maximumRun);
-        while (_start < boundary)
-        {
-            var pieceEnd = AlignedSplitter.FirstPieceEnd(_start, boundary, _maximumRun);
-            output.Add(new ByteRange(_start, pieceEnd - _start));
-            _start = pieceEnd;
-        }
-
-        _open = _start < _end;
+        Drain(output);
     }
 
     /// <summary>Emits the run in progress, if any.</summary>
     public void Flush(List<ByteRange> output)
     {
-        if (_open && _end > _start)
+        _builder.Flush(_pieces);
+        Drain(output);
+    }
+
+    private void Drain(List<ByteRange> output)
+    {
+        foreach (var piece in _pieces)
         {
-            output.Add(new ByteRange(_start, _end - _start));
+            output.Add(new ByteRange(piece.Offset, piece.Length));
         }
 
-        _open = false;
+        _pieces.Clear();
     }
 }

@@ -13,7 +13,7 @@ public sealed class ImageInspector
     /// <summary>Inspects <paramref name="image"/> without changing it.</summary>
     public async Task<ImageReport> InspectAsync(string image, CancellationToken cancellationToken)
     {
-        var qemuImg = new QemuImg(_options.Tools.Resolve().QemuImg, _options.Log);
+        var qemuImg = _options.CreateQemuImg();
         image = Path.GetFullPath(image);
         if (!File.Exists(image))
         {

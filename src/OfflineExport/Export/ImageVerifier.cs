@@ -13,7 +13,7 @@ public sealed class ImageVerifier
     /// <summary>Compares <paramref name="output"/> (a backup) with <paramref name="image"/>.</summary>
     public async Task<CompareResult> VerifyAsync(string image, string output, CancellationToken cancellationToken)
     {
-        var qemuImg = new QemuImg(_options.Tools.Resolve().QemuImg, _options.Log);
+        var qemuImg = _options.CreateQemuImg();
         image = Path.GetFullPath(image);
         output = Path.GetFullPath(output);
         foreach (var path in new[] { image, output })

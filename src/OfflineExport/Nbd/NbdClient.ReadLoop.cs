@@ -11,8 +11,7 @@ public sealed partial class NbdClient
 
     private async Task ReadLoopAsync()
     {
-        using var receive = new NbdReceiveBuffer(_stream);
-        _receive = receive;
+        var receive = _receive;
         Exception? cause = null;
         try
         {
@@ -169,7 +168,7 @@ public sealed partial class NbdClient
             throw new NbdException($"NBD: OFFSET_DATA chunk of {chunk.Length} bytes carries no data");
         }
 
-        await _receive!.EnsureAsync(8).ConfigureAwait(false);
+        await _receive.EnsureAsync(8).ConfigureAwait(false);
         var offset = NbdTransmissionCodec.DecodeDataOffset(_receive.Peek(8));
         _receive.Consume(8);
         var length = chunk.Length - 8UL;
@@ -199,7 +198,7 @@ public sealed partial class NbdClient
             }
 
             var payload = buffer.AsMemory(0, (int)chunk.Length);
-            await _receive!.ReadAsync(payload).ConfigureAwait(false);
+            await _receive.ReadAsync(payload).ConfigureAwait(false);
             var extents = new List<NbdExtent>();
             var contextId = NbdTransmissionCodec.DecodeBlockStatus(payload.Span, request.Offset, request.End, extents);
             if (!_contextNames.ContainsKey(contextId))
@@ -227,7 +226,7 @@ public sealed partial class NbdClient
         }
 
         var payload = new byte[length];
-        await _receive!.ReadAsync(payload).ConfigureAwait(false);
+        await _receive.ReadAsync(payload).ConfigureAwait(false);
         return payload;
     }
 

@@ -21,7 +21,7 @@ public sealed partial class NbdClient : IAsyncDisposable
     private readonly byte[] _requestHeader = new byte[NbdProtocol.RequestLength];
     private Dictionary<uint, string> _contextNames = [];
     private Task _readLoop = Task.CompletedTask;
-    private NbdReceiveBuffer? _receive;
+    private readonly NbdReceiveBuffer _receive;
     private Exception? _failure;
     private ulong _nextCookie;
     private volatile bool _disconnecting;
@@ -31,6 +31,7 @@ public sealed partial class NbdClient : IAsyncDisposable
     {
         _socket = socket;
         _stream = new NetworkStream(socket, ownsSocket: false);
+        _receive = new NbdReceiveBuffer(_stream);
         _options = options;
         _inFlight = new SemaphoreSlim(Math.Max(1, options.MaxInFlight));
     }
@@ -94,6 +95,7 @@ public sealed partial class NbdClient : IAsyncDisposable
 
         Abort(new NbdException("NBD: connection closed by the client"));
         await _readLoop.ConfigureAwait(false);
+        _receive.Dispose();
         await _stream.DisposeAsync().ConfigureAwait(false);
         _socket.Dispose();
     }

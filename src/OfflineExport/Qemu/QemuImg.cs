@@ -28,23 +28,8 @@ public sealed class QemuImg
     /// Fails with <see cref="ImageInUseException"/> when another process holds <paramref name="image"/>
     /// for writing: without <c>-U</c>, qemu-img takes the shared locks a running VM refuses.
     /// </summary>
-    public async Task EnsureNotInUseAsync(string image, string format, CancellationToken cancellationToken)
-    {
-        var result = await _command
-            .WithArguments(["info", "-f", format, "--output=json", image])
-            .WithWorkingDirectory(Path.GetDirectoryName(image))
-            .WithValidation(CommandResultValidation.None)
-            .ExecuteBufferedAsync(cancellationToken).ConfigureAwait(false);
-        if (result.ExitCode != 0 && IsLockError(result.StandardError))
-        {
-            throw new ImageInUseException(image, TextTail.LastLines(result.StandardError, 1));
-        }
-
-        if (result.ExitCode != 0)
-        {
-            throw new CommandExecutionException(_command.WithArguments(["info", image]), result.ExitCode, result.StandardError);
-        }
-    }
+    public Task EnsureNotInUseAsync(string image, string format, CancellationToken cancellationToken) =>
+        RunWithLockCheckAsync(["info", "-f", format, "--output=json", image], image, cancellationToken);
 
     /// <summary>True when qemu's error text says a lock is held by someone else.</summary>
     public static bool IsLockError(string text) =>
@@ -97,14 +82,6 @@ public sealed class QemuImg
     /// </summary>
     public async Task ConvertToQcow2Async(string source, string sourceFormat, string output, CancellationToken cancellationToken) =>
         await RunAsync(["convert", "-f", sourceFormat, "-O", "qcow2", source, output], output, cancellationToken).ConfigureAwait(false);
-
-    /// <summary>Runs <c>qemu-img check</c>: 0 clean, 3 leaked clusters only, 2 corrupt, 1 not checked.</summary>
-    public async Task<BufferedCommandResult> CheckAsync(string image, string format, CancellationToken cancellationToken) =>
-        await _command
-            .WithArguments(["check", "-f", format, "--output=json", image])
-            .WithWorkingDirectory(Path.GetDirectoryName(image))
-            .WithValidation(CommandResultValidation.None)
-            .ExecuteBufferedAsync(cancellationToken).ConfigureAwait(false);
 
     private async Task RunWithLockCheckAsync(IEnumerable<string> args, string image, CancellationToken cancellationToken)
     {

@@ -12,24 +12,14 @@ public sealed class StorageDaemon : IAsyncDisposable
     private readonly RunningProcess _process;
     private volatile bool _stopping;
 
-    private StorageDaemon(RunningProcess process, QmpClient qmp, string runtimeDirectory)
+    private StorageDaemon(RunningProcess process, QmpClient qmp)
     {
         _process = process;
         Qmp = qmp;
-        RuntimeDirectory = runtimeDirectory;
     }
 
     /// <summary>The QMP connection to the daemon.</summary>
     public QmpClient Qmp { get; }
-
-    /// <summary>The private folder holding the daemon's sockets.</summary>
-    public string RuntimeDirectory { get; }
-
-    /// <summary>The daemon's process id.</summary>
-    public int ProcessId => _process.Id;
-
-    /// <summary>Completes with the exit code when the daemon exits.</summary>
-    public Task<int> Exited => _process.Exited;
 
     /// <summary>True when the daemon exited without being asked to.</summary>
     public bool DiedUnexpectedly => _process.HasExited && !_stopping;
@@ -59,7 +49,7 @@ public sealed class StorageDaemon : IAsyncDisposable
         try
         {
             var qmp = await ConnectWhenReadyAsync(process, qmpSocket, startTimeout, log, cancellationToken).ConfigureAwait(false);
-            return new StorageDaemon(process, qmp, runtimeDirectory);
+            return new StorageDaemon(process, qmp);
         }
         catch
         {

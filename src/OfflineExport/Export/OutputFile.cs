@@ -1,0 +1,60 @@
+using OfflineExport.IO;
+
+namespace OfflineExport.Export;
+
+/// <summary>
+/// How outputs appear (ARCHITECTURE.md, "Safety invariants"): written under a temporary name in the
+/// final folder, made durable, renamed into place in one step; removed on any failure.
+/// </summary>
+public static class OutputFile
+{
+    /// <summary>A temporary name next to <paramref name="output"/>: "OUTPUT.1a2b3c4d.partial".</summary>
+    public static string PartialName(string output) => $"{output}.{Guid.NewGuid().ToString("N")[..8]}.partial";
+
+    /// <summary>Refuses an output whose folder is missing, that is a folder, or that exists without <paramref name="force"/>.</summary>
+    public static void CheckCanCreate(string output, bool force)
+    {
+        var folder = Path.GetDirectoryName(output)!;
+        if (!Directory.Exists(folder))
+        {
+            throw new ExportException(ExportErrorKind.OutputProblem, $"output folder {folder} does not exist");
+        }
+
+        if (Directory.Exists(output))
+        {
+            throw new ExportException(ExportErrorKind.OutputProblem, $"output {output} is a folder");
+        }
+
+        if (File.Exists(output) && !force)
+        {
+            throw new ExportException(ExportErrorKind.OutputProblem, $"output {output} already exists; use --force to replace it");
+        }
+    }
+
+    /// <summary>Makes <paramref name="partial"/> durable, then gives it its final name in one atomic rename.</summary>
+    public static void Publish(string partial, string output, bool overwrite)
+    {
+        try
+        {
+            FileSync.File(partial);
+            File.Move(partial, output, overwrite);
+            FileSync.Folder(Path.GetDirectoryName(output)!);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new ExportException(ExportErrorKind.OutputProblem, $"cannot put {output} in place: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>Removes a partial or pending file; never throws (the failure being reported matters more).</summary>
+    public static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+        }
+    }
+}

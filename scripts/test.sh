@@ -25,6 +25,11 @@ for path in files:
     c = ET.parse(path).getroot().find("t:ResultSummary/t:Counters", ns)
     p += int(c.get("passed")); f += int(c.get("failed")) + int(c.get("error")) + int(c.get("timeout")) + int(c.get("aborted"))
     s += int(c.get("notExecuted"))
+    for r in ET.parse(path).getroot().iter("{%s}UnitTestResult" % ns["t"]):
+        if r.get("outcome") not in ("Passed", "NotExecuted"):
+            message = r.find("t:Output/t:ErrorInfo/t:Message", ns)
+            text = (message.text or "").strip().splitlines()[0][:300] if message is not None and message.text else ""
+            print(f"FAILED {r.get('testName')}: {text}", file=sys.stderr)
 f += max(0, 2 - len(files))
 print(p, f, s)
 PY

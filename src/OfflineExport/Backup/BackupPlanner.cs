@@ -42,7 +42,10 @@ public static partial class BackupPlanner
     private static DiskPlan PlanDisk(DiskRecord? record, DiskSource disk, BackupLevel level, DateTimeOffset now, Func<string, bool> pointFileExists)
     {
         var number = record is null || record.Points.Count == 0 ? 0 : record.Points.Max(p => p.Number) + 1;
-        var taken = disk.Chain.SelectMany(l => l.Bitmaps).Select(b => b.Name);
+        // Names still recorded for this disk are taken too, even if --keep-checkpoints removed the bitmap:
+        // one name for two checkpoints would let pruning mistake the current one for an old one.
+        var taken = disk.Chain.SelectMany(l => l.Bitmaps).Select(b => b.Name)
+            .Concat(record?.Points.Select(p => p.CheckpointCreated).OfType<string>() ?? []);
         var canHoldCheckpoints = disk.Chain[0].Format == "qcow2";
         var next = canHoldCheckpoints ? CheckpointNames.Create(now, taken) : null;
 

@@ -29,6 +29,7 @@ public sealed class CopyEngine
     private long _plannedData;
     private long _plannedZero;
     private long _lastReportTicks;
+    private Exception? _firstFailure;
 
     /// <summary>Creates an engine.</summary>
     /// <param name="sources">Connections to the source export (reads are spread over them).</param>
@@ -76,11 +77,9 @@ public sealed class CopyEngine
         catch
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var first = tasks
-                .Where(t => t.IsFaulted)
-                .SelectMany(t => t.Exception!.InnerExceptions)
-                .FirstOrDefault(e => e is not OperationCanceledException);
-            if (first is not null)
+            // The failure that happened first is the cause; the others are its consequences
+            // (requests cancelled, or refused by a server already failing).
+            if (Volatile.Read(ref _firstFailure) is { } first)
             {
                 System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(first);
             }
@@ -92,7 +91,7 @@ public sealed class CopyEngine
         return new CopyStatistics((ulong)_bytesCopied, (ulong)_bytesZeroed, _requests, (ulong)_plannedData, (ulong)_plannedZero);
     }
 
-    private static async Task ProduceAsync(IAsyncEnumerable<CopyRange> plan, ChannelWriter<CopyRange> writer, CancellationTokenSource linked)
+    private async Task ProduceAsync(IAsyncEnumerable<CopyRange> plan, ChannelWriter<CopyRange> writer, CancellationTokenSource linked)
     {
         try
         {
@@ -101,8 +100,13 @@ public sealed class CopyEngine
                 await writer.WriteAsync(range, linked.Token).ConfigureAwait(false);
             }
         }
-        catch
+        catch (Exception ex)
         {
+            if (ex is not OperationCanceledException)
+            {
+                Interlocked.CompareExchange(ref _firstFailure, ex, null);
+            }
+
             await linked.CancelAsync().ConfigureAwait(false);
             throw;
         }
@@ -130,8 +134,13 @@ public sealed class CopyEngine
                 }
             }
         }
-        catch
+        catch (Exception ex)
         {
+            if (ex is not OperationCanceledException)
+            {
+                Interlocked.CompareExchange(ref _firstFailure, ex, null);
+            }
+
             await linked.CancelAsync().ConfigureAwait(false);
             throw;
         }

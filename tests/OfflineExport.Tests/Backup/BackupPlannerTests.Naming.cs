@@ -156,4 +156,18 @@ public sealed partial class BackupPlannerTests
         // Assert
         Assert.Equal(NextName + "-3", plan.NextCheckpoint);
     }
+
+    [Fact]
+    public void Next_checkpoint_never_reuses_a_name_the_manifest_still_records()
+    {
+        // Arrange: the point's checkpoint was pruned from the image, but the manifest still names it.
+        var manifest = Manifest(Disk(Point(0, PointLevel.Full, NextName), Point(1, PointLevel.Inc, NextName + "-2", 0, NextName)));
+        var disk = Source(Qcow2(Image, Bitmap(NextName + "-2")));
+
+        // Act
+        var plan = PlanOne(manifest, disk, BackupLevel.Auto);
+
+        // Assert
+        Assert.Equal(NextName + "-3", plan.NextCheckpoint);
+    }
 }

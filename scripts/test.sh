@@ -27,9 +27,14 @@ for path in files:
     s += int(c.get("notExecuted"))
     for r in ET.parse(path).getroot().iter("{%s}UnitTestResult" % ns["t"]):
         if r.get("outcome") not in ("Passed", "NotExecuted"):
+            # The whole assertion message (it names the actual exception) and the top of the stack.
             message = r.find("t:Output/t:ErrorInfo/t:Message", ns)
-            text = (message.text or "").strip().splitlines()[0][:300] if message is not None and message.text else ""
-            print(f"FAILED {r.get('testName')}: {text}", file=sys.stderr)
+            stack = r.find("t:Output/t:ErrorInfo/t:StackTrace", ns)
+            lines = (message.text or "").strip().splitlines()[:12] if message is not None else []
+            lines += ["  at " + l.strip() for l in ((stack.text or "").strip().splitlines()[:8] if stack is not None else [])]
+            print(f"FAILED {r.get('testName')}:", file=sys.stderr)
+            for line in lines:
+                print(f"    {line[:400]}", file=sys.stderr)
 f += max(0, 2 - len(files))
 print(p, f, s)
 PY

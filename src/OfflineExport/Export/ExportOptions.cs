@@ -30,7 +30,7 @@ public sealed record ExportOptions
     public bool CacheDirect { get; init; }
 
     /// <summary>How long the daemon may take to open its monitor.</summary>
-    public TimeSpan DaemonStartTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan DaemonStartTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Parent of the private temporary folder for sockets (system temp folder when null).</summary>
     public string? WorkDirectory { get; init; }

@@ -3,6 +3,9 @@ namespace OfflineExport.Nbd;
 /// <content>Requests of the transmission phase and the serialized sender.</content>
 public sealed partial class NbdClient
 {
+    /// <summary>How long to wait for the server to close after DISC before closing from this side.</summary>
+    private static readonly TimeSpan DisconnectGrace = TimeSpan.FromSeconds(5);
+
     /// <summary>Reads <paramref name="destination"/>.Length bytes at <paramref name="offset"/>; hole chunks become zeroes.</summary>
     public Task ReadAsync(ulong offset, Memory<byte> destination, CancellationToken cancellationToken)
     {
@@ -104,7 +107,16 @@ public sealed partial class NbdClient
             _sendLock.Release();
         }
 
-        await _readLoop.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
+        // The server answers DISC by closing. Everything was flushed before, so a server slow to close
+        // (a busy machine) is no failure: after a grace period the socket is simply closed from here.
+        try
+        {
+            await _readLoop.WaitAsync(DisconnectGrace, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+        }
+
         await DisposeAsync().ConfigureAwait(false);
     }
 

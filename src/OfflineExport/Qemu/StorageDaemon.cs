@@ -152,6 +152,10 @@ public sealed class StorageDaemon : IAsyncDisposable
                 {
                     // Bound but not listening yet.
                 }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    throw new StorageDaemonException($"qemu-storage-daemon did not greet on its monitor within {startTimeout.TotalSeconds:F0} s: {process.OutputTail}");
+                }
             }
 
             try

@@ -195,6 +195,25 @@ public partial class NbdClientTests
     }
 
     [Fact]
+    public async Task Disconnect_closes_from_the_client_side_when_the_server_keeps_the_connection_open()
+    {
+        // Arrange
+        using var cts = new CancellationTokenSource(Timeout);
+        await using var server = FakeNbdServer.Start();
+        await using var client = await ConnectAsync(server, Options(), cts.Token);
+
+        // Act: the server reads DISC but never closes; the goodbye must still end, without an error.
+        var disconnect = client.DisconnectAsync(cts.Token);
+        var request = await server.ReadRequestAsync(cts.Token);
+        await disconnect.WaitAsync(Timeout);
+
+        // Assert
+        Assert.Equal(FakeNbdRequest.Disconnect, request.Type);
+        Assert.True(disconnect.IsCompletedSuccessfully);
+        await Assert.ThrowsAsync<NbdException>(() => client.FlushAsync(cts.Token));
+    }
+
+    [Fact]
     public async Task Read_larger_than_the_maximum_block_size_is_refused_before_sending()
     {
         // Arrange

@@ -23,6 +23,9 @@ public static class Settings
     /// <summary>NBD connections per export.</summary>
     public const string Connections = "Export:Connections";
 
+    /// <summary>Forward data between the NBD sockets with splice(2) instead of through memory.</summary>
+    public const string Splice = "Export:Splice";
+
     /// <summary>How long the daemon may take to start.</summary>
     public const string StartTimeoutSeconds = "Daemon:StartTimeoutSeconds";
 
@@ -51,6 +54,7 @@ public static class Settings
         [RequestSize] = Builtin.RequestSize.ToString(CultureInfo.InvariantCulture),
         [MaxInFlight] = Builtin.MaxInFlight.ToString(CultureInfo.InvariantCulture),
         [Connections] = Builtin.Connections.ToString(CultureInfo.InvariantCulture),
+        [Splice] = Builtin.Splice ? "true" : "false",
         [StartTimeoutSeconds] = Builtin.DaemonStartTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture),
         [SplitDaemons] = Builtin.SplitDaemons ? "true" : "false",
         [IoThreads] = Builtin.IoThreads ? "true" : "false",
@@ -75,6 +79,7 @@ public static class Settings
             RequestSize = (int)Size(configuration, RequestSize, 4096, 32 << 20),
             MaxInFlight = (int)Whole(configuration, MaxInFlight, 1, 64),
             Connections = (int)Whole(configuration, Connections, 1, 16),
+            Splice = Flag(configuration, Splice),
             DaemonStartTimeout = TimeSpan.FromSeconds(Seconds(configuration, StartTimeoutSeconds, 1, 600)),
             SplitDaemons = Flag(configuration, SplitDaemons),
             IoThreads = Flag(configuration, IoThreads),

@@ -20,6 +20,7 @@ public sealed class CopyEngine
     private readonly int _bufferSize;
     private readonly bool _targetHasBacking;
     private readonly IProgress<ExportProgress>? _progress;
+    private readonly IReadOnlyList<SplicePipe>? _pipes;
     private readonly Stopwatch _clock = new();
     private ulong _totalBytes;
     private long _bytesDone;
@@ -38,8 +39,18 @@ public sealed class CopyEngine
     /// <param name="bufferSize">Largest data range (each worker owns one buffer this big).</param>
     /// <param name="targetHasBacking">True for an incremental: zero data must be written as zeroes to mask the backing file.</param>
     /// <param name="progress">Receives progress at most every 200 ms and once at the end.</param>
-    public CopyEngine(IReadOnlyList<NbdClient> sources, IReadOnlyList<NbdClient> targets, int workers, int bufferSize, bool targetHasBacking, IProgress<ExportProgress>? progress)
+    /// <param name="pipes">
+    /// One pipe per worker to forward data without copying it through this process (splice), or null
+    /// to copy through memory. Spliced data cannot be inspected here, so the target must turn all-zero
+    /// writes into zero clusters itself (qemu's detect-zeroes).
+    /// </param>
+    public CopyEngine(IReadOnlyList<NbdClient> sources, IReadOnlyList<NbdClient> targets, int workers, int bufferSize, bool targetHasBacking, IProgress<ExportProgress>? progress, IReadOnlyList<SplicePipe>? pipes = null)
     {
+        if (pipes is not null && pipes.Count < Math.Max(1, workers))
+        {
+            throw new ArgumentException("one pipe per worker is needed", nameof(pipes));
+        }
+
         ArgumentOutOfRangeException.ThrowIfZero(sources.Count);
         ArgumentOutOfRangeException.ThrowIfZero(targets.Count);
         _sources = sources;
@@ -48,6 +59,7 @@ public sealed class CopyEngine
         _bufferSize = bufferSize;
         _targetHasBacking = targetHasBacking;
         _progress = progress;
+        _pipes = pipes;
     }
 
     /// <summary>Copies every range of <paramref name="plan"/>; the first real failure wins over the cancellations it causes.</summary>
@@ -120,6 +132,7 @@ public sealed class CopyEngine
     {
         var source = _sources[index % _sources.Count];
         var target = _targets[index % _targets.Count];
+        var pipe = _pipes?[index];
         var buffer = ArrayPool<byte>.Shared.Rent(_bufferSize);
         try
         {
@@ -128,7 +141,7 @@ public sealed class CopyEngine
             {
                 while (reader.TryRead(out var range))
                 {
-                    await CopyAsync(range, source, target, buffer, token).ConfigureAwait(false);
+                    await CopyAsync(range, source, target, buffer, pipe, token).ConfigureAwait(false);
                     Interlocked.Add(ref _bytesDone, (long)range.Length);
                     Report(force: false);
                 }
@@ -150,18 +163,32 @@ public sealed class CopyEngine
         }
     }
 
-    private async Task CopyAsync(CopyRange range, NbdClient source, NbdClient target, byte[] buffer, CancellationToken cancellationToken)
+    private async Task CopyAsync(CopyRange range, NbdClient source, NbdClient target, byte[] buffer, SplicePipe? pipe, CancellationToken cancellationToken)
     {
         Interlocked.Add(ref range.Kind == CopyKind.Zero ? ref _plannedZero : ref _plannedData, (long)range.Length);
         if (range.Kind == CopyKind.Data)
         {
             var data = buffer.AsMemory(0, checked((int)range.Length));
-            await source.ReadAsync(range.Offset, data, cancellationToken).ConfigureAwait(false);
-            if (data.Span.IndexOfAnyExcept((byte)0) >= 0)
+            var where = NbdPipedRead.InBuffer;
+            if (pipe is not null)
+            {
+                where = await source.ReadToPipeAsync(range.Offset, (uint)range.Length, pipe, data, cancellationToken).ConfigureAwait(false);
+                if (where == NbdPipedRead.InPipe)
+                {
+                    await target.WriteFromPipeAsync(range.Offset, pipe, cancellationToken).ConfigureAwait(false);
+                    CountCopied(range);
+                    return;
+                }
+            }
+            else
+            {
+                await source.ReadAsync(range.Offset, data, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (where == NbdPipedRead.InBuffer && data.Span.IndexOfAnyExcept((byte)0) >= 0)
             {
                 await target.WriteAsync(range.Offset, data, cancellationToken).ConfigureAwait(false);
-                Interlocked.Add(ref _bytesCopied, (long)range.Length);
-                Interlocked.Increment(ref _requests);
+                CountCopied(range);
                 return;
             }
 
@@ -175,6 +202,12 @@ public sealed class CopyEngine
         // overlay sparse and still masks the backing.
         await target.WriteZeroesAsync(range.Offset, checked((uint)range.Length), NbdCommandFlags.None, cancellationToken).ConfigureAwait(false);
         Interlocked.Add(ref _bytesZeroed, (long)range.Length);
+        Interlocked.Increment(ref _requests);
+    }
+
+    private void CountCopied(CopyRange range)
+    {
+        Interlocked.Add(ref _bytesCopied, (long)range.Length);
         Interlocked.Increment(ref _requests);
     }
 

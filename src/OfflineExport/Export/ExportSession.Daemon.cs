@@ -31,9 +31,10 @@ public sealed partial class ExportSession
             var sourceThread = await IothreadAsync(daemons.Source.Qmp, "iothread-source", cancellationToken).ConfigureAwait(false);
             var bitmaps = dirtyContext is null ? Array.Empty<string>() : [dirtyContext[NbdProtocol.DirtyBitmapContextPrefix.Length..]];
             await daemons.Source.Qmp.BlockExportAddNbdAsync(SourceExport, chain.Top.NodeName, writable: false, bitmaps, sourceThread, cancellationToken).ConfigureAwait(false);
+            using var pipes = partial is not null && _options.Splice ? CreatePipes() : null;
             if (partial is not null)
             {
-                await OpenTargetAsync(daemons.Target.Qmp, partial, cancellationToken).ConfigureAwait(false);
+                await OpenTargetAsync(daemons.Target.Qmp, partial, detectZeroes: pipes is not null, cancellationToken).ConfigureAwait(false);
                 if (daemons.IsSplit)
                 {
                     await daemons.Target.Qmp.NbdServerStartAsync(daemons.TargetSocket, cancellationToken).ConfigureAwait(false);
@@ -47,6 +48,11 @@ public sealed partial class ExportSession
             var perConnection = Math.Max(1, (_options.MaxInFlight + connections - 1) / connections);
             await using var nbd = await ExportConnections.OpenAsync(daemons.SourceSocket, daemons.TargetSocket, dirtyContext, connections, perConnection, partial is not null, cancellationToken).ConfigureAwait(false);
             var requestSize = (int)Math.Min((uint)_options.RequestSize, nbd.Sources[0].Export.MaximumBlockSize);
+            if (pipes is not null)
+            {
+                requestSize = Math.Min(requestSize, pipes.MaxPayload);
+            }
+
             var planner = new ExportPlanner(nbd.DirtyScanner, dirtyContext, nbd.Sources[0], nbd.Sources[0].Export.Size, (ulong)requestSize, MaximumZeroRequest);
             if (partial is null)
             {
@@ -57,7 +63,7 @@ public sealed partial class ExportSession
             }
 
             var work = await planner.MeasureWorkAsync(cancellationToken).ConfigureAwait(false);
-            var engine = new CopyEngine(nbd.Sources, nbd.Targets, _options.MaxInFlight, requestSize, targetHasBacking: chain.MergeSources.Count > 0, progress);
+            var engine = new CopyEngine(nbd.Sources, nbd.Targets, _options.MaxInFlight, requestSize, targetHasBacking: chain.MergeSources.Count > 0, progress, pipes?.Pipes);
             var statistics = await engine.RunAsync(planner.PlanAsync(cancellationToken), work, cancellationToken).ConfigureAwait(false);
             await nbd.FinishAsync(cancellationToken).ConfigureAwait(false);
             _options.Log?.Invoke($"copy done: {statistics.Requests} requests; CPU so far: daemon(s) {daemons.CpuTime().TotalSeconds:F2} s, offline-export {Environment.CpuUsage.TotalTime.TotalSeconds:F2} s (user {Environment.CpuUsage.UserTime.TotalSeconds:F2} s)");
@@ -83,6 +89,15 @@ public sealed partial class ExportSession
 
             throw;
         }
+    }
+
+    private SplicePipeSet? CreatePipes()
+    {
+        var pipes = SplicePipeSet.TryCreate(Math.Max(1, _options.MaxInFlight), _options.RequestSize, out var reason);
+        _options.Log?.Invoke(pipes is null
+            ? $"splice: not available ({reason}); copying through memory"
+            : $"splice: {pipes.Pipes.Count} pipes, payloads up to {pipes.MaxPayload} bytes");
+        return pipes;
     }
 
     private async Task<string?> IothreadAsync(QmpClient qmp, string id, CancellationToken cancellationToken)
@@ -145,18 +160,27 @@ public sealed partial class ExportSession
     /// Opens the partial output writable. Its backing file (the previous backup) opens from its header,
     /// with the format we recorded there: partial-cluster writes need it for copy-on-write.
     /// </summary>
-    private async Task OpenTargetAsync(QmpClient qmp, string partial, CancellationToken cancellationToken)
+    /// <remarks>
+    /// With <paramref name="detectZeroes"/>, qemu turns writes of all-zero data into zero clusters: the
+    /// spliced data never enters this process, so it cannot be checked for zeroes here.
+    /// </remarks>
+    private async Task OpenTargetAsync(QmpClient qmp, string partial, bool detectZeroes, CancellationToken cancellationToken)
     {
         await qmp.BlockdevAddAsync(FileNode(TargetFileNode, partial, readOnly: false), cancellationToken).ConfigureAwait(false);
-        await qmp.BlockdevAddAsync(
-            new JsonObject
-            {
-                ["driver"] = "qcow2",
-                ["node-name"] = TargetNode,
-                ["file"] = TargetFileNode,
-                ["read-only"] = false,
-            },
-            cancellationToken).ConfigureAwait(false);
+        var target = new JsonObject
+        {
+            ["driver"] = "qcow2",
+            ["node-name"] = TargetNode,
+            ["file"] = TargetFileNode,
+            ["read-only"] = false,
+        };
+        if (detectZeroes)
+        {
+            target["discard"] = "unmap";
+            target["detect-zeroes"] = "unmap";
+        }
+
+        await qmp.BlockdevAddAsync(target, cancellationToken).ConfigureAwait(false);
     }
 
     private JsonObject FileNode(string nodeName, string path, bool readOnly)

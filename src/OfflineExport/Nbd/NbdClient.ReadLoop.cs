@@ -172,7 +172,14 @@ public sealed partial class NbdClient
         var offset = NbdTransmissionCodec.DecodeDataOffset(_receive.Peek(8));
         _receive.Consume(8);
         var length = chunk.Length - 8UL;
+        var wholeRequest = request.Covered == 0 && offset == request.Offset && length == request.Length;
         RequireInside(request, offset, length, "data");
+        if (request.Pipe is { } pipe && wholeRequest)
+        {
+            await ReceiveIntoPipeAsync(request, pipe).ConfigureAwait(false);
+            return;
+        }
+
         // Straight into the caller's buffer: no copy on the hot path.
         await _receive.ReadAsync(request.Destination.Slice((int)(offset - request.Offset), (int)length)).ConfigureAwait(false);
     }
@@ -182,7 +189,14 @@ public sealed partial class NbdClient
         RequireType(request, NbdCommandType.Read, "OFFSET_HOLE");
         var payload = await ReadPayloadAsync(chunk.Length, 12).ConfigureAwait(false);
         var (offset, size) = NbdTransmissionCodec.DecodeHole(payload);
+        var wholeRequest = request.Covered == 0 && offset == request.Offset && size == request.Length;
         RequireInside(request, offset, size, "hole");
+        if (request.Pipe is not null && wholeRequest)
+        {
+            request.PipeOutcome = NbdPipedRead.Hole;
+            return;
+        }
+
         request.Destination.Span.Slice((int)(offset - request.Offset), (int)size).Clear();
     }
 

@@ -58,7 +58,7 @@ public sealed partial class NbdClient
             throw new ArgumentOutOfRangeException(nameof(length), $"block status range {offset}+{length} is outside the {Export.Size}-byte export");
         }
 
-        var request = await SubmitCoreAsync(NbdCommandType.BlockStatus, NbdCommandFlags.None, offset, length, default, default, cancellationToken).ConfigureAwait(false);
+        var request = await SubmitCoreAsync(new NbdPendingRequest(NbdCommandType.BlockStatus, offset, length, default), NbdCommandFlags.None, default, cancellationToken).ConfigureAwait(false);
         var byName = new Dictionary<string, IReadOnlyList<NbdExtent>>();
         foreach (var (id, extents) in request.Extents ?? [])
         {
@@ -131,15 +131,14 @@ public sealed partial class NbdClient
     }
 
     private async Task SubmitAsync(NbdCommandType type, NbdCommandFlags flags, ulong offset, uint length, ReadOnlyMemory<byte> payload, Memory<byte> destination, CancellationToken cancellationToken) =>
-        await SubmitCoreAsync(type, flags, offset, length, payload, destination, cancellationToken).ConfigureAwait(false);
+        await SubmitCoreAsync(new NbdPendingRequest(type, offset, length, destination), flags, payload, cancellationToken).ConfigureAwait(false);
 
-    private async Task<NbdPendingRequest> SubmitCoreAsync(NbdCommandType type, NbdCommandFlags flags, ulong offset, uint length, ReadOnlyMemory<byte> payload, Memory<byte> destination, CancellationToken cancellationToken)
+    private async Task<NbdPendingRequest> SubmitCoreAsync(NbdPendingRequest request, NbdCommandFlags flags, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
         ThrowIfFailed();
         await _inFlight.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var request = new NbdPendingRequest(type, offset, length, destination);
             ulong cookie;
             lock (_pending)
             {
@@ -151,7 +150,8 @@ public sealed partial class NbdClient
 
             using (cancellationToken.UnsafeRegister(static (s, ct) => ((NbdClient)s!).Abort(new OperationCanceledException(ct)), this))
             {
-                await SendAsync(flags, type, cookie, offset, length, payload).ConfigureAwait(false);
+                var pipePayload = request.Type == NbdCommandType.Write ? request.Pipe : null;
+                await SendAsync(flags, request.Type, cookie, request.Offset, request.Length, payload, pipePayload).ConfigureAwait(false);
                 await request.Completion.Task.ConfigureAwait(false);
             }
 
@@ -163,7 +163,7 @@ public sealed partial class NbdClient
         }
     }
 
-    private async Task SendAsync(NbdCommandFlags flags, NbdCommandType type, ulong cookie, ulong offset, uint length, ReadOnlyMemory<byte> payload)
+    private async Task SendAsync(NbdCommandFlags flags, NbdCommandType type, ulong cookie, ulong offset, uint length, ReadOnlyMemory<byte> payload, SplicePipe? pipePayload)
     {
         await _sendLock.WaitAsync().ConfigureAwait(false);
         try
@@ -174,6 +174,10 @@ public sealed partial class NbdClient
             if (!payload.IsEmpty)
             {
                 await _stream.WriteAsync(payload).ConfigureAwait(false);
+            }
+            else if (pipePayload is not null)
+            {
+                await SendFromPipeAsync(pipePayload).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (ex is IOException or ObjectDisposedException or System.Net.Sockets.SocketException)

@@ -28,4 +28,7 @@ public sealed record NbdExportInfo(
 
     /// <summary>True when several connections may be used at once consistently.</summary>
     public bool CanMultiConn => Flags.HasFlag(NbdTransmissionFlags.CanMultiConn);
+
+    /// <summary>The server honours NBD_CMD_FLAG_DF (a READ answered in one chunk).</summary>
+    public bool CanDontFragment => Flags.HasFlag(NbdTransmissionFlags.SendDontFragment);
 }

@@ -22,6 +22,12 @@ internal sealed class NbdPendingRequest
     /// <summary>Where READ data goes: OFFSET_DATA chunks are received straight into it.</summary>
     public Memory<byte> Destination { get; }
 
+    /// <summary>For a READ into a pipe: where the payload goes when one data chunk carries all of it.</summary>
+    public SplicePipe? Pipe { get; init; }
+
+    /// <summary>For a READ into a pipe: where the payload ended up.</summary>
+    public NbdPipedRead PipeOutcome { get; set; } = NbdPipedRead.InBuffer;
+
     /// <summary>READ bytes covered by data and hole chunks so far.</summary>
     public ulong Covered { get; private set; }
 

@@ -20,6 +20,9 @@ public sealed class ExportPlanner
     private readonly ulong _maximumData;
     private readonly ulong _maximumZero;
 
+    /// <summary>The dirty runs found by <see cref="MeasureWorkAsync"/>, replayed by the plan instead of a second bitmap walk; null when not kept.</summary>
+    private List<ByteRange>? _measuredRuns;
+
     /// <summary>Creates a planner.</summary>
     /// <param name="dirtyScanner">Connection with the dirty-bitmap context, or null for a full export.</param>
     /// <param name="dirtyContext">The dirty-bitmap context name, or null for a full export.</param>
@@ -39,6 +42,12 @@ public sealed class ExportPlanner
 
     /// <summary>True for an incremental (or differential) export.</summary>
     public bool IsIncremental => _dirtyScanner is not null;
+
+    /// <summary>
+    /// At most this many dirty runs (16 bytes each) are kept between the measuring walk and the copy;
+    /// a more fragmented bitmap is simply walked twice, so memory stays bounded.
+    /// </summary>
+    public const int MaximumKeptRuns = 65536;
 
     /// <summary>Allocation is fetched this far ahead of a dirty run, so one query serves the runs after it too.</summary>
     public const uint AllocationLookahead = 1u << 30;
@@ -118,16 +127,37 @@ public sealed class ExportPlanner
         }
 
         ulong dirty = 0;
+        List<ByteRange>? kept = [];
         await foreach (var run in RunsAsync(cancellationToken).ConfigureAwait(false))
         {
             dirty += run.Length;
+            if (kept is not null && kept.Count < MaximumKeptRuns)
+            {
+                kept.Add(run);
+            }
+            else
+            {
+                kept = null;
+            }
         }
 
+        // On a huge sparse disk the bitmap walk is most of the cost: do it once when the runs fit.
+        _measuredRuns = kept;
         return dirty;
     }
 
     private async IAsyncEnumerable<ByteRange> RunsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        if (_measuredRuns is { } measured)
+        {
+            foreach (var run in measured)
+            {
+                yield return run;
+            }
+
+            yield break;
+        }
+
         if (_dirtyScanner is null)
         {
             // Full export: the whole disk, in pieces.

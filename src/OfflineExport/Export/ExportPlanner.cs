@@ -23,6 +23,9 @@ public sealed class ExportPlanner
     /// <summary>The dirty runs found by <see cref="MeasureWorkAsync"/>, replayed by the plan instead of a second bitmap walk; null when not kept.</summary>
     private List<ByteRange>? _measuredRuns;
 
+    /// <summary>The ranges a full export's <see cref="MeasureAsync"/> planned, replayed instead of a second allocation walk; null when not kept.</summary>
+    private List<CopyRange>? _measuredRanges;
+
     /// <summary>Creates a planner.</summary>
     /// <param name="dirtyScanner">Connection with the dirty-bitmap context, or null for a full export.</param>
     /// <param name="dirtyContext">The dirty-bitmap context name, or null for a full export.</param>
@@ -44,8 +47,8 @@ public sealed class ExportPlanner
     public bool IsIncremental => _dirtyScanner is not null;
 
     /// <summary>
-    /// At most this many dirty runs (16 bytes each) are kept between the measuring walk and the copy;
-    /// a more fragmented bitmap is simply walked twice, so memory stays bounded.
+    /// At most this many dirty runs or planned ranges are kept between the measuring walk and the copy;
+    /// a more fragmented disk is simply walked twice, so memory stays bounded.
     /// </summary>
     public const int MaximumKeptRuns = 65536;
 
@@ -55,6 +58,16 @@ public sealed class ExportPlanner
     /// <summary>Streams the planned requests in disk order.</summary>
     public async IAsyncEnumerable<CopyRange> PlanAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        if (_measuredRanges is { } measured)
+        {
+            foreach (var range in measured)
+            {
+                yield return range;
+            }
+
+            yield break;
+        }
+
         var builder = new CopyRangeBuilder(_maximumData, _maximumZero, emitZero: IsIncremental);
         var window = new AllocationWindow();
         var pieces = new List<NbdExtent>();
@@ -100,8 +113,10 @@ public sealed class ExportPlanner
     public async Task<ExportTotals> MeasureAsync(CancellationToken cancellationToken)
     {
         ulong data = 0, zero = 0;
+        List<CopyRange>? kept = [];
         await foreach (var range in PlanAsync(cancellationToken).ConfigureAwait(false))
         {
+            Keep(ref kept, range);
             if (range.Kind == CopyKind.Data)
             {
                 data += range.Length;
@@ -112,6 +127,8 @@ public sealed class ExportPlanner
             }
         }
 
+        // A full export measures by planning: the copy replays the plan when it fits.
+        _measuredRanges = IsIncremental ? null : kept;
         return new ExportTotals(data, zero);
     }
 
@@ -131,19 +148,25 @@ public sealed class ExportPlanner
         await foreach (var run in RunsAsync(cancellationToken).ConfigureAwait(false))
         {
             dirty += run.Length;
-            if (kept is not null && kept.Count < MaximumKeptRuns)
-            {
-                kept.Add(run);
-            }
-            else
-            {
-                kept = null;
-            }
+            Keep(ref kept, run);
         }
 
         // On a huge sparse disk the bitmap walk is most of the cost: do it once when the runs fit.
         _measuredRuns = kept;
         return dirty;
+    }
+
+    /// <summary>Adds <paramref name="item"/> while the list stays within <see cref="MaximumKeptRuns"/>; past that, gives up keeping.</summary>
+    private static void Keep<T>(ref List<T>? kept, T item)
+    {
+        if (kept is not null && kept.Count < MaximumKeptRuns)
+        {
+            kept.Add(item);
+        }
+        else
+        {
+            kept = null;
+        }
     }
 
     private async IAsyncEnumerable<ByteRange> RunsAsync([EnumeratorCancellation] CancellationToken cancellationToken)

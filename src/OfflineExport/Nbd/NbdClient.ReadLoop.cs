@@ -172,7 +172,7 @@ public sealed partial class NbdClient
         var offset = NbdTransmissionCodec.DecodeDataOffset(_receive.Peek(8));
         _receive.Consume(8);
         var length = chunk.Length - 8UL;
-        var wholeRequest = request.Covered == 0 && offset == request.Offset && length == request.Length;
+        var wholeRequest = request.IsWholeAnswer(offset, length);
         RequireInside(request, offset, length, "data");
         if (request.Pipe is { } pipe && wholeRequest)
         {
@@ -189,7 +189,7 @@ public sealed partial class NbdClient
         RequireType(request, NbdCommandType.Read, "OFFSET_HOLE");
         var payload = await ReadPayloadAsync(chunk.Length, 12).ConfigureAwait(false);
         var (offset, size) = NbdTransmissionCodec.DecodeHole(payload);
-        var wholeRequest = request.Covered == 0 && offset == request.Offset && size == request.Length;
+        var wholeRequest = request.IsWholeAnswer(offset, size);
         RequireInside(request, offset, size, "hole");
         if (request.Pipe is not null && wholeRequest)
         {

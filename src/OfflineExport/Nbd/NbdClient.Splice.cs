@@ -58,12 +58,8 @@ public sealed partial class NbdClient
             pipe.Bytes = buffered;
         }
 
-        var handle = _socket.SafeHandle;
-        var added = false;
-        handle.DangerousAddRef(ref added);
-        try
+        await WithSocketFdAsync(async socketFd =>
         {
-            var socketFd = (int)handle.DangerousGetHandle();
             while (pipe.Bytes < length)
             {
                 var moved = LinuxSplice.Move(socketFd, pipe.WriteFd, length - pipe.Bytes);
@@ -95,25 +91,14 @@ public sealed partial class NbdClient
             }
 
             request.PipeOutcome = NbdPipedRead.InPipe;
-        }
-        finally
-        {
-            if (added)
-            {
-                handle.DangerousRelease();
-            }
-        }
+        }).ConfigureAwait(false);
     }
 
     /// <summary>The sender's half (under the send lock): the pipe's content goes out as the WRITE payload.</summary>
     private async Task SendFromPipeAsync(SplicePipe pipe)
     {
-        var handle = _socket.SafeHandle;
-        var added = false;
-        handle.DangerousAddRef(ref added);
-        try
+        await WithSocketFdAsync(async socketFd =>
         {
-            var socketFd = (int)handle.DangerousGetHandle();
             while (pipe.Bytes > 0)
             {
                 var moved = LinuxSplice.Move(pipe.ReadFd, socketFd, pipe.Bytes);
@@ -136,11 +121,26 @@ public sealed partial class NbdClient
                     pipe.Bytes -= probe.Length;
                     await _stream.WriteAsync(probe).ConfigureAwait(false);
                 }
-                else if (moved == 0 || moved != -LinuxSplice.Interrupted)
+                else if (moved != -LinuxSplice.Interrupted)
                 {
                     throw new IOException($"splice into the NBD socket failed (result {moved})");
                 }
             }
+        }).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="action"/> with the socket's descriptor, holding a reference so that a
+    /// concurrent close cannot free the number for reuse while splice(2) still uses it.
+    /// </summary>
+    private async Task WithSocketFdAsync(Func<int, Task> action)
+    {
+        var handle = _socket.SafeHandle;
+        var added = false;
+        handle.DangerousAddRef(ref added);
+        try
+        {
+            await action((int)handle.DangerousGetHandle()).ConfigureAwait(false);
         }
         finally
         {

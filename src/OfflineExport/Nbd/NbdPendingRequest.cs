@@ -28,6 +28,9 @@ internal sealed class NbdPendingRequest
     /// <summary>For a READ into a pipe: where the payload ended up.</summary>
     public NbdPipedRead PipeOutcome { get; set; } = NbdPipedRead.InBuffer;
 
+    /// <summary>True when a chunk [<paramref name="offset"/>, +<paramref name="length"/>) would be the whole answer.</summary>
+    public bool IsWholeAnswer(ulong offset, ulong length) => Covered == 0 && offset == Offset && length == Length;
+
     /// <summary>READ bytes covered by data and hole chunks so far.</summary>
     public ulong Covered { get; private set; }
 

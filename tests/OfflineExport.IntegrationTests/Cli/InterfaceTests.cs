@@ -155,7 +155,9 @@ public sealed class InterfaceTests : IDisposable
         var image = _ws["vda.qcow2"];
         await CreateQcow2Async(image, "32M");
         await IoAsync(image, "write -P 0x01 0 2M");
-        await CliProcess.RunAsync(_ws, "backup", image, "--target", _ws["bk"], "--quiet");
+        var first = await CliProcess.RunAsync(_ws, "backup", image, "--target", _ws["bk"], "--quiet");
+        // The setup backup must succeed; if it ever does not, its own error is the useful message.
+        Assert.True(first.ExitCode == 0, $"setup backup exited {first.ExitCode}: {first.Stderr}");
         await IoAsync(image, "write -P 0x02 4M 192K", "write -z 8M 64K");
         var before = Sha256(image);
         var manifest = Sha256(Path.Combine(_ws["bk"], "manifest.json"));

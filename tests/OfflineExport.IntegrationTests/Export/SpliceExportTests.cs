@@ -35,7 +35,9 @@ public sealed class SpliceExportTests : IDisposable
         // qemu's detect-zeroes turned the spliced all-zero megabyte into no data at all.
         Assert.Equal(11L << 20, await TopLayerDataBytesAsync(_ws["full.qcow2"]));
         Assert.Equal((1L << 20) + (64L << 10), await TopLayerDataBytesAsync(_ws["inc.qcow2"]));
-        Assert.Equal(1UL << 20, incremental.BytesZeroed);
+        // The zeroed megabyte always counts; the explicit zero half megabyte counts too when qemu answers
+        // its read with a hole (it may also send it as data, which detect-zeroes then drops).
+        Assert.InRange(incremental.BytesZeroed, 1UL << 20, (1UL << 20) + (512UL << 10));
         // The explicit zero megabyte is either carried (and dropped by detect-zeroes) or answered by
         // qemu as a hole and skipped; the real data always travels.
         Assert.InRange(full.BytesCopied, 11UL << 20, 12UL << 20);

@@ -15,15 +15,12 @@ public sealed partial class ExportSession
     private const ulong MaximumZeroRequest = 1UL << 30;
 
     private async Task<(ExportTotals Totals, CopyStatistics? Statistics)> CopyThroughDaemonAsync(
-        QemuTools tools,
+        ExportDaemons daemons,
         ValidatedChain chain,
         string? partial,
-        string workDirectory,
         IProgress<ExportProgress>? progress,
         CancellationToken cancellationToken)
     {
-        var split = _options.SplitDaemons && partial is not null;
-        await using var daemons = await ExportDaemons.StartAsync(tools.StorageDaemon, workDirectory, split, _options, cancellationToken).ConfigureAwait(false);
         try
         {
             var dirtyContext = await OpenSourceAsync(daemons.Source.Qmp, chain, cancellationToken).ConfigureAwait(false);

@@ -61,15 +61,19 @@ public sealed partial class ExportSession
         }
     }
 
-    private static async Task CheckBackingAsync(QemuImg qemuImg, ExportPaths paths, ValidatedChain source, CancellationToken cancellationToken)
+    private static async Task<IReadOnlyList<ImageInfo>> ReadBackingAsync(QemuImg qemuImg, string backing, CancellationToken cancellationToken)
     {
-        var backing = paths.Backing!;
         if (!File.Exists(backing))
         {
             throw new ExportException(ExportErrorKind.InvalidImage, $"previous backup {backing} does not exist");
         }
 
-        var chain = await ChainReader.ReadAsync(qemuImg, backing, "previous backup", cancellationToken).ConfigureAwait(false);
+        return await ChainReader.ReadAsync(qemuImg, backing, "previous backup", cancellationToken).ConfigureAwait(false);
+    }
+
+    private static void CheckBacking(IReadOnlyList<ImageInfo> chain, ExportPaths paths, ValidatedChain source)
+    {
+        var backing = paths.Backing!;
         ChainValidator.ValidateStructure(chain);
         if (chain[0].Format != "qcow2")
         {

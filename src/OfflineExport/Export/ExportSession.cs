@@ -39,27 +39,33 @@ public sealed partial class ExportSession
         var paths = ExportPaths.From(request);
         CheckRequest(request, paths);
 
-        var chain = await ChainReader.ReadAsync(qemuImg, paths.Image, "image", cancellationToken).ConfigureAwait(false);
-        // Before judging bitmaps: a running VM marks its bitmaps in-use, and "shut it down" is the useful message.
-        await qemuImg.EnsureNotInUseAsync(paths.Image, chain[0].Format, cancellationToken).ConfigureAwait(false);
-        CheckLooksLikeDisk(chain[0], paths.Image);
-        var validated = ChainValidator.Validate(chain, request.Bitmaps);
-        CheckOutputOutsideChain(paths.Output, chain, "source chain");
-        if (paths.Backing is not null)
-        {
-            await CheckBackingAsync(qemuImg, paths, validated, cancellationToken).ConfigureAwait(false);
-        }
-
         using var workDirectory = CreateWorkDirectory();
+        var chainReading = ChainReader.ReadAsync(qemuImg, paths.Image, "image", cancellationToken);
+        // Started before the checks so its start-up overlaps qemu-img's; it opens nothing until they pass.
+        var daemonsStarting = ExportDaemons.StartAsync(tools.StorageDaemon, workDirectory.Path, _options.SplitDaemons && !request.DryRun, _options, cancellationToken);
+        var backingReading = paths.Backing is null ? null : ReadBackingAsync(qemuImg, paths.Backing, cancellationToken);
+        ExportDaemons? daemons = null;
         string? partial = null;
         try
         {
+            var chain = await chainReading.ConfigureAwait(false);
+            // Before judging bitmaps: a running VM marks its bitmaps in-use, and "shut it down" is the useful message.
+            await qemuImg.EnsureNotInUseAsync(paths.Image, chain[0].Format, cancellationToken).ConfigureAwait(false);
+            CheckLooksLikeDisk(chain[0], paths.Image);
+            var validated = ChainValidator.Validate(chain, request.Bitmaps);
+            CheckOutputOutsideChain(paths.Output, chain, "source chain");
+            if (backingReading is not null)
+            {
+                CheckBacking(await backingReading.ConfigureAwait(false), paths, validated);
+            }
+
             if (!request.DryRun)
             {
                 partial = await CreatePartialOutputAsync(qemuImg, paths, validated, cancellationToken).ConfigureAwait(false);
             }
 
-            var (totals, statistics) = await CopyThroughDaemonAsync(tools, validated, partial, workDirectory.Path, progress, cancellationToken).ConfigureAwait(false);
+            daemons = await daemonsStarting.ConfigureAwait(false);
+            var (totals, statistics) = await CopyThroughDaemonAsync(daemons, validated, partial, progress, cancellationToken).ConfigureAwait(false);
 
             var verified = false;
             if (partial is not null && request.Verify)
@@ -95,10 +101,33 @@ public sealed partial class ExportSession
         }
         finally
         {
+            // The daemon goes first: it may still hold the partial file open.
+            daemons ??= await SettledAsync(daemonsStarting).ConfigureAwait(false);
+            if (daemons is not null)
+            {
+                await daemons.DisposeAsync().ConfigureAwait(false);
+            }
+
+            await SettledAsync(chainReading).ConfigureAwait(false);
+            await SettledAsync(backingReading).ConfigureAwait(false);
             if (partial is not null)
             {
                 OutputFile.TryDelete(partial);
             }
+        }
+    }
+
+    /// <summary>The result of a task started ahead that is no longer needed, or null when it failed: its error is not the one to report.</summary>
+    private static async Task<T?> SettledAsync<T>(Task<T>? task)
+        where T : class
+    {
+        try
+        {
+            return task is null ? null : await task.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            return null;
         }
     }
 

@@ -182,6 +182,7 @@ def main():
     for label, values in rows:
         print(f"{label:<44}{median(values):>10.2f}{' '.join(f'{v:.2f}' for v in values):>30}")
     print()
+    print(f"A/B per round (each A next to its B):  {' '.join(f'{a / b:.2f}' for a, b in zip(a_inc, b_inc))}  median {median([a / b for a, b in zip(a_inc, b_inc)]):.2f}")
     print(f"A full / C (qemu-img convert):  {median(a_full) / median(c_full):.2f}  (reference)")
     print(f"A full / D (nbdcopy, same NBD hop):  {median(a_full) / median(d_full):.2f}  (reference)")
     targets = [
@@ -198,9 +199,14 @@ def main():
 
 
 def levers():
-    """Each setting alone against the defaults, on the incremental (medians, alternating with the default)."""
+    """Each setting alone against the defaults, on the incremental: paired runs in alternating order.
+
+    Host write-back makes consecutive runs drift together (the same command takes 0.9 s or 2.4 s), so
+    each lever run is paired with a default run next to it and the lever is judged on the median of
+    the pairs' ratios, not on two medians taken at different times.
+    """
     print()
-    print(f"levers (incremental, median of {LEVER_ROUNDS}, each against the defaults run in between):")
+    print(f"levers (incremental, {LEVER_ROUNDS} pairs each; ratio = median of lever/default over the pairs):")
     settings = [
         ["Export:MaxInFlight=4"], ["Export:MaxInFlight=16"], ["Export:MaxInFlight=32"],
         ["Export:RequestSize=256K"], ["Export:RequestSize=4M"],
@@ -210,16 +216,20 @@ def levers():
     for setting in settings:
         base, lever = [], []
         try:
-            for _ in range(LEVER_ROUNDS):
-                remove("l.qcow2")
-                base.append(export_incremental("l.qcow2")[0])
-                remove("l.qcow2")
-                lever.append(export_incremental("l.qcow2", "disk.qcow2", "ck", "full.qcow2", *setting)[0])
-                compare("l.qcow2", "disk.qcow2")
+            for round in range(LEVER_ROUNDS):
+                for which in (("base", "lever") if round % 2 == 0 else ("lever", "base")):
+                    remove("l.qcow2")
+                    if which == "base":
+                        base.append(export_incremental("l.qcow2")[0])
+                    else:
+                        lever.append(export_incremental("l.qcow2", "disk.qcow2", "ck", "full.qcow2", *setting)[0])
+                        compare("l.qcow2", "disk.qcow2")
         except subprocess.CalledProcessError as failure:
             print(f"  {' '.join(setting):<44} refused or failed (exit code {failure.returncode}; see the message above)")
             continue
-        print(f"  {' '.join(setting):<44} {median(lever):6.2f} s  vs default {median(base):6.2f} s  ({median(lever) / median(base):.2f}x)")
+        paired = median([l / b for l, b in zip(lever, base)])
+        print(f"  {' '.join(setting):<44} {median(lever):6.2f} s  vs default {median(base):6.2f} s  (paired {paired:.2f}x)")
+    remove("l.qcow2")
 
 
 if __name__ == "__main__":

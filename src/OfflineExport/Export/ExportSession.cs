@@ -41,8 +41,10 @@ public sealed partial class ExportSession
 
         using var workDirectory = CreateWorkDirectory();
         var chainReading = ChainReader.ReadAsync(qemuImg, paths.Image, "image", cancellationToken);
-        // Started before the checks so its start-up overlaps qemu-img's; it opens nothing until they pass.
-        var daemonsStarting = ExportDaemons.StartAsync(tools.StorageDaemon, workDirectory.Path, _options.SplitDaemons && !request.DryRun, _options, cancellationToken);
+        // Started before the checks so its start-up overlaps qemu-img's; it opens nothing until they pass,
+        // and a refusal cancels a start still under way instead of waiting for it.
+        using var daemonStart = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var daemonsStarting = ExportDaemons.StartAsync(tools.StorageDaemon, workDirectory.Path, _options.SplitDaemons && !request.DryRun, _options, daemonStart.Token);
         var backingReading = paths.Backing is null ? null : ReadBackingAsync(qemuImg, paths.Backing, cancellationToken);
         ExportDaemons? daemons = null;
         string? partial = null;
@@ -102,7 +104,12 @@ public sealed partial class ExportSession
         finally
         {
             // The daemon goes first: it may still hold the partial file open.
-            daemons ??= await SettledAsync(daemonsStarting).ConfigureAwait(false);
+            if (daemons is null)
+            {
+                await daemonStart.CancelAsync().ConfigureAwait(false);
+                daemons = await SettledAsync(daemonsStarting).ConfigureAwait(false);
+            }
+
             if (daemons is not null)
             {
                 await daemons.DisposeAsync().ConfigureAwait(false);

@@ -303,4 +303,44 @@ public sealed class RefusalTests : IDisposable
         Assert.Equal(ExportErrorKind.OutputProblem, error.Kind);
         Assert.Contains("is part of the source chain", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Refusal_stops_a_daemon_still_starting_instead_of_waiting_for_it()
+    {
+        // The daemon starts alongside the checks (to overlap its start-up); a refusal must stop one
+        // that has not opened its monitor yet, not wait out the start timeout.
+        var image = await ImageWithPreviousAsync();
+        await AddBitmapAsync(image, "ck");
+        var marker = "oe-never-ready-" + Guid.NewGuid().ToString("N");
+        var fake = _ws["never-ready-daemon"];
+        await File.WriteAllTextAsync(fake, $"#!/bin/bash\nexec -a {marker} sleep 600\n");
+        File.SetUnixFileMode(fake, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var options = _ws.Options with { Tools = new QemuTools(StorageDaemon: fake), DaemonStartTimeout = TimeSpan.FromMinutes(10) };
+        using var cts = new CancellationTokenSource(ExportHarness.Deadline);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        var error = await Assert.ThrowsAsync<ExportException>(() =>
+            new ExportSession(options).RunAsync(Incremental(image, "no-such-checkpoint"), null, cts.Token));
+
+        Assert.Equal(ExportErrorKind.InvalidCheckpoint, error.Kind);
+        Assert.True(clock.Elapsed < TimeSpan.FromMinutes(1), $"the refusal took {clock.Elapsed}");
+        var survivors = Directory.EnumerateDirectories("/proc")
+            .Where(d => int.TryParse(Path.GetFileName(d), out _))
+            .Where(d => ReadOrEmpty(Path.Combine(d, "cmdline")).Contains(marker, StringComparison.Ordinal))
+            .ToList();
+        Assert.Empty(survivors);
+        _ws.AssertNothingLeftBehind();
+    }
+
+    private static string ReadOrEmpty(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (IOException)
+        {
+            return string.Empty;
+        }
+    }
 }

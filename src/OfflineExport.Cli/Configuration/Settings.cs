@@ -38,7 +38,7 @@ public static class Settings
     /// <summary>The daemon's file I/O mode.</summary>
     public const string Aio = "Daemon:Aio";
 
-    /// <summary>O_DIRECT on image files.</summary>
+    /// <summary>Which image files get O_DIRECT: output (default), all, none.</summary>
     public const string CacheDirect = "Daemon:CacheDirect";
 
     /// <summary>Parent folder of the private temporary folders (system temp when empty).</summary>
@@ -59,7 +59,7 @@ public static class Settings
         [SplitDaemons] = Builtin.SplitDaemons ? "true" : "false",
         [IoThreads] = Builtin.IoThreads ? "true" : "false",
         [Aio] = Builtin.Aio,
-        [CacheDirect] = Builtin.CacheDirect ? "true" : "false",
+        [CacheDirect] = Builtin.CacheDirect.ToString().ToLowerInvariant(),
         [WorkDirectory] = string.Empty,
     };
 
@@ -84,14 +84,19 @@ public static class Settings
             SplitDaemons = Flag(configuration, SplitDaemons),
             IoThreads = Flag(configuration, IoThreads),
             Aio = OneOf(configuration, Aio, "threads", "native", "io_uring"),
-            CacheDirect = Flag(configuration, CacheDirect),
+            CacheDirect = OneOf(configuration, CacheDirect, "output", "all", "none", "true", "false") switch
+            {
+                "all" or "true" => CacheDirectScope.All,
+                "none" or "false" => CacheDirectScope.None,
+                _ => CacheDirectScope.Output,
+            },
             WorkDirectory = workDirectory.Length == 0 ? null : Path.GetFullPath(workDirectory),
             Log = log,
         };
-        if (options.Aio == "native" && !options.CacheDirect)
+        if (options.Aio == "native" && options.CacheDirect != CacheDirectScope.All)
         {
             throw new ConfigurationException(
-                $"{Aio}=native (from {ConfigurationLayers.SourceOf(configuration, Aio)}) needs {CacheDirect}=true: qemu uses native AIO only with O_DIRECT");
+                $"{Aio}=native (from {ConfigurationLayers.SourceOf(configuration, Aio)}) needs {CacheDirect}=all: qemu uses native AIO only with O_DIRECT");
         }
 
         return options;
@@ -125,8 +130,10 @@ public static class Settings
 
     private static string OneOf(IConfigurationRoot configuration, string key, params string[] allowed)
     {
+        // Case-insensitive: a JSON true arrives as "True".
         var value = configuration[key]?.Trim() ?? string.Empty;
-        return allowed.Contains(value, StringComparer.Ordinal) ? value : throw Invalid(configuration, key, "one of " + string.Join(", ", allowed));
+        return allowed.FirstOrDefault(a => string.Equals(a, value, StringComparison.OrdinalIgnoreCase))
+            ?? throw Invalid(configuration, key, "one of " + string.Join(", ", allowed));
     }
 
     private static long Whole(IConfigurationRoot configuration, string key, long minimum, long maximum)

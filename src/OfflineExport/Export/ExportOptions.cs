@@ -26,8 +26,8 @@ public sealed record ExportOptions
     /// <summary>The daemon's file I/O mode: "threads" (qemu's default), "native" or "io_uring".</summary>
     public string Aio { get; init; } = "threads";
 
-    /// <summary>Open image files with O_DIRECT (bypass the host page cache).</summary>
-    public bool CacheDirect { get; init; }
+    /// <summary>Which image files are opened with O_DIRECT.</summary>
+    public CacheDirectScope CacheDirect { get; init; } = CacheDirectScope.Output;
 
     /// <summary>
     /// Forward data from the source socket to the target socket with splice(2), so it never passes

@@ -125,7 +125,7 @@ public sealed partial class ExportSession
         for (var i = chain.Layers.Count - 1; i >= 0; i--)
         {
             var layer = chain.Layers[i];
-            await qmp.BlockdevAddAsync(FileNode(layer.FileNodeName, layer.Path, readOnly: true), cancellationToken).ConfigureAwait(false);
+            await qmp.BlockdevAddAsync(FileNode(layer.FileNodeName, layer.Path, readOnly: true, direct: _options.CacheDirect == CacheDirectScope.All), cancellationToken).ConfigureAwait(false);
             var format = new JsonObject
             {
                 ["driver"] = layer.Format,
@@ -163,7 +163,24 @@ public sealed partial class ExportSession
     /// </remarks>
     private async Task OpenTargetAsync(QmpClient qmp, string partial, bool detectZeroes, CancellationToken cancellationToken)
     {
-        await qmp.BlockdevAddAsync(FileNode(TargetFileNode, partial, readOnly: false), cancellationToken).ConfigureAwait(false);
+        var direct = _options.CacheDirect != CacheDirectScope.None;
+        try
+        {
+            await qmp.BlockdevAddAsync(FileNode(TargetFileNode, partial, readOnly: false, direct), cancellationToken).ConfigureAwait(false);
+        }
+        catch (QmpException ex) when (_options.CacheDirect == CacheDirectScope.All && ex.Description.Contains("O_DIRECT", StringComparison.Ordinal))
+        {
+            throw new ExportException(ExportErrorKind.OutputProblem,
+                $"{ex.Description}; Daemon:CacheDirect=all needs O_DIRECT on the output's file system (output or none work everywhere)", ex);
+        }
+        catch (QmpException ex) when (_options.CacheDirect == CacheDirectScope.Output)
+        {
+            // Some file systems (tmpfs, for one) refuse O_DIRECT: write through the page cache there.
+            // A failure that has nothing to do with O_DIRECT fails the retry the same way and is reported then.
+            _options.Log?.Invoke($"output: O_DIRECT refused ({ex.Description}); writing through the page cache");
+            await qmp.BlockdevAddAsync(FileNode(TargetFileNode, partial, readOnly: false, direct: false), cancellationToken).ConfigureAwait(false);
+        }
+
         var target = new JsonObject
         {
             ["driver"] = "qcow2",
@@ -180,7 +197,7 @@ public sealed partial class ExportSession
         await qmp.BlockdevAddAsync(target, cancellationToken).ConfigureAwait(false);
     }
 
-    private JsonObject FileNode(string nodeName, string path, bool readOnly)
+    private JsonObject FileNode(string nodeName, string path, bool readOnly, bool direct)
     {
         var node = new JsonObject
         {
@@ -190,7 +207,7 @@ public sealed partial class ExportSession
             ["read-only"] = readOnly,
             ["aio"] = _options.Aio,
         };
-        if (_options.CacheDirect)
+        if (direct)
         {
             node["cache"] = new JsonObject { ["direct"] = true };
         }

@@ -61,7 +61,7 @@ public sealed class ConfigurationTests : IDisposable
         await CreateQcow2Async(image, "16M");
         await IoAsync(image, "write -P 0x01 0 5M");
         var work = Directory.CreateDirectory(_ws["configured-work"]).FullName;
-        UserConfig($$"""{ "Export": { "RequestSize": "64K", "MaxInFlight": 3, "Connections": 2 }, "Daemon": { "StartTimeoutSeconds": 20 }, "WorkDirectory": "{{work}}" }""");
+        UserConfig($$"""{ "Export": { "RequestSize": "64K", "MaxInFlight": 3, "Connections": 2 }, "Daemon": { "StartTimeoutSeconds": 20, "CacheDirect": false }, "WorkDirectory": "{{work}}" }""");
 
         var env = new Dictionary<string, string> { ["XDG_CONFIG_HOME"] = _ws["xdg"] };
         await using var cli = CliProcess.Start(_ws, ["export", image, _ws["out.qcow2"], "--verify", "--json", "--verbose"], environment: env);
@@ -74,6 +74,8 @@ public sealed class ConfigurationTests : IDisposable
         // The daemon's sockets lived in the configured work folder, which is empty again.
         Assert.Contains($"path={work}/offline-export-", cli.StandardError, StringComparison.Ordinal);
         Assert.Empty(Directory.EnumerateFileSystemEntries(work));
+        // A JSON false ("False" to the configuration) is the legacy spelling of none: no file gets O_DIRECT.
+        Assert.DoesNotContain("\"cache\":{\"direct\":true}", cli.StandardError, StringComparison.Ordinal);
         Assert.Equal(0, await CompareAsync(_ws["out.qcow2"], image));
     }
 
@@ -83,6 +85,8 @@ public sealed class ConfigurationTests : IDisposable
     [InlineData("set", "invalid value '99' for Export:Connections (from --set on the command line): expected a whole number from 1 to 16")]
     [InlineData("unknown", "unknown configuration key 'Export:Speed' (from file ")]
     [InlineData("workdir", "invalid value '/no/such/folder' for WorkDirectory (from environment variable OFFLINE_EXPORT_WorkDirectory): expected an existing folder")]
+    [InlineData("cache", "invalid value 'sometimes' for Daemon:CacheDirect (from --set on the command line): expected one of output, all, none, true, false")]
+    [InlineData("native", "Daemon:Aio=native (from --set on the command line) needs Daemon:CacheDirect=all")]
     public async Task Bad_values_name_the_key_and_their_source_and_exit_2(string where, string expected)
     {
         var env = new Dictionary<string, string>();
@@ -100,6 +104,12 @@ public sealed class ConfigurationTests : IDisposable
                 break;
             case "unknown":
                 UserConfig("""{ "Export": { "Speed": "fast" } }""");
+                break;
+            case "cache":
+                extra = ["--set", "Daemon:CacheDirect=sometimes"];
+                break;
+            case "native":
+                extra = ["--set", "Daemon:Aio=native"];
                 break;
             default:
                 env["OFFLINE_EXPORT_WorkDirectory"] = "/no/such/folder";

@@ -64,7 +64,7 @@ public sealed class FaultTests : IDisposable
         await CreateQcow2Async(image, "256M");
         await IoAsync(image, "write -P 0x77 0 64M");
         var full = Directory.CreateDirectory(_ws["small"]).FullName;
-        await RunAsync("mount", "-t", "tmpfs", "-o", "size=16M", "tmpfs", full);
+        await RunProgramAsync("mount", "-t", "tmpfs", "-o", "size=16M", "tmpfs", full);
         try
         {
             var error = await ExportHarness.ExportFailsAsync<ExportException>(_ws, new ExportRequest { Image = image, Output = Path.Combine(full, "full.qcow2") }, image);
@@ -75,7 +75,7 @@ public sealed class FaultTests : IDisposable
         }
         finally
         {
-            await RunAsync("umount", full);
+            await RunProgramAsync("umount", full);
         }
     }
 
@@ -86,7 +86,7 @@ public sealed class FaultTests : IDisposable
         await CreateQcow2Async(image, "16M");
         var locked = Directory.CreateDirectory(_ws["locked"]).FullName;
         // Immutable: not even root may create files in it.
-        await RunAsync("chattr", "+i", locked);
+        await RunProgramAsync("chattr", "+i", locked);
         try
         {
             var error = await ExportHarness.ExportFailsAsync<ExportException>(_ws, new ExportRequest { Image = image, Output = Path.Combine(locked, "full.qcow2") }, image);
@@ -97,13 +97,7 @@ public sealed class FaultTests : IDisposable
         }
         finally
         {
-            await RunAsync("chattr", "-i", locked);
+            await RunProgramAsync("chattr", "-i", locked);
         }
-    }
-
-    private static async Task RunAsync(string program, params string[] args)
-    {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await new Command(program).WithArguments(args).ExecuteBufferedAsync(cts.Token);
     }
 }

@@ -12,13 +12,17 @@ public static class ExportHarness
     public static readonly TimeSpan Deadline = TimeSpan.FromMinutes(3);
 
     /// <summary>Exports and checks invariants; <paramref name="sourceFiles"/> are the chain's files.</summary>
-    public static async Task<ExportResult> ExportAsync(TestWorkspace workspace, ExportRequest request, params string[] sourceFiles)
+    public static Task<ExportResult> ExportAsync(TestWorkspace workspace, ExportRequest request, params string[] sourceFiles) =>
+        ExportWithAsync(workspace, workspace.Options, request, sourceFiles);
+
+    /// <summary>Like <see cref="ExportAsync"/>, with the given options.</summary>
+    public static async Task<ExportResult> ExportWithAsync(TestWorkspace workspace, ExportOptions options, ExportRequest request, params string[] sourceFiles)
     {
         var before = QemuTestTools.Sha256All(sourceFiles);
         using var cts = new CancellationTokenSource(Deadline);
         try
         {
-            return await new ExportSession(workspace.Options).RunAsync(request, progress: null, cts.Token);
+            return await new ExportSession(options).RunAsync(request, progress: null, cts.Token);
         }
         finally
         {
@@ -28,12 +32,17 @@ public static class ExportHarness
     }
 
     /// <summary>Runs an export that must fail; returns the exception after checking nothing changed or survived.</summary>
-    public static async Task<TException> ExportFailsAsync<TException>(TestWorkspace workspace, ExportRequest request, params string[] sourceFiles)
+    public static Task<TException> ExportFailsAsync<TException>(TestWorkspace workspace, ExportRequest request, params string[] sourceFiles)
+        where TException : Exception =>
+        ExportFailsWithAsync<TException>(workspace, workspace.Options, request, sourceFiles);
+
+    /// <summary>Like <see cref="ExportFailsAsync{TException}"/>, with the given options.</summary>
+    public static async Task<TException> ExportFailsWithAsync<TException>(TestWorkspace workspace, ExportOptions options, ExportRequest request, params string[] sourceFiles)
         where TException : Exception
     {
         var outputExisted = File.Exists(request.Output);
         var outputBefore = outputExisted ? QemuTestTools.Sha256(request.Output) : null;
-        var exception = await Assert.ThrowsAsync<TException>(() => ExportAsync(workspace, request, sourceFiles));
+        var exception = await Assert.ThrowsAsync<TException>(() => ExportWithAsync(workspace, options, request, sourceFiles));
         if (outputExisted)
         {
             Assert.Equal(outputBefore, QemuTestTools.Sha256(request.Output));

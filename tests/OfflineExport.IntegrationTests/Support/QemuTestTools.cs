@@ -24,6 +24,13 @@ public static class QemuTestTools
         return await new Command("qemu-img").WithArguments(args).WithValidation(CommandResultValidation.None).ExecuteBufferedAsync(cts.Token);
     }
 
+    /// <summary>Runs any program (mount, chattr, …) and fails on a non-zero exit.</summary>
+    public static async Task RunProgramAsync(string program, params string[] args)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await new Command(program).WithArguments(args).ExecuteBufferedAsync(cts.Token);
+    }
+
     /// <summary>Runs qemu-io commands (e.g. "write -P 0x11 0 1M") on a qcow2 <paramref name="image"/>.</summary>
     public static Task IoAsync(string image, params string[] commands) => IoWithFormatAsync(image, "qcow2", commands);
 

@@ -1,0 +1,96 @@
+using System.Collections.Concurrent;
+using OfflineExport.Export;
+using OfflineExport.IntegrationTests.Support;
+using static OfflineExport.IntegrationTests.Support.QemuTestTools;
+
+namespace OfflineExport.IntegrationTests.Export;
+
+/// <summary>
+/// Daemon:CacheDirect: the output is written with O_DIRECT by default (the source stays in the page
+/// cache), with a fallback where the output's file system refuses O_DIRECT; "all" has no fallback.
+/// </summary>
+public sealed class OutputCacheTests : IDisposable
+{
+    private readonly TestWorkspace _ws = new();
+
+    public void Dispose() => _ws.Dispose();
+
+    [Theory]
+    [InlineData(CacheDirectScope.Output, false, true)]
+    [InlineData(CacheDirectScope.None, false, false)]
+    [InlineData(CacheDirectScope.All, true, true)]
+    public async Task Scope_decides_which_files_are_opened_with_O_DIRECT(CacheDirectScope scope, bool sourceDirect, bool outputDirect)
+    {
+        var (image, request) = await IncrementalAsync(_ws["out"]);
+        var log = new ConcurrentQueue<string>();
+
+        var result = await ExportHarness.ExportWithAsync(_ws, _ws.Options with { CacheDirect = scope, Log = log.Enqueue }, request, image, _ws["full.qcow2"]);
+
+        Assert.True(result.Verified);
+        var fileNodes = log.Where(l => l.Contains("\"execute\":\"blockdev-add\"", StringComparison.Ordinal) && l.Contains("\"driver\":\"file\"", StringComparison.Ordinal)).ToList();
+        var sourceNode = Assert.Single(fileNodes, l => l.Contains("\"read-only\":true", StringComparison.Ordinal));
+        var outputNode = fileNodes.First(l => l.Contains("\"node-name\":\"target-file\"", StringComparison.Ordinal));
+        Assert.Equal(sourceDirect, sourceNode.Contains("\"cache\":{\"direct\":true}", StringComparison.Ordinal));
+        Assert.Equal(outputDirect, outputNode.Contains("\"cache\":{\"direct\":true}", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Output_on_a_file_system_without_O_DIRECT_falls_back_to_the_page_cache()
+    {
+        var folder = Directory.CreateDirectory(_ws["ramfs"]).FullName;
+        await RunProgramAsync("mount", "-t", "ramfs", "ramfs", folder); // ramfs has no O_DIRECT
+        try
+        {
+            var (image, request) = await IncrementalAsync(folder);
+            var log = new ConcurrentQueue<string>();
+
+            var result = await ExportHarness.ExportWithAsync(_ws, _ws.Options with { Log = log.Enqueue }, request, image, _ws["full.qcow2"]);
+
+            Assert.True(result.Verified);
+            Assert.Contains(log, l => l.StartsWith("output: O_DIRECT refused", StringComparison.Ordinal));
+            Assert.Equal(0, await CompareAsync(request.Output, image));
+            Assert.Equal(0, await CheckAsync(request.Output));
+        }
+        finally
+        {
+            await RunProgramAsync("umount", folder);
+        }
+    }
+
+    [Fact]
+    public async Task All_on_a_file_system_without_O_DIRECT_is_an_output_problem_with_advice()
+    {
+        var folder = Directory.CreateDirectory(_ws["ramfs"]).FullName;
+        await RunProgramAsync("mount", "-t", "ramfs", "ramfs", folder);
+        try
+        {
+            var (image, request) = await IncrementalAsync(folder);
+
+            var error = await ExportHarness.ExportFailsWithAsync<ExportException>(_ws, _ws.Options with { CacheDirect = CacheDirectScope.All }, request, image, _ws["full.qcow2"]);
+
+            Assert.Equal(ExportErrorKind.OutputProblem, error.Kind);
+            Assert.Contains("Daemon:CacheDirect=all needs O_DIRECT on the output's file system", error.Message, StringComparison.Ordinal);
+            Assert.Empty(Directory.EnumerateFileSystemEntries(folder));
+        }
+        finally
+        {
+            await RunProgramAsync("umount", folder);
+        }
+    }
+
+    /// <summary>A disk with a full backup in the workspace and a checkpoint with dirty data; the request writes into <paramref name="outputFolder"/>.</summary>
+    private async Task<(string Image, ExportRequest Request)> IncrementalAsync(string outputFolder)
+    {
+        Directory.CreateDirectory(outputFolder);
+        var image = _ws["vda.qcow2"];
+        await CreateQcow2Async(image, "32M");
+        await IoAsync(image, "write -P 0x31 0 8M");
+        await ExportHarness.ExportAsync(_ws, new ExportRequest { Image = image, Output = _ws["full.qcow2"] }, image);
+        await AddBitmapAsync(image, "ck");
+        await IoAsync(image, "write -P 0x32 1M 3M", "write -z 16M 1M");
+        return (image, new ExportRequest
+        {
+            Image = image, Output = Path.Combine(outputFolder, "inc.qcow2"), Bitmaps = ["ck"], Backing = _ws["full.qcow2"], Verify = true,
+        });
+    }
+}

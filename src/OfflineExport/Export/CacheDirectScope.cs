@@ -7,9 +7,10 @@ public enum CacheDirectScope
     None,
 
     /// <summary>
-    /// The output only, where its file system allows it (tmpfs, for one, does not: then the page cache).
-    /// Measured (README, Performance): writes reach the disk while the copy runs instead of all at the
-    /// final flush; the source stays cached.
+    /// The output only, for exports that write at least <see cref="ExportOptions.OutputDirectMinimum"/>
+    /// and where the output's file system allows it (ramfs, for one, does not: then the page cache).
+    /// Measured (README, Performance): the daemon skips the page-cache copy and the disk writes overlap
+    /// the copy instead of all waiting for the final flush; the source stays cached.
     /// </summary>
     Output,
 

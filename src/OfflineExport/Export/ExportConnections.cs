@@ -20,31 +20,25 @@ public sealed class ExportConnections : IAsyncDisposable
     /// <summary>Connections to the writable target (none for a dry run).</summary>
     public List<NbdClient> Targets { get; } = [];
 
-    /// <summary>Opens every connection.</summary>
+    /// <summary>Opens the source connections (the target's come later, once it is open: <see cref="ConnectTargetsAsync"/>).</summary>
     /// <param name="sourceSocket">The unix socket of the NBD server with the source export.</param>
-    /// <param name="targetSocket">The unix socket of the NBD server with the target export.</param>
     /// <param name="dirtyContext">The dirty-bitmap context, or null for a full export.</param>
-    /// <param name="connections">Connections per export.</param>
+    /// <param name="connections">Data connections.</param>
     /// <param name="maxInFlight">Requests in flight per connection.</param>
-    /// <param name="withTarget">Whether to connect to the "target" export.</param>
     /// <param name="cancellationToken">Cancels the handshakes.</param>
-    public static async Task<ExportConnections> OpenAsync(string sourceSocket, string targetSocket, string? dirtyContext, int connections, int maxInFlight, bool withTarget, CancellationToken cancellationToken)
+    public static async Task<ExportConnections> OpenAsync(string sourceSocket, string? dirtyContext, int connections, int maxInFlight, CancellationToken cancellationToken)
     {
         var result = new ExportConnections();
         try
         {
             if (dirtyContext is not null)
             {
-                result.DirtyScanner = await result.ConnectAsync(sourceSocket, ExportSession.SourceExport, [dirtyContext], 2, cancellationToken).ConfigureAwait(false);
+                result.DirtyScanner = await result.ConnectAsync(sourceSocket, ExportSession.SourceExport, [dirtyContext], ExtentScanner.Lookahead, cancellationToken).ConfigureAwait(false);
             }
 
             for (var i = 0; i < connections; i++)
             {
                 result.Sources.Add(await result.ConnectAsync(sourceSocket, ExportSession.SourceExport, [NbdProtocol.BaseAllocationContext], maxInFlight, cancellationToken).ConfigureAwait(false));
-                if (withTarget)
-                {
-                    result.Targets.Add(await result.ConnectAsync(targetSocket, ExportSession.TargetExport, [], maxInFlight, cancellationToken).ConfigureAwait(false));
-                }
             }
 
             return result;
@@ -53,6 +47,15 @@ public sealed class ExportConnections : IAsyncDisposable
         {
             await result.DisposeAsync().ConfigureAwait(false);
             throw;
+        }
+    }
+
+    /// <summary>Opens as many connections to the writable "target" export as there are to the source.</summary>
+    public async Task ConnectTargetsAsync(string targetSocket, int maxInFlight, CancellationToken cancellationToken)
+    {
+        foreach (var _ in Sources)
+        {
+            Targets.Add(await ConnectAsync(targetSocket, ExportSession.TargetExport, [], maxInFlight, cancellationToken).ConfigureAwait(false));
         }
     }
 

@@ -29,21 +29,9 @@ public sealed partial class ExportSession
             var bitmaps = dirtyContext is null ? Array.Empty<string>() : [dirtyContext[NbdProtocol.DirtyBitmapContextPrefix.Length..]];
             await daemons.Source.Qmp.BlockExportAddNbdAsync(SourceExport, chain.Top.NodeName, writable: false, bitmaps, sourceThread, cancellationToken).ConfigureAwait(false);
             using var pipes = partial is not null && _options.Splice ? CreatePipes() : null;
-            if (partial is not null)
-            {
-                await OpenTargetAsync(daemons.Target.Qmp, partial, detectZeroes: pipes is not null, cancellationToken).ConfigureAwait(false);
-                if (daemons.IsSplit)
-                {
-                    await daemons.Target.Qmp.NbdServerStartAsync(daemons.TargetSocket, cancellationToken).ConfigureAwait(false);
-                }
-
-                var targetThread = await IothreadAsync(daemons.Target.Qmp, "iothread-target", cancellationToken).ConfigureAwait(false);
-                await daemons.Target.Qmp.BlockExportAddNbdAsync(TargetExport, TargetNode, writable: true, [], targetThread, cancellationToken).ConfigureAwait(false);
-            }
-
             var connections = Math.Max(1, _options.Connections);
             var perConnection = Math.Max(1, (_options.MaxInFlight + connections - 1) / connections);
-            await using var nbd = await ExportConnections.OpenAsync(daemons.SourceSocket, daemons.TargetSocket, dirtyContext, connections, perConnection, partial is not null, cancellationToken).ConfigureAwait(false);
+            await using var nbd = await ExportConnections.OpenAsync(daemons.SourceSocket, dirtyContext, connections, perConnection, cancellationToken).ConfigureAwait(false);
             var requestSize = (int)Math.Min((uint)_options.RequestSize, nbd.Sources[0].Export.MaximumBlockSize);
             if (pipes is not null)
             {
@@ -59,7 +47,17 @@ public sealed partial class ExportSession
                 return (totals, null);
             }
 
+            // Measured before the target opens: how much will be written decides how it is opened.
             var work = await planner.MeasureWorkAsync(cancellationToken).ConfigureAwait(false);
+            await OpenTargetAsync(daemons.Target.Qmp, partial, detectZeroes: pipes is not null, work, cancellationToken).ConfigureAwait(false);
+            if (daemons.IsSplit)
+            {
+                await daemons.Target.Qmp.NbdServerStartAsync(daemons.TargetSocket, cancellationToken).ConfigureAwait(false);
+            }
+
+            var targetThread = await IothreadAsync(daemons.Target.Qmp, "iothread-target", cancellationToken).ConfigureAwait(false);
+            await daemons.Target.Qmp.BlockExportAddNbdAsync(TargetExport, TargetNode, writable: true, [], targetThread, cancellationToken).ConfigureAwait(false);
+            await nbd.ConnectTargetsAsync(daemons.TargetSocket, perConnection, cancellationToken).ConfigureAwait(false);
             var engine = new CopyEngine(nbd.Sources, nbd.Targets, _options.MaxInFlight, requestSize, targetHasBacking: chain.MergeSources.Count > 0, progress, pipes?.Pipes);
             var statistics = await engine.RunAsync(planner.PlanAsync(cancellationToken), work, cancellationToken).ConfigureAwait(false);
             await nbd.FinishAsync(cancellationToken).ConfigureAwait(false);
@@ -161,9 +159,10 @@ public sealed partial class ExportSession
     /// With <paramref name="detectZeroes"/>, qemu turns writes of all-zero data into zero clusters: the
     /// spliced data never enters this process, so it cannot be checked for zeroes here.
     /// </remarks>
-    private async Task OpenTargetAsync(QmpClient qmp, string partial, bool detectZeroes, CancellationToken cancellationToken)
+    private async Task OpenTargetAsync(QmpClient qmp, string partial, bool detectZeroes, ulong work, CancellationToken cancellationToken)
     {
-        var direct = _options.CacheDirect != CacheDirectScope.None;
+        var direct = _options.CacheDirect == CacheDirectScope.All
+            || (_options.CacheDirect == CacheDirectScope.Output && work >= _options.OutputDirectMinimum);
         try
         {
             await qmp.BlockdevAddAsync(FileNode(TargetFileNode, partial, readOnly: false, direct), cancellationToken).ConfigureAwait(false);
@@ -173,7 +172,7 @@ public sealed partial class ExportSession
             throw new ExportException(ExportErrorKind.OutputProblem,
                 $"{ex.Description}; Daemon:CacheDirect=all needs O_DIRECT on the output's file system (output or none work everywhere)", ex);
         }
-        catch (QmpException ex) when (_options.CacheDirect == CacheDirectScope.Output)
+        catch (QmpException ex) when (direct && _options.CacheDirect == CacheDirectScope.Output)
         {
             // Some file systems (tmpfs, for one) refuse O_DIRECT: write through the page cache there.
             // A failure that has nothing to do with O_DIRECT fails the retry the same way and is reported then.

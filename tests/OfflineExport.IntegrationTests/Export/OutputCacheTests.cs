@@ -6,7 +6,7 @@ using static OfflineExport.IntegrationTests.Support.QemuTestTools;
 namespace OfflineExport.IntegrationTests.Export;
 
 /// <summary>
-/// Daemon:CacheDirect: the output is written with O_DIRECT by default (the source stays in the page
+/// Daemon:CacheDirect: by default a large output is written with O_DIRECT (the source stays in the page
 /// cache), with a fallback where the output's file system refuses O_DIRECT; "all" has no fallback.
 /// </summary>
 public sealed class OutputCacheTests : IDisposable
@@ -16,15 +16,17 @@ public sealed class OutputCacheTests : IDisposable
     public void Dispose() => _ws.Dispose();
 
     [Theory]
-    [InlineData(CacheDirectScope.Output, false, true)]
-    [InlineData(CacheDirectScope.None, false, false)]
-    [InlineData(CacheDirectScope.All, true, true)]
-    public async Task Scope_decides_which_files_are_opened_with_O_DIRECT(CacheDirectScope scope, bool sourceDirect, bool outputDirect)
+    [InlineData(CacheDirectScope.Output, 0UL, false, true)]
+    [InlineData(CacheDirectScope.Output, 256UL << 20, false, false)] // 4 MiB to write: below the minimum
+    [InlineData(CacheDirectScope.None, 0UL, false, false)]
+    [InlineData(CacheDirectScope.All, 256UL << 20, true, true)]
+    public async Task Scope_and_size_decide_which_files_are_opened_with_O_DIRECT(CacheDirectScope scope, ulong outputMinimum, bool sourceDirect, bool outputDirect)
     {
         var (image, request) = await IncrementalAsync(_ws["out"]);
         var log = new ConcurrentQueue<string>();
+        var options = _ws.Options with { CacheDirect = scope, OutputDirectMinimum = outputMinimum, Log = log.Enqueue };
 
-        var result = await ExportHarness.ExportWithAsync(_ws, _ws.Options with { CacheDirect = scope, Log = log.Enqueue }, request, image, _ws["full.qcow2"]);
+        var result = await ExportHarness.ExportWithAsync(_ws, options, request, image, _ws["full.qcow2"]);
 
         Assert.True(result.Verified);
         var fileNodes = log.Where(l => l.Contains("\"execute\":\"blockdev-add\"", StringComparison.Ordinal) && l.Contains("\"driver\":\"file\"", StringComparison.Ordinal)).ToList();
@@ -44,7 +46,7 @@ public sealed class OutputCacheTests : IDisposable
             var (image, request) = await IncrementalAsync(folder);
             var log = new ConcurrentQueue<string>();
 
-            var result = await ExportHarness.ExportWithAsync(_ws, _ws.Options with { Log = log.Enqueue }, request, image, _ws["full.qcow2"]);
+            var result = await ExportHarness.ExportWithAsync(_ws, _ws.Options with { OutputDirectMinimum = 0, Log = log.Enqueue }, request, image, _ws["full.qcow2"]);
 
             Assert.True(result.Verified);
             Assert.Contains(log, l => l.StartsWith("output: O_DIRECT refused", StringComparison.Ordinal));

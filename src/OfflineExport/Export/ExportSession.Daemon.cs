@@ -174,7 +174,7 @@ public sealed partial class ExportSession
         }
         catch (QmpException ex) when (direct && _options.CacheDirect == CacheDirectScope.Output)
         {
-            // Some file systems (tmpfs, for one) refuse O_DIRECT: write through the page cache there.
+            // Some file systems (ramfs, for one) refuse O_DIRECT: write through the page cache there.
             // A failure that has nothing to do with O_DIRECT fails the retry the same way and is reported then.
             _options.Log?.Invoke($"output: O_DIRECT refused ({ex.Description}); writing through the page cache");
             await qmp.BlockdevAddAsync(FileNode(TargetFileNode, partial, readOnly: false, direct: false), cancellationToken).ConfigureAwait(false);

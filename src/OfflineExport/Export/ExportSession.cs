@@ -115,8 +115,7 @@ public sealed partial class ExportSession
                 await daemons.DisposeAsync().ConfigureAwait(false);
             }
 
-            await SettledAsync(chainReading).ConfigureAwait(false);
-            await SettledAsync(backingReading).ConfigureAwait(false);
+            await SettledAsync(backingReading).ConfigureAwait(false); // the chain's reading is always awaited first thing
             if (partial is not null)
             {
                 OutputFile.TryDelete(partial);

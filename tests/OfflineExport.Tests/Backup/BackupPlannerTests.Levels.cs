@@ -46,24 +46,7 @@ public sealed partial class BackupPlannerTests
 
     // ----- inc -----
 
-    [Fact]
-    public void Inc_makes_incremental_since_current_checkpoint_backed_by_latest_point()
-    {
-        // Arrange
-        var manifest = TwoPointManifest();
-        var disk = Source(Qcow2(Image, Bitmap(CheckpointA), Bitmap(CheckpointB)));
-
-        // Act
-        var plan = PlanOne(manifest, disk, BackupLevel.Inc);
-
-        // Assert
-        Assert.Equal(PointLevel.Inc, plan.Level);
-        Assert.Equal(2, plan.Number);
-        Assert.Equal("vda.2.inc.qcow2", plan.File);
-        Assert.Equal([CheckpointB], plan.Checkpoints);
-        Assert.Same(manifest.Disks[0].Points[1], plan.BackingPoint);
-        Assert.Equal(NextName, plan.NextCheckpoint);
-    }
+    // Inc on a later run: the Auto/Inc theory in BackupPlannerTests.cs.
 
     [Fact]
     public void Inc_without_any_point_for_the_disk_fails_naming_the_disk()

@@ -68,15 +68,17 @@ public sealed partial class BackupPlannerTests
         Assert.Equal("vda.0.full.qcow2", plan.File);
     }
 
-    [Fact]
-    public void Auto_later_run_makes_incremental_since_current_checkpoint_backed_by_latest_point()
+    [Theory]
+    [InlineData(BackupLevel.Auto)]
+    [InlineData(BackupLevel.Inc)]
+    public void Later_run_makes_incremental_since_current_checkpoint_backed_by_latest_point(BackupLevel level)
     {
         // Arrange
         var manifest = TwoPointManifest();
         var disk = Source(Qcow2(Image, Bitmap(CheckpointA), Bitmap(CheckpointB)));
 
         // Act
-        var plan = PlanOne(manifest, disk, BackupLevel.Auto);
+        var plan = PlanOne(manifest, disk, level);
 
         // Assert
         Assert.Equal(PointLevel.Inc, plan.Level);

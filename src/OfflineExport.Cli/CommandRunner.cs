@@ -41,6 +41,20 @@ public sealed class CommandRunner
     public ProgressReporter? Progress(ParseResult parse, bool json) =>
         parse.GetValue(CommonOptions.Quiet) || json ? null : new ProgressReporter(_console);
 
+    /// <summary>Prints a result's notes on stderr, one "offline-export: note: …" line each; --quiet leaves them to --json.</summary>
+    public async Task NotesAsync(ParseResult parse, IReadOnlyList<string> notes)
+    {
+        if (parse.GetValue(CommonOptions.Quiet))
+        {
+            return;
+        }
+
+        foreach (var note in notes)
+        {
+            await _console.Error.WriteLineAsync($"offline-export: note: {note}").ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Runs <paramref name="body"/>; returns its exit code, or the failure's.</summary>
     public async Task<int> RunAsync(ParseResult parse, bool json, Func<CancellationToken, Task<int>> body)
     {

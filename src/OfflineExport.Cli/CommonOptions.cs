@@ -40,4 +40,15 @@ public static class CommonOptions
 
     /// <summary>A command's --dry-run option.</summary>
     public static Option<bool> DryRun() => new("--dry-run", "-n") { Description = "Validate everything and measure what would be copied; write nothing" };
+
+    /// <summary>
+    /// A command's --format option: the top image's format as the caller knows it. Without it qemu guesses
+    /// from the file's first bytes, which the guest of a raw disk writes.
+    /// </summary>
+    public static Option<string?> Format(string appliesTo) => new Option<string?>("--format")
+    {
+        Description = $"The format of {appliesTo}: raw or qcow2, never guessed when given. Without it the format is detected and the output says so; "
+            + "a guest can write a qcow2 header into a raw disk, so state it (libvirt's <driver type>)",
+        HelpName = "raw|qcow2",
+    }.AcceptOnlyFromAmong("raw", "qcow2");
 }

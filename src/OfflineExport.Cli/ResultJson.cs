@@ -11,6 +11,8 @@ public static class ResultJson
     {
         image = result.Image,
         output = result.Output,
+        format = result.Format,
+        formatOrigin = result.FormatOrigin,
         mode = result.Mode,
         bitmaps = result.Bitmaps,
         backing = result.Backing,
@@ -25,6 +27,7 @@ public static class ResultJson
         durationSeconds = Math.Round(result.Duration.TotalSeconds, 3),
         verified = result.Verified,
         dryRun = result.DryRun,
+        notes = result.Notes,
     };
 
     /// <summary>A backup run's result.</summary>
@@ -36,6 +39,8 @@ public static class ResultJson
         {
             disk = d.Plan.Disk.Name,
             image = d.Plan.Disk.Image,
+            format = d.Plan.Disk.Chain[0].Format,
+            formatOrigin = d.Plan.Disk.FormatOrigin,
             point = d.Plan.Number,
             level = d.Plan.Level,
             reason = d.Plan.Reason,
@@ -50,6 +55,7 @@ public static class ResultJson
             verified = d.Export.Verified,
         }),
         removedCheckpoints = result.RemovedCheckpoints,
+        notes = result.Notes,
         warnings = result.Warnings,
         durationSeconds = Math.Round(result.Duration.TotalSeconds, 3),
     };

@@ -16,6 +16,7 @@ public static class BackupCommand
         var level = new Option<BackupLevel>("--level", "-l") { Description = "auto: full the first time, then incremental; full: new chain; inc: since the last point; diff: since the chain's full point", DefaultValueFactory = _ => BackupLevel.Auto };
         var verify = new Option<bool>("--verify") { Description = "Prove every new point with qemu-img compare before it counts" };
         var keep = new Option<int?>("--keep-checkpoints") { Description = "Keep only the newest N checkpoints this folder created in each disk (plus the current chain's first)", HelpName = "N" };
+        var format = CommonOptions.Format("the IMAGE arguments (--domain-xml disks use their <driver type>); a backup folder keeps each disk's first format");
         var json = CommonOptions.Json();
         var dryRun = CommonOptions.DryRun();
 
@@ -32,12 +33,13 @@ public static class BackupCommand
               virsh dumpxml web1 > web1.xml && offline-export backup --domain-xml web1.xml --target /backups/web1
             """)
         {
-            images, domainXml, target, level, verify, keep, json, dryRun,
+            images, format, domainXml, target, level, verify, keep, json, dryRun,
         };
 
         command.SetAction((parse, _) => runner.RunAsync(parse, parse.GetValue(json), async cancellationToken =>
         {
             var all = (parse.GetValue(images) ?? []).ToList();
+            var formats = all.Select(_ => parse.GetValue(format)).ToList();
             if (parse.GetValue(domainXml) is { } xml)
             {
                 foreach (var disk in DomainXml.Read(xml))
@@ -45,6 +47,7 @@ public static class BackupCommand
                     if (disk.Image is not null)
                     {
                         all.Add(disk.Image);
+                        formats.Add(disk.Format);
                     }
                     else if (!parse.GetValue(json))
                     {
@@ -61,6 +64,7 @@ public static class BackupCommand
             var request = new BackupRequest
             {
                 Images = all,
+                Formats = formats,
                 Target = parse.GetRequiredValue(target),
                 Level = parse.GetValue(level),
                 Verify = parse.GetValue(verify),
@@ -86,6 +90,7 @@ public static class BackupCommand
                 await runner.Console.Out.WriteLineAsync($"removed old checkpoint {removed}").ConfigureAwait(false);
             }
 
+            await runner.NotesAsync(parse, result.Notes).ConfigureAwait(false);
             foreach (var warning in result.Warnings)
             {
                 await runner.Console.Error.WriteLineAsync($"offline-export: warning: {warning}").ConfigureAwait(false);

@@ -19,6 +19,7 @@ public static class ExportCommand
         var backing = new Option<string?>("--backing") { Description = "Previous backup, recorded as OUTPUT's backing file (relative to OUTPUT's folder); required with --bitmap", HelpName = "PREVIOUS" };
         var force = new Option<bool>("--force", "-f") { Description = "Replace OUTPUT if it exists" };
         var verify = new Option<bool>("--verify") { Description = "Check OUTPUT against IMAGE with qemu-img compare before putting it in place" };
+        var format = CommonOptions.Format("IMAGE (the top of the chain; every backing file keeps the format its parent records)");
         var json = CommonOptions.Json();
         var dryRun = CommonOptions.DryRun();
 
@@ -31,11 +32,12 @@ public static class ExportCommand
 
             Examples:
               offline-export export vm/vda.qcow2 backups/vda.0.qcow2 --verify
+              offline-export export vm/vdb.raw backups/vdb.0.qcow2 --format raw
               offline-export export vm/vda.qcow2 backups/vda.1.qcow2 --bitmap ckpt1 --backing backups/vda.0.qcow2
               offline-export export vm/vda.qcow2 backups/vda.1.qcow2 --bitmap ckpt1 --backing backups/vda.0.qcow2 --dry-run
             """)
         {
-            image, output, bitmaps, backing, force, verify, json, dryRun,
+            image, output, format, bitmaps, backing, force, verify, json, dryRun,
         };
 
         command.SetAction((parse, _) => runner.RunAsync(parse, parse.GetValue(json), async cancellationToken =>
@@ -43,6 +45,7 @@ public static class ExportCommand
             var request = new ExportRequest
             {
                 Image = parse.GetRequiredValue(image),
+                Format = parse.GetValue(format),
                 Output = parse.GetRequiredValue(output),
                 Bitmaps = parse.GetValue(bitmaps) ?? [],
                 Backing = parse.GetValue(backing),
@@ -60,6 +63,7 @@ public static class ExportCommand
             else
             {
                 await runner.Console.Out.WriteLineAsync(ResultText.Describe(result)).ConfigureAwait(false);
+                await runner.NotesAsync(parse, result.Notes).ConfigureAwait(false);
             }
 
             return ExitCodes.Success;

@@ -11,6 +11,7 @@ public static class InfoCommand
     public static Command Create(CommandRunner runner)
     {
         var image = new Argument<string>("IMAGE") { Description = "Top (active) image of the disk" };
+        var format = CommonOptions.Format("IMAGE");
         var json = CommonOptions.Json();
 
         var command = new Command("info", """
@@ -19,21 +20,23 @@ public static class InfoCommand
             Reads only; works on the image of a running VM too (and says so).
 
             Examples:
-              offline-export info vm/vda.qcow2
+              offline-export info vm/vda.qcow2 --format qcow2
               offline-export info vm/vda.qcow2 --json | jq '.bitmaps[] | select(.valid)'
             """)
         {
-            image, json,
+            image, format, json,
         };
 
         command.SetAction((parse, _) => runner.RunAsync(parse, parse.GetValue(json), async cancellationToken =>
         {
-            var report = await new ImageInspector(runner.ExportOptions(parse)).InspectAsync(parse.GetRequiredValue(image), cancellationToken).ConfigureAwait(false);
+            var report = await new ImageInspector(runner.ExportOptions(parse)).InspectAsync(parse.GetRequiredValue(image), parse.GetValue(format), cancellationToken).ConfigureAwait(false);
             if (parse.GetValue(json))
             {
                 await JsonOutput.WriteAsync(runner.Console.Out, new
                 {
                     image = report.Image,
+                    format = report.Format,
+                    formatOrigin = report.FormatOrigin,
                     inUse = report.InUse is not null,
                     inUseReason = report.InUse,
                     chainProblem = report.ChainProblem,
@@ -72,7 +75,7 @@ public static class InfoCommand
             layers.AddRow(
                 i == 0 ? "top" : i.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 Markup.Escape(layer.Filename),
-                layer.Format,
+                Markup.Escape(i == 0 ? ImageFormats.Describe(layer.Format, report.FormatOrigin) : layer.Format),
                 Units.Bytes(layer.VirtualSize),
                 layer.ActualSize is { } actual ? Units.Bytes(actual) : "?",
                 Markup.Escape(bitmaps));

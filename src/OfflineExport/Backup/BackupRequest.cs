@@ -6,6 +6,12 @@ public sealed record BackupRequest
     /// <summary>The top images of the stopped VM's disks.</summary>
     public required IReadOnlyList<string> Images { get; init; }
 
+    /// <summary>
+    /// The stated format ("raw", "qcow2") of each image, in the order of <see cref="Images"/>; a null or
+    /// missing entry: not stated, so the format the backup folder recorded is used, or else qemu's guess (and the run says so).
+    /// </summary>
+    public IReadOnlyList<string?> Formats { get; init; } = [];
+
     /// <summary>The backup folder (created if missing).</summary>
     public required string Target { get; init; }
 

@@ -4,6 +4,10 @@ namespace OfflineExport.Backup;
 /// <param name="Target">The backup folder.</param>
 /// <param name="Disks">Per disk, in the order given.</param>
 /// <param name="RemovedCheckpoints">Checkpoints removed by --keep-checkpoints, as "disk: name".</param>
-/// <param name="Warnings">Things that went wrong after the points were safely in place.</param>
+/// <param name="Warnings">Things that went wrong after the points were safely in place, and formats kept against what the file now looks like.</param>
 /// <param name="Duration">How long the run took.</param>
-public sealed record BackupResult(string Target, IReadOnlyList<BackupDiskResult> Disks, IReadOnlyList<string> RemovedCheckpoints, IReadOnlyList<string> Warnings, TimeSpan Duration);
+public sealed record BackupResult(string Target, IReadOnlyList<BackupDiskResult> Disks, IReadOnlyList<string> RemovedCheckpoints, IReadOnlyList<string> Warnings, TimeSpan Duration)
+{
+    /// <summary>Things the user should know that are not problems (a format qemu detected because nobody stated it).</summary>
+    public IReadOnlyList<string> Notes { get; init; } = [];
+}

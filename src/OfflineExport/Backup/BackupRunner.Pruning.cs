@@ -27,7 +27,7 @@ public sealed partial class BackupRunner
 
             try
             {
-                var chain = await qemuImg.GetBackingChainAsync(plan.Disk.Image, cancellationToken).ConfigureAwait(false);
+                var chain = await qemuImg.GetBackingChainAsync(plan.Disk.Image, plan.Disk.Chain[0].Format, cancellationToken).ConfigureAwait(false);
                 var present = chain[0].Bitmaps.Select(b => b.Name).ToHashSet(StringComparer.Ordinal);
                 foreach (var name in ours.Where(n => !kept.Contains(n) && present.Contains(n) && CheckpointNames.IsOwn(n)))
                 {

@@ -1,6 +1,8 @@
 using System.Diagnostics;
+using System.Text.Json;
 using OfflineExport.Export;
 using OfflineExport.IO;
+using OfflineExport.Processes;
 using OfflineExport.Qemu;
 
 namespace OfflineExport.Backup;
@@ -33,12 +35,15 @@ public sealed partial class BackupRunner
             throw new ExportException(ExportErrorKind.InvalidRequest, "no image to back up");
         }
 
+        CheckImages(request);
         var qemuImg = _options.CreateQemuImg();
         var target = Path.GetFullPath(request.Target);
         PrepareFolder(target, request.DryRun);
         using var folderLock = request.DryRun ? null : BackupFolderLock.Acquire(target);
         var manifest = ManifestStore.Load(target);
-        var disks = await ReadDisksAsync(qemuImg, request.Images, cancellationToken).ConfigureAwait(false);
+        var notes = new List<string>();
+        var warnings = new List<string>();
+        var disks = await ReadDisksAsync(qemuImg, manifest, request, notes, warnings, cancellationToken).ConfigureAwait(false);
         var plans = BackupPlanner.Plan(manifest, disks, request.Level, DateTimeOffset.UtcNow, file => File.Exists(Path.Combine(target, file)));
 
         if (request.DryRun)
@@ -50,15 +55,33 @@ public sealed partial class BackupRunner
                 measured.Add(new BackupDiskResult(plan, null, export));
             }
 
-            return new BackupResult(target, measured, [], [], clock.Elapsed);
+            return new BackupResult(target, measured, [], warnings, clock.Elapsed) { Notes = notes };
         }
 
         var results = await BackUpAllOrNothingAsync(qemuImg, manifest, plans, target, request, progress, cancellationToken).ConfigureAwait(false);
-        var warnings = new List<string>();
         var removed = request.KeepCheckpoints is { } keep
             ? await PruneCheckpointsAsync(qemuImg, ManifestStore.Load(target), plans, keep, warnings, cancellationToken).ConfigureAwait(false)
             : [];
-        return new BackupResult(target, results, removed, warnings, clock.Elapsed);
+        return new BackupResult(target, results, removed, warnings, clock.Elapsed) { Notes = notes };
+    }
+
+    /// <summary>Every image path and stated format, before the folder is touched or any qemu process runs (qemu-img would wait for ever for a FIFO's writer).</summary>
+    private static void CheckImages(BackupRequest request)
+    {
+        if (request.Formats.Count > request.Images.Count)
+        {
+            throw new ExportException(ExportErrorKind.InvalidRequest, $"{request.Formats.Count} formats given for {request.Images.Count} images");
+        }
+
+        foreach (var format in request.Formats)
+        {
+            ImageFormats.CheckStated(format);
+        }
+
+        foreach (var image in request.Images)
+        {
+            ImageFile.Check(Path.GetFullPath(image), "image");
+        }
     }
 
     private static void PrepareFolder(string target, bool dryRun)
@@ -81,22 +104,102 @@ public sealed partial class BackupRunner
         }
     }
 
-    private static async Task<IReadOnlyList<DiskSource>> ReadDisksAsync(QemuImg qemuImg, IReadOnlyList<string> images, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads every disk's chain as the format the caller stated, or else the one the folder recorded (qemu
+    /// guesses only when neither exists), and checks it: not in use, structure, <c>qemu-img check</c> of every
+    /// qcow2 layer. All before a checkpoint is added: a damaged or misread disk must not get a bitmap.
+    /// </summary>
+    private static async Task<IReadOnlyList<DiskSource>> ReadDisksAsync(
+        QemuImg qemuImg, BackupManifest manifest, BackupRequest request, List<string> notes, List<string> warnings, CancellationToken cancellationToken)
     {
-        var disks = new List<DiskSource>();
-        foreach (var image in images.Select(Path.GetFullPath))
+        var images = request.Images.Select(Path.GetFullPath).ToList();
+        var stated = images.Select((_, i) => i < request.Formats.Count ? request.Formats[i] : null).ToList();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var started = new List<Task>();
+        var checks = new List<Task>();
+        try
         {
-            if (!File.Exists(image))
+            var disks = new List<DiskSource>();
+            for (var i = 0; i < images.Count; i++)
             {
-                throw new ExportException(ExportErrorKind.InvalidImage, $"image {image} does not exist");
+                var image = images[i];
+                var name = DiskSource.NameOf(image);
+                var recorded = manifest.Disk(name)?.KnownFormat;
+                if (stated[i] is { } given && recorded is not null && given != recorded)
+                {
+                    throw new ExportException(ExportErrorKind.InvalidRequest,
+                        $"{name}: the format given for {image} ({given}) contradicts the backup folder, which recorded this disk as {recorded}; a disk keeps one format within a backup folder: state {recorded}, or back the disk up into a new folder");
+                }
+
+                var format = stated[i] ?? recorded;
+                var origin = stated[i] is not null ? FormatOrigin.Stated : recorded is not null ? FormatOrigin.Recorded : FormatOrigin.Detected;
+                // What qemu would guess now, only to say so when it disagrees with the folder's record.
+                var probing = origin == FormatOrigin.Recorded ? qemuImg.ProbeFormatAsync(image, stop.Token) : null;
+                if (probing is not null)
+                {
+                    started.Add(probing);
+                }
+
+                var chain = await ChainReader.ReadAsync(qemuImg, image, format, "image", cancellationToken).ConfigureAwait(false);
+                var checking = LayerChecks.RunAsync(qemuImg, chain, stop.Token);
+                started.Add(checking);
+                checks.Add(checking);
+                await qemuImg.EnsureNotInUseAsync(image, chain[0].Format, cancellationToken).ConfigureAwait(false);
+                ChainValidator.ValidateStructure(chain);
+                if (probing is not null && await ProbedOrNullAsync(probing).ConfigureAwait(false) is { } probed && probed != chain[0].Format)
+                {
+                    warnings.Add($"{name}: read as {chain[0].Format}, the format the backup folder recorded, although qemu-img now detects {probed} in {image}: a guest can write a {probed} header into its {chain[0].Format} disk; if the disk really was converted, back it up into a new folder");
+                }
+
+                if (origin == FormatOrigin.Detected)
+                {
+                    notes.Add($"{name}: format {ImageFormats.Describe(chain[0].Format, origin)}");
+                }
+
+                disks.Add(new DiskSource(name, image, chain, origin));
             }
 
-            var chain = await ChainReader.ReadAsync(qemuImg, image, "image", cancellationToken).ConfigureAwait(false);
-            await qemuImg.EnsureNotInUseAsync(image, chain[0].Format, cancellationToken).ConfigureAwait(false);
-            disks.Add(new DiskSource(DiskSource.NameOf(image), image, chain));
+            await Task.WhenAll(checks).ConfigureAwait(false);
+            return disks;
         }
+        finally
+        {
+            if (started.Any(t => !t.IsCompleted))
+            {
+                await stop.CancelAsync().ConfigureAwait(false);
+            }
 
-        return disks;
+            foreach (var task in started)
+            {
+                await SettledAsync(task).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>The probed format, or null when the probe failed: it only adds a warning, never a refusal.</summary>
+    private static async Task<string?> ProbedOrNullAsync(Task<string> probing)
+    {
+        try
+        {
+            return await probing.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is CommandExecutionException or JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Waits for a task started ahead that is no longer needed; its error, if any, was reported where it was awaited.</summary>
+    private static async Task SettledAsync(Task task)
+    {
+        try
+        {
+            await task.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // See above.
+        }
     }
 
     private async Task<IReadOnlyList<BackupDiskResult>> BackUpAllOrNothingAsync(
@@ -173,6 +276,8 @@ public sealed partial class BackupRunner
         var export = new ExportRequest
         {
             Image = plan.Disk.Image,
+            Format = plan.Disk.Chain[0].Format,
+            LayersChecked = true, // by ReadDisksAsync, before the checkpoint was added
             Output = output,
             Bitmaps = plan.Checkpoints,
             Backing = plan.BackingPoint is null ? null : Path.Combine(target, plan.BackingPoint.File),
@@ -204,6 +309,7 @@ public sealed partial class BackupRunner
     {
         Name = plan.Disk.Name,
         Source = plan.Disk.Image,
+        Format = plan.Disk.Chain[0].Format,
         VirtualSize = point.VirtualSize,
         CurrentCheckpoint = plan.NextCheckpoint,
         Points = [.. record?.Points ?? [], point],

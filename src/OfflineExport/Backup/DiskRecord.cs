@@ -11,6 +11,12 @@ public sealed record DiskRecord
     /// <summary>The source image of the latest point.</summary>
     public required string Source { get; init; }
 
+    /// <summary>
+    /// The top image's format ("raw" or "qcow2"), recorded at the disk's first point; later runs read the
+    /// disk as this format whatever its first bytes now look like. Null in manifests written before it was recorded.
+    /// </summary>
+    public string? Format { get; init; }
+
     /// <summary>The virtual size at the latest point.</summary>
     public long VirtualSize { get; init; }
 
@@ -19,6 +25,18 @@ public sealed record DiskRecord
 
     /// <summary>The points, oldest first.</summary>
     public IReadOnlyList<PointRecord> Points { get; init; } = [];
+
+    /// <summary>
+    /// The recorded format, or for an older record without one, the format its latest point proves: every
+    /// run starts a checkpoint on a qcow2 disk and none on a raw one (which cannot hold it). Null when unknown.
+    /// </summary>
+    [JsonIgnore]
+    public string? KnownFormat => Format ?? Latest switch
+    {
+        null => null,
+        { CheckpointCreated: null } => "raw",
+        _ => "qcow2",
+    };
 
     /// <summary>The newest point, if any.</summary>
     [JsonIgnore]

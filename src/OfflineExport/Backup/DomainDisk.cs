@@ -4,4 +4,5 @@ namespace OfflineExport.Backup;
 /// <param name="Target">The guest device name (vda, sdb …), if given.</param>
 /// <param name="Image">The image path, or null when skipped.</param>
 /// <param name="Skipped">Why it was skipped, or null.</param>
-public sealed record DomainDisk(string? Target, string? Image, string? Skipped);
+/// <param name="Format">The format the domain runs it as (&lt;driver type&gt;: "raw" or "qcow2"), or null when the XML gives none.</param>
+public sealed record DomainDisk(string? Target, string? Image, string? Skipped, string? Format = null);

@@ -6,7 +6,9 @@ namespace OfflineExport.Backup;
 
 /// <summary>
 /// Reads the disks of a libvirt domain from its XML (the output of <c>virsh dumpxml</c> of a shut-off
-/// domain): file-backed disks only; cdroms, floppies and network or block disks are skipped.
+/// domain): file-backed disks only; cdroms, floppies and network or block disks are skipped. The
+/// &lt;driver type&gt; is the format the VM uses, so it is the format the disk is read as; a disk of a
+/// format offline-export cannot read refuses the whole domain rather than leaving it half backed up.
 /// </summary>
 public static class DomainXml
 {
@@ -39,7 +41,14 @@ public static class DomainXml
                 : type != "file" ? $"a {type} disk, not a file"
                 : string.IsNullOrEmpty(file) ? "no source file"
                 : null;
-            disks.Add(new DomainDisk(target, skipped is null ? file : null, skipped));
+            var format = disk.Element("driver")?.Attribute("type")?.Value is { Length: > 0 } driverType ? driverType : null;
+            if (skipped is null && format is not null && !ImageFormats.IsSupported(format))
+            {
+                throw new ExportException(ExportErrorKind.InvalidImage,
+                    $"disk {target ?? file} of domain XML {path} is a {format} image ({file}); offline-export reads only raw and qcow2 disks, and will not back up the domain without it");
+            }
+
+            disks.Add(new DomainDisk(target, skipped is null ? file : null, skipped, skipped is null ? format : null));
         }
 
         if (!disks.Any(d => d.Image is not null))

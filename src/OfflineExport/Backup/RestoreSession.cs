@@ -36,7 +36,8 @@ public sealed class RestoreSession
         IReadOnlyList<ImageInfo> chain;
         try
         {
-            chain = await qemuImg.GetBackingChainAsync(pointPath, cancellationToken).ConfigureAwait(false);
+            // A point is a qcow2 this tool wrote: opened as one, never probed.
+            chain = await qemuImg.GetBackingChainAsync(pointPath, "qcow2", cancellationToken).ConfigureAwait(false);
             ChainValidator.ValidateStructure(chain);
         }
         catch (CommandExecutionException ex)

@@ -7,12 +7,15 @@ namespace OfflineExport.Export;
 /// <summary>Reads an image's backing chain and turns qemu-img's failures into one-line, user-facing errors.</summary>
 public static class ChainReader
 {
-    /// <summary>The chain of <paramref name="image"/>, top first; <paramref name="role"/> names it in errors ("image", "previous backup").</summary>
-    public static async Task<IReadOnlyList<ImageInfo>> ReadAsync(QemuImg qemuImg, string image, string role, CancellationToken cancellationToken)
+    /// <summary>
+    /// The chain of <paramref name="image"/>, top first, the top opened as <paramref name="format"/>
+    /// (null: probed); <paramref name="role"/> names it in errors ("image", "previous backup").
+    /// </summary>
+    public static async Task<IReadOnlyList<ImageInfo>> ReadAsync(QemuImg qemuImg, string image, string? format, string role, CancellationToken cancellationToken)
     {
         try
         {
-            return await qemuImg.GetBackingChainAsync(image, cancellationToken).ConfigureAwait(false);
+            return await qemuImg.GetBackingChainAsync(image, format, cancellationToken).ConfigureAwait(false);
         }
         catch (CommandExecutionException ex)
         {

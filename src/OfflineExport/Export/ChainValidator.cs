@@ -34,7 +34,7 @@ public static class ChainValidator
         return new ValidatedChain(layers, sources, granularity);
     }
 
-    /// <summary>Checks formats, corruption and backing links of every layer (rule 5).</summary>
+    /// <summary>Checks formats, encryption, corruption and backing links of every layer (rule 5).</summary>
     public static IReadOnlyList<ChainLayer> ValidateStructure(IReadOnlyList<ImageInfo> chain)
     {
         if (chain.Count == 0)
@@ -55,6 +55,12 @@ public static class ChainValidator
             if (!System.IO.Path.IsPathRooted(path) || path.StartsWith("json:", StringComparison.Ordinal))
             {
                 throw new ExportException(ExportErrorKind.InvalidImage, $"{path}: only local image files are supported");
+            }
+
+            if (info.IsEncrypted)
+            {
+                var scheme = info.FormatSpecific?.Data?.Encrypt?.Format is { Length: > 0 } name ? $" ({name.ToUpperInvariant()})" : string.Empty;
+                throw new ExportException(ExportErrorKind.InvalidImage, $"{path} is encrypted{scheme}; offline-export cannot read encrypted images");
             }
 
             if (info.IsCorrupt)
@@ -91,7 +97,7 @@ public static class ChainValidator
                 throw new ExportException(ExportErrorKind.InvalidImage, $"{path}: qemu-img listed a layer below an image without a backing file");
             }
 
-            // The top layer's format is what qemu-img found; every lower one is the recorded format.
+            // The top's format is the one its caller passed to qemu-img (probed only when nobody stated it); every lower one is the recorded format.
             layers.Add(new ChainLayer(i, path, info.Format, info));
         }
 

@@ -6,6 +6,12 @@ public sealed record ExportRequest
     /// <summary>The top (active) image of the stopped VM's disk.</summary>
     public required string Image { get; init; }
 
+    /// <summary>
+    /// The top image's format as the caller knows it ("raw" or "qcow2"). Null: qemu guesses it from the
+    /// file's first bytes, and the result says so; a raw disk's guest can write a qcow2 header there.
+    /// </summary>
+    public string? Format { get; init; }
+
     /// <summary>Where the backup goes (a new qcow2).</summary>
     public required string Output { get; init; }
 
@@ -23,6 +29,9 @@ public sealed record ExportRequest
 
     /// <summary>Validate and measure only; write nothing.</summary>
     public bool DryRun { get; init; }
+
+    /// <summary>Set by a backup run that already ran <c>qemu-img check</c> on this chain, before it added a checkpoint.</summary>
+    internal bool LayersChecked { get; init; }
 
     /// <summary>The mode the bitmaps imply.</summary>
     public ExportMode Mode => Bitmaps.Distinct(StringComparer.Ordinal).Count() switch

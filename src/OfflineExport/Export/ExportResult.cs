@@ -9,6 +9,15 @@ public sealed record ExportResult
     /// <summary>The backup written (or that would be written, for a dry run).</summary>
     public required string Output { get; init; }
 
+    /// <summary>The top image's format as it was read ("raw" or "qcow2").</summary>
+    public required string Format { get; init; }
+
+    /// <summary>Whether the caller stated the format or qemu detected it.</summary>
+    public FormatOrigin FormatOrigin { get; init; }
+
+    /// <summary>Things the user should know that did not stop the export (a detected format).</summary>
+    public IReadOnlyList<string> Notes { get; init; } = [];
+
     /// <summary>Full, incremental or differential.</summary>
     public required ExportMode Mode { get; init; }
 

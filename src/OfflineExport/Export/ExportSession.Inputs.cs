@@ -23,14 +23,12 @@ public sealed partial class ExportSession
             throw new ExportException(ExportErrorKind.InvalidRequest, "a bitmap name is empty");
         }
 
-        if (Directory.Exists(paths.Image))
+        ImageFormats.CheckStated(request.Format);
+        // Before any qemu process: qemu-img would wait for ever for a FIFO's writer.
+        ImageFile.Check(paths.Image, "image");
+        if (paths.Backing is not null)
         {
-            throw new ExportException(ExportErrorKind.InvalidImage, $"image {paths.Image} is a folder, not a disk image");
-        }
-
-        if (!File.Exists(paths.Image))
-        {
-            throw new ExportException(ExportErrorKind.InvalidImage, $"image {paths.Image} does not exist");
+            ImageFile.Check(paths.Backing, "previous backup");
         }
 
         if (request.DryRun)
@@ -59,16 +57,6 @@ public sealed partial class ExportSession
                 throw new ExportException(ExportErrorKind.OutputProblem, $"output {output} is part of the {what}; refusing to overwrite it");
             }
         }
-    }
-
-    private static async Task<IReadOnlyList<ImageInfo>> ReadBackingAsync(QemuImg qemuImg, string backing, CancellationToken cancellationToken)
-    {
-        if (!File.Exists(backing))
-        {
-            throw new ExportException(ExportErrorKind.InvalidImage, $"previous backup {backing} does not exist");
-        }
-
-        return await ChainReader.ReadAsync(qemuImg, backing, "previous backup", cancellationToken).ConfigureAwait(false);
     }
 
     private static void CheckBacking(IReadOnlyList<ImageInfo> chain, ExportPaths paths, ValidatedChain source)

@@ -40,17 +40,21 @@ public sealed partial class ExportSession
         CheckRequest(request, paths);
 
         using var workDirectory = CreateWorkDirectory();
-        var chainReading = ChainReader.ReadAsync(qemuImg, paths.Image, "image", cancellationToken);
+        var chainReading = ChainReader.ReadAsync(qemuImg, paths.Image, request.Format, "image", cancellationToken);
         // Started before the checks so its start-up overlaps qemu-img's; it opens nothing until they pass,
         // and a refusal cancels a start still under way instead of waiting for it.
         using var daemonStart = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var daemonsStarting = ExportDaemons.StartAsync(tools.StorageDaemon, workDirectory.Path, _options.SplitDaemons && !request.DryRun, _options, daemonStart.Token);
-        var backingReading = paths.Backing is null ? null : ReadBackingAsync(qemuImg, paths.Backing, cancellationToken);
+        var backingReading = paths.Backing is null ? null : ChainReader.ReadAsync(qemuImg, paths.Backing, null, "previous backup", cancellationToken); // probed: CheckBacking refuses anything but qcow2
+        using var layerCheck = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task? layerChecking = null;
         ExportDaemons? daemons = null;
         string? partial = null;
         try
         {
             var chain = await chainReading.ConfigureAwait(false);
+            // qemu-img check reads every table of every layer: it runs while the other checks do.
+            layerChecking = request.LayersChecked ? null : LayerChecks.RunAsync(qemuImg, chain, layerCheck.Token);
             // Before judging bitmaps: a running VM marks its bitmaps in-use, and "shut it down" is the useful message.
             await qemuImg.EnsureNotInUseAsync(paths.Image, chain[0].Format, cancellationToken).ConfigureAwait(false);
             CheckLooksLikeDisk(chain[0], paths.Image);
@@ -59,6 +63,11 @@ public sealed partial class ExportSession
             if (backingReading is not null)
             {
                 CheckBacking(await backingReading.ConfigureAwait(false), paths, validated);
+            }
+
+            if (layerChecking is not null)
+            {
+                await layerChecking.ConfigureAwait(false);
             }
 
             if (!request.DryRun)
@@ -86,6 +95,9 @@ public sealed partial class ExportSession
             {
                 Image = paths.Image,
                 Output = paths.Output,
+                Format = validated.Top.Format,
+                FormatOrigin = request.Format is null ? FormatOrigin.Detected : FormatOrigin.Stated,
+                Notes = request.Format is null ? [$"{paths.Image}: format {ImageFormats.Describe(validated.Top.Format, FormatOrigin.Detected)}"] : [],
                 Mode = request.Mode,
                 Bitmaps = request.Bitmaps,
                 Backing = paths.BackingAsRecorded,
@@ -116,10 +128,32 @@ public sealed partial class ExportSession
             }
 
             await SettledAsync(backingReading).ConfigureAwait(false); // the chain's reading is always awaited first thing
+            if (layerChecking is { IsCompleted: false })
+            {
+                await layerCheck.CancelAsync().ConfigureAwait(false);
+            }
+
+            await SettledAsync(layerChecking).ConfigureAwait(false);
             if (partial is not null)
             {
                 OutputFile.TryDelete(partial);
             }
+        }
+    }
+
+    /// <summary>Waits for a task started ahead that is no longer needed; its error is not the one to report.</summary>
+    private static async Task SettledAsync(Task? task)
+    {
+        try
+        {
+            if (task is not null)
+            {
+                await task.ConfigureAwait(false);
+            }
+        }
+        catch (Exception)
+        {
+            // Reported, if at all, where it was awaited.
         }
     }
 

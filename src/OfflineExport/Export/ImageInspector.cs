@@ -11,16 +11,16 @@ public sealed class ImageInspector
     public ImageInspector(ExportOptions options) => _options = options;
 
     /// <summary>Inspects <paramref name="image"/> without changing it.</summary>
-    public async Task<ImageReport> InspectAsync(string image, CancellationToken cancellationToken)
+    /// <param name="image">The top image.</param>
+    /// <param name="format">Its format as the caller states it ("raw", "qcow2"), or null to let qemu detect it (the report says so).</param>
+    /// <param name="cancellationToken">Stops the inspection.</param>
+    public async Task<ImageReport> InspectAsync(string image, string? format, CancellationToken cancellationToken)
     {
+        ImageFormats.CheckStated(format);
         var qemuImg = _options.CreateQemuImg();
         image = Path.GetFullPath(image);
-        if (!File.Exists(image))
-        {
-            throw new ExportException(ExportErrorKind.InvalidImage, $"image {image} does not exist");
-        }
-
-        var chain = await ChainReader.ReadAsync(qemuImg, image, "image", cancellationToken).ConfigureAwait(false);
+        ImageFile.Check(image, "image");
+        var chain = await ChainReader.ReadAsync(qemuImg, image, format, "image", cancellationToken).ConfigureAwait(false);
         string? inUse = null;
         try
         {
@@ -31,7 +31,7 @@ public sealed class ImageInspector
             inUse = ex.Message;
         }
 
-        return new ImageReport(image, chain, Judge(chain), StructureProblem(chain), inUse);
+        return new ImageReport(image, chain, Judge(chain), StructureProblem(chain), inUse, format is null ? FormatOrigin.Detected : FormatOrigin.Stated);
     }
 
     /// <summary>Pure: a verdict for every bitmap name in the chain, in order of first appearance from the top.</summary>

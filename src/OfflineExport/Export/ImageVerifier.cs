@@ -24,8 +24,9 @@ public sealed class ImageVerifier
             }
         }
 
-        var imageChain = await ChainReader.ReadAsync(qemuImg, image, "image", cancellationToken).ConfigureAwait(false);
-        var outputChain = await ChainReader.ReadAsync(qemuImg, output, "backup", cancellationToken).ConfigureAwait(false);
+        // verify takes no --format (yet): both tops are probed, as before; the comparison only reads.
+        var imageChain = await ChainReader.ReadAsync(qemuImg, image, null, "image", cancellationToken).ConfigureAwait(false);
+        var outputChain = await ChainReader.ReadAsync(qemuImg, output, null, "backup", cancellationToken).ConfigureAwait(false);
         ChainValidator.ValidateStructure(imageChain);
         ChainValidator.ValidateStructure(outputChain);
         var result = await qemuImg.CompareAsync(output, outputChain[0].Format, image, imageChain[0].Format, cancellationToken).ConfigureAwait(false);

@@ -32,7 +32,10 @@ public sealed record ImageInfo
     /// <summary>True when the image was not closed cleanly (lazy refcounts).</summary>
     public bool? DirtyFlag { get; init; }
 
-    /// <summary>Format-specific details (qcow2: bitmaps, corrupt flag).</summary>
+    /// <summary>True when the layer's guest data is encrypted (qcow2 with LUKS or the old AES).</summary>
+    public bool? Encrypted { get; init; }
+
+    /// <summary>Format-specific details (qcow2: bitmaps, corrupt flag, encryption).</summary>
     public ImageFormatSpecific? FormatSpecific { get; init; }
 
     /// <summary>The persistent dirty bitmaps stored in this layer.</summary>
@@ -42,6 +45,10 @@ public sealed record ImageInfo
     /// <summary>True when qemu marked the qcow2 image corrupt.</summary>
     [JsonIgnore]
     public bool IsCorrupt => FormatSpecific?.Data?.Corrupt == true;
+
+    /// <summary>True when qemu reports the layer encrypted; reading it would need its key.</summary>
+    [JsonIgnore]
+    public bool IsEncrypted => Encrypted == true || FormatSpecific?.Data?.Encrypt is not null;
 
     /// <summary>True when the layer has a backing file.</summary>
     [JsonIgnore]

@@ -9,6 +9,9 @@ public sealed record Qcow2FormatData
     /// <summary>The persistent dirty bitmaps.</summary>
     public IReadOnlyList<BitmapInfo>? Bitmaps { get; init; }
 
+    /// <summary>The encryption of the guest data, when there is one.</summary>
+    public Qcow2Encryption? Encrypt { get; init; }
+
     /// <summary>True when qemu found the image corrupt.</summary>
     public bool? Corrupt { get; init; }
 }

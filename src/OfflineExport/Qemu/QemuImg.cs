@@ -1,4 +1,8 @@
 using System.Globalization;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using OfflineExport.IO;
 using OfflineExport.Processes;
 
 namespace OfflineExport.Qemu;
@@ -6,6 +10,9 @@ namespace OfflineExport.Qemu;
 /// <summary>Typed calls of <c>qemu-img</c>. The working folder is the image's folder so relative names resolve as qemu expects.</summary>
 public sealed class QemuImg
 {
+    /// <summary>Paths stay as they are in the json: names qemu-img echoes back in its messages and in --verbose logs.</summary>
+    private static readonly JsonSerializerOptions ReadableJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     private readonly Command _command;
 
     /// <summary>Creates a wrapper for the qemu-img at <paramref name="executable"/>.</summary>
@@ -18,10 +25,73 @@ public sealed class QemuImg
     /// Reads the whole chain, top first, with <c>info --backing-chain --output=json -U</c>. <c>-U</c>
     /// reads images held by other processes too; <see cref="EnsureNotInUseAsync"/> checks the lock.
     /// </summary>
-    public async Task<IReadOnlyList<ImageInfo>> GetBackingChainAsync(string image, CancellationToken cancellationToken)
+    /// <param name="image">The top image.</param>
+    /// <param name="format">The top's format as stated ("raw", "qcow2"), or null to let qemu probe it.
+    /// Probing trusts the file's first bytes, which a guest writes in a raw disk.</param>
+    /// <param name="cancellationToken">Stops (kills) qemu-img.</param>
+    public async Task<IReadOnlyList<ImageInfo>> GetBackingChainAsync(string image, string? format, CancellationToken cancellationToken)
     {
-        var result = await RunAsync(["info", "--backing-chain", "--output=json", "-U", image], image, cancellationToken).ConfigureAwait(false);
+        List<string> args = ["info", "--backing-chain", "--output=json", "-U"];
+        if (format is not null)
+        {
+            args.AddRange(["-f", format]);
+        }
+
+        args.Add(image);
+        var result = await RunAsync(args, image, cancellationToken).ConfigureAwait(false);
         return QemuJson.ParseChain(result.StandardOutput);
+    }
+
+    /// <summary>
+    /// The format qemu would guess for <paramref name="image"/> from its first bytes. Reads the top only
+    /// (no backing file is opened), to compare a recorded format with what the file now looks like.
+    /// </summary>
+    public async Task<string> ProbeFormatAsync(string image, CancellationToken cancellationToken)
+    {
+        var result = await RunAsync(["info", "--output=json", "-U", image], image, cancellationToken).ConfigureAwait(false);
+        return QemuJson.ParseChain(result.StandardOutput)[0].Format;
+    }
+
+    /// <summary>
+    /// Runs <c>qemu-img check</c> on the qcow2 layer <paramref name="layer"/> alone: opened through a
+    /// <c>json:</c> description with <c>backing: null</c>, so each layer of a chain is judged by itself and
+    /// no backing file is opened. Never repairs (read-only, <c>-U</c>).
+    /// </summary>
+    public async Task<ImageCheckResult> CheckQcow2Async(string layer, CancellationToken cancellationToken)
+    {
+        // The file driver refuses block devices; host_device is the same reader for them.
+        var protocol = FileIdentity.Of(layer)?.Kind == FileKind.BlockDevice ? "host_device" : "file";
+        var description = new JsonObject
+        {
+            ["driver"] = "qcow2",
+            ["backing"] = null,
+            ["file"] = new JsonObject { ["driver"] = protocol, ["filename"] = layer },
+        };
+        var name = "json:" + description.ToJsonString(ReadableJson);
+        var result = await _command
+            .WithArguments(["check", "-U", "--output=json", name])
+            .WithWorkingDirectory(Path.GetDirectoryName(Path.GetFullPath(layer)))
+            .WithValidation(CommandResultValidation.None)
+            .ExecuteBufferedAsync(cancellationToken).ConfigureAwait(false);
+        ImageCheckReport? report = null;
+        if (result.StandardOutput.TrimStart().StartsWith('{'))
+        {
+            try
+            {
+                report = QemuJson.ParseCheck(result.StandardOutput);
+            }
+            catch (JsonException)
+            {
+                // The exit code still tells what happened; the counts only add detail.
+            }
+        }
+
+        var lines = result.StandardError.Replace(name, layer, StringComparison.Ordinal)
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        // The first ERROR line names the first broken structure; without one, qemu-img's own complaint.
+        var first = lines.FirstOrDefault(l => l.StartsWith("ERROR", StringComparison.Ordinal))
+            ?? lines.LastOrDefault(l => l.StartsWith("qemu-img: ", StringComparison.Ordinal))?["qemu-img: ".Length..];
+        return new ImageCheckResult(result.ExitCode, report, first);
     }
 
     /// <summary>

@@ -14,4 +14,8 @@ public static class QemuJson
             ? JsonSerializer.Deserialize(json, QemuJsonContext.Default.ListImageInfo) ?? []
             : [JsonSerializer.Deserialize(json, QemuJsonContext.Default.ImageInfo) ?? throw new JsonException("empty qemu-img info output")];
     }
+
+    /// <summary>Parses the output of <c>qemu-img check --output=json</c>.</summary>
+    public static ImageCheckReport ParseCheck(string json) =>
+        JsonSerializer.Deserialize(json, QemuJsonContext.Default.ImageCheckReport) ?? throw new JsonException("empty qemu-img check output");
 }

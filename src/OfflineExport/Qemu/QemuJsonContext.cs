@@ -9,4 +9,5 @@ namespace OfflineExport.Qemu;
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.KebabCaseLower)]
 [JsonSerializable(typeof(List<ImageInfo>))]
 [JsonSerializable(typeof(ImageInfo))]
+[JsonSerializable(typeof(ImageCheckReport))]
 internal sealed partial class QemuJsonContext : JsonSerializerContext;

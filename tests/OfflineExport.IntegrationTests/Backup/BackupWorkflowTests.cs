@@ -38,7 +38,7 @@ public sealed class BackupWorkflowTests : IDisposable
     }
 
     private static async Task<IReadOnlyList<string>> BitmapNamesAsync(string image) =>
-        (await new QemuImg("qemu-img").GetBackingChainAsync(image, CancellationToken.None))[0].Bitmaps.Select(b => b.Name + ":" + string.Join("+", b.Flags)).ToList();
+        (await new QemuImg("qemu-img").GetBackingChainAsync(image, "qcow2", CancellationToken.None))[0].Bitmaps.Select(b => b.Name + ":" + string.Join("+", b.Flags)).ToList();
 
     [Fact]
     public async Task Three_cycles_restore_every_point_and_incrementals_hold_only_their_window()

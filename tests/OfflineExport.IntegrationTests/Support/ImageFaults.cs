@@ -82,4 +82,52 @@ public static class ImageFaults
         file.Position = at;
         file.Write(marker);
     }
+
+    /// <summary>
+    /// The classic format-probing attack: the guest of a raw disk writes a valid qcow2 header at the
+    /// start of its disk, naming a host file as backing file. Made here with qemu-img's own header,
+    /// written over the first bytes of <paramref name="rawDisk"/>.
+    /// </summary>
+    public static async Task ForgeQcow2HeaderAsync(string rawDisk, string hostFile)
+    {
+        var header = rawDisk + ".forged-header";
+        await QemuTestTools.ImgAsync("create", "-q", "-f", "qcow2", "-b", hostFile, "-F", "raw", header, new FileInfo(rawDisk).Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var bytes = await File.ReadAllBytesAsync(header);
+        File.Delete(header);
+        using var disk = new FileStream(rawDisk, FileMode.Open, FileAccess.Write);
+        disk.Write(bytes);
+    }
+
+    /// <summary>Cuts a qcow2 to <paramref name="length"/> bytes: its tables survive, the data clusters they point at do not.</summary>
+    public static void Truncate(string image, long length)
+    {
+        using var file = new FileStream(image, FileMode.Open, FileAccess.Write);
+        file.SetLength(length);
+    }
+
+    /// <summary>Points the first L2 entry of the first L2 table at 1 GiB, far past the end of the file.</summary>
+    public static void PointFirstL2EntryPastTheEnd(string image) => SetFirstL2Entry(image, (1UL << 63) | (1UL << 30)); // COPIED, host offset 1 GiB
+
+    /// <summary>Clears the first L2 entry: its data cluster stays allocated but unused, a leak and nothing worse.</summary>
+    public static void LeakFirstDataCluster(string image) => SetFirstL2Entry(image, 0);
+
+    private static void SetFirstL2Entry(string image, ulong value)
+    {
+        using var file = new FileStream(image, FileMode.Open, FileAccess.ReadWrite);
+        var header = new byte[48];
+        file.ReadExactly(header);
+        var l1Offset = (long)BinaryPrimitives.ReadUInt64BigEndian(header.AsSpan(40));
+        var entry = new byte[8];
+        file.Position = l1Offset;
+        file.ReadExactly(entry);
+        var l2Offset = (long)(BinaryPrimitives.ReadUInt64BigEndian(entry) & 0x00FF_FFFF_FFFF_FE00UL);
+        if (l2Offset == 0)
+        {
+            throw new InvalidOperationException($"{image} has no L2 table: write data first");
+        }
+
+        BinaryPrimitives.WriteUInt64BigEndian(entry, value);
+        file.Position = l2Offset;
+        file.Write(entry);
+    }
 }

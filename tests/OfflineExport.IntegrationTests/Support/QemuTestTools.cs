@@ -31,6 +31,9 @@ public static class QemuTestTools
         await new Command(program).WithArguments(args).ExecuteBufferedAsync(cts.Token);
     }
 
+    /// <summary>Makes a named pipe (FIFO) at <paramref name="path"/>: qemu-img would wait on it for ever.</summary>
+    public static Task MakeFifoAsync(string path) => RunProgramAsync("mkfifo", path);
+
     /// <summary>Runs qemu-io commands (e.g. "write -P 0x11 0 1M") on a qcow2 <paramref name="image"/>.</summary>
     public static Task IoAsync(string image, params string[] commands) => IoWithFormatAsync(image, "qcow2", commands);
 

@@ -116,4 +116,54 @@ public sealed class DiskRecordTests
         Assert.Same(disk.Points[1], found);
         Assert.Null(missing);
     }
+
+    [Fact]
+    public void KnownFormat_is_the_recorded_format_when_there_is_one()
+    {
+        // Arrange: recorded raw although the point started a checkpoint (the record wins).
+        var disk = Disk(Point(0, PointLevel.Full, "c0")) with { Format = "raw" };
+
+        // Act
+        var format = disk.KnownFormat;
+
+        // Assert
+        Assert.Equal("raw", format);
+    }
+
+    [Fact]
+    public void KnownFormat_of_an_older_record_is_qcow2_when_its_latest_point_started_a_checkpoint()
+    {
+        // Arrange
+        var disk = Disk(Point(0, PointLevel.Full, "c0"), Point(1, PointLevel.Inc, "c1", backing: 0, "c0"));
+
+        // Act
+        var format = disk.KnownFormat;
+
+        // Assert
+        Assert.Null(disk.Format);
+        Assert.Equal("qcow2", format);
+    }
+
+    [Fact]
+    public void KnownFormat_of_an_older_record_is_raw_when_its_latest_point_started_no_checkpoint()
+    {
+        // Arrange: only a raw disk, which cannot hold one, gets a point without a new checkpoint.
+        var disk = Disk(Point(0, PointLevel.Full, null), Point(1, PointLevel.Full, null));
+
+        // Act
+        var format = disk.KnownFormat;
+
+        // Assert
+        Assert.Equal("raw", format);
+    }
+
+    [Fact]
+    public void KnownFormat_of_an_older_record_without_points_is_unknown()
+    {
+        // Act
+        var format = Disk().KnownFormat;
+
+        // Assert
+        Assert.Null(format);
+    }
 }

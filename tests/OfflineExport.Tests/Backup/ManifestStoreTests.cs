@@ -22,6 +22,7 @@ public sealed class ManifestStoreTests : IDisposable
             {
                 Name = "vda",
                 Source = "/var/lib/vm/vda.qcow2",
+                Format = "qcow2",
                 VirtualSize = 10L * 1024 * 1024 * 1024,
                 CurrentCheckpoint = "offline-export-20261103T010000Z",
                 Points =
@@ -83,6 +84,7 @@ public sealed class ManifestStoreTests : IDisposable
             {
                 Name = "vdb",
                 Source = "/var/lib/vm/vdb.raw",
+                Format = "raw",
                 VirtualSize = 1024 * 1024,
                 CurrentCheckpoint = null,
                 Points =
@@ -161,6 +163,7 @@ public sealed class ManifestStoreTests : IDisposable
             var actual = loaded.Disks[d];
             Assert.Equal(expected.Name, actual.Name);
             Assert.Equal(expected.Source, actual.Source);
+            Assert.Equal(expected.Format, actual.Format);
             Assert.Equal(expected.VirtualSize, actual.VirtualSize);
             Assert.Equal(expected.CurrentCheckpoint, actual.CurrentCheckpoint);
             Assert.Equal(expected.Points.Count, actual.Points.Count);
@@ -303,5 +306,35 @@ public sealed class ManifestStoreTests : IDisposable
         // Assert
         Assert.Equal(ExportErrorKind.BackupFolderProblem, ex.Kind);
         Assert.Contains(ManifestPath, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Manifest_written_before_formats_were_recorded_loads_with_the_format_unknown()
+    {
+        // Arrange: a disk record as offline-export 0.1.0 wrote it, without "format".
+        File.WriteAllText(ManifestPath, """
+            {"formatVersion": 1, "disks": [{"name": "vda", "source": "/var/lib/vm/vda.raw", "virtualSize": 1048576, "currentCheckpoint": null,
+              "points": [{"number": 0, "file": "vda.0.full.qcow2", "level": "full", "checkpointsUsed": [], "checkpointCreated": null,
+                          "source": "/var/lib/vm/vda.raw", "virtualSize": 1048576, "toolVersion": "offline-export 0.1.0"}]}]}
+            """);
+
+        // Act
+        var disk = Assert.Single(ManifestStore.Load(_folder.Path).Disks);
+
+        // Assert
+        Assert.Null(disk.Format);
+        Assert.Equal("raw", disk.KnownFormat);
+    }
+
+    [Fact]
+    public void Save_writes_each_disks_format()
+    {
+        // Act
+        ManifestStore.Save(_folder.Path, FullyPopulated());
+        using var document = JsonDocument.Parse(File.ReadAllText(ManifestPath));
+
+        // Assert
+        var formats = document.RootElement.GetProperty("disks").EnumerateArray().Select(d => d.GetProperty("format").GetString());
+        Assert.Equal(["qcow2", "raw"], formats);
     }
 }

@@ -69,6 +69,16 @@ internal static class ChainBuilder
         },
     };
 
+    /// <summary>The same layer, encrypted with <paramref name="scheme"/> ("luks", "aes").</summary>
+    public static ImageInfo Encrypt(ImageInfo layer, string scheme) => layer with
+    {
+        Encrypted = true,
+        FormatSpecific = layer.FormatSpecific! with
+        {
+            Data = layer.FormatSpecific.Data! with { Encrypt = new Qcow2Encryption { Format = scheme } },
+        },
+    };
+
     /// <summary>Links every layer to the next as its backing file (name relative, format recorded), top first.</summary>
     public static List<ImageInfo> Chain(params ImageInfo[] topFirst)
     {

@@ -80,6 +80,37 @@ public sealed partial class ChainValidatorTests
         Assert.Contains(BasePath, ex.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    public void Encrypted_layer_is_refused_naming_it_and_its_scheme(int encryptedLayer)
+    {
+        // Arrange
+        string[] paths = [TopPath, BasePath];
+        var layers = paths.Select((p, i) => i == encryptedLayer ? Encrypt(Qcow2(p), "luks") : Qcow2(p)).ToArray();
+        var chain = Chain(layers);
+
+        // Act
+        var ex = Assert.Throws<ExportException>(() => ChainValidator.Validate(chain, []));
+
+        // Assert
+        Assert.Equal(ExportErrorKind.InvalidImage, ex.Kind);
+        Assert.Equal($"{paths[encryptedLayer]} is encrypted (LUKS); offline-export cannot read encrypted images", ex.Message);
+    }
+
+    [Fact]
+    public void Layer_flagged_encrypted_without_details_is_refused()
+    {
+        // Arrange
+        var chain = Chain(Qcow2(TopPath) with { Encrypted = true });
+
+        // Act
+        var ex = Assert.Throws<ExportException>(() => ChainValidator.ValidateStructure(chain));
+
+        // Assert
+        Assert.Equal($"{TopPath} is encrypted; offline-export cannot read encrypted images", ex.Message);
+    }
+
     [Fact]
     public void Json_backing_name_is_refused()
     {

@@ -196,4 +196,59 @@ internal static class QemuInfoSamples
         ]
 
         """;
+
+    /// <summary>A LUKS-encrypted qcow2 as qemu-img 7.2 describes it (key slots shortened to two).</summary>
+    public const string Encrypted = """
+        [
+            {
+                "virtual-size": 16777216,
+                "filename": "/var/lib/vm/enc.qcow2",
+                "cluster-size": 65536,
+                "format": "qcow2",
+                "actual-size": 2297856,
+                "format-specific": {
+                    "type": "qcow2",
+                    "data": {
+                        "compat": "1.1",
+                        "compression-type": "zlib",
+                        "lazy-refcounts": false,
+                        "refcount-bits": 16,
+                        "encrypt": {
+                            "ivgen-alg": "plain64",
+                            "hash-alg": "sha256",
+                            "cipher-alg": "aes-256",
+                            "uuid": "069ddeb1-3cfc-4b85-b7ee-af1e2c001ab5",
+                            "format": "luks",
+                            "cipher-mode": "xts",
+                            "slots": [
+                                { "active": true, "iters": 7472748, "key-offset": 4096, "stripes": 4000 },
+                                { "active": false, "key-offset": 262144 }
+                            ],
+                            "payload-offset": 2068480,
+                            "master-key-iters": 1782539
+                        },
+                        "corrupt": false,
+                        "extended-l2": false
+                    }
+                },
+                "encrypted": true,
+                "dirty-flag": false
+            }
+        ]
+
+        """;
+
+    /// <summary>qemu-img check --output=json of a qcow2 truncated after its metadata.</summary>
+    public const string CheckOfTruncated = """
+        {
+            "image-end-offset": 327680,
+            "total-clusters": 256,
+            "corruptions": 64,
+            "check-errors": 0,
+            "allocated-clusters": 64,
+            "filename": "/var/lib/vm/t.qcow2",
+            "format": "qcow2"
+        }
+
+        """;
 }

@@ -210,4 +210,47 @@ public sealed class QemuJsonTests
         // Assert
         Assert.Equal(7L, layer.VirtualSize);
     }
+
+    [Fact]
+    public void Encryption_of_a_luks_qcow2_is_read()
+    {
+        // Arrange
+        var json = QemuInfoSamples.Encrypted;
+
+        // Act
+        var layer = Assert.Single(QemuJson.ParseChain(json));
+
+        // Assert
+        Assert.True(layer.Encrypted);
+        Assert.True(layer.IsEncrypted);
+        Assert.Equal("luks", layer.FormatSpecific?.Data?.Encrypt?.Format);
+    }
+
+    [Fact]
+    public void Layer_without_encryption_fields_is_not_encrypted()
+    {
+        // Arrange
+        var json = QemuInfoSamples.ThreeLayerChain;
+
+        // Act
+        var chain = QemuJson.ParseChain(json);
+
+        // Assert
+        Assert.All(chain, l => Assert.False(l.IsEncrypted));
+    }
+
+    [Fact]
+    public void Check_report_counts_are_read_and_absent_ones_are_zero()
+    {
+        // Arrange
+        var json = QemuInfoSamples.CheckOfTruncated;
+
+        // Act
+        var report = QemuJson.ParseCheck(json);
+
+        // Assert
+        Assert.Equal(64, report.Corruptions);
+        Assert.Equal(0, report.Leaks);
+        Assert.Equal(0, report.CheckErrors);
+    }
 }

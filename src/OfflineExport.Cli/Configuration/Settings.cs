@@ -29,6 +29,9 @@ public static class Settings
     /// <summary>How long the daemon may take to start.</summary>
     public const string StartTimeoutSeconds = "Daemon:StartTimeoutSeconds";
 
+    /// <summary>How long any qemu operation may go without progress before the run fails (exit 8).</summary>
+    public const string ProgressTimeoutSeconds = "Qemu:ProgressTimeoutSeconds";
+
     /// <summary>Serve source and target from two daemons.</summary>
     public const string SplitDaemons = "Daemon:Split";
 
@@ -56,6 +59,7 @@ public static class Settings
         [Connections] = Builtin.Connections.ToString(CultureInfo.InvariantCulture),
         [Splice] = Builtin.Splice ? "true" : "false",
         [StartTimeoutSeconds] = Builtin.DaemonStartTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture),
+        [ProgressTimeoutSeconds] = Builtin.ProgressTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture),
         [SplitDaemons] = Builtin.SplitDaemons ? "true" : "false",
         [IoThreads] = Builtin.IoThreads ? "true" : "false",
         [Aio] = Builtin.Aio,
@@ -81,6 +85,7 @@ public static class Settings
             Connections = (int)Whole(configuration, Connections, 1, 16),
             Splice = Flag(configuration, Splice),
             DaemonStartTimeout = TimeSpan.FromSeconds(Seconds(configuration, StartTimeoutSeconds, 1, 600)),
+            ProgressTimeout = TimeSpan.FromSeconds(Seconds(configuration, ProgressTimeoutSeconds, 1, 3600)),
             SplitDaemons = Flag(configuration, SplitDaemons),
             IoThreads = Flag(configuration, IoThreads),
             Aio = OneOf(configuration, Aio, "threads", "native", "io_uring"),

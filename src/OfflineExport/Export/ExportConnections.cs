@@ -6,10 +6,9 @@ namespace OfflineExport.Export;
 public sealed class ExportConnections : IAsyncDisposable
 {
     private readonly List<NbdClient> _all = [];
+    private readonly TimeSpan? _replyTimeout;
 
-    private ExportConnections()
-    {
-    }
+    private ExportConnections(TimeSpan? replyTimeout) => _replyTimeout = replyTimeout;
 
     /// <summary>The connection that walks the dirty bitmap (incremental only).</summary>
     public NbdClient? DirtyScanner { get; private set; }
@@ -25,10 +24,11 @@ public sealed class ExportConnections : IAsyncDisposable
     /// <param name="dirtyContext">The dirty-bitmap context, or null for a full export.</param>
     /// <param name="connections">Data connections.</param>
     /// <param name="maxInFlight">Requests in flight per connection.</param>
+    /// <param name="replyTimeout">How long any connection may wait with requests out and nothing coming back.</param>
     /// <param name="cancellationToken">Cancels the handshakes.</param>
-    public static async Task<ExportConnections> OpenAsync(string sourceSocket, string? dirtyContext, int connections, int maxInFlight, CancellationToken cancellationToken)
+    public static async Task<ExportConnections> OpenAsync(string sourceSocket, string? dirtyContext, int connections, int maxInFlight, TimeSpan? replyTimeout, CancellationToken cancellationToken)
     {
-        var result = new ExportConnections();
+        var result = new ExportConnections(replyTimeout);
         try
         {
             if (dirtyContext is not null)
@@ -84,7 +84,7 @@ public sealed class ExportConnections : IAsyncDisposable
 
     private async Task<NbdClient> ConnectAsync(string socketPath, string export, IReadOnlyList<string> contexts, int maxInFlight, CancellationToken cancellationToken)
     {
-        var options = new NbdClientOptions { ExportName = export, MetaContexts = contexts, MaxInFlight = maxInFlight };
+        var options = new NbdClientOptions { ExportName = export, MetaContexts = contexts, MaxInFlight = maxInFlight, ReplyTimeout = _replyTimeout };
         var client = await NbdClient.ConnectUnixAsync(socketPath, options, cancellationToken).ConfigureAwait(false);
         _all.Add(client);
         return client;

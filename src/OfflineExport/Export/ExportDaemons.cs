@@ -38,7 +38,7 @@ public sealed class ExportDaemons : IAsyncDisposable
     public static async Task<ExportDaemons> StartAsync(string executable, string workDirectory, bool split, ExportOptions options, CancellationToken cancellationToken)
     {
         var sourceFolder = Directory.CreateDirectory(Path.Combine(workDirectory, "source")).FullName;
-        var source = await StorageDaemon.StartAsync(executable, sourceFolder, options.DaemonStartTimeout, options.Log, cancellationToken).ConfigureAwait(false);
+        var source = await StorageDaemon.StartAsync(executable, sourceFolder, options.DaemonStartTimeout, options.ProgressTimeout, options.Log, cancellationToken).ConfigureAwait(false);
         if (!split)
         {
             var socket = Path.Combine(sourceFolder, "nbd.sock");
@@ -48,7 +48,7 @@ public sealed class ExportDaemons : IAsyncDisposable
         try
         {
             var targetFolder = Directory.CreateDirectory(Path.Combine(workDirectory, "target")).FullName;
-            var target = await StorageDaemon.StartAsync(executable, targetFolder, options.DaemonStartTimeout, options.Log, cancellationToken).ConfigureAwait(false);
+            var target = await StorageDaemon.StartAsync(executable, targetFolder, options.DaemonStartTimeout, options.ProgressTimeout, options.Log, cancellationToken).ConfigureAwait(false);
             return new ExportDaemons(source, target, Path.Combine(sourceFolder, "nbd.sock"), Path.Combine(targetFolder, "nbd.sock"));
         }
         catch

@@ -44,6 +44,12 @@ public sealed record ExportOptions
     /// </summary>
     public bool Splice { get; init; }
 
+    /// <summary>
+    /// How long any qemu operation may go without progress before it fails (exit 8) and is cleaned up:
+    /// a qemu-img with no I/O and no CPU, a QMP command or an NBD request with no reply.
+    /// </summary>
+    public TimeSpan ProgressTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
     /// <summary>How long the daemon may take to open its monitor.</summary>
     public TimeSpan DaemonStartTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
@@ -54,5 +60,5 @@ public sealed record ExportOptions
     public Action<string>? Log { get; init; }
 
     /// <summary>A qemu-img wrapper for the configured program (resolved now: a missing one fails here) and log.</summary>
-    public QemuImg CreateQemuImg() => new(Tools.Resolve().QemuImg, Log);
+    public QemuImg CreateQemuImg() => new(Tools.Resolve().QemuImg, Log, ProgressTimeout);
 }

@@ -31,7 +31,7 @@ public sealed partial class ExportSession
             using var pipes = partial is not null && _options.Splice ? CreatePipes() : null;
             var connections = Math.Max(1, _options.Connections);
             var perConnection = Math.Max(1, (_options.MaxInFlight + connections - 1) / connections);
-            await using var nbd = await ExportConnections.OpenAsync(daemons.SourceSocket, dirtyContext, connections, perConnection, cancellationToken).ConfigureAwait(false);
+            await using var nbd = await ExportConnections.OpenAsync(daemons.SourceSocket, dirtyContext, connections, perConnection, _options.ProgressTimeout, cancellationToken).ConfigureAwait(false);
             var requestSize = (int)Math.Min((uint)_options.RequestSize, nbd.Sources[0].Export.MaximumBlockSize);
             if (pipes is not null)
             {

@@ -35,7 +35,7 @@ public sealed partial class ExportSession
         var startTime = DateTimeOffset.UtcNow;
         var clock = Stopwatch.StartNew();
         var tools = _options.Tools.Resolve();
-        var qemuImg = new QemuImg(tools.QemuImg, _options.Log);
+        var qemuImg = new QemuImg(tools.QemuImg, _options.Log, _options.ProgressTimeout);
         var paths = ExportPaths.From(request);
         CheckRequest(request, paths);
 

@@ -27,6 +27,7 @@ public sealed partial class NbdClient
                     break;
                 }
 
+                Volatile.Write(ref _lastProgress, Environment.TickCount64);
                 var magic = NbdTransmissionCodec.DecodeReplyMagic(receive.Peek(4));
                 if (magic == NbdProtocol.SimpleReplyMagic)
                 {

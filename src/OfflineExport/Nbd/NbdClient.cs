@@ -23,6 +23,8 @@ public sealed partial class NbdClient : IAsyncDisposable
     private Task _readLoop = Task.CompletedTask;
     private readonly NbdReceiveBuffer _receive;
     private Exception? _failure;
+    private Timer? _watchdog;
+    private long _lastProgress = Environment.TickCount64;
     private ulong _nextCookie;
     private volatile bool _disconnecting;
     private int _disposed;
@@ -60,15 +62,32 @@ public sealed partial class NbdClient : IAsyncDisposable
     public static async Task<NbdClient> ConnectAsync(Socket socket, NbdClientOptions options, CancellationToken cancellationToken)
     {
         var client = new NbdClient(socket, options);
+        using var handshakeDeadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (options.ReplyTimeout is { } timeout)
+        {
+            handshakeDeadline.CancelAfter(timeout);
+        }
+
         try
         {
-            using (cancellationToken.UnsafeRegister(static s => ((Socket)s!).Dispose(), socket))
+            using (handshakeDeadline.Token.UnsafeRegister(static s => ((Socket)s!).Dispose(), socket))
             {
-                await client.HandshakeAsync(cancellationToken).ConfigureAwait(false);
+                await client.HandshakeAsync(handshakeDeadline.Token).ConfigureAwait(false);
             }
 
             client._readLoop = Task.Run(client.ReadLoopAsync, CancellationToken.None);
+            if (options.ReplyTimeout is { } replyTimeout)
+            {
+                var period = TimeSpan.FromMilliseconds(Math.Clamp(replyTimeout.TotalMilliseconds / 4, 50, 1000));
+                client._watchdog = new Timer(static s => ((NbdClient)s!).CheckProgress(), client, period, period);
+            }
+
             return client;
+        }
+        catch (Exception ex) when (handshakeDeadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            await client.DisposeAsync().ConfigureAwait(false);
+            throw new NbdException($"NBD: the server did not finish the handshake within {options.ReplyTimeout!.Value.TotalSeconds:0.#} s", ex);
         }
         catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
         {
@@ -94,6 +113,11 @@ public sealed partial class NbdClient : IAsyncDisposable
         }
 
         Abort(new NbdException("NBD: connection closed by the client"));
+        if (_watchdog is not null)
+        {
+            await _watchdog.DisposeAsync().ConfigureAwait(false);
+        }
+
         await _readLoop.ConfigureAwait(false);
         _receive.Dispose();
         await _stream.DisposeAsync().ConfigureAwait(false);
@@ -123,6 +147,30 @@ public sealed partial class NbdClient : IAsyncDisposable
         }
 
         _socket.Close();
+    }
+
+    /// <summary>The watchdog's tick: requests in flight and nothing received for the reply timeout ends the connection.</summary>
+    private void CheckProgress()
+    {
+        bool waiting;
+        lock (_pending)
+        {
+            waiting = _pending.Count > 0 && _failure is null;
+        }
+
+        var now = Environment.TickCount64;
+        if (!waiting)
+        {
+            // Idle time is no silence: the clock starts when requests are out.
+            Volatile.Write(ref _lastProgress, now);
+            return;
+        }
+
+        var timeout = _options.ReplyTimeout!.Value;
+        if (now - Volatile.Read(ref _lastProgress) > (long)timeout.TotalMilliseconds)
+        {
+            Abort(new NbdException($"NBD: no reply from the server for {timeout.TotalSeconds:0.#} s with requests in flight; it stopped answering"));
+        }
     }
 
     private void ThrowIfFailed()

@@ -11,4 +11,11 @@ public sealed record NbdClientOptions
 
     /// <summary>Most requests in flight at once on this connection (qemu serves 16 in parallel).</summary>
     public int MaxInFlight { get; init; } = 16;
+
+    /// <summary>
+    /// How long requests may be in flight with nothing arriving from the server before the connection
+    /// is given up (and how long the handshake may take); null: for ever. A server that stops
+    /// answering (a daemon under SIGSTOP, a wedged disk) is then reported instead of waited on.
+    /// </summary>
+    public TimeSpan? ReplyTimeout { get; init; }
 }

@@ -15,7 +15,7 @@ public sealed class Command
 {
     /// <summary>Creates a command for <paramref name="targetFilePath"/> with no arguments.</summary>
     public Command(string targetFilePath)
-        : this(targetFilePath, [], null, ImmutableDictionary<string, string?>.Empty, CommandResultValidation.ZeroExitCode, null)
+        : this(targetFilePath, [], null, ImmutableDictionary<string, string?>.Empty, CommandResultValidation.ZeroExitCode, null, null, false)
     {
     }
 
@@ -25,7 +25,9 @@ public sealed class Command
         string? workingDirectory,
         ImmutableDictionary<string, string?> environment,
         CommandResultValidation validation,
-        Action<string>? log)
+        Action<string>? log,
+        TimeSpan? progressTimeout,
+        bool tiedToParent)
     {
         TargetFilePath = targetFilePath;
         Arguments = arguments;
@@ -33,10 +35,15 @@ public sealed class Command
         EnvironmentVariables = environment;
         Validation = validation;
         Log = log;
+        ProgressTimeout = progressTimeout;
+        TiedToParent = tiedToParent;
     }
 
     /// <summary>The executable: a path, or a bare name looked up on PATH.</summary>
     public string TargetFilePath { get; }
+
+    /// <summary>The program's name for messages.</summary>
+    public string DisplayName => Path.GetFileName(TargetFilePath);
 
     /// <summary>The arguments, each passed to the process unchanged.</summary>
     public IReadOnlyList<string> Arguments { get; }
@@ -53,25 +60,44 @@ public sealed class Command
     /// <summary>Receives one line per started and finished process (for <c>--verbose</c>).</summary>
     public Action<string>? Log { get; }
 
+    /// <summary>
+    /// How long a buffered run may go without any activity of the process (I/O or CPU, see
+    /// <see cref="ProcessActivity"/>) before it is killed with <see cref="CommandStalledException"/>; null: no limit.
+    /// </summary>
+    public TimeSpan? ProgressTimeout { get; }
+
+    /// <summary>True when the process is killed by the kernel as soon as this process dies (see <see cref="ProcessLauncher"/>).</summary>
+    public bool TiedToParent { get; }
+
     /// <summary>Returns a copy with <paramref name="arguments"/> replacing the argument list.</summary>
-    public Command WithArguments(IEnumerable<string> arguments) =>
-        new(TargetFilePath, [.. arguments], WorkingDirectory, (ImmutableDictionary<string, string?>)EnvironmentVariables, Validation, Log);
+    public Command WithArguments(IEnumerable<string> arguments) => Copy(arguments: [.. arguments]);
 
     /// <summary>Returns a copy that runs in <paramref name="workingDirectory"/>.</summary>
     public Command WithWorkingDirectory(string? workingDirectory) =>
-        new(TargetFilePath, (ImmutableArray<string>)Arguments, workingDirectory, (ImmutableDictionary<string, string?>)EnvironmentVariables, Validation, Log);
+        new(TargetFilePath, (ImmutableArray<string>)Arguments, workingDirectory, Environment, Validation, Log, ProgressTimeout, TiedToParent);
 
     /// <summary>Returns a copy with the environment variable <paramref name="name"/> set (or removed when null).</summary>
-    public Command WithEnvironmentVariable(string name, string? value) =>
-        new(TargetFilePath, (ImmutableArray<string>)Arguments, WorkingDirectory, ((ImmutableDictionary<string, string?>)EnvironmentVariables).SetItem(name, value), Validation, Log);
+    public Command WithEnvironmentVariable(string name, string? value) => Copy(environment: Environment.SetItem(name, value));
 
     /// <summary>Returns a copy with another exit-code validation.</summary>
-    public Command WithValidation(CommandResultValidation validation) =>
-        new(TargetFilePath, (ImmutableArray<string>)Arguments, WorkingDirectory, (ImmutableDictionary<string, string?>)EnvironmentVariables, validation, Log);
+    public Command WithValidation(CommandResultValidation validation) => Copy(validation: validation);
 
     /// <summary>Returns a copy that reports what it runs to <paramref name="log"/>.</summary>
     public Command WithLog(Action<string>? log) =>
-        new(TargetFilePath, (ImmutableArray<string>)Arguments, WorkingDirectory, (ImmutableDictionary<string, string?>)EnvironmentVariables, Validation, log);
+        new(TargetFilePath, (ImmutableArray<string>)Arguments, WorkingDirectory, Environment, Validation, log, ProgressTimeout, TiedToParent);
+
+    /// <summary>Returns a copy that is killed after <paramref name="timeout"/> without progress (null: never).</summary>
+    public Command WithProgressTimeout(TimeSpan? timeout) =>
+        new(TargetFilePath, (ImmutableArray<string>)Arguments, WorkingDirectory, Environment, Validation, Log, timeout, TiedToParent);
+
+    /// <summary>Returns a copy whose process the kernel kills when this process dies, however it dies.</summary>
+    public Command WithTiedToParent(bool tied = true) =>
+        new(TargetFilePath, (ImmutableArray<string>)Arguments, WorkingDirectory, Environment, Validation, Log, ProgressTimeout, tied);
+
+    private ImmutableDictionary<string, string?> Environment => (ImmutableDictionary<string, string?>)EnvironmentVariables;
+
+    private Command Copy(ImmutableArray<string>? arguments = null, ImmutableDictionary<string, string?>? environment = null, CommandResultValidation? validation = null) =>
+        new(TargetFilePath, arguments ?? (ImmutableArray<string>)Arguments, WorkingDirectory, environment ?? Environment, validation ?? Validation, Log, ProgressTimeout, TiedToParent);
 
     /// <summary>
     /// Runs the process to completion, collecting standard output and error. Both pipes are read
@@ -90,14 +116,29 @@ public sealed class Command
         var stderr = new StringBuilder();
         var stdoutTask = PumpAsync(process.StandardOutput, stdout);
         var stderrTask = PumpAsync(process.StandardError, stderr);
+        using var watch = new CancellationTokenSource();
+        var stalled = ProgressTimeout is { } timeout ? ProcessActivity.WaitForStallAsync(process.Id, timeout, watch.Token) : Task.FromResult(false);
         try
         {
-            await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+            var exited = process.WaitForExitAsync(cancellationToken);
+            if (await Task.WhenAny(exited, stalled).ConfigureAwait(false) == stalled && await stalled.ConfigureAwait(false))
+            {
+                KillQuietly(process);
+                await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+                Log?.Invoke($"stalled [{process.Id}]: no progress for {ProgressTimeout!.Value.TotalSeconds:0.#} s; killed");
+                throw new CommandStalledException(this, ProgressTimeout!.Value);
+            }
+
+            await exited.ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
             KillQuietly(process);
             throw;
+        }
+        finally
+        {
+            await watch.CancelAsync().ConfigureAwait(false);
         }
 
         await Task.WhenAll(stdoutTask, stderrTask).ConfigureAwait(false);
@@ -130,7 +171,8 @@ public sealed class Command
 
     private Process CreateProcess(bool redirectInput)
     {
-        var info = new ProcessStartInfo(TargetFilePath)
+        var (program, arguments) = TiedToParent ? ProcessLauncher.TiedToParent(TargetFilePath, Arguments) : (TargetFilePath, Arguments);
+        var info = new ProcessStartInfo(program)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -138,7 +180,7 @@ public sealed class Command
             UseShellExecute = false,
             WorkingDirectory = WorkingDirectory ?? string.Empty,
         };
-        foreach (var argument in Arguments)
+        foreach (var argument in arguments)
         {
             info.ArgumentList.Add(argument);
         }
@@ -160,15 +202,39 @@ public sealed class Command
 
     private void StartOrThrow(Process process)
     {
+        if (TiedToParent && !IsRunnable(TargetFilePath))
+        {
+            // setpriv would start and then fail to exec: report the missing tool as such.
+            throw new CommandNotFoundException(TargetFilePath, new Win32Exception(2));
+        }
+
         try
         {
-            process.Start();
+            if (TiedToParent)
+            {
+                ProcessLauncher.Run(process.Start);
+            }
+            else
+            {
+                process.Start();
+            }
         }
         catch (Win32Exception ex)
         {
             // ENOENT / EACCES from execve: the tool is missing or not executable.
             throw new CommandNotFoundException(TargetFilePath, ex);
         }
+    }
+
+    private static bool IsRunnable(string program)
+    {
+        if (program.Contains('/'))
+        {
+            return File.Exists(program);
+        }
+
+        var path = System.Environment.GetEnvironmentVariable("PATH") ?? string.Empty;
+        return path.Split(':', StringSplitOptions.RemoveEmptyEntries).Any(folder => File.Exists(Path.Combine(folder, program)));
     }
 
     private static async Task PumpAsync(StreamReader reader, StringBuilder sink)

@@ -16,9 +16,14 @@ public sealed class QemuImg
     private readonly Command _command;
 
     /// <summary>Creates a wrapper for the qemu-img at <paramref name="executable"/>.</summary>
-    public QemuImg(string executable, Action<string>? log = null)
+    /// <param name="executable">The qemu-img program.</param>
+    /// <param name="log">Receives a line per run, or null.</param>
+    /// <param name="progressTimeout">How long a run may show no activity before it is killed (null: never).</param>
+    public QemuImg(string executable, Action<string>? log = null, TimeSpan? progressTimeout = null)
     {
-        _command = new Command(executable).WithLog(log);
+        // Tied to this process: a killed offline-export leaves no qemu-img reading on. The calls that
+        // write into a source image (bitmap) are not, so they never stop half way.
+        _command = new Command(executable).WithLog(log).WithProgressTimeout(progressTimeout).WithTiedToParent();
     }
 
     /// <summary>
@@ -140,11 +145,11 @@ public sealed class QemuImg
 
     /// <summary>Adds a persistent, enabled dirty bitmap to <paramref name="image"/> (opens it read-write: fails on a running VM's image).</summary>
     public async Task AddBitmapAsync(string image, string format, string name, CancellationToken cancellationToken) =>
-        await RunWithLockCheckAsync(["bitmap", "--add", "--enable", "-f", format, image, name], image, cancellationToken).ConfigureAwait(false);
+        await RunWithLockCheckAsync(["bitmap", "--add", "--enable", "-f", format, image, name], image, cancellationToken, tiedToParent: false).ConfigureAwait(false);
 
     /// <summary>Removes the dirty bitmap <paramref name="name"/> from <paramref name="image"/>.</summary>
     public async Task RemoveBitmapAsync(string image, string format, string name, CancellationToken cancellationToken) =>
-        await RunWithLockCheckAsync(["bitmap", "--remove", "-f", format, image, name], image, cancellationToken).ConfigureAwait(false);
+        await RunWithLockCheckAsync(["bitmap", "--remove", "-f", format, image, name], image, cancellationToken, tiedToParent: false).ConfigureAwait(false);
 
     /// <summary>
     /// Copies the guest-visible contents of <paramref name="source"/> (with its whole chain) into a new
@@ -153,11 +158,11 @@ public sealed class QemuImg
     public async Task ConvertToQcow2Async(string source, string sourceFormat, string output, CancellationToken cancellationToken) =>
         await RunAsync(["convert", "-f", sourceFormat, "-O", "qcow2", source, output], output, cancellationToken).ConfigureAwait(false);
 
-    private async Task RunWithLockCheckAsync(IEnumerable<string> args, string image, CancellationToken cancellationToken)
+    private async Task RunWithLockCheckAsync(IEnumerable<string> args, string image, CancellationToken cancellationToken, bool tiedToParent = true)
     {
         try
         {
-            await RunAsync(args, image, cancellationToken).ConfigureAwait(false);
+            await RunAsync(args, image, cancellationToken, tiedToParent).ConfigureAwait(false);
         }
         catch (CommandExecutionException ex) when (IsLockError(ex.StandardError))
         {
@@ -165,12 +170,13 @@ public sealed class QemuImg
         }
     }
 
-    private async Task<BufferedCommandResult> RunAsync(IEnumerable<string> args, string pathForFolder, CancellationToken cancellationToken)
+    private async Task<BufferedCommandResult> RunAsync(IEnumerable<string> args, string pathForFolder, CancellationToken cancellationToken, bool tiedToParent = true)
     {
         try
         {
             return await _command
                 .WithArguments(args)
+                .WithTiedToParent(tiedToParent)
                 .WithWorkingDirectory(Path.GetDirectoryName(Path.GetFullPath(pathForFolder)))
                 .ExecuteBufferedAsync(cancellationToken).ConfigureAwait(false);
         }

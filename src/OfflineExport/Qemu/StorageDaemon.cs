@@ -28,13 +28,20 @@ public sealed class StorageDaemon : IAsyncDisposable
     /// Starts the daemon and connects to its monitor. The socket lives in <paramref name="runtimeDirectory"/>
     /// (a private 0700 folder); the start fails with the daemon's own words if it exits first.
     /// </summary>
-    public static async Task<StorageDaemon> StartAsync(string executable, string runtimeDirectory, TimeSpan startTimeout, Action<string>? log, CancellationToken cancellationToken)
+    /// <param name="executable">The qemu-storage-daemon program.</param>
+    /// <param name="runtimeDirectory">The private folder for its sockets.</param>
+    /// <param name="startTimeout">How long it may take to open its monitor.</param>
+    /// <param name="replyTimeout">How long any QMP command may wait for its reply.</param>
+    /// <param name="log">Receives QMP traffic and the daemon's output, or null.</param>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    public static async Task<StorageDaemon> StartAsync(string executable, string runtimeDirectory, TimeSpan startTimeout, TimeSpan replyTimeout, Action<string>? log, CancellationToken cancellationToken)
     {
         var qmpSocket = Path.Combine(runtimeDirectory, "qmp.sock");
         // qemu option values escape a comma by doubling it.
         var chardev = $"socket,id=qmp0,path={qmpSocket.Replace(",", ",,", StringComparison.Ordinal)},server=on,wait=off";
         var command = new Command(executable)
             .WithArguments(["--chardev", chardev, "--monitor", "chardev=qmp0"])
+            .WithTiedToParent() // a killed offline-export must not leave a daemon serving a writable export
             .WithLog(log);
         RunningProcess process;
         try
@@ -48,7 +55,7 @@ public sealed class StorageDaemon : IAsyncDisposable
 
         try
         {
-            var qmp = await ConnectWhenReadyAsync(process, qmpSocket, startTimeout, log, cancellationToken).ConfigureAwait(false);
+            var qmp = await ConnectWhenReadyAsync(process, qmpSocket, startTimeout, replyTimeout, log, cancellationToken).ConfigureAwait(false);
             return new StorageDaemon(process, qmp);
         }
         catch
@@ -129,7 +136,7 @@ public sealed class StorageDaemon : IAsyncDisposable
         await _process.DisposeAsync().ConfigureAwait(false);
     }
 
-    private static async Task<QmpClient> ConnectWhenReadyAsync(RunningProcess process, string qmpSocket, TimeSpan startTimeout, Action<string>? log, CancellationToken cancellationToken)
+    private static async Task<QmpClient> ConnectWhenReadyAsync(RunningProcess process, string qmpSocket, TimeSpan startTimeout, TimeSpan replyTimeout, Action<string>? log, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(startTimeout);
@@ -146,7 +153,7 @@ public sealed class StorageDaemon : IAsyncDisposable
             {
                 try
                 {
-                    return await QmpClient.ConnectAsync(qmpSocket, log, timeout.Token).ConfigureAwait(false);
+                    return await QmpClient.ConnectAsync(qmpSocket, log, timeout.Token, replyTimeout).ConfigureAwait(false);
                 }
                 catch (System.Net.Sockets.SocketException)
                 {

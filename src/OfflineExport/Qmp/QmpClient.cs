@@ -20,14 +20,16 @@ public sealed class QmpClient : IAsyncDisposable
     private readonly ConcurrentDictionary<string, QmpPendingCommand> _pending = new();
     private readonly Channel<QmpEvent> _events = Channel.CreateUnbounded<QmpEvent>();
     private readonly Action<string>? _log;
+    private readonly TimeSpan? _replyTimeout;
     private readonly CancellationTokenSource _shutdown = new();
     private Task _readLoop = Task.CompletedTask;
     private Exception? _failure;
     private long _nextId;
     private int _disposed;
 
-    private QmpClient(Socket socket, Action<string>? log)
+    private QmpClient(Socket socket, Action<string>? log, TimeSpan? replyTimeout)
     {
+        _replyTimeout = replyTimeout;
         _socket = socket;
         _stream = new NetworkStream(socket, ownsSocket: false);
         _reader = new StreamReader(_stream, new UTF8Encoding(false));
@@ -44,14 +46,15 @@ public sealed class QmpClient : IAsyncDisposable
     /// <param name="socketPath">The unix socket of the monitor.</param>
     /// <param name="log">Receives every message sent and received (for <c>--verbose</c>), or null.</param>
     /// <param name="cancellationToken">Cancels the connection attempt.</param>
-    public static async Task<QmpClient> ConnectAsync(string socketPath, Action<string>? log, CancellationToken cancellationToken)
+    /// <param name="replyTimeout">How long a command may wait for its reply (null: for ever); a server that stops answering is reported, not waited on.</param>
+    public static async Task<QmpClient> ConnectAsync(string socketPath, Action<string>? log, CancellationToken cancellationToken, TimeSpan? replyTimeout = null)
     {
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         QmpClient? client = null;
         try
         {
             await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), cancellationToken).ConfigureAwait(false);
-            client = new QmpClient(socket, log);
+            client = new QmpClient(socket, log, replyTimeout);
             var first = await client.ReadMessageAsync(cancellationToken).ConfigureAwait(false)
                 ?? throw new QmpProtocolException("QMP: connection closed before the greeting");
             client.Greeting = first as QmpGreeting
@@ -107,7 +110,14 @@ public sealed class QmpClient : IAsyncDisposable
                 _sendLock.Release();
             }
 
-            return await pending.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                return await pending.Completion.Task.WaitAsync(_replyTimeout ?? Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException ex)
+            {
+                throw new QmpProtocolException($"QMP: no reply to {command} within {_replyTimeout!.Value.TotalSeconds:0.#} s; the daemon stopped answering", ex);
+            }
         }
         finally
         {

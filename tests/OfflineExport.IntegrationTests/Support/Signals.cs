@@ -14,6 +14,12 @@ public static class Signals
     /// <summary>SIGTERM.</summary>
     public const int SIGTERM = 15;
 
+    /// <summary>SIGCONT.</summary>
+    public const int SIGCONT = 18;
+
+    /// <summary>SIGSTOP: the process stops answering without dying.</summary>
+    public const int SIGSTOP = 19;
+
     /// <summary>Sends <paramref name="signal"/> to <paramref name="pid"/> (a negative pid is a process group).</summary>
     public static void Send(int pid, int signal)
     {

@@ -1,0 +1,64 @@
+using System.Collections.Concurrent;
+
+namespace OfflineExport.Processes;
+
+/// <summary>
+/// Starts child processes that must not outlive this one. Each is started through
+/// <c>setpriv --pdeathsig KILL</c>, so the kernel kills it when its parent goes, even when this
+/// process is killed with SIGKILL and runs no clean-up. The kernel sends that signal when the
+/// <em>thread</em> that forked the child ends, so every such start happens on one dedicated thread
+/// that lives as long as the process (a thread-pool thread retires when idle and would take the
+/// daemon with it in the middle of an export).
+/// </summary>
+public static class ProcessLauncher
+{
+    private const string SetprivPath = "/usr/bin/setpriv";
+    private static readonly BlockingCollection<Action> Work = [];
+    private static readonly Lazy<bool> Started = new(StartThread);
+
+    /// <summary>True when setpriv (util-linux, on every Debian) is there to set the parent-death signal.</summary>
+    public static bool CanTieToParent => File.Exists(SetprivPath);
+
+    /// <summary>
+    /// The program and arguments that run <paramref name="program"/> with SIGKILL as its parent-death
+    /// signal (unchanged when setpriv is missing: the run record then lets the next run clean up).
+    /// </summary>
+    public static (string Program, IReadOnlyList<string> Arguments) TiedToParent(string program, IReadOnlyList<string> arguments) =>
+        CanTieToParent ? (SetprivPath, ["--pdeathsig", "KILL", "--", program, .. arguments]) : (program, arguments);
+
+    /// <summary>Runs <paramref name="start"/> (which forks a child) on the long-lived launcher thread and returns its result.</summary>
+    public static T Run<T>(Func<T> start)
+    {
+        _ = Started.Value;
+        var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Work.Add(() =>
+        {
+            try
+            {
+                done.SetResult(start());
+            }
+            catch (Exception ex)
+            {
+                done.SetException(ex);
+            }
+        });
+        return done.Task.GetAwaiter().GetResult();
+    }
+
+    private static bool StartThread()
+    {
+        var thread = new Thread(() =>
+        {
+            foreach (var action in Work.GetConsumingEnumerable())
+            {
+                action();
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "offline-export process launcher",
+        };
+        thread.Start();
+        return true;
+    }
+}

@@ -43,6 +43,11 @@ public sealed partial class BackupRunner
         var manifest = ManifestStore.Load(target);
         var notes = new List<string>();
         var warnings = new List<string>();
+        if (!request.DryRun)
+        {
+            notes.AddRange(await KilledRunRecovery.RecoverAsync(qemuImg, target, manifest, warnings, cancellationToken).ConfigureAwait(false));
+        }
+
         var disks = await ReadDisksAsync(qemuImg, manifest, request, notes, warnings, cancellationToken).ConfigureAwait(false);
         var plans = BackupPlanner.Plan(manifest, disks, request.Level, DateTimeOffset.UtcNow, file => File.Exists(Path.Combine(target, file)));
 
@@ -59,6 +64,7 @@ public sealed partial class BackupRunner
         }
 
         var results = await BackUpAllOrNothingAsync(qemuImg, manifest, plans, target, request, progress, cancellationToken).ConfigureAwait(false);
+        notes.AddRange(results.SelectMany(r => r.Export?.Notes ?? []));
         var removed = request.KeepCheckpoints is { } keep
             ? await PruneCheckpointsAsync(qemuImg, ManifestStore.Load(target), plans, keep, warnings, cancellationToken).ConfigureAwait(false)
             : [];
@@ -215,12 +221,16 @@ public sealed partial class BackupRunner
         var pending = new List<string>();
         var placed = new List<string>();
         var manifestSaved = false;
+        // Written before each step that adds something: a run killed at any point leaves a list of it.
+        var record = new BackupRunRecord { Owner = ProcessIdentity.Current, StartTime = DateTimeOffset.UtcNow };
         try
         {
             // The next window starts before the chain is opened for this one: a write in between lands
             // in both (a superset), never in neither.
             foreach (var plan in plans.Where(p => p.NextCheckpoint is not null))
             {
+                record = record.With(new RunCheckpoint(plan.Disk.Name, plan.Disk.Image, plan.Disk.Chain[0].Format, plan.NextCheckpoint!));
+                record.Save(target);
                 await qemuImg.AddBitmapAsync(plan.Disk.Image, plan.Disk.Chain[0].Format, plan.NextCheckpoint!, cancellationToken).ConfigureAwait(false);
                 added.Add(plan);
             }
@@ -230,7 +240,8 @@ public sealed partial class BackupRunner
             {
                 var plan = plans[i];
                 var pendingPath = Path.Combine(target, plan.File + ".pending");
-                File.Delete(pendingPath); // left by a run that was killed
+                record = record.WithFile(Path.GetFileName(pendingPath)).WithFile(plan.File);
+                record.Save(target);
                 var diskProgress = progress is null ? null : new DiskProgressAdapter(progress, plan.Disk.Name, i, plans.Count);
                 exports.Add(await ExportAsync(plan, target, pendingPath, request, diskProgress, cancellationToken).ConfigureAwait(false));
                 pending.Add(pendingPath);
@@ -253,6 +264,7 @@ public sealed partial class BackupRunner
             FileSync.Folder(target);
             ManifestStore.Save(target, manifest);
             manifestSaved = true;
+            BackupRunRecord.Delete(target);
             return results;
         }
         catch when (!manifestSaved)
@@ -262,9 +274,16 @@ public sealed partial class BackupRunner
                 OutputFile.TryDelete(path);
             }
 
+            var allRemoved = true;
             foreach (var plan in added)
             {
-                await RemoveCheckpointQuietlyAsync(qemuImg, plan).ConfigureAwait(false);
+                allRemoved &= await RemoveCheckpointQuietlyAsync(qemuImg, plan).ConfigureAwait(false);
+            }
+
+            // What could not be undone stays listed, for the next run to remove.
+            if (allRemoved)
+            {
+                BackupRunRecord.Delete(target);
             }
 
             throw;
@@ -315,17 +334,19 @@ public sealed partial class BackupRunner
         Points = [.. record?.Points ?? [], point],
     };
 
-    private async Task RemoveCheckpointQuietlyAsync(QemuImg qemuImg, DiskPlan plan)
+    private async Task<bool> RemoveCheckpointQuietlyAsync(QemuImg qemuImg, DiskPlan plan)
     {
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
             await qemuImg.RemoveBitmapAsync(plan.Disk.Image, plan.Disk.Chain[0].Format, plan.NextCheckpoint!, timeout.Token).ConfigureAwait(false);
+            return true;
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            // Best effort: a leftover enabled bitmap costs a little space and is never used as a checkpoint.
+            // The run record keeps it listed: the next run removes it.
             _options.Log?.Invoke($"could not remove checkpoint {plan.NextCheckpoint} from {plan.Disk.Image}: {ex.Message}");
+            return false;
         }
     }
 }

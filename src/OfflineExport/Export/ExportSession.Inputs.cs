@@ -77,9 +77,8 @@ public sealed partial class ExportSession
         CheckOutputOutsideChain(paths.Output, chain, "previous backup's chain");
     }
 
-    private static async Task<string> CreatePartialOutputAsync(QemuImg qemuImg, ExportPaths paths, ValidatedChain chain, CancellationToken cancellationToken)
+    private static async Task<string> CreatePartialOutputAsync(QemuImg qemuImg, string partial, ExportPaths paths, ValidatedChain chain, CancellationToken cancellationToken)
     {
-        var partial = OutputFile.PartialName(paths.Output);
         var clusterSize = chain.Top.Info.ClusterSize ?? 65536;
         try
         {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using OfflineExport.IO;
+using OfflineExport.Processes;
 using OfflineExport.Qemu;
 
 namespace OfflineExport.Export;
@@ -40,6 +41,8 @@ public sealed partial class ExportSession
         CheckRequest(request, paths);
 
         using var workDirectory = CreateWorkDirectory();
+        // A killed run left its folder, maybe a daemon and a partial output: say so, and remove them.
+        var cleanedUp = StaleWorkFolders.CleanUp(Path.GetDirectoryName(workDirectory.Path)!, workDirectory.Path);
         var chainReading = ChainReader.ReadAsync(qemuImg, paths.Image, request.Format, "image", cancellationToken);
         // Started before the checks so its start-up overlaps qemu-img's; it opens nothing until they pass,
         // and a refusal cancels a start still under way instead of waiting for it.
@@ -72,7 +75,10 @@ public sealed partial class ExportSession
 
             if (!request.DryRun)
             {
-                partial = await CreatePartialOutputAsync(qemuImg, paths, validated, cancellationToken).ConfigureAwait(false);
+                var partialName = OutputFile.PartialName(paths.Output);
+                // Recorded before it exists: a run killed from here on leaves a partial the next run can find.
+                new WorkFolderRecord { Owner = ProcessIdentity.Current, Partial = partialName }.Save(workDirectory.Path);
+                partial = await CreatePartialOutputAsync(qemuImg, partialName, paths, validated, cancellationToken).ConfigureAwait(false);
             }
 
             daemons = await daemonsStarting.ConfigureAwait(false);
@@ -97,7 +103,7 @@ public sealed partial class ExportSession
                 Output = paths.Output,
                 Format = validated.Top.Format,
                 FormatOrigin = request.Format is null ? FormatOrigin.Detected : FormatOrigin.Stated,
-                Notes = request.Format is null ? [$"{paths.Image}: format {ImageFormats.Describe(validated.Top.Format, FormatOrigin.Detected)}"] : [],
+                Notes = [.. cleanedUp, .. request.Format is null ? [$"{paths.Image}: format {ImageFormats.Describe(validated.Top.Format, FormatOrigin.Detected)}"] : Array.Empty<string>()],
                 Mode = request.Mode,
                 Bitmaps = request.Bitmaps,
                 Backing = paths.BackingAsRecorded,
@@ -175,7 +181,18 @@ public sealed partial class ExportSession
     {
         try
         {
-            return PrivateDirectory.Create(_options.WorkDirectory);
+            var directory = PrivateDirectory.Create(_options.WorkDirectory);
+            try
+            {
+                new WorkFolderRecord { Owner = ProcessIdentity.Current }.Save(directory.Path);
+            }
+            catch
+            {
+                directory.Dispose();
+                throw;
+            }
+
+            return directory;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

@@ -20,6 +20,9 @@ public sealed partial record FileIdentity(ulong Device, ulong Inode, FileKind Ki
     private const int Enoent = 2;
     private const int Enotdir = 20;
 
+    /// <summary>The user id that owns the file.</summary>
+    public uint OwnerId { get; init; }
+
     /// <summary>True when both identities name the same file (device and inode).</summary>
     public bool IsSameFileAs(FileIdentity other) => Device == other.Device && Inode == other.Inode;
 
@@ -50,12 +53,13 @@ public sealed partial record FileIdentity(ulong Device, ulong Inode, FileKind Ki
         }
 
         var span = buffer.AsSpan();
+        var owner = BinaryPrimitives.ReadUInt32LittleEndian(span[20..]);
         var mode = BinaryPrimitives.ReadUInt16LittleEndian(span[28..]);
         var inode = BinaryPrimitives.ReadUInt64LittleEndian(span[32..]);
         var size = BinaryPrimitives.ReadInt64LittleEndian(span[40..]);
         var deviceMajor = BinaryPrimitives.ReadUInt32LittleEndian(span[136..]);
         var deviceMinor = BinaryPrimitives.ReadUInt32LittleEndian(span[140..]);
-        return new FileIdentity(((ulong)deviceMajor << 32) | deviceMinor, inode, KindOf(mode), size);
+        return new FileIdentity(((ulong)deviceMajor << 32) | deviceMinor, inode, KindOf(mode), size) { OwnerId = owner };
     }
 
     private static FileKind KindOf(ushort mode) => (mode & 0xF000) switch

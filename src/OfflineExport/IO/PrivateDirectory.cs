@@ -6,6 +6,9 @@ namespace OfflineExport.IO;
 /// </summary>
 public sealed class PrivateDirectory : IDisposable
 {
+    /// <summary>How every such folder's name starts.</summary>
+    public const string Prefix = "offline-export-";
+
     private PrivateDirectory(string path) => Path = path;
 
     /// <summary>The folder's absolute path.</summary>
@@ -17,7 +20,7 @@ public sealed class PrivateDirectory : IDisposable
         string path;
         if (parent is null)
         {
-            path = Directory.CreateTempSubdirectory("offline-export-").FullName;
+            path = Directory.CreateTempSubdirectory(Prefix).FullName;
         }
         else
         {
@@ -26,7 +29,7 @@ public sealed class PrivateDirectory : IDisposable
                 throw new DirectoryNotFoundException($"work directory {parent} does not exist");
             }
 
-            path = System.IO.Path.Combine(System.IO.Path.GetFullPath(parent), "offline-export-" + Guid.NewGuid().ToString("N")[..12]);
+            path = System.IO.Path.Combine(System.IO.Path.GetFullPath(parent), Prefix + Guid.NewGuid().ToString("N")[..12]);
             Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
 

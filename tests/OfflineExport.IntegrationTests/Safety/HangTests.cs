@@ -5,8 +5,8 @@ using static OfflineExport.IntegrationTests.Support.QemuTestTools;
 namespace OfflineExport.IntegrationTests.Safety;
 
 /// <summary>
-/// Nothing waits for ever: a daemon that stops answering, a qemu-img blocked on a FIFO, a killed
-/// offline-export whose daemon must not survive it.
+/// Nothing waits for ever: a daemon that stops answering or a qemu-img blocked on a FIFO fails the
+/// run with exit 8 after the progress timeout, and the run cleans up.
 /// </summary>
 public sealed class HangTests : IDisposable
 {
@@ -105,28 +105,6 @@ public sealed class HangTests : IDisposable
         Assert.False(File.Exists(_ws["out.qcow2"]));
         Assert.Equal(before, Sha256(image));
         _ws.AssertNothingLeftBehind();
-    }
-
-    [Fact]
-    public async Task Daemon_does_not_outlive_a_killed_offline_export()
-    {
-        var image = await BigDirtyImageAsync();
-        var before = Sha256(image);
-
-        await using var cli = CliProcess.Start(_ws, ["export", image, _ws["inc.qcow2"], "--bitmap", "ck", "--backing", _ws["prev.qcow2"]]);
-        await cli.FirstProgress.WaitAsync(TimeSpan.FromMinutes(1));
-        Assert.NotEmpty(_ws.DaemonProcesses());
-        Signals.Send(cli.Id, Signals.SIGKILL);
-        await cli.WaitAsync(TimeSpan.FromSeconds(10));
-
-        var clock = Stopwatch.StartNew();
-        while (_ws.SurvivingQemuProcesses().Count > 0 && clock.Elapsed < TimeSpan.FromSeconds(10))
-        {
-            await Task.Delay(50);
-        }
-
-        Assert.Empty(_ws.SurvivingQemuProcesses());
-        Assert.Equal(before, Sha256(image));
     }
 
     private static IEnumerable<int> StoppedProcessesRunning(string script) =>

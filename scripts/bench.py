@@ -210,8 +210,7 @@ def levers():
     settings = [
         ["Export:MaxInFlight=4"], ["Export:MaxInFlight=16"], ["Export:MaxInFlight=32"],
         ["Export:RequestSize=256K"], ["Export:RequestSize=4M"],
-        ["Export:Connections=2"], ["Export:Connections=4"], ["Export:Splice=true"],
-        ["Daemon:Split=true"], ["Daemon:CacheDirect=none"], ["Daemon:CacheDirect=all"], ["Daemon:Aio=native", "Daemon:CacheDirect=all"], ["Daemon:Aio=io_uring"], ["Daemon:IoThreads=true"],
+        ["Daemon:CacheDirect=none"], ["Daemon:CacheDirect=all"],
     ]
     for setting in settings:
         base, lever = [], []

@@ -20,26 +20,11 @@ public static class Settings
     /// <summary>Requests in flight at once.</summary>
     public const string MaxInFlight = "Export:MaxInFlight";
 
-    /// <summary>NBD connections per export.</summary>
-    public const string Connections = "Export:Connections";
-
-    /// <summary>Forward data between the NBD sockets with splice(2) instead of through memory.</summary>
-    public const string Splice = "Export:Splice";
-
     /// <summary>How long the daemon may take to start.</summary>
     public const string StartTimeoutSeconds = "Daemon:StartTimeoutSeconds";
 
     /// <summary>How long any qemu operation may go without progress before the run fails (exit 8).</summary>
     public const string ProgressTimeoutSeconds = "Qemu:ProgressTimeoutSeconds";
-
-    /// <summary>Serve source and target from two daemons.</summary>
-    public const string SplitDaemons = "Daemon:Split";
-
-    /// <summary>Run each NBD export in its own daemon iothread.</summary>
-    public const string IoThreads = "Daemon:IoThreads";
-
-    /// <summary>The daemon's file I/O mode.</summary>
-    public const string Aio = "Daemon:Aio";
 
     /// <summary>Which image files get O_DIRECT: output (default), all, none.</summary>
     public const string CacheDirect = "Daemon:CacheDirect";
@@ -56,13 +41,8 @@ public static class Settings
         [StorageDaemon] = Builtin.Tools.StorageDaemon,
         [RequestSize] = Builtin.RequestSize.ToString(CultureInfo.InvariantCulture),
         [MaxInFlight] = Builtin.MaxInFlight.ToString(CultureInfo.InvariantCulture),
-        [Connections] = Builtin.Connections.ToString(CultureInfo.InvariantCulture),
-        [Splice] = Builtin.Splice ? "true" : "false",
         [StartTimeoutSeconds] = Builtin.DaemonStartTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture),
         [ProgressTimeoutSeconds] = Builtin.ProgressTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture),
-        [SplitDaemons] = Builtin.SplitDaemons ? "true" : "false",
-        [IoThreads] = Builtin.IoThreads ? "true" : "false",
-        [Aio] = Builtin.Aio,
         [CacheDirect] = Builtin.CacheDirect.ToString().ToLowerInvariant(),
         [WorkDirectory] = string.Empty,
     };
@@ -82,13 +62,8 @@ public static class Settings
             Tools = new QemuTools(Text(configuration, QemuImg, allowEmpty: false), Text(configuration, StorageDaemon, allowEmpty: false)),
             RequestSize = (int)Size(configuration, RequestSize, 4096, 32 << 20),
             MaxInFlight = (int)Whole(configuration, MaxInFlight, 1, 64),
-            Connections = (int)Whole(configuration, Connections, 1, 16),
-            Splice = Flag(configuration, Splice),
             DaemonStartTimeout = TimeSpan.FromSeconds(Seconds(configuration, StartTimeoutSeconds, 1, 600)),
             ProgressTimeout = TimeSpan.FromSeconds(Seconds(configuration, ProgressTimeoutSeconds, 1, 3600)),
-            SplitDaemons = Flag(configuration, SplitDaemons),
-            IoThreads = Flag(configuration, IoThreads),
-            Aio = OneOf(configuration, Aio, "threads", "native", "io_uring"),
             CacheDirect = OneOf(configuration, CacheDirect, "output", "all", "none", "true", "false") switch
             {
                 "all" or "true" => CacheDirectScope.All,
@@ -98,12 +73,6 @@ public static class Settings
             WorkDirectory = workDirectory.Length == 0 ? null : Path.GetFullPath(workDirectory),
             Log = log,
         };
-        if (options.Aio == "native" && options.CacheDirect != CacheDirectScope.All)
-        {
-            throw new ConfigurationException(
-                $"{Aio}=native (from {ConfigurationLayers.SourceOf(configuration, Aio)}) needs {CacheDirect}=all: qemu uses native AIO only with O_DIRECT");
-        }
-
         return options;
     }
 

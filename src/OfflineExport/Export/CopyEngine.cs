@@ -14,13 +14,12 @@ public sealed class CopyEngine
 {
     private static readonly TimeSpan ReportInterval = TimeSpan.FromMilliseconds(200);
 
-    private readonly IReadOnlyList<NbdClient> _sources;
-    private readonly IReadOnlyList<NbdClient> _targets;
+    private readonly NbdClient _source;
+    private readonly NbdClient _target;
     private readonly int _workers;
     private readonly int _bufferSize;
     private readonly bool _targetHasBacking;
     private readonly IProgress<ExportProgress>? _progress;
-    private readonly IReadOnlyList<SplicePipe>? _pipes;
     private readonly Stopwatch _clock = new();
     private ulong _totalBytes;
     private long _bytesDone;
@@ -33,33 +32,20 @@ public sealed class CopyEngine
     private Exception? _firstFailure;
 
     /// <summary>Creates an engine.</summary>
-    /// <param name="sources">Connections to the source export (reads are spread over them).</param>
-    /// <param name="targets">Connections to the target export (writes are spread over them).</param>
+    /// <param name="source">The connection to the source export.</param>
+    /// <param name="target">The connection to the target export.</param>
     /// <param name="workers">Ranges handled at once.</param>
     /// <param name="bufferSize">Largest data range (each worker owns one buffer this big).</param>
     /// <param name="targetHasBacking">True for an incremental: zero data must be written as zeroes to mask the backing file.</param>
     /// <param name="progress">Receives progress at most every 200 ms and once at the end.</param>
-    /// <param name="pipes">
-    /// One pipe per worker to forward data without copying it through this process (splice), or null
-    /// to copy through memory. Spliced data cannot be inspected here, so the target must turn all-zero
-    /// writes into zero clusters itself (qemu's detect-zeroes).
-    /// </param>
-    public CopyEngine(IReadOnlyList<NbdClient> sources, IReadOnlyList<NbdClient> targets, int workers, int bufferSize, bool targetHasBacking, IProgress<ExportProgress>? progress, IReadOnlyList<SplicePipe>? pipes = null)
+    public CopyEngine(NbdClient source, NbdClient target, int workers, int bufferSize, bool targetHasBacking, IProgress<ExportProgress>? progress)
     {
-        if (pipes is not null && pipes.Count < Math.Max(1, workers))
-        {
-            throw new ArgumentException("one pipe per worker is needed", nameof(pipes));
-        }
-
-        ArgumentOutOfRangeException.ThrowIfZero(sources.Count);
-        ArgumentOutOfRangeException.ThrowIfZero(targets.Count);
-        _sources = sources;
-        _targets = targets;
+        _source = source;
+        _target = target;
         _workers = Math.Max(1, workers);
         _bufferSize = bufferSize;
         _targetHasBacking = targetHasBacking;
         _progress = progress;
-        _pipes = pipes;
     }
 
     /// <summary>Copies every range of <paramref name="plan"/>; the first real failure wins over the cancellations it causes.</summary>
@@ -130,9 +116,8 @@ public sealed class CopyEngine
 
     private async Task WorkAsync(int index, ChannelReader<CopyRange> reader, CancellationTokenSource linked)
     {
-        var source = _sources[index % _sources.Count];
-        var target = _targets[index % _targets.Count];
-        var pipe = _pipes?[index];
+        var source = _source;
+        var target = _target;
         var buffer = ArrayPool<byte>.Shared.Rent(_bufferSize);
         try
         {
@@ -141,7 +126,7 @@ public sealed class CopyEngine
             {
                 while (reader.TryRead(out var range))
                 {
-                    await CopyAsync(range, source, target, buffer, pipe, token).ConfigureAwait(false);
+                    await CopyAsync(range, source, target, buffer, token).ConfigureAwait(false);
                     Interlocked.Add(ref _bytesDone, (long)range.Length);
                     Report(force: false);
                 }
@@ -163,29 +148,14 @@ public sealed class CopyEngine
         }
     }
 
-    private async Task CopyAsync(CopyRange range, NbdClient source, NbdClient target, byte[] buffer, SplicePipe? pipe, CancellationToken cancellationToken)
+    private async Task CopyAsync(CopyRange range, NbdClient source, NbdClient target, byte[] buffer, CancellationToken cancellationToken)
     {
         Interlocked.Add(ref range.Kind == CopyKind.Zero ? ref _plannedZero : ref _plannedData, (long)range.Length);
         if (range.Kind == CopyKind.Data)
         {
             var data = buffer.AsMemory(0, checked((int)range.Length));
-            var where = NbdPipedRead.InBuffer;
-            if (pipe is not null)
-            {
-                where = await source.ReadToPipeAsync(range.Offset, (uint)range.Length, pipe, data, cancellationToken).ConfigureAwait(false);
-                if (where == NbdPipedRead.InPipe)
-                {
-                    await target.WriteFromPipeAsync(range.Offset, pipe, cancellationToken).ConfigureAwait(false);
-                    CountCopied(range);
-                    return;
-                }
-            }
-            else
-            {
-                await source.ReadAsync(range.Offset, data, cancellationToken).ConfigureAwait(false);
-            }
-
-            if (where == NbdPipedRead.InBuffer && data.Span.IndexOfAnyExcept((byte)0) >= 0)
+            await source.ReadAsync(range.Offset, data, cancellationToken).ConfigureAwait(false);
+            if (data.Span.IndexOfAnyExcept((byte)0) >= 0)
             {
                 await target.WriteAsync(range.Offset, data, cancellationToken).ConfigureAwait(false);
                 CountCopied(range);

@@ -2,7 +2,7 @@ using OfflineExport.Nbd;
 
 namespace OfflineExport.Export;
 
-/// <summary>The NBD connections of one export: a dirty-bitmap scanner, data readers, target writers.</summary>
+/// <summary>The NBD connections of one export: a dirty-bitmap scanner, the data reader, the target writer.</summary>
 public sealed class ExportConnections : IAsyncDisposable
 {
     private readonly List<NbdClient> _all = [];
@@ -13,20 +13,19 @@ public sealed class ExportConnections : IAsyncDisposable
     /// <summary>The connection that walks the dirty bitmap (incremental only).</summary>
     public NbdClient? DirtyScanner { get; private set; }
 
-    /// <summary>Connections to the source with base:allocation; the first also scans allocation.</summary>
-    public List<NbdClient> Sources { get; } = [];
+    /// <summary>The connection to the source with base:allocation: it reads the data and scans allocation.</summary>
+    public NbdClient Source { get; private set; } = null!;
 
-    /// <summary>Connections to the writable target (none for a dry run).</summary>
-    public List<NbdClient> Targets { get; } = [];
+    /// <summary>The connection to the writable target (null for a dry run).</summary>
+    public NbdClient? Target { get; private set; }
 
-    /// <summary>Opens the source connections (the target's come later, once it is open: <see cref="ConnectTargetsAsync"/>).</summary>
+    /// <summary>Opens the source connections (the target's comes later, once it is open: <see cref="ConnectTargetAsync"/>).</summary>
     /// <param name="sourceSocket">The unix socket of the NBD server with the source export.</param>
     /// <param name="dirtyContext">The dirty-bitmap context, or null for a full export.</param>
-    /// <param name="connections">Data connections.</param>
-    /// <param name="maxInFlight">Requests in flight per connection.</param>
+    /// <param name="maxInFlight">Requests in flight on the data connection.</param>
     /// <param name="replyTimeout">How long any connection may wait with requests out and nothing coming back.</param>
     /// <param name="cancellationToken">Cancels the handshakes.</param>
-    public static async Task<ExportConnections> OpenAsync(string sourceSocket, string? dirtyContext, int connections, int maxInFlight, TimeSpan? replyTimeout, CancellationToken cancellationToken)
+    public static async Task<ExportConnections> OpenAsync(string sourceSocket, string? dirtyContext, int maxInFlight, TimeSpan? replyTimeout, CancellationToken cancellationToken)
     {
         var result = new ExportConnections(replyTimeout);
         try
@@ -36,10 +35,7 @@ public sealed class ExportConnections : IAsyncDisposable
                 result.DirtyScanner = await result.ConnectAsync(sourceSocket, ExportSession.SourceExport, [dirtyContext], ExtentScanner.Lookahead, cancellationToken).ConfigureAwait(false);
             }
 
-            for (var i = 0; i < connections; i++)
-            {
-                result.Sources.Add(await result.ConnectAsync(sourceSocket, ExportSession.SourceExport, [NbdProtocol.BaseAllocationContext], maxInFlight, cancellationToken).ConfigureAwait(false));
-            }
+            result.Source = await result.ConnectAsync(sourceSocket, ExportSession.SourceExport, [NbdProtocol.BaseAllocationContext], maxInFlight, cancellationToken).ConfigureAwait(false);
 
             return result;
         }
@@ -50,21 +46,16 @@ public sealed class ExportConnections : IAsyncDisposable
         }
     }
 
-    /// <summary>Opens as many connections to the writable "target" export as there are to the source.</summary>
-    public async Task ConnectTargetsAsync(string targetSocket, int maxInFlight, CancellationToken cancellationToken)
-    {
-        foreach (var _ in Sources)
-        {
-            Targets.Add(await ConnectAsync(targetSocket, ExportSession.TargetExport, [], maxInFlight, cancellationToken).ConfigureAwait(false));
-        }
-    }
+    /// <summary>Opens the connection to the writable "target" export.</summary>
+    public async Task ConnectTargetAsync(string targetSocket, int maxInFlight, CancellationToken cancellationToken) =>
+        Target = await ConnectAsync(targetSocket, ExportSession.TargetExport, [], maxInFlight, cancellationToken).ConfigureAwait(false);
 
-    /// <summary>Flushes every target connection, then says goodbye on every connection.</summary>
+    /// <summary>Flushes the target, then says goodbye on every connection.</summary>
     public async Task FinishAsync(CancellationToken cancellationToken)
     {
-        foreach (var target in Targets)
+        if (Target is not null)
         {
-            await target.FlushAsync(cancellationToken).ConfigureAwait(false);
+            await Target.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
 
         foreach (var client in _all)

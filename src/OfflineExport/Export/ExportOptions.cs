@@ -2,7 +2,7 @@ using OfflineExport.Qemu;
 
 namespace OfflineExport.Export;
 
-/// <summary>How exports run: tools, tuning and logging. Defaults are the best measured settings (see README).</summary>
+/// <summary>How exports run: tools, tuning and logging. Defaults are the best measured settings (docs/PERFORMANCE.md).</summary>
 public sealed record ExportOptions
 {
     /// <summary>The qemu programs.</summary>
@@ -11,38 +11,19 @@ public sealed record ExportOptions
     /// <summary>Largest READ/WRITE request in bytes (capped by the server's maximum).</summary>
     public int RequestSize { get; init; } = 1 << 20;
 
-    /// <summary>Requests in flight at once, over all connections.</summary>
+    /// <summary>Requests in flight at once.</summary>
     public int MaxInFlight { get; init; } = 8;
-
-    /// <summary>NBD connections to each export.</summary>
-    public int Connections { get; init; } = 1;
-
-    /// <summary>Serve the source and the target from two daemons (two main loops, two cores).</summary>
-    public bool SplitDaemons { get; init; }
-
-    /// <summary>Run each NBD export in its own iothread of the daemon.</summary>
-    public bool IoThreads { get; init; }
-
-    /// <summary>The daemon's file I/O mode: "threads" (qemu's default), "native" or "io_uring".</summary>
-    public string Aio { get; init; } = "threads";
 
     /// <summary>Which image files are opened with O_DIRECT.</summary>
     public CacheDirectScope CacheDirect { get; init; } = CacheDirectScope.Output;
 
     /// <summary>
     /// Under <see cref="CacheDirectScope.Output"/>, the fewest bytes to copy or zero for which the output
-    /// is opened with O_DIRECT. Measured (README, Performance): from ~600 MiB on, O_DIRECT is clearly
+    /// is opened with O_DIRECT. Measured (docs/PERFORMANCE.md): from ~600 MiB on, O_DIRECT is clearly
     /// faster; at 64 MiB the page cache is as fast, and much faster when the writes are spread over a
     /// huge disk (qcow2 then flushes many metadata tables, one synchronous write each under O_DIRECT).
     /// </summary>
     public ulong OutputDirectMinimum { get; init; } = 256UL << 20;
-
-    /// <summary>
-    /// Forward data from the source socket to the target socket with splice(2), so it never passes
-    /// through this process (falls back to copying through memory when pipes cannot be made). Off by
-    /// default: it removed the copies but measured no faster on the benchmark machine (README).
-    /// </summary>
-    public bool Splice { get; init; }
 
     /// <summary>
     /// How long any qemu operation may go without progress before it fails (exit 8) and is cleaned up:

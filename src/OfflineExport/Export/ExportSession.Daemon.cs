@@ -15,7 +15,7 @@ public sealed partial class ExportSession
     private const ulong MaximumZeroRequest = 1UL << 30;
 
     private async Task<(ExportTotals Totals, CopyStatistics? Statistics)> CopyThroughDaemonAsync(
-        ExportDaemons daemons,
+        StorageDaemon daemon,
         ValidatedChain chain,
         string? partial,
         IProgress<ExportProgress>? progress,
@@ -23,46 +23,30 @@ public sealed partial class ExportSession
     {
         try
         {
-            var dirtyContext = await OpenSourceAsync(daemons.Source.Qmp, chain, cancellationToken).ConfigureAwait(false);
-            await daemons.Source.Qmp.NbdServerStartAsync(daemons.SourceSocket, cancellationToken).ConfigureAwait(false);
-            var sourceThread = await IothreadAsync(daemons.Source.Qmp, "iothread-source", cancellationToken).ConfigureAwait(false);
+            var dirtyContext = await OpenSourceAsync(daemon.Qmp, chain, cancellationToken).ConfigureAwait(false);
+            await daemon.Qmp.NbdServerStartAsync(daemon.NbdSocket, cancellationToken).ConfigureAwait(false);
             var bitmaps = dirtyContext is null ? Array.Empty<string>() : [dirtyContext[NbdProtocol.DirtyBitmapContextPrefix.Length..]];
-            await daemons.Source.Qmp.BlockExportAddNbdAsync(SourceExport, chain.Top.NodeName, writable: false, bitmaps, sourceThread, cancellationToken).ConfigureAwait(false);
-            using var pipes = partial is not null && _options.Splice ? CreatePipes() : null;
-            var connections = Math.Max(1, _options.Connections);
-            var perConnection = Math.Max(1, (_options.MaxInFlight + connections - 1) / connections);
-            await using var nbd = await ExportConnections.OpenAsync(daemons.SourceSocket, dirtyContext, connections, perConnection, _options.ProgressTimeout, cancellationToken).ConfigureAwait(false);
-            var requestSize = (int)Math.Min((uint)_options.RequestSize, nbd.Sources[0].Export.MaximumBlockSize);
-            if (pipes is not null)
-            {
-                requestSize = Math.Min(requestSize, pipes.MaxPayload);
-            }
-
-            var planner = new ExportPlanner(nbd.DirtyScanner, dirtyContext, nbd.Sources[0], nbd.Sources[0].Export.Size, (ulong)requestSize, MaximumZeroRequest);
+            await daemon.Qmp.BlockExportAddNbdAsync(SourceExport, chain.Top.NodeName, writable: false, bitmaps, cancellationToken).ConfigureAwait(false);
+            await using var nbd = await ExportConnections.OpenAsync(daemon.NbdSocket, dirtyContext, _options.MaxInFlight, _options.ProgressTimeout, cancellationToken).ConfigureAwait(false);
+            var requestSize = (int)Math.Min((uint)_options.RequestSize, nbd.Source.Export.MaximumBlockSize);
+            var planner = new ExportPlanner(nbd.DirtyScanner, dirtyContext, nbd.Source, nbd.Source.Export.Size, (ulong)requestSize, MaximumZeroRequest);
             if (partial is null)
             {
                 var totals = await planner.MeasureAsync(cancellationToken).ConfigureAwait(false);
                 await nbd.FinishAsync(cancellationToken).ConfigureAwait(false);
-                await daemons.StopAsync(DaemonStopTimeout, cancellationToken).ConfigureAwait(false);
+                await StopAsync(daemon, cancellationToken).ConfigureAwait(false);
                 return (totals, null);
             }
 
             // Measured before the target opens: how much will be written decides how it is opened.
             var work = await planner.MeasureWorkAsync(cancellationToken).ConfigureAwait(false);
-            await OpenTargetAsync(daemons.Target.Qmp, partial, detectZeroes: pipes is not null, work, cancellationToken).ConfigureAwait(false);
-            if (daemons.IsSplit)
-            {
-                await daemons.Target.Qmp.NbdServerStartAsync(daemons.TargetSocket, cancellationToken).ConfigureAwait(false);
-            }
-
-            var targetThread = await IothreadAsync(daemons.Target.Qmp, "iothread-target", cancellationToken).ConfigureAwait(false);
-            await daemons.Target.Qmp.BlockExportAddNbdAsync(TargetExport, TargetNode, writable: true, [], targetThread, cancellationToken).ConfigureAwait(false);
-            await nbd.ConnectTargetsAsync(daemons.TargetSocket, perConnection, cancellationToken).ConfigureAwait(false);
-            var engine = new CopyEngine(nbd.Sources, nbd.Targets, _options.MaxInFlight, requestSize, targetHasBacking: chain.MergeSources.Count > 0, progress, pipes?.Pipes);
+            await OpenTargetAsync(daemon.Qmp, partial, work, cancellationToken).ConfigureAwait(false);
+            await daemon.Qmp.BlockExportAddNbdAsync(TargetExport, TargetNode, writable: true, [], cancellationToken).ConfigureAwait(false);
+            await nbd.ConnectTargetAsync(daemon.NbdSocket, _options.MaxInFlight, cancellationToken).ConfigureAwait(false);
+            var engine = new CopyEngine(nbd.Source, nbd.Target!, _options.MaxInFlight, requestSize, targetHasBacking: chain.MergeSources.Count > 0, progress);
             var statistics = await engine.RunAsync(planner.PlanAsync(cancellationToken), work, cancellationToken).ConfigureAwait(false);
             await nbd.FinishAsync(cancellationToken).ConfigureAwait(false);
-            _options.Log?.Invoke($"copy done: {statistics.Requests} requests; CPU so far: daemon(s) {daemons.CpuTime().TotalSeconds:F2} s, offline-export {Environment.CpuUsage.TotalTime.TotalSeconds:F2} s (user {Environment.CpuUsage.UserTime.TotalSeconds:F2} s)");
-            await daemons.StopAsync(DaemonStopTimeout, cancellationToken).ConfigureAwait(false);
+            await StopAsync(daemon, cancellationToken).ConfigureAwait(false);
             return (new ExportTotals(statistics.PlannedData, statistics.PlannedZero), statistics);
         }
         catch (QmpException ex) when (QemuImg.IsLockError(ex.Description))
@@ -77,41 +61,22 @@ public sealed partial class ExportSession
         catch (Exception ex) when (ex is NbdException or QmpException or QmpProtocolException or IOException && !cancellationToken.IsCancellationRequested)
         {
             // A broken socket usually means a daemon died a moment ago: report the daemon's own words.
-            if (await daemons.FindDeadAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false) is { } dead)
+            if (await daemon.HasDiedAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false))
             {
-                throw dead.DescribeDeath(ex);
+                throw daemon.DescribeDeath(ex);
             }
 
             throw;
         }
     }
 
-    private SplicePipeSet? CreatePipes()
+    /// <summary>Asks the daemon to quit (it flushes and closes every node); a non-zero exit means the output may be incomplete.</summary>
+    private static async Task StopAsync(StorageDaemon daemon, CancellationToken cancellationToken)
     {
-        var pipes = SplicePipeSet.TryCreate(Math.Max(1, _options.MaxInFlight), _options.RequestSize, out var reason);
-        _options.Log?.Invoke(pipes is null
-            ? $"splice: not available ({reason}); copying through memory"
-            : $"splice: {pipes.Pipes.Count} pipes, payloads up to {pipes.MaxPayload} bytes");
-        return pipes;
-    }
-
-    private async Task<string?> IothreadAsync(QmpClient qmp, string id, CancellationToken cancellationToken)
-    {
-        if (!_options.IoThreads)
+        if (await daemon.StopAsync(DaemonStopTimeout, cancellationToken).ConfigureAwait(false) != 0)
         {
-            return null;
+            throw daemon.DescribeDeath();
         }
-
-        // Measured on qemu 7.2: an NBD export in an iothread aborts the daemon when a client disconnects
-        // (blockdev-nbd.c nbd_blockdev_client_closed: Assertion `qemu_in_main_thread()'). Refuse it there.
-        if (int.TryParse(qmp.Greeting.Version.Split('.')[0], System.Globalization.CultureInfo.InvariantCulture, out var major) && major < 8)
-        {
-            throw new ExportException(ExportErrorKind.InvalidRequest,
-                $"Daemon:IoThreads is not usable with qemu {qmp.Greeting.Version}: qemu-storage-daemon aborts when an NBD client leaves an export in an iothread; leave it off");
-        }
-
-        await qmp.AddIothreadAsync(id, cancellationToken).ConfigureAwait(false);
-        return id;
     }
 
     /// <summary>
@@ -155,11 +120,7 @@ public sealed partial class ExportSession
     /// Opens the partial output writable. Its backing file (the previous backup) opens from its header,
     /// with the format we recorded there: partial-cluster writes need it for copy-on-write.
     /// </summary>
-    /// <remarks>
-    /// With <paramref name="detectZeroes"/>, qemu turns writes of all-zero data into zero clusters: the
-    /// spliced data never enters this process, so it cannot be checked for zeroes here.
-    /// </remarks>
-    private async Task OpenTargetAsync(QmpClient qmp, string partial, bool detectZeroes, ulong work, CancellationToken cancellationToken)
+    private async Task OpenTargetAsync(QmpClient qmp, string partial, ulong work, CancellationToken cancellationToken)
     {
         var direct = _options.CacheDirect == CacheDirectScope.All
             || (_options.CacheDirect == CacheDirectScope.Output && work >= _options.OutputDirectMinimum);
@@ -187,12 +148,6 @@ public sealed partial class ExportSession
             ["file"] = TargetFileNode,
             ["read-only"] = false,
         };
-        if (detectZeroes)
-        {
-            target["discard"] = "unmap";
-            target["detect-zeroes"] = "unmap";
-        }
-
         await qmp.BlockdevAddAsync(target, cancellationToken).ConfigureAwait(false);
     }
 
@@ -204,7 +159,6 @@ public sealed partial class ExportSession
             ["node-name"] = nodeName,
             ["filename"] = path,
             ["read-only"] = readOnly,
-            ["aio"] = _options.Aio,
         };
         if (direct)
         {

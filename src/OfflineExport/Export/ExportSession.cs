@@ -47,11 +47,11 @@ public sealed partial class ExportSession
         // Started before the checks so its start-up overlaps qemu-img's; it opens nothing until they pass,
         // and a refusal cancels a start still under way instead of waiting for it.
         using var daemonStart = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var daemonsStarting = ExportDaemons.StartAsync(tools.StorageDaemon, workDirectory.Path, _options.SplitDaemons && !request.DryRun, _options, daemonStart.Token);
+        var daemonStarting = StorageDaemon.StartAsync(tools.StorageDaemon, workDirectory.Path, _options.DaemonStartTimeout, _options.ProgressTimeout, _options.Log, daemonStart.Token);
         var backingReading = paths.Backing is null ? null : ChainReader.ReadAsync(qemuImg, paths.Backing, null, "previous backup", cancellationToken); // probed: CheckBacking refuses anything but qcow2
         using var layerCheck = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Task? layerChecking = null;
-        ExportDaemons? daemons = null;
+        StorageDaemon? daemon = null;
         string? partial = null;
         try
         {
@@ -81,8 +81,8 @@ public sealed partial class ExportSession
                 partial = await CreatePartialOutputAsync(qemuImg, partialName, paths, validated, cancellationToken).ConfigureAwait(false);
             }
 
-            daemons = await daemonsStarting.ConfigureAwait(false);
-            var (totals, statistics) = await CopyThroughDaemonAsync(daemons, validated, partial, progress, cancellationToken).ConfigureAwait(false);
+            daemon = await daemonStarting.ConfigureAwait(false);
+            var (totals, statistics) = await CopyThroughDaemonAsync(daemon, validated, partial, progress, cancellationToken).ConfigureAwait(false);
 
             var verified = false;
             if (partial is not null && request.Verify)
@@ -122,15 +122,15 @@ public sealed partial class ExportSession
         finally
         {
             // The daemon goes first: it may still hold the partial file open.
-            if (daemons is null)
+            if (daemon is null)
             {
                 await daemonStart.CancelAsync().ConfigureAwait(false);
-                daemons = await SettledAsync(daemonsStarting).ConfigureAwait(false);
+                daemon = await SettledAsync(daemonStarting).ConfigureAwait(false);
             }
 
-            if (daemons is not null)
+            if (daemon is not null)
             {
-                await daemons.DisposeAsync().ConfigureAwait(false);
+                await daemon.DisposeAsync().ConfigureAwait(false);
             }
 
             await SettledAsync(backingReading).ConfigureAwait(false); // the chain's reading is always awaited first thing

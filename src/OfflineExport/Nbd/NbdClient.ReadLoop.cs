@@ -175,12 +175,6 @@ public sealed partial class NbdClient
         var length = chunk.Length - 8UL;
         var wholeRequest = request.IsWholeAnswer(offset, length);
         RequireInside(request, offset, length, "data");
-        if (request.Pipe is { } pipe && wholeRequest)
-        {
-            await ReceiveIntoPipeAsync(request, pipe).ConfigureAwait(false);
-            return;
-        }
-
         // Straight into the caller's buffer: no copy on the hot path.
         await _receive.ReadAsync(request.Destination.Slice((int)(offset - request.Offset), (int)length)).ConfigureAwait(false);
     }
@@ -192,12 +186,6 @@ public sealed partial class NbdClient
         var (offset, size) = NbdTransmissionCodec.DecodeHole(payload);
         var wholeRequest = request.IsWholeAnswer(offset, size);
         RequireInside(request, offset, size, "hole");
-        if (request.Pipe is not null && wholeRequest)
-        {
-            request.PipeOutcome = NbdPipedRead.Hole;
-            return;
-        }
-
         request.Destination.Span.Slice((int)(offset - request.Offset), (int)size).Clear();
     }
 

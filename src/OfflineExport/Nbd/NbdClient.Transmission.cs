@@ -150,8 +150,7 @@ public sealed partial class NbdClient
 
             using (cancellationToken.UnsafeRegister(static (s, ct) => ((NbdClient)s!).Abort(new OperationCanceledException(ct)), this))
             {
-                var pipePayload = request.Type == NbdCommandType.Write ? request.Pipe : null;
-                await SendAsync(flags, request.Type, cookie, request.Offset, request.Length, payload, pipePayload).ConfigureAwait(false);
+                await SendAsync(flags, request.Type, cookie, request.Offset, request.Length, payload).ConfigureAwait(false);
                 await request.Completion.Task.ConfigureAwait(false);
             }
 
@@ -163,7 +162,7 @@ public sealed partial class NbdClient
         }
     }
 
-    private async Task SendAsync(NbdCommandFlags flags, NbdCommandType type, ulong cookie, ulong offset, uint length, ReadOnlyMemory<byte> payload, SplicePipe? pipePayload)
+    private async Task SendAsync(NbdCommandFlags flags, NbdCommandType type, ulong cookie, ulong offset, uint length, ReadOnlyMemory<byte> payload)
     {
         await _sendLock.WaitAsync().ConfigureAwait(false);
         try
@@ -174,10 +173,6 @@ public sealed partial class NbdClient
             if (!payload.IsEmpty)
             {
                 await _stream.WriteAsync(payload).ConfigureAwait(false);
-            }
-            else if (pipePayload is not null)
-            {
-                await SendFromPipeAsync(pipePayload).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (ex is IOException or ObjectDisposedException or System.Net.Sockets.SocketException)

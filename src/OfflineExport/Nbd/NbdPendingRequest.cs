@@ -22,11 +22,6 @@ internal sealed class NbdPendingRequest
     /// <summary>Where READ data goes: OFFSET_DATA chunks are received straight into it.</summary>
     public Memory<byte> Destination { get; }
 
-    /// <summary>For a READ into a pipe: where the payload goes when one data chunk carries all of it.</summary>
-    public SplicePipe? Pipe { get; init; }
-
-    /// <summary>For a READ into a pipe: where the payload ended up.</summary>
-    public NbdPipedRead PipeOutcome { get; set; } = NbdPipedRead.InBuffer;
 
     /// <summary>True when a chunk [<paramref name="offset"/>, +<paramref name="length"/>) would be the whole answer.</summary>
     public bool IsWholeAnswer(ulong offset, ulong length) => Covered == 0 && offset == Offset && length == Length;

@@ -12,14 +12,18 @@ public sealed class StorageDaemon : IAsyncDisposable
     private readonly RunningProcess _process;
     private volatile bool _stopping;
 
-    private StorageDaemon(RunningProcess process, QmpClient qmp)
+    private StorageDaemon(RunningProcess process, QmpClient qmp, string nbdSocket)
     {
         _process = process;
         Qmp = qmp;
+        NbdSocket = nbdSocket;
     }
 
     /// <summary>The QMP connection to the daemon.</summary>
     public QmpClient Qmp { get; }
+
+    /// <summary>Where the daemon's NBD server listens once started (a unix socket next to the monitor's).</summary>
+    public string NbdSocket { get; }
 
     /// <summary>True when the daemon exited without being asked to.</summary>
     public bool DiedUnexpectedly => _process.HasExited && !_stopping;
@@ -56,7 +60,7 @@ public sealed class StorageDaemon : IAsyncDisposable
         try
         {
             var qmp = await ConnectWhenReadyAsync(process, qmpSocket, startTimeout, replyTimeout, log, cancellationToken).ConfigureAwait(false);
-            return new StorageDaemon(process, qmp);
+            return new StorageDaemon(process, qmp, Path.Combine(runtimeDirectory, "nbd.sock"));
         }
         catch
         {
@@ -82,24 +86,6 @@ public sealed class StorageDaemon : IAsyncDisposable
 
         await _process.WaitForExitAsync(grace).ConfigureAwait(false);
         return DiedUnexpectedly;
-    }
-
-    /// <summary>CPU time the daemon has used so far (user + system), from /proc; zero when unknown.</summary>
-    public TimeSpan CpuTime()
-    {
-        try
-        {
-            // Fields 14 and 15 of /proc/PID/stat, in clock ticks (100 per second on Linux); the name in
-            // parentheses may contain spaces, so count from the closing parenthesis.
-            var stat = File.ReadAllText($"/proc/{_process.Id}/stat");
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            var ticks = long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture);
-            return TimeSpan.FromSeconds(ticks / 100.0);
-        }
-        catch (Exception ex) when (ex is IOException or FormatException or IndexOutOfRangeException)
-        {
-            return TimeSpan.Zero;
-        }
     }
 
     /// <summary>Asks the daemon to quit (it closes and flushes every node) and waits for it to exit.</summary>

@@ -57,7 +57,7 @@ public static class QmpBlockCommands
             cancellationToken);
 
     /// <summary><c>block-export-add</c> of an NBD export named like its id, with optional dirty bitmaps.</summary>
-    public static Task BlockExportAddNbdAsync(this QmpClient qmp, string id, string node, bool writable, IReadOnlyList<string> bitmaps, string? iothread, CancellationToken cancellationToken)
+    public static Task BlockExportAddNbdAsync(this QmpClient qmp, string id, string node, bool writable, IReadOnlyList<string> bitmaps, CancellationToken cancellationToken)
     {
         var arguments = new JsonObject
         {
@@ -72,19 +72,6 @@ public static class QmpBlockCommands
             arguments["bitmaps"] = new JsonArray([.. bitmaps.Select(b => (JsonNode)JsonValue.Create(b))]);
         }
 
-        if (iothread is not null)
-        {
-            arguments["iothread"] = iothread;
-        }
-
         return qmp.ExecuteAsync("block-export-add", arguments, cancellationToken);
     }
-
-    /// <summary><c>block-export-del</c>: removes an export (completion is signalled by BLOCK_EXPORT_DELETED).</summary>
-    public static Task BlockExportDelAsync(this QmpClient qmp, string id, CancellationToken cancellationToken) =>
-        qmp.ExecuteAsync("block-export-del", new JsonObject { ["id"] = id }, cancellationToken);
-
-    /// <summary><c>object-add</c> of an iothread.</summary>
-    public static Task AddIothreadAsync(this QmpClient qmp, string id, CancellationToken cancellationToken) =>
-        qmp.ExecuteAsync("object-add", new JsonObject { ["qom-type"] = "iothread", ["id"] = id }, cancellationToken);
 }

@@ -339,26 +339,4 @@ public sealed class ExportSessionTests : IDisposable
         Assert.Equal(256UL << 10, result.PlannedBytes);
         Assert.False(File.Exists(_ws["inc.qcow2"]));
     }
-
-    [Fact]
-    public async Task Split_daemons_produce_the_same_backup()
-    {
-        var image = _ws["vda.qcow2"];
-        await CreateQcow2Async(image, "64M");
-        await IoAsync(image, "write -P 0x11 0 16M");
-        await ExportHarness.ExportAsync(_ws, new ExportRequest { Image = image, Output = _ws["full.qcow2"] }, image);
-        await AddBitmapAsync(image, "ck");
-        await IoAsync(image, "write -P 0x12 1M 1M", "write -z 8M 1M");
-        var before = Sha256(image);
-        using var cts = new CancellationTokenSource(ExportHarness.Deadline);
-
-        var result = await new ExportSession(_ws.Options with { SplitDaemons = true }).RunAsync(
-            new ExportRequest { Image = image, Output = _ws["inc.qcow2"], Bitmaps = ["ck"], Backing = _ws["full.qcow2"], Verify = true }, null, cts.Token);
-
-        Assert.True(result.Verified);
-        Assert.Equal(1UL << 20, result.BytesCopied);
-        Assert.Equal(1UL << 20, result.BytesZeroed);
-        Assert.Equal(before, Sha256(image));
-        _ws.AssertNothingLeftBehind();
-    }
 }

@@ -22,7 +22,7 @@ public static class KilledRunRecovery
 
         var removed = new List<string>();
         var recordedFiles = manifest.Disks.SelectMany(d => d.Points).Select(p => p.File).ToHashSet(StringComparer.Ordinal);
-        foreach (var file in record.Files.Distinct(StringComparer.Ordinal).Where(f => IsPlainName(f) && !recordedFiles.Contains(f)))
+        foreach (var file in record.Files.Distinct(StringComparer.Ordinal).Where(f => ManifestValidation.IsPlainName(f) && !recordedFiles.Contains(f)))
         {
             removed.AddRange(RemoveFileAndPartials(folder, file));
         }
@@ -89,7 +89,4 @@ public static class KilledRunRecovery
 
         return names;
     }
-
-    private static bool IsPlainName(string name) =>
-        name.Length > 0 && name != "." && name != ".." && !name.Contains('/', StringComparison.Ordinal) && !name.Contains('\0', StringComparison.Ordinal);
 }

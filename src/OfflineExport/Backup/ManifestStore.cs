@@ -38,9 +38,11 @@ public static class ManifestStore
                 throw new ExportException(ExportErrorKind.BackupFolderProblem, $"{path} has format version {manifest.FormatVersion}; this offline-export reads version 1");
             }
 
+            ManifestValidation.Check(manifest, path);
+
             return manifest;
         }
-        catch (JsonException ex)
+        catch (Exception ex) when (ex is JsonException or IOException or UnauthorizedAccessException)
         {
             throw new ExportException(ExportErrorKind.BackupFolderProblem, $"cannot read {path}: {ex.Message}", ex);
         }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using OfflineExport.Export;
+using OfflineExport.IO;
 using OfflineExport.Processes;
 using OfflineExport.Qemu;
 
@@ -32,7 +33,21 @@ public sealed class RestoreSession
             throw new ExportException(ExportErrorKind.BackupFolderProblem, $"point {point.Number} of {disk.Name} is missing its file {pointPath}");
         }
 
+        PointChainGuard.Check(folder, disk.Name, point);
         OutputFile.CheckCanCreate(output, request.Force);
+        // By identity: through a symlink, OUTPUT could be a point; rewritten, every later restore of it would lie.
+        if (SameFile.FindIn(output, Directory.EnumerateFiles(folder)) is { } own)
+        {
+            throw new ExportException(ExportErrorKind.OutputProblem,
+                $"output {output} is {own}, a file of the backup folder; restore writes a new image and never replaces the folder's own files");
+        }
+
+        if (request.Force && File.Exists(output))
+        {
+            // Replacing an image a VM or qemu-nbd holds would pull it from under the writer.
+            await qemuImg.EnsureNotInUseAsync(output, "raw", cancellationToken).ConfigureAwait(false);
+        }
+
         IReadOnlyList<ImageInfo> chain;
         try
         {

@@ -1,3 +1,4 @@
+using OfflineExport.IO;
 using OfflineExport.Processes;
 using OfflineExport.Qemu;
 
@@ -48,14 +49,13 @@ public sealed partial class ExportSession
         }
     }
 
+    /// <summary>By identity: OUTPUT through a symlinked folder or file is still the layer it names.</summary>
     private static void CheckOutputOutsideChain(string output, IReadOnlyList<ImageInfo> chain, string what)
     {
-        foreach (var layer in chain)
+        if (SameFile.FindIn(output, chain.Select(l => l.Filename)) is { } layer)
         {
-            if (string.Equals(Path.GetFullPath(layer.Filename), output, StringComparison.Ordinal))
-            {
-                throw new ExportException(ExportErrorKind.OutputProblem, $"output {output} is part of the {what}; refusing to overwrite it");
-            }
+            var alias = string.Equals(Path.GetFullPath(layer), output, StringComparison.Ordinal) ? string.Empty : $" (it is {layer} by another name)";
+            throw new ExportException(ExportErrorKind.OutputProblem, $"output {output} is part of the {what}{alias}; refusing to overwrite it");
         }
     }
 
@@ -75,6 +75,15 @@ public sealed partial class ExportSession
         }
 
         CheckOutputOutsideChain(paths.Output, chain, "previous backup's chain");
+        // An overlay on the disk itself (or on a layer of it) is no backup: the next write to the disk changes it.
+        foreach (var layer in chain)
+        {
+            if (SameFile.FindIn(layer.Filename, source.Layers.Select(l => l.Path)) is { } own)
+            {
+                throw new ExportException(ExportErrorKind.InvalidRequest,
+                    $"previous backup {backing} is not a backup: {(layer == chain[0] ? "it" : $"its chain holds {layer}, which")} is {own}, a layer of the image's own chain; give --backing the previous backup's file");
+            }
+        }
     }
 
     private static async Task<string> CreatePartialOutputAsync(QemuImg qemuImg, string partial, ExportPaths paths, ValidatedChain chain, CancellationToken cancellationToken)

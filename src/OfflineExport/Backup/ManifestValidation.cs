@@ -1,0 +1,50 @@
+using OfflineExport.Export;
+
+namespace OfflineExport.Backup;
+
+/// <summary>
+/// What a loaded manifest must satisfy before anything trusts it: no missing or null fields (JSON
+/// allows them, the code does not), and every point file a plain name inside the folder, so a
+/// hand-edited or hostile manifest can never point the tool at a file outside the folder.
+/// </summary>
+public static class ManifestValidation
+{
+    /// <summary>Refuses a manifest that breaks a rule, naming the first broken one.</summary>
+    /// <exception cref="ExportException">BackupFolderProblem.</exception>
+    public static void Check(BackupManifest manifest, string path)
+    {
+        if (manifest.Disks is null)
+        {
+            throw Bad(path, "'disks' is missing or null");
+        }
+
+        for (var i = 0; i < manifest.Disks.Count; i++)
+        {
+            var disk = manifest.Disks[i] ?? throw Bad(path, $"disk {i + 1} is null");
+            if (string.IsNullOrEmpty(disk.Name) || disk.Source is null || disk.Points is null)
+            {
+                throw Bad(path, $"disk {i + 1} ({disk.Name ?? "no name"}) lacks its name, source or points");
+            }
+
+            foreach (var point in disk.Points)
+            {
+                if (point is null || point.File is null || point.Source is null || point.CheckpointsUsed is null || point.CheckpointsUsed.Any(c => c is null))
+                {
+                    throw Bad(path, $"a point of {disk.Name} {(point is null ? "is null" : $"(number {point.Number}) lacks a field")}");
+                }
+
+                if (!IsPlainName(point.File))
+                {
+                    throw Bad(path, $"point {point.Number} of {disk.Name} names its file '{point.File}', which is not a plain file name inside the folder; nothing was read");
+                }
+            }
+        }
+    }
+
+    /// <summary>True for a name that stays in its folder: no separator, not "." or "..", no NUL.</summary>
+    public static bool IsPlainName(string name) =>
+        name.Length > 0 && name != "." && name != ".." && !name.Contains('/', StringComparison.Ordinal) && !name.Contains('\0', StringComparison.Ordinal);
+
+    private static ExportException Bad(string path, string what) =>
+        new(ExportErrorKind.BackupFolderProblem, $"{path} is not a valid manifest: {what}");
+}

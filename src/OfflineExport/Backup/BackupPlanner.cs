@@ -52,12 +52,19 @@ public static partial class BackupPlanner
         DiskPlan Make(PointLevel pointLevel, IReadOnlyList<string> checkpoints, PointRecord? backing, string reason) =>
             new(disk, pointLevel, number, $"{disk.Name}.{number}.{pointLevel.ToString().ToLowerInvariant()}.qcow2", checkpoints, backing, next, reason);
 
+        // A point belongs to the disk it was taken of: another disk's changes are never appended to this chain.
+        var otherDisk = IdentityProblem(record, disk);
         switch (level)
         {
             case BackupLevel.Full:
                 return Make(PointLevel.Full, [], null, "full backup requested");
             case BackupLevel.Inc:
             {
+                if (otherDisk is not null)
+                {
+                    throw new ExportException(ExportErrorKind.InvalidCheckpoint, $"{disk.Name}: cannot make an incremental point: {otherDisk}");
+                }
+
                 var problem = IncrementalProblem(record, disk, pointFileExists);
                 if (problem is not null)
                 {
@@ -69,6 +76,11 @@ public static partial class BackupPlanner
 
             case BackupLevel.Diff:
             {
+                if (otherDisk is not null)
+                {
+                    throw new ExportException(ExportErrorKind.InvalidCheckpoint, $"{disk.Name}: cannot make a differential point: {otherDisk}");
+                }
+
                 var (problem, checkpoints, full) = DifferentialSources(record, disk, pointFileExists);
                 if (problem is not null)
                 {
@@ -85,12 +97,37 @@ public static partial class BackupPlanner
                     return Make(PointLevel.Full, [], null, $"full because {disk.Image} is a {disk.Chain[0].Format} image, which cannot hold checkpoints");
                 }
 
+                if (otherDisk is not null)
+                {
+                    return Make(PointLevel.Full, [], null, $"full because {otherDisk}") with { Warning = $"{disk.Name}: new full point: {otherDisk}" };
+                }
+
                 var problem = IncrementalProblem(record, disk, pointFileExists);
                 return problem is null
                     ? Make(PointLevel.Inc, [record!.CurrentCheckpoint!], record.Latest, $"changes since point {record.Latest!.Number}")
                     : Make(PointLevel.Full, [], null, record is null || record.Points.Count == 0 ? "first backup of this disk" : $"full because {problem}");
             }
         }
+    }
+
+    /// <summary>
+    /// Why the disk is not the one the latest point was taken of, or null when it is (or when the point
+    /// predates the record). The same file, or that file still a layer under new ones (an external
+    /// snapshot), is the same disk; anything else at that path is another disk.
+    /// </summary>
+    private static string? IdentityProblem(DiskRecord? record, DiskSource disk)
+    {
+        if (record?.Latest is not { Disk: { } recorded } latest || disk.Identity is not { } current)
+        {
+            return null;
+        }
+
+        if (current.IsSameFileAs(recorded) || disk.LayerIdentities.Skip(1).Any(layer => layer.IsSameFileAs(recorded)))
+        {
+            return null;
+        }
+
+        return $"{disk.Image} is not the disk point {latest.Number} was taken of (that was {recorded.Describe()}, now {current.Describe()}); a replaced or cloned image starts a new chain";
     }
 
     /// <summary>Why an incremental is impossible, or null when it is possible.</summary>

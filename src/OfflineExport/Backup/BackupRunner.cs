@@ -45,6 +45,7 @@ public sealed partial class BackupRunner
         var warnings = new List<string>();
         var disks = await ReadDisksAsync(qemuImg, manifest, request, notes, warnings, cancellationToken).ConfigureAwait(false);
         var plans = BackupPlanner.Plan(manifest, disks, request.Level, DateTimeOffset.UtcNow, file => File.Exists(Path.Combine(target, file)));
+        warnings.AddRange(plans.Select(p => p.Warning).OfType<string>());
 
         if (request.DryRun)
         {
@@ -156,7 +157,11 @@ public sealed partial class BackupRunner
                     notes.Add($"{name}: format {ImageFormats.Describe(chain[0].Format, origin)}");
                 }
 
-                disks.Add(new DiskSource(name, image, chain, origin));
+                disks.Add(new DiskSource(name, image, chain, origin)
+                {
+                    Identity = DiskIdentity.Of(image, chain[0].Format, chain[0].VirtualSize),
+                    LayerIdentities = LayerIdentities(image, chain),
+                });
             }
 
             await Task.WhenAll(checks).ConfigureAwait(false);
@@ -174,6 +179,13 @@ public sealed partial class BackupRunner
                 await SettledAsync(task).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>The identities of the chain's layers that can be examined, top first.</summary>
+    private static IReadOnlyList<DiskIdentity> LayerIdentities(string image, IReadOnlyList<ImageInfo> chain)
+    {
+        var folder = Path.GetDirectoryName(image)!;
+        return chain.Select(layer => DiskIdentity.Of(Path.GetFullPath(layer.Filename, folder), layer.Format, layer.VirtualSize)).OfType<DiskIdentity>().ToList();
     }
 
     /// <summary>The probed format, or null when the probe failed: it only adds a warning, never a refusal.</summary>
@@ -296,6 +308,7 @@ public sealed partial class BackupRunner
         CheckpointsUsed = plan.Checkpoints,
         CheckpointCreated = plan.NextCheckpoint,
         Source = plan.Disk.Image,
+        Disk = plan.Disk.Identity,
         VirtualSize = (long)export.VirtualSize,
         BytesCopied = export.BytesCopied,
         BytesZeroed = export.BytesZeroed,

@@ -18,7 +18,7 @@ public static partial class BackupPlanner
     public static IReadOnlyList<DiskPlan> Plan(BackupManifest manifest, IReadOnlyList<DiskSource> disks, BackupLevel level, DateTimeOffset now, Func<string, bool> pointFileExists)
     {
         CheckNames(disks);
-        return disks.Select(d => PlanDisk(manifest.Disk(d.Name), d, level, now, pointFileExists)).ToList();
+        return disks.Select(d => PlanDisk(manifest.Folder, manifest.Disk(d.Name), d, level, now, pointFileExists)).ToList();
     }
 
     private static void CheckNames(IReadOnlyList<DiskSource> disks)
@@ -39,7 +39,7 @@ public static partial class BackupPlanner
         }
     }
 
-    private static DiskPlan PlanDisk(DiskRecord? record, DiskSource disk, BackupLevel level, DateTimeOffset now, Func<string, bool> pointFileExists)
+    private static DiskPlan PlanDisk(FolderRecord? folder, DiskRecord? record, DiskSource disk, BackupLevel level, DateTimeOffset now, Func<string, bool> pointFileExists)
     {
         var number = record is null || record.Points.Count == 0 ? 0 : record.Points.Max(p => p.Number) + 1;
         // Names still recorded for this disk are taken too, even if --keep-checkpoints removed the bitmap:
@@ -47,13 +47,15 @@ public static partial class BackupPlanner
         var taken = disk.Chain.SelectMany(l => l.Bitmaps).Select(b => b.Name)
             .Concat(record?.Points.Select(p => p.CheckpointCreated).OfType<string>() ?? []);
         var canHoldCheckpoints = disk.Chain[0].Format == "qcow2";
-        var next = canHoldCheckpoints ? CheckpointNames.Create(now, taken) : null;
+        var next = canHoldCheckpoints ? CheckpointNames.Create(now, folder?.Tag, taken) : null;
 
         DiskPlan Make(PointLevel pointLevel, IReadOnlyList<string> checkpoints, PointRecord? backing, string reason) =>
             new(disk, pointLevel, number, $"{disk.Name}.{number}.{pointLevel.ToString().ToLowerInvariant()}.qcow2", checkpoints, backing, next, reason);
 
         // A point belongs to the disk it was taken of: another disk's changes are never appended to this chain.
-        var otherDisk = IdentityProblem(record, disk);
+        // A copied folder never builds on the checkpoints it inherited: the original may remove them.
+        var otherDisk = IdentityProblem(record, disk)
+            ?? InheritedProblem(folder, level == BackupLevel.Diff ? record?.CurrentChain.FirstOrDefault()?.CheckpointCreated : record?.CurrentCheckpoint);
         switch (level)
         {
             case BackupLevel.Full:
@@ -129,6 +131,12 @@ public static partial class BackupPlanner
 
         return $"{disk.Image} is not the disk point {latest.Number} was taken of (that was {recorded.Describe()}, now {current.Describe()}); a replaced or cloned image starts a new chain";
     }
+
+    /// <summary>Why <paramref name="checkpoint"/> is not this folder's to build on (it came with a copy of another folder), or null.</summary>
+    private static string? InheritedProblem(FolderRecord? folder, string? checkpoint) =>
+        checkpoint is null || CheckpointNames.BelongsTo(checkpoint, folder)
+            ? null
+            : $"checkpoint {checkpoint} was started by the backup folder this one is a copy of; a copied folder builds only on checkpoints it started itself";
 
     /// <summary>Why an incremental is impossible, or null when it is possible.</summary>
     private static string? IncrementalProblem(DiskRecord? record, DiskSource disk, Func<string, bool> pointFileExists)

@@ -40,8 +40,13 @@ public sealed partial class BackupRunner
         var target = Path.GetFullPath(request.Target);
         PrepareFolder(target, request.DryRun);
         using var folderLock = request.DryRun ? null : BackupFolderLock.Acquire(target);
-        var manifest = ManifestStore.Load(target);
         var notes = new List<string>();
+        var (manifest, copyNote) = BackupFolderIdentity.Settle(ManifestStore.Load(target), FileIdentity.Of(target), BackupFolderIdentity.NewId, target);
+        if (copyNote is not null)
+        {
+            notes.Add(copyNote);
+        }
+
         var warnings = new List<string>();
         var disks = await ReadDisksAsync(qemuImg, manifest, request, notes, warnings, cancellationToken).ConfigureAwait(false);
         var plans = BackupPlanner.Plan(manifest, disks, request.Level, DateTimeOffset.UtcNow, file => File.Exists(Path.Combine(target, file)));

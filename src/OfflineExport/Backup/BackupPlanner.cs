@@ -21,6 +21,22 @@ public static partial class BackupPlanner
         return disks.Select(d => PlanDisk(manifest.Folder, manifest.Disk(d.Name), d, level, now, pointFileExists)).ToList();
     }
 
+    /// <summary>
+    /// The same point as a full one instead (same number and next checkpoint), when the export found that an
+    /// incremental would be wrong; <paramref name="why"/> goes into the reason and the warning.
+    /// </summary>
+    public static DiskPlan FullInstead(DiskPlan plan, string why) => plan with
+    {
+        Level = PointLevel.Full,
+        File = FileName(plan.Disk.Name, plan.Number, PointLevel.Full),
+        Checkpoints = [],
+        BackingPoint = null,
+        Reason = $"full because {why}",
+        Warning = $"{plan.Disk.Name}: new full point: {why}",
+    };
+
+    private static string FileName(string disk, int number, PointLevel level) => $"{disk}.{number}.{level.ToString().ToLowerInvariant()}.qcow2";
+
     private static void CheckNames(IReadOnlyList<DiskSource> disks)
     {
         foreach (var disk in disks)
@@ -50,7 +66,7 @@ public static partial class BackupPlanner
         var next = canHoldCheckpoints ? CheckpointNames.Create(now, folder?.Tag, taken) : null;
 
         DiskPlan Make(PointLevel pointLevel, IReadOnlyList<string> checkpoints, PointRecord? backing, string reason) =>
-            new(disk, pointLevel, number, $"{disk.Name}.{number}.{pointLevel.ToString().ToLowerInvariant()}.qcow2", checkpoints, backing, next, reason);
+            new(disk, pointLevel, number, FileName(disk.Name, number, pointLevel), checkpoints, backing, next, reason);
 
         // A point belongs to the disk it was taken of: another disk's changes are never appended to this chain.
         // A copied folder never builds on the checkpoints it inherited: the original may remove them.

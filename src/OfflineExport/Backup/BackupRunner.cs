@@ -55,16 +55,16 @@ public sealed partial class BackupRunner
         if (request.DryRun)
         {
             var measured = new List<BackupDiskResult>();
-            foreach (var plan in plans)
+            foreach (var planned in plans)
             {
-                var export = await ExportAsync(plan, target, Path.Combine(target, plan.File), request with { Verify = false }, null, cancellationToken).ConfigureAwait(false);
+                var (plan, export) = await ExportOrFullAsync(planned, target, p => Path.Combine(target, p.File), request with { Verify = false }, null, warnings, cancellationToken).ConfigureAwait(false);
                 measured.Add(new BackupDiskResult(plan, null, export));
             }
 
             return new BackupResult(target, measured, [], warnings, clock.Elapsed) { Notes = notes };
         }
 
-        var results = await BackUpAllOrNothingAsync(qemuImg, manifest, plans, target, request, progress, cancellationToken).ConfigureAwait(false);
+        var results = await BackUpAllOrNothingAsync(qemuImg, manifest, plans, target, request, progress, warnings, cancellationToken).ConfigureAwait(false);
         var removed = request.KeepCheckpoints is { } keep
             ? await PruneCheckpointsAsync(qemuImg, ManifestStore.Load(target), plans, keep, warnings, cancellationToken).ConfigureAwait(false)
             : [];
@@ -226,6 +226,7 @@ public sealed partial class BackupRunner
         string target,
         BackupRequest request,
         IProgress<DiskProgress>? progress,
+        List<string> warnings,
         CancellationToken cancellationToken)
     {
         var added = new List<DiskPlan>();
@@ -242,16 +243,25 @@ public sealed partial class BackupRunner
                 added.Add(plan);
             }
 
+            string PendingPath(DiskPlan plan)
+            {
+                var path = Path.Combine(target, plan.File + ".pending");
+                File.Delete(path); // left by a run that was killed
+                return path;
+            }
+
             var exports = new List<ExportResult>();
+            var done = new List<DiskPlan>();
             for (var i = 0; i < plans.Count; i++)
             {
-                var plan = plans[i];
-                var pendingPath = Path.Combine(target, plan.File + ".pending");
-                File.Delete(pendingPath); // left by a run that was killed
-                var diskProgress = progress is null ? null : new DiskProgressAdapter(progress, plan.Disk.Name, i, plans.Count);
-                exports.Add(await ExportAsync(plan, target, pendingPath, request, diskProgress, cancellationToken).ConfigureAwait(false));
-                pending.Add(pendingPath);
+                var diskProgress = progress is null ? null : new DiskProgressAdapter(progress, plans[i].Disk.Name, i, plans.Count);
+                var (plan, export) = await ExportOrFullAsync(plans[i], target, PendingPath, request, diskProgress, warnings, cancellationToken).ConfigureAwait(false);
+                done.Add(plan);
+                exports.Add(export);
+                pending.Add(Path.Combine(target, plan.File + ".pending"));
             }
+
+            plans = done;
 
             // Everything exported: put the points in place, then record them.
             var now = DateTimeOffset.UtcNow;
@@ -285,6 +295,32 @@ public sealed partial class BackupRunner
             }
 
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Exports the plan's point; when the export finds a change the checkpoint did not see, an automatic
+    /// run makes the same point as a full one instead (with a warning), a run that asked for the level refuses.
+    /// </summary>
+    private async Task<(DiskPlan Plan, ExportResult Export)> ExportOrFullAsync(
+        DiskPlan plan, string target, Func<DiskPlan, string> output, BackupRequest request, IProgress<ExportProgress>? progress, List<string> warnings, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (plan, await ExportAsync(plan, target, output(plan), request, progress, cancellationToken).ConfigureAwait(false));
+        }
+        catch (ExportException ex) when (ex.Kind == ExportErrorKind.UntrackedChange && plan.Level != PointLevel.Full)
+        {
+            var why = ex.Message.EndsWith(UntrackedChangeCheck.Advice, StringComparison.Ordinal) ? ex.Message[..^UntrackedChangeCheck.Advice.Length] : ex.Message;
+            if (request.Level != BackupLevel.Auto)
+            {
+                var kind = plan.Level == PointLevel.Diff ? "a differential" : "an incremental";
+                throw new ExportException(ExportErrorKind.UntrackedChange, $"{plan.Disk.Name}: cannot make {kind} point: {why}", ex);
+            }
+
+            var full = BackupPlanner.FullInstead(plan, why);
+            warnings.Add(full.Warning!);
+            return (full, await ExportAsync(full, target, output(full), request, progress, cancellationToken).ConfigureAwait(false));
         }
     }
 

@@ -17,6 +17,7 @@ public sealed partial class ExportSession
     private async Task<(ExportTotals Totals, CopyStatistics? Statistics)> CopyThroughDaemonAsync(
         ExportDaemons daemons,
         ValidatedChain chain,
+        string? previous,
         string? partial,
         IProgress<ExportProgress>? progress,
         CancellationToken cancellationToken)
@@ -32,6 +33,13 @@ public sealed partial class ExportSession
             var connections = Math.Max(1, _options.Connections);
             var perConnection = Math.Max(1, (_options.MaxInFlight + connections - 1) / connections);
             await using var nbd = await ExportConnections.OpenAsync(daemons.SourceSocket, dirtyContext, connections, perConnection, _options.ProgressTimeout, cancellationToken).ConfigureAwait(false);
+            if (dirtyContext is not null && previous is not null)
+            {
+                // Metadata only, before anything is measured or written: a wrong incremental is never made.
+                await UntrackedChangeCheck.RunAsync(daemons.Source.Qmp, daemons.SourceSocket, previous, nbd.Sources[0], nbd.DirtyScanner!, dirtyContext,
+                    chain.MergeSources.Select(s => s.Bitmap).Distinct().ToList(), nbd.Sources[0].Export.Size, _options.ProgressTimeout, cancellationToken).ConfigureAwait(false);
+            }
+
             var requestSize = (int)Math.Min((uint)_options.RequestSize, nbd.Sources[0].Export.MaximumBlockSize);
             if (pipes is not null)
             {

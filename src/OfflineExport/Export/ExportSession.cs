@@ -76,7 +76,7 @@ public sealed partial class ExportSession
             }
 
             daemons = await daemonsStarting.ConfigureAwait(false);
-            var (totals, statistics) = await CopyThroughDaemonAsync(daemons, validated, partial, progress, cancellationToken).ConfigureAwait(false);
+            var (totals, statistics) = await CopyThroughDaemonAsync(daemons, validated, paths.Backing, partial, progress, cancellationToken).ConfigureAwait(false);
 
             var verified = false;
             if (partial is not null && request.Verify)

@@ -37,7 +37,7 @@ public sealed partial class ExportSession
             {
                 // Metadata only, before anything is measured or written: a wrong incremental is never made.
                 await UntrackedChangeCheck.RunAsync(daemons.Source.Qmp, daemons.SourceSocket, previous, nbd.Sources[0], nbd.DirtyScanner!, dirtyContext,
-                    chain.MergeSources.Select(s => s.Bitmap).Distinct().ToList(), nbd.Sources[0].Export.Size, _options.ProgressTimeout, cancellationToken).ConfigureAwait(false);
+                    chain.MergeSources.Select(s => s.Bitmap).Distinct().ToList(), nbd.Sources[0].Export.Size, _options.ProgressTimeout, _options.Log, cancellationToken).ConfigureAwait(false);
             }
 
             var requestSize = (int)Math.Min((uint)_options.RequestSize, nbd.Sources[0].Export.MaximumBlockSize);

@@ -27,9 +27,10 @@ public static class UntrackedChangeCheck
     /// <param name="checkpoints">The checkpoints' names, for the message.</param>
     /// <param name="size">The disk size (the previous backup's too: checked before).</param>
     /// <param name="replyTimeout">How long the connection may wait for a reply.</param>
+    /// <param name="log">Receives how long the check took (--verbose), or null.</param>
     /// <param name="cancellationToken">Cancels the check.</param>
     public static async Task RunAsync(
-        QmpClient qmp, string socket, string previous, NbdClient source, NbdClient dirty, string dirtyContext, IReadOnlyList<string> checkpoints, ulong size, TimeSpan? replyTimeout, CancellationToken cancellationToken)
+        QmpClient qmp, string socket, string previous, NbdClient source, NbdClient dirty, string dirtyContext, IReadOnlyList<string> checkpoints, ulong size, TimeSpan? replyTimeout, Action<string>? log, CancellationToken cancellationToken)
     {
         await qmp.BlockdevAddAsync(new JsonObject
         {
@@ -49,6 +50,7 @@ public static class UntrackedChangeCheck
         await qmp.BlockExportAddNbdAsync(PreviousExport, PreviousNode, writable: false, [], null, cancellationToken).ConfigureAwait(false);
 
         var options = new NbdClientOptions { ExportName = PreviousExport, MetaContexts = [NbdProtocol.BaseAllocationContext], MaxInFlight = ExtentScanner.Lookahead, ReplyTimeout = replyTimeout };
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         ByteRange? found;
         await using (var client = await NbdClient.ConnectUnixAsync(socket, options, cancellationToken).ConfigureAwait(false))
         {
@@ -61,6 +63,7 @@ public static class UntrackedChangeCheck
             await client.DisconnectAsync(cancellationToken).ConfigureAwait(false);
         }
 
+        log?.Invoke($"untracked-change check: {(found is null ? "none" : "found")} in {clock.Elapsed.TotalMilliseconds:F0} ms");
         if (found is { } range)
         {
             throw new ExportException(ExportErrorKind.UntrackedChange, Describe(range, previous, checkpoints) + Advice);

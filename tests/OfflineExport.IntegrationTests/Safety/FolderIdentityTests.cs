@@ -98,4 +98,52 @@ public sealed class FolderIdentityTests : IDisposable
         await new RestoreSession(_ws.Options).RunAsync(new RestoreRequest { Folder = original, Output = restored }, cts.Token);
         Assert.Equal(0, await CompareAsync(restored, vda));
     }
+
+    [Fact]
+    public async Task Manifest_from_before_the_identities_keeps_working_and_gets_them_at_the_next_run()
+    {
+        // Arrange: a folder as an older version left it: no folder record, no disk identities, an untagged checkpoint name.
+        var vda = _ws["vda.qcow2"];
+        var folder = _ws["bk"];
+        const string legacy = "offline-export-20261101T010000Z";
+        await CreateQcow2Async(vda, "16M");
+        await IoAsync(vda, "write -P 0x10 0 1M");
+        var tagged = (await BackupAsync(vda, folder)).Disks[0].Point!.CheckpointCreated!;
+        await AddBitmapAsync(vda, legacy);
+        await ImgAsync("bitmap", "--merge", tagged, vda, legacy);
+        await ImgAsync("bitmap", "--remove", vda, tagged);
+        var path = Path.Combine(folder, ManifestStore.FileName);
+        var json = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(path))!.AsObject();
+        json.Remove("folder");
+        foreach (var disk in json["disks"]!.AsArray())
+        {
+            disk!["currentCheckpoint"] = legacy;
+            foreach (var point in disk["points"]!.AsArray())
+            {
+                point!.AsObject().Remove("disk");
+                point["checkpointCreated"] = legacy;
+            }
+        }
+
+        await File.WriteAllTextAsync(path, json.ToJsonString());
+        await IoAsync(vda, "write -P 0x11 2M 64K");
+
+        // Act
+        var second = await BackupAsync(vda, folder);
+        _ws.AssertNothingLeftBehind();
+
+        // Assert
+        Assert.Equal(PointLevel.Inc, second.Disks[0].Point!.Level);
+        Assert.Equal([legacy], second.Disks[0].Point!.CheckpointsUsed);
+        var manifest = ManifestStore.LoadExisting(folder);
+        Assert.NotNull(manifest.Folder);
+        Assert.Empty(manifest.Folder!.CopiedFrom);
+        Assert.Null(manifest.Disks[0].Points[0].Disk);
+        Assert.NotNull(manifest.Disks[0].Points[1].Disk);
+        Assert.Equal(manifest.Folder.Tag, CheckpointNames.TagOf(second.Disks[0].Point!.CheckpointCreated!));
+        var restored = _ws["restored.qcow2"];
+        using var cts = new CancellationTokenSource(ExportHarness.Deadline);
+        await new RestoreSession(_ws.Options).RunAsync(new RestoreRequest { Folder = folder, Output = restored }, cts.Token);
+        Assert.Equal(0, await CompareAsync(restored, vda));
+    }
 }

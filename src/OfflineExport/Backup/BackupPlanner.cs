@@ -70,7 +70,7 @@ public static partial class BackupPlanner
 
         // A point belongs to the disk it was taken of: another disk's changes are never appended to this chain.
         // A copied folder never builds on the checkpoints it inherited: the original may remove them.
-        var otherDisk = IdentityProblem(record, disk)
+        var untrusted = IdentityProblem(record, disk)
             ?? InheritedProblem(folder, level == BackupLevel.Diff ? record?.CurrentChain.FirstOrDefault()?.CheckpointCreated : record?.CurrentCheckpoint);
         switch (level)
         {
@@ -78,9 +78,9 @@ public static partial class BackupPlanner
                 return Make(PointLevel.Full, [], null, "full backup requested");
             case BackupLevel.Inc:
             {
-                if (otherDisk is not null)
+                if (untrusted is not null)
                 {
-                    throw new ExportException(ExportErrorKind.InvalidCheckpoint, $"{disk.Name}: cannot make an incremental point: {otherDisk}");
+                    throw new ExportException(ExportErrorKind.InvalidCheckpoint, $"{disk.Name}: cannot make an incremental point: {untrusted}");
                 }
 
                 var problem = IncrementalProblem(record, disk, pointFileExists);
@@ -94,9 +94,9 @@ public static partial class BackupPlanner
 
             case BackupLevel.Diff:
             {
-                if (otherDisk is not null)
+                if (untrusted is not null)
                 {
-                    throw new ExportException(ExportErrorKind.InvalidCheckpoint, $"{disk.Name}: cannot make a differential point: {otherDisk}");
+                    throw new ExportException(ExportErrorKind.InvalidCheckpoint, $"{disk.Name}: cannot make a differential point: {untrusted}");
                 }
 
                 var (problem, checkpoints, full) = DifferentialSources(record, disk, pointFileExists);
@@ -115,9 +115,9 @@ public static partial class BackupPlanner
                     return Make(PointLevel.Full, [], null, $"full because {disk.Image} is a {disk.Chain[0].Format} image, which cannot hold checkpoints");
                 }
 
-                if (otherDisk is not null)
+                if (untrusted is not null)
                 {
-                    return Make(PointLevel.Full, [], null, $"full because {otherDisk}") with { Warning = $"{disk.Name}: new full point: {otherDisk}" };
+                    return Make(PointLevel.Full, [], null, $"full because {untrusted}") with { Warning = $"{disk.Name}: new full point: {untrusted}" };
                 }
 
                 var problem = IncrementalProblem(record, disk, pointFileExists);

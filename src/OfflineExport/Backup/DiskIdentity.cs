@@ -40,9 +40,9 @@ public sealed record DiskIdentity
             file = FileIdentity.Of(image);
             resolved = File.ResolveLinkTarget(image, returnFinalTarget: true)?.FullName ?? System.IO.Path.GetFullPath(image);
         }
-        catch (IOException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            return null;
+            return null; // unknown: the planner then trusts the disk as it did before identities were recorded
         }
 
         return file is null ? null : new DiskIdentity

@@ -72,7 +72,7 @@ public static class ExitCodes
         ConfigurationException => Usage,
         ExportException { Kind: ExportErrorKind.InvalidRequest } => Usage,
         ExportException { Kind: ExportErrorKind.InvalidImage } => InvalidImage,
-        ExportException { Kind: ExportErrorKind.InvalidCheckpoint } => InvalidCheckpoint,
+        ExportException { Kind: ExportErrorKind.InvalidCheckpoint or ExportErrorKind.UntrackedChange } => InvalidCheckpoint,
         ExportException { Kind: ExportErrorKind.OutputProblem } => OutputProblem,
         ExportException { Kind: ExportErrorKind.VerificationFailed } => Different,
         ExportException { Kind: ExportErrorKind.BackupFolderProblem } => BackupFolderProblem,

@@ -23,7 +23,7 @@ public static class BackupCommand
         var command = new Command("backup", """
             Back up stopped disks into a backup folder of numbered points (0, 1, 2 … per disk).
 
-            Each run starts a new checkpoint (a persistent dirty bitmap, offline-export-<UTC time>) on every disk,
+            Each run starts a new checkpoint (a persistent dirty bitmap, offline-export-<folder tag>-<UTC time>) on every disk,
             exports the window since the previous one, and records the point in DIR/manifest.json. All disks or none:
             if one disk fails, no point is recorded and the new checkpoints are removed.
 

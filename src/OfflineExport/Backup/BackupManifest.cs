@@ -6,6 +6,9 @@ public sealed record BackupManifest
     /// <summary>The manifest format; bumped on incompatible changes.</summary>
     public int FormatVersion { get; init; } = 1;
 
+    /// <summary>Which folder this is: its id (in every checkpoint name it makes) and inode. Null in manifests written before it was recorded (the next run adds it).</summary>
+    public FolderRecord? Folder { get; init; }
+
     /// <summary>The disks, in the order they were first backed up.</summary>
     public IReadOnlyList<DiskRecord> Disks { get; init; } = [];
 

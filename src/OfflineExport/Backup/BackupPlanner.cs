@@ -18,8 +18,24 @@ public static partial class BackupPlanner
     public static IReadOnlyList<DiskPlan> Plan(BackupManifest manifest, IReadOnlyList<DiskSource> disks, BackupLevel level, DateTimeOffset now, Func<string, bool> pointFileExists)
     {
         CheckNames(disks);
-        return disks.Select(d => PlanDisk(manifest.Disk(d.Name), d, level, now, pointFileExists)).ToList();
+        return disks.Select(d => PlanDisk(manifest.Folder, manifest.Disk(d.Name), d, level, now, pointFileExists)).ToList();
     }
+
+    /// <summary>
+    /// The same point as a full one instead (same number and next checkpoint), when the export found that an
+    /// incremental would be wrong; <paramref name="why"/> goes into the reason and the warning.
+    /// </summary>
+    public static DiskPlan FullInstead(DiskPlan plan, string why) => plan with
+    {
+        Level = PointLevel.Full,
+        File = FileName(plan.Disk.Name, plan.Number, PointLevel.Full),
+        Checkpoints = [],
+        BackingPoint = null,
+        Reason = $"full because {why}",
+        Warning = $"{plan.Disk.Name}: new full point: {why}",
+    };
+
+    private static string FileName(string disk, int number, PointLevel level) => $"{disk}.{number}.{level.ToString().ToLowerInvariant()}.qcow2";
 
     private static void CheckNames(IReadOnlyList<DiskSource> disks)
     {
@@ -39,7 +55,7 @@ public static partial class BackupPlanner
         }
     }
 
-    private static DiskPlan PlanDisk(DiskRecord? record, DiskSource disk, BackupLevel level, DateTimeOffset now, Func<string, bool> pointFileExists)
+    private static DiskPlan PlanDisk(FolderRecord? folder, DiskRecord? record, DiskSource disk, BackupLevel level, DateTimeOffset now, Func<string, bool> pointFileExists)
     {
         var number = record is null || record.Points.Count == 0 ? 0 : record.Points.Max(p => p.Number) + 1;
         // Names still recorded for this disk are taken too, even if --keep-checkpoints removed the bitmap:
@@ -47,17 +63,26 @@ public static partial class BackupPlanner
         var taken = disk.Chain.SelectMany(l => l.Bitmaps).Select(b => b.Name)
             .Concat(record?.Points.Select(p => p.CheckpointCreated).OfType<string>() ?? []);
         var canHoldCheckpoints = disk.Chain[0].Format == "qcow2";
-        var next = canHoldCheckpoints ? CheckpointNames.Create(now, taken) : null;
+        var next = canHoldCheckpoints ? CheckpointNames.Create(now, folder?.Tag, taken) : null;
 
         DiskPlan Make(PointLevel pointLevel, IReadOnlyList<string> checkpoints, PointRecord? backing, string reason) =>
-            new(disk, pointLevel, number, $"{disk.Name}.{number}.{pointLevel.ToString().ToLowerInvariant()}.qcow2", checkpoints, backing, next, reason);
+            new(disk, pointLevel, number, FileName(disk.Name, number, pointLevel), checkpoints, backing, next, reason);
 
+        // A point belongs to the disk it was taken of: another disk's changes are never appended to this chain.
+        // A copied folder never builds on the checkpoints it inherited: the original may remove them.
+        var untrusted = IdentityProblem(record, disk)
+            ?? InheritedProblem(folder, level == BackupLevel.Diff ? record?.CurrentChain.FirstOrDefault()?.CheckpointCreated : record?.CurrentCheckpoint);
         switch (level)
         {
             case BackupLevel.Full:
                 return Make(PointLevel.Full, [], null, "full backup requested");
             case BackupLevel.Inc:
             {
+                if (untrusted is not null)
+                {
+                    throw new ExportException(ExportErrorKind.InvalidCheckpoint, $"{disk.Name}: cannot make an incremental point: {untrusted}");
+                }
+
                 var problem = IncrementalProblem(record, disk, pointFileExists);
                 if (problem is not null)
                 {
@@ -69,6 +94,11 @@ public static partial class BackupPlanner
 
             case BackupLevel.Diff:
             {
+                if (untrusted is not null)
+                {
+                    throw new ExportException(ExportErrorKind.InvalidCheckpoint, $"{disk.Name}: cannot make a differential point: {untrusted}");
+                }
+
                 var (problem, checkpoints, full) = DifferentialSources(record, disk, pointFileExists);
                 if (problem is not null)
                 {
@@ -85,6 +115,11 @@ public static partial class BackupPlanner
                     return Make(PointLevel.Full, [], null, $"full because {disk.Image} is a {disk.Chain[0].Format} image, which cannot hold checkpoints");
                 }
 
+                if (untrusted is not null)
+                {
+                    return Make(PointLevel.Full, [], null, $"full because {untrusted}") with { Warning = $"{disk.Name}: new full point: {untrusted}" };
+                }
+
                 var problem = IncrementalProblem(record, disk, pointFileExists);
                 return problem is null
                     ? Make(PointLevel.Inc, [record!.CurrentCheckpoint!], record.Latest, $"changes since point {record.Latest!.Number}")
@@ -92,6 +127,32 @@ public static partial class BackupPlanner
             }
         }
     }
+
+    /// <summary>
+    /// Why the disk is not the one the latest point was taken of, or null when it is (or when the point
+    /// predates the record). The same file, or that file still a layer under new ones (an external
+    /// snapshot), is the same disk; anything else at that path is another disk.
+    /// </summary>
+    private static string? IdentityProblem(DiskRecord? record, DiskSource disk)
+    {
+        if (record?.Latest is not { Disk: { } recorded } latest || disk.Identity is not { } current)
+        {
+            return null;
+        }
+
+        if (current.IsSameFileAs(recorded) || disk.LayerIdentities.Skip(1).Any(layer => layer.IsSameFileAs(recorded)))
+        {
+            return null;
+        }
+
+        return $"{disk.Image} is not the disk point {latest.Number} was taken of (that was {recorded.Describe()}, now {current.Describe()}); a replaced or cloned image starts a new chain";
+    }
+
+    /// <summary>Why <paramref name="checkpoint"/> is not this folder's to build on (it came with a copy of another folder), or null.</summary>
+    private static string? InheritedProblem(FolderRecord? folder, string? checkpoint) =>
+        checkpoint is null || CheckpointNames.BelongsTo(checkpoint, folder)
+            ? null
+            : $"checkpoint {checkpoint} was started by the backup folder this one is a copy of; a copied folder builds only on checkpoints it started itself";
 
     /// <summary>Why an incremental is impossible, or null when it is possible.</summary>
     private static string? IncrementalProblem(DiskRecord? record, DiskSource disk, Func<string, bool> pointFileExists)

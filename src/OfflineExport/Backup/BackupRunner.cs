@@ -40,8 +40,13 @@ public sealed partial class BackupRunner
         var target = Path.GetFullPath(request.Target);
         PrepareFolder(target, request.DryRun);
         using var folderLock = request.DryRun ? null : BackupFolderLock.Acquire(target);
-        var manifest = ManifestStore.Load(target);
         var notes = new List<string>();
+        var (manifest, copyNote) = BackupFolderIdentity.Settle(ManifestStore.Load(target), FileIdentity.Of(target), BackupFolderIdentity.NewId, target);
+        if (copyNote is not null)
+        {
+            notes.Add(copyNote);
+        }
+
         var warnings = new List<string>();
         if (!request.DryRun)
         {
@@ -50,20 +55,26 @@ public sealed partial class BackupRunner
 
         var disks = await ReadDisksAsync(qemuImg, manifest, request, notes, warnings, cancellationToken).ConfigureAwait(false);
         var plans = BackupPlanner.Plan(manifest, disks, request.Level, DateTimeOffset.UtcNow, file => File.Exists(Path.Combine(target, file)));
+        warnings.AddRange(plans.Select(p => p.Warning).OfType<string>());
 
         if (request.DryRun)
         {
             var measured = new List<BackupDiskResult>();
-            foreach (var plan in plans)
+            foreach (var planned in plans)
             {
-                var export = await ExportAsync(plan, target, Path.Combine(target, plan.File), request with { Verify = false }, null, cancellationToken).ConfigureAwait(false);
+                var (plan, export) = await ExportOrFullAsync(planned, target, p => Path.Combine(target, p.File), request with { Verify = false }, null, warnings, cancellationToken).ConfigureAwait(false);
                 measured.Add(new BackupDiskResult(plan, null, export));
             }
 
             return new BackupResult(target, measured, [], warnings, clock.Elapsed) { Notes = notes };
         }
 
-        var results = await BackUpAllOrNothingAsync(qemuImg, manifest, plans, target, request, progress, cancellationToken).ConfigureAwait(false);
+        foreach (var plan in plans)
+        {
+            RefuseForeignFile(target, plan.File);
+        }
+
+        var results = await BackUpAllOrNothingAsync(qemuImg, manifest, plans, target, request, progress, warnings, cancellationToken).ConfigureAwait(false);
         notes.AddRange(results.SelectMany(r => r.Export?.Notes ?? []));
         var removed = request.KeepCheckpoints is { } keep
             ? await PruneCheckpointsAsync(qemuImg, ManifestStore.Load(target), plans, keep, warnings, cancellationToken).ConfigureAwait(false)
@@ -162,7 +173,11 @@ public sealed partial class BackupRunner
                     notes.Add($"{name}: format {ImageFormats.Describe(chain[0].Format, origin)}");
                 }
 
-                disks.Add(new DiskSource(name, image, chain, origin));
+                disks.Add(new DiskSource(name, image, chain, origin)
+                {
+                    Identity = DiskIdentity.Of(image, chain[0].Format, chain[0].VirtualSize),
+                    LayerIdentities = LayerIdentities(image, chain),
+                });
             }
 
             await Task.WhenAll(checks).ConfigureAwait(false);
@@ -180,6 +195,13 @@ public sealed partial class BackupRunner
                 await SettledAsync(task).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>The identities of the chain's layers that can be examined, top first.</summary>
+    private static IReadOnlyList<DiskIdentity> LayerIdentities(string image, IReadOnlyList<ImageInfo> chain)
+    {
+        var folder = Path.GetDirectoryName(image)!;
+        return chain.Select(layer => DiskIdentity.Of(Path.GetFullPath(layer.Filename, folder), layer.Format, layer.VirtualSize)).OfType<DiskIdentity>().ToList();
     }
 
     /// <summary>The probed format, or null when the probe failed: it only adds a warning, never a refusal.</summary>
@@ -215,6 +237,7 @@ public sealed partial class BackupRunner
         string target,
         BackupRequest request,
         IProgress<DiskProgress>? progress,
+        List<string> warnings,
         CancellationToken cancellationToken)
     {
         var added = new List<DiskPlan>();
@@ -235,17 +258,27 @@ public sealed partial class BackupRunner
                 added.Add(plan);
             }
 
+            string PendingPath(DiskPlan plan)
+            {
+                // Our own leftovers were removed by KilledRunRecovery; anything still there is not ours to replace.
+                RefuseForeignFile(target, plan.File);
+                record = record.WithFile(plan.File + ".pending").WithFile(plan.File);
+                record.Save(target);
+                return Path.Combine(target, plan.File + ".pending");
+            }
+
             var exports = new List<ExportResult>();
+            var done = new List<DiskPlan>();
             for (var i = 0; i < plans.Count; i++)
             {
-                var plan = plans[i];
-                var pendingPath = Path.Combine(target, plan.File + ".pending");
-                record = record.WithFile(Path.GetFileName(pendingPath)).WithFile(plan.File);
-                record.Save(target);
-                var diskProgress = progress is null ? null : new DiskProgressAdapter(progress, plan.Disk.Name, i, plans.Count);
-                exports.Add(await ExportAsync(plan, target, pendingPath, request, diskProgress, cancellationToken).ConfigureAwait(false));
-                pending.Add(pendingPath);
+                var diskProgress = progress is null ? null : new DiskProgressAdapter(progress, plans[i].Disk.Name, i, plans.Count);
+                var (plan, export) = await ExportOrFullAsync(plans[i], target, PendingPath, request, diskProgress, warnings, cancellationToken).ConfigureAwait(false);
+                done.Add(plan);
+                exports.Add(export);
+                pending.Add(Path.Combine(target, plan.File + ".pending"));
             }
+
+            plans = done;
 
             // Everything exported: put the points in place, then record them.
             var now = DateTimeOffset.UtcNow;
@@ -253,8 +286,7 @@ public sealed partial class BackupRunner
             for (var i = 0; i < plans.Count; i++)
             {
                 var final = Path.Combine(target, plans[i].File);
-                // A file of that name is not in the manifest: a killed run's leftover, safe to replace.
-                File.Move(pending[i], final, overwrite: true);
+                File.Move(pending[i], final, overwrite: false);
                 placed.Add(final);
                 var point = Record(plans[i], exports[i], now);
                 manifest = manifest.WithDisk(UpdatedDisk(manifest.Disk(plans[i].Disk.Name), plans[i], point));
@@ -290,6 +322,46 @@ public sealed partial class BackupRunner
         }
     }
 
+    /// <summary>
+    /// Exports the plan's point; when the export finds a change the checkpoint did not see, an automatic
+    /// run makes the same point as a full one instead (with a warning), a run that asked for the level refuses.
+    /// </summary>
+    private async Task<(DiskPlan Plan, ExportResult Export)> ExportOrFullAsync(
+        DiskPlan plan, string target, Func<DiskPlan, string> output, BackupRequest request, IProgress<ExportProgress>? progress, List<string> warnings, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (plan, await ExportAsync(plan, target, output(plan), request, progress, cancellationToken).ConfigureAwait(false));
+        }
+        catch (ExportException ex) when (ex.Kind == ExportErrorKind.UntrackedChange && plan.Level != PointLevel.Full)
+        {
+            var why = ex.Message.EndsWith(UntrackedChangeCheck.Advice, StringComparison.Ordinal) ? ex.Message[..^UntrackedChangeCheck.Advice.Length] : ex.Message;
+            if (request.Level != BackupLevel.Auto)
+            {
+                var kind = plan.Level == PointLevel.Diff ? "a differential" : "an incremental";
+                throw new ExportException(ExportErrorKind.UntrackedChange, $"{plan.Disk.Name}: cannot make {kind} point: {why}", ex);
+            }
+
+            var full = BackupPlanner.FullInstead(plan, why);
+            warnings.Add(full.Warning!);
+            return (full, await ExportAsync(full, target, output(full), request, progress, cancellationToken).ConfigureAwait(false));
+        }
+    }
+
+    /// <summary>Refuses to go on when a point's name (or its pending name) is taken by a file the manifest does not record.</summary>
+    private static void RefuseForeignFile(string target, string file)
+    {
+        foreach (var name in new[] { file, file + ".pending" })
+        {
+            var path = Path.Combine(target, name);
+            if (File.Exists(path) || Directory.Exists(path) || FileIdentity.OfLink(path) is not null)
+            {
+                throw new ExportException(ExportErrorKind.BackupFolderProblem,
+                    $"{path} is in the way of the next point, and the manifest does not record it; offline-export never replaces a file it did not make: move it out of the folder");
+            }
+        }
+    }
+
     private async Task<ExportResult> ExportAsync(DiskPlan plan, string target, string output, BackupRequest request, IProgress<ExportProgress>? progress, CancellationToken cancellationToken)
     {
         var export = new ExportRequest
@@ -315,6 +387,7 @@ public sealed partial class BackupRunner
         CheckpointsUsed = plan.Checkpoints,
         CheckpointCreated = plan.NextCheckpoint,
         Source = plan.Disk.Image,
+        Disk = plan.Disk.Identity,
         VirtualSize = (long)export.VirtualSize,
         BytesCopied = export.BytesCopied,
         BytesZeroed = export.BytesZeroed,

@@ -17,4 +17,8 @@ public sealed record DiskPlan(
     IReadOnlyList<string> Checkpoints,
     PointRecord? BackingPoint,
     string? NextCheckpoint,
-    string Reason);
+    string Reason)
+{
+    /// <summary>Why this disk gets a full point although its chain could have gone on (a different disk, a copied folder), for the run's warnings; null otherwise.</summary>
+    public string? Warning { get; init; }
+}

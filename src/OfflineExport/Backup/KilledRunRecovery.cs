@@ -31,7 +31,8 @@ public static class KilledRunRecovery
         foreach (var checkpoint in record.Checkpoints)
         {
             var recorded = manifest.Disk(checkpoint.Disk)?.Points.Any(p => p.CheckpointCreated == checkpoint.Name) == true;
-            if (recorded || !CheckpointNames.IsOwn(checkpoint.Name) || !File.Exists(checkpoint.Image))
+            // In a copied folder, a record copied along lists the original's checkpoints: those are not ours.
+            if (recorded || !CheckpointNames.BelongsTo(checkpoint.Name, manifest.Folder) || !File.Exists(checkpoint.Image))
             {
                 continue;
             }

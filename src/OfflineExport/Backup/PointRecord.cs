@@ -24,6 +24,9 @@ public sealed record PointRecord
     /// <summary>The source image at the time.</summary>
     public required string Source { get; init; }
 
+    /// <summary>The disk this point was taken of (null in manifests written before it was recorded).</summary>
+    public DiskIdentity? Disk { get; init; }
+
     /// <summary>The disk's virtual size.</summary>
     public long VirtualSize { get; init; }
 

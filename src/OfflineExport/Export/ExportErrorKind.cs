@@ -12,6 +12,12 @@ public enum ExportErrorKind
     /// <summary>A requested checkpoint (dirty bitmap) cannot be trusted for an incremental export.</summary>
     InvalidCheckpoint,
 
+    /// <summary>
+    /// The disk changed where the checkpoint did not look (a shrink and re-grow): an incremental on the
+    /// previous backup would be wrong. A checkpoint problem (exit 4); a backup run makes a full point instead.
+    /// </summary>
+    UntrackedChange,
+
     /// <summary>The output exists, or its folder is missing or not writable.</summary>
     OutputProblem,
 

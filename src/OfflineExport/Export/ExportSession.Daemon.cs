@@ -17,6 +17,7 @@ public sealed partial class ExportSession
     private async Task<(ExportTotals Totals, CopyStatistics? Statistics)> CopyThroughDaemonAsync(
         StorageDaemon daemon,
         ValidatedChain chain,
+        string? previous,
         string? partial,
         IProgress<ExportProgress>? progress,
         CancellationToken cancellationToken)
@@ -28,6 +29,13 @@ public sealed partial class ExportSession
             var bitmaps = dirtyContext is null ? Array.Empty<string>() : [dirtyContext[NbdProtocol.DirtyBitmapContextPrefix.Length..]];
             await daemon.Qmp.BlockExportAddNbdAsync(SourceExport, chain.Top.NodeName, writable: false, bitmaps, cancellationToken).ConfigureAwait(false);
             await using var nbd = await ExportConnections.OpenAsync(daemon.NbdSocket, dirtyContext, _options.MaxInFlight, _options.ProgressTimeout, cancellationToken).ConfigureAwait(false);
+            if (dirtyContext is not null && previous is not null)
+            {
+                // Metadata only, before anything is measured or written: a wrong incremental is never made.
+                await UntrackedChangeCheck.RunAsync(daemon.Qmp, daemon.NbdSocket, previous, nbd.Source, nbd.DirtyScanner!, dirtyContext,
+                    chain.MergeSources.Select(s => s.Bitmap).Distinct().ToList(), nbd.Source.Export.Size, _options.ProgressTimeout, _options.Log, cancellationToken).ConfigureAwait(false);
+            }
+
             var requestSize = (int)Math.Min((uint)_options.RequestSize, nbd.Source.Export.MaximumBlockSize);
             var planner = new ExportPlanner(nbd.DirtyScanner, dirtyContext, nbd.Source, nbd.Source.Export.Size, (ulong)requestSize, MaximumZeroRequest);
             if (partial is null)

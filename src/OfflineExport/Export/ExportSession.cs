@@ -82,7 +82,7 @@ public sealed partial class ExportSession
             }
 
             daemon = await daemonStarting.ConfigureAwait(false);
-            var (totals, statistics) = await CopyThroughDaemonAsync(daemon, validated, partial, progress, cancellationToken).ConfigureAwait(false);
+            var (totals, statistics) = await CopyThroughDaemonAsync(daemon, validated, paths.Backing, partial, progress, cancellationToken).ConfigureAwait(false);
 
             var verified = false;
             if (partial is not null && request.Verify)

@@ -30,7 +30,8 @@ public sealed class OutputCacheTests : IDisposable
 
         Assert.True(result.Verified);
         var fileNodes = log.Where(l => l.Contains("\"execute\":\"blockdev-add\"", StringComparison.Ordinal) && l.Contains("\"driver\":\"file\"", StringComparison.Ordinal)).ToList();
-        var sourceNode = Assert.Single(fileNodes, l => l.Contains("\"read-only\":true", StringComparison.Ordinal));
+        // The source chain's layer (the previous backup is opened read-only too, for the untracked-change check).
+        var sourceNode = Assert.Single(fileNodes, l => l.Contains("\"read-only\":true", StringComparison.Ordinal) && l.Contains("\"node-name\":\"layer0-file\"", StringComparison.Ordinal));
         var outputNode = fileNodes.First(l => l.Contains("\"node-name\":\"target-file\"", StringComparison.Ordinal));
         Assert.Equal(sourceDirect, sourceNode.Contains("\"cache\":{\"direct\":true}", StringComparison.Ordinal));
         Assert.Equal(outputDirect, outputNode.Contains("\"cache\":{\"direct\":true}", StringComparison.Ordinal));

@@ -1,0 +1,39 @@
+using OfflineExport.IO;
+
+namespace OfflineExport.Backup;
+
+/// <summary>
+/// Pure: settles which folder a manifest describes. A manifest without a folder record (a new folder, or
+/// one written before the record existed) gets one; a folder at another inode than recorded is a copy and
+/// gets a new id, remembering the old one so the original's checkpoints stay the original's.
+/// </summary>
+public static class BackupFolderIdentity
+{
+    /// <summary>The manifest with its folder record settled, and a note when the folder turned out to be a copy.</summary>
+    /// <param name="manifest">The manifest as loaded.</param>
+    /// <param name="folder">The folder's identity now (null when it does not exist yet: a dry run into a new folder).</param>
+    /// <param name="newId">Makes a new random id.</param>
+    /// <param name="path">The folder's path, for the note.</param>
+    public static (BackupManifest Manifest, string? Note) Settle(BackupManifest manifest, FileIdentity? folder, Func<string> newId, string path)
+    {
+        var device = folder?.Device ?? 0;
+        var inode = folder?.Inode ?? 0;
+        if (manifest.Folder is not { } recorded)
+        {
+            return (manifest with { Folder = new FolderRecord { Id = newId(), Device = device, Inode = inode } }, null);
+        }
+
+        // Only the inode tells a copy: device numbers of NFS and device-mapper file systems change across remounts.
+        if (folder is null || recorded.Inode == inode)
+        {
+            return (recorded.Device == device || folder is null ? manifest : manifest with { Folder = recorded with { Device = device } }, null);
+        }
+
+        var copy = new FolderRecord { Id = newId(), Device = device, Inode = inode, CopiedFrom = [.. recorded.CopiedFrom, recorded.Id] };
+        return (manifest with { Folder = copy },
+            $"backup folder {path} is a copy of another (it was inode {recorded.Inode}, now {inode}): it gets its own id ({copy.Tag}) and checkpoints; those it inherited stay the original's");
+    }
+
+    /// <summary>A new random folder id: 32 hex digits.</summary>
+    public static string NewId() => Guid.NewGuid().ToString("N");
+}

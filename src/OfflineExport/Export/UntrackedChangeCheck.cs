@@ -1,0 +1,79 @@
+using System.Text.Json.Nodes;
+using OfflineExport.Nbd;
+using OfflineExport.Qmp;
+
+namespace OfflineExport.Export;
+
+/// <summary>
+/// Before an incremental copies anything: opens the previous backup read-only in the source daemon,
+/// exports it, and asks <see cref="UntrackedChangeFinder"/> whether the disk changed where the merged
+/// checkpoint did not look (metadata only). If so, the incremental would be wrong and is refused.
+/// </summary>
+public static class UntrackedChangeCheck
+{
+    /// <summary>Name of the read-only NBD export of the previous backup.</summary>
+    public const string PreviousExport = "previous";
+
+    private const string PreviousNode = "previous";
+    private const string PreviousFileNode = "previous-file";
+
+    /// <summary>Throws <see cref="ExportException"/> (<see cref="ExportErrorKind.UntrackedChange"/>) when the disk holds a change the checkpoints did not record.</summary>
+    /// <param name="qmp">The source daemon (its NBD server already started on <paramref name="socket"/>).</param>
+    /// <param name="socket">The source daemon's NBD socket.</param>
+    /// <param name="previous">The previous backup (a qcow2 whose chain was validated: every backing format recorded).</param>
+    /// <param name="source">A connection to the source export with <c>base:allocation</c>.</param>
+    /// <param name="dirty">A connection to the source export with <paramref name="dirtyContext"/>.</param>
+    /// <param name="dirtyContext">The merged checkpoint's context.</param>
+    /// <param name="checkpoints">The checkpoints' names, for the message.</param>
+    /// <param name="size">The disk size (the previous backup's too: checked before).</param>
+    /// <param name="replyTimeout">How long the connection may wait for a reply.</param>
+    /// <param name="log">Receives how long the check took (--verbose), or null.</param>
+    /// <param name="cancellationToken">Cancels the check.</param>
+    public static async Task RunAsync(
+        QmpClient qmp, string socket, string previous, NbdClient source, NbdClient dirty, string dirtyContext, IReadOnlyList<string> checkpoints, ulong size, TimeSpan? replyTimeout, Action<string>? log, CancellationToken cancellationToken)
+    {
+        await qmp.BlockdevAddAsync(new JsonObject
+        {
+            ["driver"] = "file",
+            ["node-name"] = PreviousFileNode,
+            ["filename"] = previous,
+            ["read-only"] = true,
+        }, cancellationToken).ConfigureAwait(false);
+        // Its backing layers open from the headers, with the formats recorded there (as the target's do).
+        await qmp.BlockdevAddAsync(new JsonObject
+        {
+            ["driver"] = "qcow2",
+            ["node-name"] = PreviousNode,
+            ["file"] = PreviousFileNode,
+            ["read-only"] = true,
+        }, cancellationToken).ConfigureAwait(false);
+        await qmp.BlockExportAddNbdAsync(PreviousExport, PreviousNode, writable: false, [], cancellationToken).ConfigureAwait(false);
+
+        var options = new NbdClientOptions { ExportName = PreviousExport, MetaContexts = [NbdProtocol.BaseAllocationContext], MaxInFlight = ExtentScanner.Lookahead, ReplyTimeout = replyTimeout };
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        ByteRange? found;
+        await using (var client = await NbdClient.ConnectUnixAsync(socket, options, cancellationToken).ConfigureAwait(false))
+        {
+            found = await UntrackedChangeFinder.FindAsync(
+                ExtentScanner.ScanAsync(client, NbdProtocol.BaseAllocationContext, 0, size, cancellationToken),
+                ExtentCursor.Over(source, NbdProtocol.BaseAllocationContext, size),
+                ExtentCursor.Over(dirty, dirtyContext, size),
+                size,
+                cancellationToken).ConfigureAwait(false);
+            await client.DisconnectAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        log?.Invoke($"untracked-change check: {(found is null ? "none" : "found")} in {clock.Elapsed.TotalMilliseconds:F0} ms");
+        if (found is { } range)
+        {
+            throw new ExportException(ExportErrorKind.UntrackedChange, Describe(range, previous, checkpoints) + Advice);
+        }
+    }
+
+    /// <summary>What the refusal of a single export ends with (a backup run makes the full point itself).</summary>
+    public const string Advice = ": take a full export";
+
+    /// <summary>What was found, without the advice.</summary>
+    public static string Describe(ByteRange range, string previous, IReadOnlyList<string> checkpoints) =>
+        $"the disk reads as zeroes at offset {range.Offset} ({range.Length} bytes) where the previous backup {previous} holds data, and checkpoint {string.Join(", ", checkpoints)} did not record that change (was the disk shrunk and grown again?); an incremental would keep the old data there";
+}

@@ -1,0 +1,147 @@
+using OfflineExport.Backup;
+using OfflineExport.Export;
+using OfflineExport.IntegrationTests.Support;
+using OfflineExport.Qemu;
+using static OfflineExport.IntegrationTests.Support.QemuTestTools;
+
+namespace OfflineExport.IntegrationTests.Safety;
+
+/// <summary>
+/// Changes the bitmaps did not see (issue #10, "Trust"): shrinking a disk and growing it back discards
+/// data without marking it dirty (qemu resizes the bitmaps along). The allocation metadata shows it:
+/// the previous backup holds data where the disk now reads zeroes outside the dirty ranges.
+/// </summary>
+public sealed class UntrackedChangeTests : IDisposable
+{
+    private readonly TestWorkspace _ws = new();
+
+    public void Dispose() => _ws.Dispose();
+
+    private string Folder => _ws["bk"];
+
+    private async Task<BackupResult> BackupAsync(string image, BackupLevel level = BackupLevel.Auto)
+    {
+        using var cts = new CancellationTokenSource(ExportHarness.Deadline);
+        var result = await new BackupRunner(_ws.Options).RunAsync(new BackupRequest { Images = [image], Target = Folder, Level = level, Verify = true }, null, cts.Token);
+        _ws.AssertNothingLeftBehind();
+        return result;
+    }
+
+    private async Task<string> RestoreAsync(int point)
+    {
+        using var cts = new CancellationTokenSource(ExportHarness.Deadline);
+        var output = _ws[$"restored{point}.qcow2"];
+        await new RestoreSession(_ws.Options).RunAsync(new RestoreRequest { Folder = Folder, Output = output, Point = point }, cts.Token);
+        return output;
+    }
+
+    private static async Task<IReadOnlyList<string>> BitmapsAsync(string image) =>
+        (await new QemuImg("qemu-img").GetBackingChainAsync(image, "qcow2", CancellationToken.None))[0].Bitmaps.Select(b => b.Name).ToList();
+
+    /// <summary>A 32 MiB disk with data in both halves and a full backup (point 0), then shrunk to 16 MiB and grown back.</summary>
+    private async Task<string> ShrunkAndRegrownAfterBackupAsync()
+    {
+        var vda = _ws["vda.qcow2"];
+        await CreateQcow2Async(vda, "32M");
+        await IoAsync(vda, "write -P 0x10 0 2M", "write -P 0x11 20M 4M");
+        var first = await BackupAsync(vda);
+        Assert.Equal(PointLevel.Full, first.Disks[0].Point!.Level);
+        await ImgAsync("resize", "-q", "-f", "qcow2", "--shrink", vda, "16M");
+        await ImgAsync("resize", "-q", "-f", "qcow2", vda, "32M");
+        await IoAsync(vda, "write -P 0x12 1M 64K");
+        return vda;
+    }
+
+    [Fact]
+    public async Task Shrunk_and_regrown_disk_gets_a_full_point_with_the_reason_and_restores_identical()
+    {
+        // Arrange
+        var vda = await ShrunkAndRegrownAfterBackupAsync();
+
+        // Act
+        var second = await BackupAsync(vda);
+
+        // Assert
+        var disk = second.Disks[0];
+        Assert.Equal(PointLevel.Full, disk.Point!.Level);
+        Assert.Equal("vda.1.full.qcow2", disk.Plan.File);
+        Assert.Null(disk.Point.BackingPoint);
+        Assert.StartsWith("full because the disk reads as zeroes at offset 20971520", disk.Plan.Reason, StringComparison.Ordinal);
+        Assert.Contains("did not record that change", disk.Plan.Reason, StringComparison.Ordinal);
+        Assert.Contains(second.Warnings, w => w.StartsWith("vda: new full point: the disk reads as zeroes", StringComparison.Ordinal));
+        Assert.Equal(0, await CompareAsync(await RestoreAsync(1), vda));
+        Assert.True(disk.Point.Verified);
+        Assert.False(File.Exists(Path.Combine(Folder, "vda.1.inc.qcow2")));
+        var bitmaps = await BitmapsAsync(vda);
+        Assert.Contains(disk.Point.CheckpointCreated!, bitmaps);
+    }
+
+    [Fact]
+    public async Task Shrunk_and_regrown_disk_refuses_level_inc_with_exit_4_and_keeps_the_checkpoints()
+    {
+        // Arrange
+        var vda = await ShrunkAndRegrownAfterBackupAsync();
+        var bitmaps = await BitmapsAsync(vda);
+
+        // Act
+        var (code, _, stderr) = await CliProcess.RunAsync(_ws, "backup", vda, "--target", Folder, "--level", "inc");
+
+        // Assert
+        Assert.Equal(4, code);
+        Assert.Contains("vda: cannot make an incremental point: the disk reads as zeroes at offset 20971520", stderr, StringComparison.Ordinal);
+        Assert.Equal(bitmaps, await BitmapsAsync(vda)); // the new checkpoint was taken back
+        Assert.Single(ManifestStore.LoadExisting(Folder).Disk("vda")!.Points);
+        Assert.Empty(Directory.GetFiles(Folder, "vda.1.*"));
+        _ws.AssertNothingLeftBehind();
+    }
+
+    [Fact]
+    public async Task Export_with_bitmap_and_backing_refuses_a_shrunk_and_regrown_disk_with_exit_4()
+    {
+        // Arrange
+        var vda = _ws["vda.qcow2"];
+        var full = _ws["full.qcow2"];
+        var inc = _ws["inc.qcow2"];
+        await CreateQcow2Async(vda, "32M");
+        await IoAsync(vda, "write -P 0x10 0 2M", "write -P 0x11 20M 4M");
+        var (fullCode, _, fullError) = await CliProcess.RunAsync(_ws, "export", vda, full);
+        Assert.True(fullCode == 0, fullError);
+        await AddBitmapAsync(vda, "b0");
+        await ImgAsync("resize", "-q", "-f", "qcow2", "--shrink", vda, "16M");
+        await ImgAsync("resize", "-q", "-f", "qcow2", vda, "32M");
+        var before = Sha256All(vda, full);
+
+        // Act
+        var (code, _, stderr) = await CliProcess.RunAsync(_ws, "export", vda, inc, "--bitmap", "b0", "--backing", full);
+
+        // Assert
+        Assert.Equal(4, code);
+        Assert.Contains($"the disk reads as zeroes at offset 20971520 (4194304 bytes) where the previous backup {full} holds data, and checkpoint b0 did not record that change", stderr, StringComparison.Ordinal);
+        Assert.Contains("take a full export", stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(inc));
+        Assert.Empty(Directory.GetFiles(_ws.Root, "inc.qcow2*"));
+        Assert.Equal(before, Sha256All(vda, full));
+        _ws.AssertNothingLeftBehind();
+    }
+
+    [Fact]
+    public async Task Ordinary_changes_with_zero_writes_and_discards_stay_incremental_and_restore_identical()
+    {
+        // Arrange
+        var vda = _ws["vda.qcow2"];
+        await CreateQcow2Async(vda, "32M");
+        await IoAsync(vda, "write -P 0x10 0 2M", "write -P 0x11 20M 4M");
+        await BackupAsync(vda);
+        await IoAsync(vda, "write -P 0x20 1M 64K", "write -z 20M 1M", "discard 22M 1M", "write -P 0x21 30M 128K");
+
+        // Act
+        var second = await BackupAsync(vda);
+
+        // Assert
+        var point = second.Disks[0].Point!;
+        Assert.Equal(PointLevel.Inc, point.Level);
+        Assert.Equal(0, point.BackingPoint);
+        Assert.Empty(second.Warnings);
+        Assert.Equal(0, await CompareAsync(await RestoreAsync(1), vda));
+    }
+}

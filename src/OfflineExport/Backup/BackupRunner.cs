@@ -72,6 +72,11 @@ public sealed partial class BackupRunner
         foreach (var plan in plans)
         {
             RefuseForeignFile(target, plan.File);
+            if (plan.BackingPoint is { } backing)
+            {
+                // Before qemu opens the previous point's chain: it must not lead out of the folder.
+                PointChainGuard.Check(target, plan.Disk.Name, backing);
+            }
         }
 
         var results = await BackUpAllOrNothingAsync(qemuImg, manifest, plans, target, request, progress, warnings, cancellationToken).ConfigureAwait(false);

@@ -45,7 +45,10 @@ public sealed class RestoreSession
         if (request.Force && File.Exists(output))
         {
             // Replacing an image a VM or qemu-nbd holds would pull it from under the writer.
-            await qemuImg.EnsureNotInUseAsync(output, "raw", cancellationToken).ConfigureAwait(false);
+            if (QemuImageLocks.IsOpenByQemu(output))
+            {
+                throw new ImageInUseException(output, "a qemu process has it open");
+            }
         }
 
         IReadOnlyList<ImageInfo> chain;

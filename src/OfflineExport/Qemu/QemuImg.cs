@@ -103,8 +103,16 @@ public sealed class QemuImg
     /// Fails with <see cref="ImageInUseException"/> when another process holds <paramref name="image"/>
     /// for writing: without <c>-U</c>, qemu-img takes the shared locks a running VM refuses.
     /// </summary>
-    public Task EnsureNotInUseAsync(string image, string format, CancellationToken cancellationToken) =>
-        RunWithLockCheckAsync(["info", "-f", format, "--output=json", image], image, cancellationToken);
+    public async Task EnsureNotInUseAsync(string image, string format, CancellationToken cancellationToken)
+    {
+        // qemu-img opens a raw image sharing every permission, so it never sees a raw disk's writer.
+        if (QemuImageLocks.IsHeldForWriting(image))
+        {
+            throw new ImageInUseException(image, "a qemu process holds its write lock");
+        }
+
+        await RunWithLockCheckAsync(["info", "-f", format, "--output=json", image], image, cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>True when qemu's error text says a lock is held by someone else.</summary>
     public static bool IsLockError(string text) =>

@@ -95,6 +95,32 @@ public sealed class FormatTrustTests : IDisposable
     }
 
     [Fact]
+    public async Task Raw_disk_a_running_vm_holds_is_refused_with_exit_5_by_export_and_backup()
+    {
+        // qemu-img info -f raw shares every permission and never sees this writer; the lock bytes do.
+        var disk = _ws["vda.raw"];
+        await ImgAsync("create", "-q", "-f", "raw", disk, "16M");
+        await IoWithFormatAsync(disk, "raw", "write -P 0x5a 1M 1M");
+        var before = Sha256(disk);
+        await using (var vm = await ImageFaults.HoldReadWriteAsync(disk, "raw"))
+        {
+            var export = await CliProcess.RunAsync(_ws, "export", disk, _ws["full.qcow2"], "--format", "raw");
+            var backup = await CliProcess.RunAsync(_ws, "backup", disk, "--format", "raw", "--target", Folder);
+
+            Assert.Equal(5, export.ExitCode);
+            Assert.Contains($"image {disk} is in use by another process", export.Stderr, StringComparison.Ordinal);
+            Assert.Equal(5, backup.ExitCode);
+            Assert.Contains($"image {disk} is in use by another process", backup.Stderr, StringComparison.Ordinal);
+            Assert.Single(_ws.SurvivingQemuProcesses()); // only the "VM"
+        }
+
+        Assert.False(File.Exists(_ws["full.qcow2"]));
+        Assert.False(File.Exists(Path.Combine(Folder, "vda.0.full.qcow2")));
+        Assert.Equal(before, Sha256(disk));
+        _ws.AssertNothingLeftBehind();
+    }
+
+    [Fact]
     public async Task Backup_with_format_raw_makes_a_full_point_adds_no_bitmap_and_records_raw()
     {
         var (disk, secret) = await ForgedRawDiskAsync();

@@ -21,7 +21,7 @@ public static class ImageFaults
     }
 
     /// <summary>Starts qemu-storage-daemon holding <paramref name="image"/> read-write, like a running VM; returns once the lock is taken.</summary>
-    public static async Task<RunningProcess> HoldReadWriteAsync(string image)
+    public static async Task<RunningProcess> HoldReadWriteAsync(string image, string format = "qcow2")
     {
         // qsd handles its options in order: the monitor socket appears only after the image is open.
         // (Probing with qemu-img instead would take a shared lock of its own and race the holder.)
@@ -29,7 +29,10 @@ public static class ImageFaults
         var process = new Command("qemu-storage-daemon")
             .WithArguments([
                 "--blockdev", $"driver=file,node-name=f,filename={image}",
-                "--blockdev", "driver=qcow2,node-name=q,file=f",
+                "--blockdev", $"driver={format},node-name=q,file=f",
+                // A writable export is this "VM"'s device: it takes the write permission (and its lock) as a guest's disk does.
+                "--nbd-server", $"addr.type=unix,addr.path={socket}.nbd",
+                "--export", "type=nbd,id=e,node-name=q,writable=on",
                 "--chardev", $"socket,id=m,path={socket},server=on,wait=off",
                 "--monitor", "chardev=m",
             ])

@@ -1,0 +1,53 @@
+using System.Runtime.InteropServices;
+
+namespace OfflineExport.IO;
+
+/// <summary>
+/// Reads the byte-range locks qemu's file driver keeps on an image it has open: one shared lock
+/// at byte 100 + n for each permission n it holds, one at byte 200 + n for each it refuses others.
+/// <c>qemu-img info -f raw</c> shares every permission and so never sees a writer of a raw disk;
+/// asking the kernel directly sees every qemu holder, whatever the format.
+/// </summary>
+public static partial class QemuImageLocks
+{
+    private const int PermissionBase = 100;
+    private const int UnsharedBase = 200;
+    private const int LockBytes = 100;
+    private const int WritePermission = 1; // BLK_PERM_WRITE is bit 1 of qemu's permission mask
+    private const int OfdGetLock = 36; // F_OFD_GETLK on Linux
+    private const short WriteLock = 1; // F_WRLCK
+    private const short Unlocked = 2; // F_UNLCK
+    private const int FlockSize = 32; // struct flock on 64-bit Linux
+
+    /// <summary>True when a qemu process (a VM, qemu-nbd, qemu-io) has <paramref name="path"/> open for writing.</summary>
+    public static bool IsHeldForWriting(string path) => IsLocked(path, PermissionBase + WritePermission, 1);
+
+    /// <summary>True when any qemu process has <paramref name="path"/> open, reading or writing.</summary>
+    public static bool IsOpenByQemu(string path) => IsLocked(path, PermissionBase, 2 * LockBytes);
+
+    private static bool IsLocked(string path, long start, long length)
+    {
+        // Opening a FIFO to read would wait for a writer; qemu locks only files and block devices.
+        if (FileIdentity.Of(path)?.Kind is not (FileKind.Regular or FileKind.BlockDevice))
+        {
+            return false;
+        }
+
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        // Asking whether an exclusive lock could be taken reports any other open file's shared lock.
+        var request = new byte[FlockSize];
+        BitConverter.TryWriteBytes(request.AsSpan(0, 2), WriteLock);
+        BitConverter.TryWriteBytes(request.AsSpan(8, 8), start);
+        BitConverter.TryWriteBytes(request.AsSpan(16, 8), length);
+        var fd = (int)stream.SafeFileHandle.DangerousGetHandle();
+        if (Fcntl(fd, OfdGetLock, request) != 0)
+        {
+            throw new IOException($"cannot read the locks of {path} (errno {Marshal.GetLastPInvokeError()})");
+        }
+
+        return BitConverter.ToInt16(request, 0) != Unlocked;
+    }
+
+    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+    private static partial int Fcntl(int fd, int command, byte[] flock);
+}

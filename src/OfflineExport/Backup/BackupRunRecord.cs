@@ -55,7 +55,7 @@ public sealed record BackupRunRecord
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             OutputFile.TryDelete(temporary);
-            throw new ExportException(ExportErrorKind.BackupFolderProblem, $"cannot write {path}: {ex.Message}", ex);
+            throw new ExportException(ExportErrorKind.OutputProblem, $"cannot write {path}: {IoErrorText.Reason(ex)}", ex);
         }
     }
 

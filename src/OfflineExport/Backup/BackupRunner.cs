@@ -56,6 +56,7 @@ public sealed partial class BackupRunner
         var disks = await ReadDisksAsync(qemuImg, manifest, request, notes, warnings, cancellationToken).ConfigureAwait(false);
         var plans = BackupPlanner.Plan(manifest, disks, request.Level, DateTimeOffset.UtcNow, file => File.Exists(Path.Combine(target, file)));
         warnings.AddRange(plans.Select(p => p.Warning).OfType<string>());
+        CheckCheckpointsCanBeWritten(plans);
 
         if (request.DryRun)
         {
@@ -106,6 +107,31 @@ public sealed partial class BackupRunner
         }
     }
 
+    /// <summary>A checkpoint is a bitmap written into the disk itself: say so before anything is done, not as qemu-img's failure.</summary>
+    private static void CheckCheckpointsCanBeWritten(IEnumerable<DiskPlan> plans)
+    {
+        foreach (var plan in plans.Where(p => p.NextCheckpoint is not null))
+        {
+            if (WriteAccess.WhyNot(plan.Disk.Image) is { } why)
+            {
+                throw new ExportException(ExportErrorKind.InvalidImage,
+                    $"{plan.Disk.Name}: backup adds a checkpoint (a dirty bitmap) to {plan.Disk.Image} and cannot write it: {why}; make the image writable, or copy it with 'export', which writes nothing into the disk");
+            }
+        }
+    }
+
+    private static void PutInPlace(string pending, string final)
+    {
+        try
+        {
+            File.Move(pending, final, overwrite: false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new ExportException(ExportErrorKind.OutputProblem, $"cannot put {final} in place: {IoErrorText.Reason(ex)}", ex);
+        }
+    }
+
     private static void PrepareFolder(string target, bool dryRun)
     {
         if (File.Exists(target))
@@ -121,7 +147,7 @@ public sealed partial class BackupRunner
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                throw new ExportException(ExportErrorKind.OutputProblem, $"cannot create backup folder {target}: {ex.Message}", ex);
+                throw new ExportException(ExportErrorKind.OutputProblem, $"cannot create backup folder {target}: {IoErrorText.Reason(ex)}", ex);
             }
         }
     }
@@ -291,7 +317,7 @@ public sealed partial class BackupRunner
             for (var i = 0; i < plans.Count; i++)
             {
                 var final = Path.Combine(target, plans[i].File);
-                File.Move(pending[i], final, overwrite: false);
+                PutInPlace(pending[i], final);
                 placed.Add(final);
                 var point = Record(plans[i], exports[i], now);
                 manifest = manifest.WithDisk(UpdatedDisk(manifest.Disk(plans[i].Disk.Name), plans[i], point));

@@ -74,10 +74,11 @@ public static class ManifestStore
 
             File.Move(temporary, path, overwrite: true);
         }
-        catch
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            File.Delete(temporary);
-            throw;
+            // The old manifest is untouched: the caller undoes what this run added and the folder is as before.
+            OutputFile.TryDelete(temporary);
+            throw new ExportException(ExportErrorKind.OutputProblem, $"cannot write {path}: {IoErrorText.Reason(ex)}", ex);
         }
 
         try

@@ -81,7 +81,7 @@ public sealed partial class ExportSession
             if (SameFile.FindIn(layer.Filename, source.Layers.Select(l => l.Path)) is { } own)
             {
                 throw new ExportException(ExportErrorKind.InvalidRequest,
-                    $"previous backup {backing} is not a backup: {(layer == chain[0] ? "it" : $"its chain holds {layer}, which")} is {own}, a layer of the image's own chain; give --backing the previous backup's file");
+                    $"previous backup {backing} is not a backup: {(layer == chain[0] ? "it" : $"its chain holds {layer.Filename}, which")} is {own}, a layer of the image's own chain; give --backing the previous backup's file");
             }
         }
     }

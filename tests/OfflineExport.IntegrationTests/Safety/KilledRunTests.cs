@@ -19,9 +19,6 @@ public sealed class KilledRunTests : IDisposable
 
     private string Folder => _ws["backups"];
 
-    private static async Task<IReadOnlyList<string>> BitmapNamesAsync(string image) =>
-        (await new QemuImg("qemu-img").GetBackingChainAsync(image, "qcow2", CancellationToken.None))[0].Bitmaps.Select(b => b.Name).ToList();
-
     private async Task<string> BigDiskAsync()
     {
         var image = _ws["vda.qcow2"];

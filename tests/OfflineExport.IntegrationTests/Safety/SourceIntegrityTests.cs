@@ -23,12 +23,6 @@ public sealed class SourceIntegrityTests : IDisposable
 
     private string Folder => _ws["bk"];
 
-    private static async Task<IReadOnlyList<string>> BitmapNamesAsync(string image)
-    {
-        var data = (await InfoAsync(image)).GetProperty("format-specific").GetProperty("data");
-        return data.TryGetProperty("bitmaps", out var bitmaps) ? bitmaps.EnumerateArray().Select(b => b.GetProperty("name").GetString()!).ToList() : [];
-    }
-
     /// <summary>A 16 MiB qcow2 with 4 MiB of data (64 KiB clusters: header, refcounts, L1 and L2 in the first 320 KiB).</summary>
     private async Task<string> ImageWithDataAsync(string name = "vda.qcow2")
     {

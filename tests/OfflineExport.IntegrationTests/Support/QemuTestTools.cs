@@ -110,6 +110,28 @@ public static class QemuTestTools
         return JsonDocument.Parse(json).RootElement.Clone();
     }
 
+    /// <summary>The names of the persistent dirty bitmaps in the top layer of <paramref name="image"/> (qcow2).</summary>
+    public static async Task<IReadOnlyList<string>> BitmapNamesAsync(string image)
+    {
+        var data = (await InfoAsync(image)).GetProperty("format-specific").GetProperty("data");
+        return data.TryGetProperty("bitmaps", out var bitmaps) ? bitmaps.EnumerateArray().Select(b => b.GetProperty("name").GetString()!).ToList() : [];
+    }
+
+    /// <summary>SHA-256 of what the guest reads from <paramref name="image"/>: unchanged by a checkpoint added and removed again.</summary>
+    public static async Task<string> GuestSha256Async(string image)
+    {
+        var flat = image + ".guest.raw";
+        await ImgAsync("convert", "-U", "-O", "raw", image, flat);
+        try
+        {
+            return Sha256(flat);
+        }
+        finally
+        {
+            File.Delete(flat);
+        }
+    }
+
     /// <summary>SHA-256 of a file's bytes, to prove a source was not modified.</summary>
     public static string Sha256(string path)
     {

@@ -120,7 +120,7 @@ public sealed class CliProcessTests : IDisposable
 
         var (code, _, stderr) = await CliProcess.RunAsync(_ws, "export", image, _ws["full.qcow2"], "--verbose", "--quiet");
 
-        Assert.Equal(0, code);
+        Assert.True(code == 0, stderr);
         Assert.Contains("run [", stderr, StringComparison.Ordinal);
         Assert.Contains("qemu-img info --backing-chain --output=json -U", stderr, StringComparison.Ordinal);
         Assert.Contains("qmp → {\"execute\":\"blockdev-add\"", stderr, StringComparison.Ordinal);

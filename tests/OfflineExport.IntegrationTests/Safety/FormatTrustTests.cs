@@ -81,7 +81,7 @@ public sealed class FormatTrustTests : IDisposable
 
         var (code, stdout, stderr) = await CliProcess.RunAsync(_ws, "export", disk, output, "--format", "raw", "--verify", "--json");
 
-        Assert.Equal(0, code);
+        Assert.True(code == 0, stderr);
         var json = JsonDocument.Parse(stdout).RootElement;
         Assert.Equal("raw", json.GetProperty("format").GetString());
         Assert.Equal("stated", json.GetProperty("formatOrigin").GetString());
@@ -212,7 +212,7 @@ public sealed class FormatTrustTests : IDisposable
 
         var (code, _, stderr) = await CliProcess.RunAsync(_ws, "backup", disk, "--target", Folder, "--quiet");
 
-        Assert.Equal(0, code);
+        Assert.True(code == 0, stderr);
         Assert.Contains("vda: read as raw, the format the backup folder recorded", stderr, StringComparison.Ordinal);
         Assert.Equal(before, Sha256All(disk, secret));
         Assert.Equal("raw", ManifestStore.LoadExisting(Folder).Disk("vda")!.Format);
@@ -270,7 +270,7 @@ public sealed class FormatTrustTests : IDisposable
         // --format applies to IMAGE arguments only: the XML's raw disk stays raw although --format says qcow2.
         var (code, stdout, stderr) = await CliProcess.RunAsync(_ws, "backup", "--domain-xml", xml, "--target", Folder, "--format", "qcow2");
 
-        Assert.Equal(0, code);
+        Assert.True(code == 0, stderr);
         Assert.Contains("vda: made point 0 (full: full because", stdout, StringComparison.Ordinal);
         Assert.Contains("offline-export: note: vdb: format qcow2 (detected; pass --format to state it)", stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("note: vda", stderr, StringComparison.Ordinal);

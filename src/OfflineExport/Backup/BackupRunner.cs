@@ -14,7 +14,7 @@ namespace OfflineExport.Backup;
 /// count. On any failure the pending files and the new checkpoints are removed and the folder, its
 /// manifest and the disks' checkpoints are as they were.
 /// </summary>
-public sealed partial class BackupRunner
+public sealed class BackupRunner
 {
     private readonly ExportOptions _options;
 
@@ -452,5 +452,33 @@ public sealed partial class BackupRunner
             _options.Log?.Invoke($"could not remove checkpoint {plan.NextCheckpoint} from {plan.Disk.Image}: {ex.Message}");
             return false;
         }
+    }
+
+    /// <summary>
+    /// --keep-checkpoints: removes what <see cref="CheckpointRetention"/> names from each disk's top image.
+    /// Failures here are warnings: the points are already safe.
+    /// </summary>
+    private static async Task<IReadOnlyList<string>> PruneCheckpointsAsync(QemuImg qemuImg, BackupManifest manifest, IReadOnlyList<DiskPlan> plans, int keep, List<string> warnings, CancellationToken cancellationToken)
+    {
+        var removed = new List<string>();
+        foreach (var plan in plans.Where(p => p.NextCheckpoint is not null))
+        {
+            try
+            {
+                var chain = await qemuImg.GetBackingChainAsync(plan.Disk.Image, plan.Disk.Chain[0].Format, cancellationToken).ConfigureAwait(false);
+                var present = chain[0].Bitmaps.Select(b => b.Name).ToHashSet(StringComparer.Ordinal);
+                foreach (var name in CheckpointRetention.ToRemove(manifest.Disk(plan.Disk.Name)!, manifest.Folder, keep, present))
+                {
+                    await qemuImg.RemoveBitmapAsync(plan.Disk.Image, chain[0].Format, name, cancellationToken).ConfigureAwait(false);
+                    removed.Add($"{plan.Disk.Name}: {name}");
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                warnings.Add($"{plan.Disk.Name}: could not remove old checkpoints: {ex.Message}");
+            }
+        }
+
+        return removed;
     }
 }

@@ -66,13 +66,13 @@ public sealed class CommandRunner
         catch (Exception ex) when (_interruption.Signal is not null)
         {
             var message = $"interrupted by {_interruption.Signal}; stopped and cleaned up";
-            await ReportAsync(json, message, _interruption.ExitCode, "Interrupted", verbose ? ex : null).ConfigureAwait(false);
+            await ReportAsync(json, message, _interruption.ExitCode, verbose ? ex : null).ConfigureAwait(false);
             return _interruption.ExitCode;
         }
         catch (Exception ex)
         {
             var code = ExitCodes.FromException(ex);
-            await ReportAsync(json, OneLine(ex.Message), code, ex.GetType().Name, verbose ? ex : null).ConfigureAwait(false);
+            await ReportAsync(json, OneLine(ex.Message), code, verbose ? ex : null).ConfigureAwait(false);
             if (!verbose && code == ExitCodes.InternalError)
             {
                 await _console.Error.WriteLineAsync("offline-export: this is a bug; run again with --verbose for details").ConfigureAwait(false);
@@ -82,7 +82,7 @@ public sealed class CommandRunner
         }
     }
 
-    private async Task ReportAsync(bool json, string message, int code, string type, Exception? detail)
+    private async Task ReportAsync(bool json, string message, int code, Exception? detail)
     {
         var prefix = code is ExitCodes.Interrupted or ExitCodes.Terminated ? "offline-export: " : "offline-export: error: ";
         await _console.Error.WriteLineAsync(prefix + message).ConfigureAwait(false);
@@ -93,7 +93,7 @@ public sealed class CommandRunner
 
         if (json)
         {
-            await JsonOutput.WriteAsync(_console.Out, new { error = new { message, exitCode = code, type } }).ConfigureAwait(false);
+            await JsonOutput.WriteAsync(_console.Out, new { error = new { message, exitCode = code, type = ExitCodes.KindOf(code) } }).ConfigureAwait(false);
         }
     }
 

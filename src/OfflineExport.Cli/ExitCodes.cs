@@ -66,6 +66,26 @@ public static class ExitCodes
           130  interrupted (SIGINT), 143 terminated (SIGTERM)
         """;
 
+    /// <summary>
+    /// The JSON error's <c>type</c>: the class of failure an exit code stands for, in the words of the
+    /// exit-code table (never a .NET type name, which would change with the code).
+    /// </summary>
+    public static string KindOf(int code) => code switch
+    {
+        Different => "different",
+        Usage => "usage",
+        InvalidImage => "image",
+        InvalidCheckpoint => "checkpoint",
+        ImageInUse => "in-use",
+        OutputProblem => "output",
+        ToolMissing => "tool",
+        QemuFailure => "qemu",
+        BackupFolderProblem => "folder",
+        Interrupted => "interrupted",
+        Terminated => "terminated",
+        _ => "bug",
+    };
+
     /// <summary>The exit code for a failure.</summary>
     public static int FromException(Exception exception) => exception switch
     {

@@ -145,6 +145,7 @@ public sealed class InterfaceTests : IDisposable
         Assert.Equal(4, code);
         var error = JsonDocument.Parse(stdout).RootElement.GetProperty("error");
         Assert.Equal(4, error.GetProperty("exitCode").GetInt32());
+        Assert.Equal("checkpoint", error.GetProperty("type").GetString());
         Assert.Equal($"bitmap 'nope' not found in {image}; available: ck", error.GetProperty("message").GetString());
         Assert.Contains("bitmap 'nope' not found", stderr, StringComparison.Ordinal);
     }

@@ -41,10 +41,11 @@ public sealed class StorageDaemon : IAsyncDisposable
     public static async Task<StorageDaemon> StartAsync(string executable, string runtimeDirectory, TimeSpan startTimeout, TimeSpan replyTimeout, Action<string>? log, CancellationToken cancellationToken)
     {
         var qmpSocket = Path.Combine(runtimeDirectory, "qmp.sock");
+        var pidFile = Path.Combine(runtimeDirectory, "daemon.pid");
         // qemu option values escape a comma by doubling it.
         var chardev = $"socket,id=qmp0,path={qmpSocket.Replace(",", ",,", StringComparison.Ordinal)},server=on,wait=off";
         var command = new Command(executable)
-            .WithArguments(["--chardev", chardev, "--monitor", "chardev=qmp0"])
+            .WithArguments(["--chardev", chardev, "--monitor", "chardev=qmp0", "--pidfile", pidFile])
             .WithTiedToParent() // a killed offline-export must not leave a daemon serving a writable export
             .WithLog(log);
         RunningProcess process;
@@ -59,7 +60,7 @@ public sealed class StorageDaemon : IAsyncDisposable
 
         try
         {
-            var qmp = await ConnectWhenReadyAsync(process, qmpSocket, startTimeout, replyTimeout, log, cancellationToken).ConfigureAwait(false);
+            var qmp = await ConnectWhenReadyAsync(process, qmpSocket, pidFile, startTimeout, replyTimeout, log, cancellationToken).ConfigureAwait(false);
             return new StorageDaemon(process, qmp, Path.Combine(runtimeDirectory, "nbd.sock"));
         }
         catch
@@ -122,7 +123,14 @@ public sealed class StorageDaemon : IAsyncDisposable
         await _process.DisposeAsync().ConfigureAwait(false);
     }
 
-    private static async Task<QmpClient> ConnectWhenReadyAsync(RunningProcess process, string qmpSocket, TimeSpan startTimeout, TimeSpan replyTimeout, Action<string>? log, CancellationToken cancellationToken)
+    /// <summary>
+    /// Connects once the daemon is ready. The socket file appears when the chardev is made, before the
+    /// monitor is attached to it; a client that connects in between was seen to get the greeting twice
+    /// (the second resetting the session it had negotiated) or no answer at all. qemu-storage-daemon
+    /// writes its pid file after every chardev, monitor and export exists and before it accepts
+    /// connections (documented, and kept so on purpose), so the pid file is the signal to wait for.
+    /// </summary>
+    private static async Task<QmpClient> ConnectWhenReadyAsync(RunningProcess process, string qmpSocket, string pidFile, TimeSpan startTimeout, TimeSpan replyTimeout, Action<string>? log, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(startTimeout);
@@ -135,7 +143,7 @@ public sealed class StorageDaemon : IAsyncDisposable
                 throw new StorageDaemonException($"qemu-storage-daemon exited at start with code {code}: {process.OutputTail}");
             }
 
-            if (File.Exists(qmpSocket))
+            if (IsWritten(pidFile) && File.Exists(qmpSocket))
             {
                 try
                 {
@@ -161,6 +169,18 @@ public sealed class StorageDaemon : IAsyncDisposable
             }
 
             delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 100));
+        }
+    }
+
+    private static bool IsWritten(string pidFile)
+    {
+        try
+        {
+            return new FileInfo(pidFile) is { Exists: true, Length: > 0 };
+        }
+        catch (IOException)
+        {
+            return false;
         }
     }
 }

@@ -27,10 +27,19 @@ public sealed class FolderFaultTests : IDisposable
         await IoAsync(image, "write -P 0x11 0 1M");
         Directory.CreateDirectory(Mount);
         await RunProgramAsync("mount", "-t", "tmpfs", "-o", "size=64M,nr_inodes=1000", "tmpfs", Mount);
-        var first = await CliProcess.RunAsync(_ws, "backup", image, "--target", Folder, "--quiet");
-        Assert.True(first.ExitCode == 0, first.Stderr);
-        await IoAsync(image, "write -P 0x22 0 64k");
-        return image;
+        try
+        {
+            var first = await CliProcess.RunAsync(_ws, "backup", image, "--target", Folder, "--quiet");
+            Assert.True(first.ExitCode == 0, first.Stderr);
+            await IoAsync(image, "write -P 0x22 0 64k");
+            return image;
+        }
+        catch
+        {
+            // The tests unmount in their own finally; a failed set-up must not leave the mount behind.
+            await UnmountAsync();
+            throw;
+        }
     }
 
     /// <summary>Writes <paramref name="path"/> until its file system has no block left.</summary>

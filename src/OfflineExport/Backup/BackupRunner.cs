@@ -120,18 +120,6 @@ public sealed class BackupRunner
         }
     }
 
-    private static void PutInPlace(string pending, string final)
-    {
-        try
-        {
-            File.Move(pending, final, overwrite: false);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new ExportException(ExportErrorKind.OutputProblem, $"cannot put {final} in place: {IoErrorText.Reason(ex)}", ex);
-        }
-    }
-
     private static void PrepareFolder(string target, bool dryRun)
     {
         if (File.Exists(target))
@@ -317,14 +305,14 @@ public sealed class BackupRunner
             for (var i = 0; i < plans.Count; i++)
             {
                 var final = Path.Combine(target, plans[i].File);
-                PutInPlace(pending[i], final);
+                // Never over a file that appeared meanwhile: a point name is taken only by its own point.
+                OutputFile.Publish(pending[i], final, overwrite: false);
                 placed.Add(final);
                 var point = Record(plans[i], exports[i], now);
                 manifest = manifest.WithDisk(UpdatedDisk(manifest.Disk(plans[i].Disk.Name), plans[i], point));
                 results.Add(new BackupDiskResult(plans[i], point, exports[i]));
             }
 
-            FileSync.Folder(target);
             ManifestStore.Save(target, manifest);
             manifestSaved = true;
             BackupRunRecord.Delete(target);

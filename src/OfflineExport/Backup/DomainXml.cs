@@ -1,6 +1,7 @@
 using System.Xml;
 using System.Xml.Linq;
 using OfflineExport.Export;
+using OfflineExport.IO;
 
 namespace OfflineExport.Backup;
 
@@ -22,7 +23,7 @@ public static class DomainXml
         }
         catch (Exception ex) when (ex is XmlException or IOException or UnauthorizedAccessException)
         {
-            throw new ExportException(ExportErrorKind.InvalidRequest, $"cannot read domain XML {path}: {ex.Message}", ex);
+            throw new ExportException(ExportErrorKind.InvalidRequest, $"cannot read domain XML {path}: {IoErrorText.Reason(ex)}", ex);
         }
 
         if (document.Root?.Name.LocalName != "domain")

@@ -44,7 +44,7 @@ public static class ManifestStore
         }
         catch (Exception ex) when (ex is JsonException or IOException or UnauthorizedAccessException)
         {
-            throw new ExportException(ExportErrorKind.BackupFolderProblem, $"cannot read {path}: {ex.Message}", ex);
+            throw new ExportException(ExportErrorKind.BackupFolderProblem, $"cannot read {path}: {IoErrorText.Reason(ex)}", ex);
         }
     }
 

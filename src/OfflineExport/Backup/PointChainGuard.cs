@@ -79,7 +79,7 @@ public static class PointChainGuard
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw Refuse(point, disk, $"{file} cannot be read: {ex.Message}");
+            throw Refuse(point, disk, $"{file} cannot be read: {IoErrorText.Reason(ex)}");
         }
     }
 

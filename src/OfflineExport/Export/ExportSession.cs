@@ -196,7 +196,7 @@ public sealed partial class ExportSession
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new ExportException(ExportErrorKind.OutputProblem, $"cannot create a private work folder: {ex.Message}", ex);
+            throw new ExportException(ExportErrorKind.OutputProblem, $"cannot create a private work folder: {IoErrorText.Reason(ex)}", ex);
         }
     }
 

@@ -42,7 +42,7 @@ public static class OutputFile
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new ExportException(ExportErrorKind.OutputProblem, $"cannot put {output} in place: {ex.Message}", ex);
+            throw new ExportException(ExportErrorKind.OutputProblem, $"cannot put {output} in place: {IoErrorText.Reason(ex)}", ex);
         }
     }
 

@@ -99,7 +99,7 @@ public static class ExitCodes
         ImageInUseException => ImageInUse,
         ToolNotFoundException => ToolMissing,
         NbdException { IsNoSpace: true } => OutputProblem,
-        DaemonExitedException or StorageDaemonException or QmpException or QmpProtocolException or NbdException or CommandExecutionException or CommandStalledException => QemuFailure,
+        DaemonExitedException or StorageDaemonException or QmpException or QmpProtocolException or NbdException or QemuImgException or CommandStalledException => QemuFailure,
         _ => InternalError,
     };
 }

@@ -230,7 +230,7 @@ public sealed class BackupRunner
         {
             return await probing.ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is CommandExecutionException or JsonException)
+        catch (Exception ex) when (ex is QemuImgException or JsonException)
         {
             return null;
         }

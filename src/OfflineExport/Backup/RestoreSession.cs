@@ -58,7 +58,7 @@ public sealed class RestoreSession
             chain = await qemuImg.GetBackingChainAsync(pointPath, "qcow2", cancellationToken).ConfigureAwait(false);
             ChainValidator.ValidateStructure(chain);
         }
-        catch (CommandExecutionException ex)
+        catch (QemuImgException ex)
         {
             throw new ExportException(ExportErrorKind.BackupFolderProblem, $"the chain of point {point.Number} of {disk.Name} is broken: {ChainReader.QemuErrorText(ex.StandardError)}", ex);
         }
@@ -70,7 +70,7 @@ public sealed class RestoreSession
             {
                 await qemuImg.ConvertToQcow2Async(pointPath, "qcow2", partial, cancellationToken).ConfigureAwait(false);
             }
-            catch (CommandExecutionException ex)
+            catch (QemuImgException ex)
             {
                 throw new ExportException(ExportErrorKind.OutputProblem, $"cannot write {output}: {ChainReader.QemuErrorText(ex.StandardError)}", ex);
             }

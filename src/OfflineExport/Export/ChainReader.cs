@@ -17,7 +17,7 @@ public static class ChainReader
         {
             return await qemuImg.GetBackingChainAsync(image, format, cancellationToken).ConfigureAwait(false);
         }
-        catch (CommandExecutionException ex)
+        catch (QemuImgException ex)
         {
             throw new ExportException(ExportErrorKind.InvalidImage, $"cannot open {role} {image}: {QemuErrorText(ex.StandardError)}", ex);
         }

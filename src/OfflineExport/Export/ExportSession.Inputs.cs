@@ -94,7 +94,7 @@ public sealed partial class ExportSession
             await qemuImg.CreateQcow2Async(partial, chain.VirtualSize, clusterSize, paths.BackingAsRecorded, "qcow2", cancellationToken).ConfigureAwait(false);
             return partial;
         }
-        catch (CommandExecutionException ex)
+        catch (QemuImgException ex)
         {
             OutputFile.TryDelete(partial);
             throw new ExportException(ExportErrorKind.OutputProblem, $"cannot create {paths.Output}: {ChainReader.QemuErrorText(ex.StandardError)}", ex);

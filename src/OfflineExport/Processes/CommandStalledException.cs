@@ -1,3 +1,5 @@
+using CliWrap;
+
 namespace OfflineExport.Processes;
 
 /// <summary>A child process made no progress (no I/O, no CPU) for its progress timeout and was killed.</summary>
@@ -5,14 +7,10 @@ public sealed class CommandStalledException : Exception
 {
     /// <summary>Creates the exception for <paramref name="command"/>.</summary>
     public CommandStalledException(Command command, TimeSpan timeout)
-        : base($"{Path.GetFileName(command.DisplayName)} made no progress for {timeout.TotalSeconds:0.#} s and was stopped ({command}); is a file of the chain a FIFO, or a device or network share that stopped answering?")
+        : base($"{Path.GetFileName(command.TargetFilePath)} made no progress for {timeout.TotalSeconds:0.#} s and was stopped ({command}); is a file of the chain a FIFO, or a device or network share that stopped answering?")
     {
-        Command = command;
         Timeout = timeout;
     }
-
-    /// <summary>The command that stalled.</summary>
-    public Command Command { get; }
 
     /// <summary>The progress timeout it exceeded.</summary>
     public TimeSpan Timeout { get; }

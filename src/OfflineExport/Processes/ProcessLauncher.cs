@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using CliWrap;
+using CliWrap.Builders;
 
 namespace OfflineExport.Processes;
 
@@ -20,11 +22,14 @@ public static class ProcessLauncher
     public static bool CanTieToParent => File.Exists(SetprivPath);
 
     /// <summary>
-    /// The program and arguments that run <paramref name="program"/> with SIGKILL as its parent-death
-    /// signal (unchanged when setpriv is missing: the run record then lets the next run clean up).
+    /// <paramref name="command"/> run through <c>setpriv --pdeathsig KILL</c>: setpriv execs the program
+    /// in place, so the process id is the program's own.
     /// </summary>
-    public static (string Program, IReadOnlyList<string> Arguments) TiedToParent(string program, IReadOnlyList<string> arguments) =>
-        CanTieToParent ? (SetprivPath, ["--pdeathsig", "KILL", "--", program, .. arguments]) : (program, arguments);
+    public static Command TiedToParent(Command command)
+    {
+        var prefix = new ArgumentsBuilder().Add(["--pdeathsig", "KILL", "--", command.TargetFilePath]).Build();
+        return command.WithTargetFile(SetprivPath).WithArguments(command.Arguments.Length == 0 ? prefix : prefix + " " + command.Arguments);
+    }
 
     /// <summary>Runs <paramref name="start"/> (which forks a child) on the long-lived launcher thread and returns its result.</summary>
     public static T Run<T>(Func<T> start)

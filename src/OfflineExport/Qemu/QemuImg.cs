@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using CliWrap;
+using CliWrap.Buffered;
 using OfflineExport.IO;
 using OfflineExport.Processes;
 
@@ -13,7 +15,9 @@ public sealed class QemuImg
     /// <summary>Paths stay as they are in the json: names qemu-img echoes back in its messages and in --verbose logs.</summary>
     private static readonly JsonSerializerOptions ReadableJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    private readonly Command _command;
+    private readonly string _executable;
+    private readonly Action<string>? _log;
+    private readonly TimeSpan? _progressTimeout;
 
     /// <summary>Creates a wrapper for the qemu-img at <paramref name="executable"/>.</summary>
     /// <param name="executable">The qemu-img program.</param>
@@ -21,9 +25,9 @@ public sealed class QemuImg
     /// <param name="progressTimeout">How long a run may show no activity before it is killed (null: never).</param>
     public QemuImg(string executable, Action<string>? log = null, TimeSpan? progressTimeout = null)
     {
-        // Tied to this process: a killed offline-export leaves no qemu-img reading on. The calls that
-        // write into a source image (bitmap) are not, so they never stop half way.
-        _command = new Command(executable).WithLog(log).WithProgressTimeout(progressTimeout).WithTiedToParent();
+        _executable = executable;
+        _log = log;
+        _progressTimeout = progressTimeout;
     }
 
     /// <summary>
@@ -73,11 +77,7 @@ public sealed class QemuImg
             ["file"] = new JsonObject { ["driver"] = protocol, ["filename"] = layer },
         };
         var name = "json:" + description.ToJsonString(ReadableJson);
-        var result = await _command
-            .WithArguments(["check", "-U", "--output=json", name])
-            .WithWorkingDirectory(Path.GetDirectoryName(Path.GetFullPath(layer)))
-            .WithValidation(CommandResultValidation.None)
-            .ExecuteBufferedAsync(cancellationToken).ConfigureAwait(false);
+        var result = await RunUncheckedAsync(["check", "-U", "--output=json", name], layer, cancellationToken).ConfigureAwait(false);
         ImageCheckReport? report = null;
         if (result.StandardOutput.TrimStart().StartsWith('{'))
         {
@@ -142,11 +142,7 @@ public sealed class QemuImg
     /// </summary>
     public async Task<CompareResult> CompareAsync(string first, string firstFormat, string second, string secondFormat, CancellationToken cancellationToken)
     {
-        var result = await _command
-            .WithArguments(["compare", "-f", firstFormat, "-F", secondFormat, first, second])
-            .WithWorkingDirectory(Path.GetDirectoryName(first))
-            .WithValidation(CommandResultValidation.None)
-            .ExecuteBufferedAsync(cancellationToken).ConfigureAwait(false);
+        var result = await RunUncheckedAsync(["compare", "-f", firstFormat, "-F", secondFormat, first, second], first, cancellationToken).ConfigureAwait(false);
         var message = TextTail.LastLines(result.StandardOutput + "\n" + result.StandardError, 2);
         return new CompareResult(result.ExitCode, message);
     }
@@ -166,31 +162,42 @@ public sealed class QemuImg
     public async Task ConvertToQcow2Async(string source, string sourceFormat, string output, CancellationToken cancellationToken) =>
         await RunAsync(["convert", "-f", sourceFormat, "-O", "qcow2", source, output], output, cancellationToken).ConfigureAwait(false);
 
-    private async Task RunWithLockCheckAsync(IEnumerable<string> args, string image, CancellationToken cancellationToken, bool tiedToParent = true)
+    private async Task RunWithLockCheckAsync(IReadOnlyList<string> args, string image, CancellationToken cancellationToken, bool tiedToParent = true)
     {
         try
         {
             await RunAsync(args, image, cancellationToken, tiedToParent).ConfigureAwait(false);
         }
-        catch (CommandExecutionException ex) when (IsLockError(ex.StandardError))
+        catch (QemuImgException ex) when (IsLockError(ex.StandardError))
         {
             throw new ImageInUseException(image, TextTail.LastLines(ex.StandardError, 1));
         }
     }
 
-    private async Task<BufferedCommandResult> RunAsync(IEnumerable<string> args, string pathForFolder, CancellationToken cancellationToken, bool tiedToParent = true)
+    /// <summary>Runs qemu-img and requires exit code 0 (<see cref="QemuImgException"/> otherwise).</summary>
+    private async Task<BufferedCommandResult> RunAsync(IReadOnlyList<string> args, string pathForFolder, CancellationToken cancellationToken, bool tiedToParent = true)
     {
+        var result = await RunUncheckedAsync(args, pathForFolder, cancellationToken, tiedToParent).ConfigureAwait(false);
+        return result.ExitCode == 0 ? result : throw new QemuImgException(result.ExitCode, result.StandardError);
+    }
+
+    /// <summary>
+    /// Runs qemu-img in the folder of <paramref name="pathForFolder"/>. Tied to this process: a killed
+    /// offline-export leaves no qemu-img reading on. The calls that write into a source image (bitmap)
+    /// are not, so they never stop half way.
+    /// </summary>
+    private async Task<BufferedCommandResult> RunUncheckedAsync(IReadOnlyList<string> args, string pathForFolder, CancellationToken cancellationToken, bool tiedToParent = true)
+    {
+        var command = Cli.Wrap(_executable)
+            .WithArguments(args)
+            .WithWorkingDirectory(Path.GetDirectoryName(Path.GetFullPath(pathForFolder))!);
         try
         {
-            return await _command
-                .WithArguments(args)
-                .WithTiedToParent(tiedToParent)
-                .WithWorkingDirectory(Path.GetDirectoryName(Path.GetFullPath(pathForFolder)))
-                .ExecuteBufferedAsync(cancellationToken).ConfigureAwait(false);
+            return await ChildProcess.RunBufferedAsync(command, new ProcessSettings(_log, _progressTimeout, tiedToParent), cancellationToken).ConfigureAwait(false);
         }
         catch (CommandNotFoundException ex)
         {
-            throw new ToolNotFoundException(_command.TargetFilePath, QemuTools.QemuImgPackage, "cannot be run: " + ex.InnerException?.Message);
+            throw new ToolNotFoundException(_executable, QemuTools.QemuImgPackage, "cannot be run: " + ex.Reason);
         }
     }
 }

@@ -1,3 +1,4 @@
+using CliWrap;
 using OfflineExport.Processes;
 using OfflineExport.Qmp;
 
@@ -44,18 +45,16 @@ public sealed class StorageDaemon : IAsyncDisposable
         var pidFile = Path.Combine(runtimeDirectory, "daemon.pid");
         // qemu option values escape a comma by doubling it.
         var chardev = $"socket,id=qmp0,path={qmpSocket.Replace(",", ",,", StringComparison.Ordinal)},server=on,wait=off";
-        var command = new Command(executable)
-            .WithArguments(["--chardev", chardev, "--monitor", "chardev=qmp0", "--pidfile", pidFile])
-            .WithTiedToParent() // a killed offline-export must not leave a daemon serving a writable export
-            .WithLog(log);
+        var command = Cli.Wrap(executable).WithArguments(["--chardev", chardev, "--monitor", "chardev=qmp0", "--pidfile", pidFile]);
         RunningProcess process;
         try
         {
-            process = command.Start();
+            // Tied: a killed offline-export must not leave a daemon serving a writable export.
+            process = ChildProcess.Start(command, new ProcessSettings(log, TiedToParent: true));
         }
         catch (CommandNotFoundException ex)
         {
-            throw new ToolNotFoundException(executable, QemuTools.StorageDaemonPackage, "cannot be run: " + ex.InnerException?.Message);
+            throw new ToolNotFoundException(executable, QemuTools.StorageDaemonPackage, "cannot be run: " + ex.Reason);
         }
 
         try

@@ -87,10 +87,10 @@ public sealed class CliProcessTests : IDisposable
         }
 
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        var command = new OfflineExport.Processes.Command(prefix.Count > 0 ? prefix[0] : program)
+        var command = CliWrap.Cli.Wrap(prefix.Count > 0 ? prefix[0] : program)
             .WithArguments([.. prefix.Skip(1), .. (prefix.Count > 0 ? new[] { program } : []), "export", image, Path.Combine(shared, "out.qcow2")])
-            .WithValidation(OfflineExport.Processes.CommandResultValidation.None);
-        var result = await command.ExecuteBufferedAsync(cts.Token);
+            .WithValidation(CliWrap.CommandResultValidation.None);
+        var result = await CliWrap.Buffered.BufferedCommandExtensions.ExecuteBufferedAsync(command, cts.Token);
 
         Assert.Equal(3, result.ExitCode);
         Assert.Equal($"offline-export: error: cannot open image {image}: Could not open '{image}': Permission denied", result.StandardError.Trim());

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using OfflineExport.IntegrationTests.Support;
-using OfflineExport.Processes;
+using CliWrap.Buffered;
 using static OfflineExport.IntegrationTests.Support.QemuTestTools;
 
 namespace OfflineExport.IntegrationTests.Cli;
@@ -88,7 +88,7 @@ public sealed class InterfaceTests : IDisposable
         // script(1) gives the program a pseudo-terminal, as an operator's shell would.
         var line = $"TMPDIR={_ws.WorkDirectory} {CliProcess.Program} export {image} {_ws["tty.qcow2"]}";
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        var tty = await new Command("script").WithArguments(["-qec", line, "/dev/null"]).ExecuteBufferedAsync(cts.Token);
+        var tty = await CliWrap.Cli.Wrap("script").WithArguments(["-qec", line, "/dev/null"]).ExecuteBufferedAsync(cts.Token);
 
         Assert.Equal(0, plain.ExitCode);
         Assert.DoesNotContain('\r', plain.Stderr);

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using CliWrap;
 using OfflineExport.Processes;
 
 namespace OfflineExport.IntegrationTests.Support;
@@ -26,7 +27,7 @@ public static class ImageFaults
         // qsd handles its options in order: the monitor socket appears only after the image is open.
         // (Probing with qemu-img instead would take a shared lock of its own and race the holder.)
         var socket = Path.Combine(Path.GetDirectoryName(image)!, $"holder-{Guid.NewGuid():N}.sock");
-        var process = new Command("qemu-storage-daemon")
+        var process = ChildProcess.Start(CliWrap.Cli.Wrap("qemu-storage-daemon")
             .WithArguments([
                 "--blockdev", $"driver=file,node-name=f,filename={image}",
                 "--blockdev", $"driver={format},node-name=q,file=f",
@@ -35,8 +36,7 @@ public static class ImageFaults
                 "--export", "type=nbd,id=e,node-name=q,writable=on",
                 "--chardev", $"socket,id=m,path={socket},server=on,wait=off",
                 "--monitor", "chardev=m",
-            ])
-            .Start();
+            ]), new ProcessSettings());
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         while (!File.Exists(socket))
         {

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
-using OfflineExport.Processes;
+using CliWrap;
+using CliWrap.Buffered;
 
 namespace OfflineExport.IntegrationTests.Support;
 
@@ -13,7 +14,7 @@ public static class QemuTestTools
     public static async Task<string> ImgAsync(params string[] args)
     {
         using var cts = new CancellationTokenSource(Timeout);
-        var result = await new Command("qemu-img").WithArguments(args).ExecuteBufferedAsync(cts.Token);
+        var result = await CliWrap.Cli.Wrap("qemu-img").WithArguments(args).ExecuteBufferedAsync(cts.Token);
         return result.StandardOutput;
     }
 
@@ -21,14 +22,14 @@ public static class QemuTestTools
     public static async Task<BufferedCommandResult> ImgUncheckedAsync(params string[] args)
     {
         using var cts = new CancellationTokenSource(Timeout);
-        return await new Command("qemu-img").WithArguments(args).WithValidation(CommandResultValidation.None).ExecuteBufferedAsync(cts.Token);
+        return await CliWrap.Cli.Wrap("qemu-img").WithArguments(args).WithValidation(CommandResultValidation.None).ExecuteBufferedAsync(cts.Token);
     }
 
     /// <summary>Runs any program (mount, chattr, …) and fails on a non-zero exit.</summary>
     public static async Task RunProgramAsync(string program, params string[] args)
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await new Command(program).WithArguments(args).ExecuteBufferedAsync(cts.Token);
+        await CliWrap.Cli.Wrap(program).WithArguments(args).ExecuteBufferedAsync(cts.Token);
     }
 
     /// <summary>Makes a named pipe (FIFO) at <paramref name="path"/>: qemu-img would wait on it for ever.</summary>
@@ -48,7 +49,7 @@ public static class QemuTestTools
 
         args.Add(image);
         using var cts = new CancellationTokenSource(Timeout);
-        var result = await new Command("qemu-io").WithArguments(args).ExecuteBufferedAsync(cts.Token);
+        var result = await CliWrap.Cli.Wrap("qemu-io").WithArguments(args).ExecuteBufferedAsync(cts.Token);
         // qemu-io reports failed commands on stdout and still exits 0.
         if (result.StandardOutput.Contains("failed", StringComparison.OrdinalIgnoreCase))
         {

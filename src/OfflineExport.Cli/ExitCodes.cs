@@ -1,9 +1,4 @@
 using OfflineExport.Cli.Configuration;
-using OfflineExport.Export;
-using OfflineExport.Nbd;
-using OfflineExport.Processes;
-using OfflineExport.Qemu;
-using OfflineExport.Qmp;
 
 namespace OfflineExport.Cli;
 
@@ -86,20 +81,29 @@ public static class ExitCodes
         _ => "bug",
     };
 
-    /// <summary>The exit code for a failure.</summary>
+    /// <summary>The exit code for a failure: the kind of a library error, usage for a configuration error, else a bug.</summary>
     public static int FromException(Exception exception) => exception switch
     {
         ConfigurationException => Usage,
-        ExportException { Kind: ExportErrorKind.InvalidRequest } => Usage,
-        ExportException { Kind: ExportErrorKind.InvalidImage } => InvalidImage,
-        ExportException { Kind: ExportErrorKind.InvalidCheckpoint or ExportErrorKind.UntrackedChange } => InvalidCheckpoint,
-        ExportException { Kind: ExportErrorKind.OutputProblem } => OutputProblem,
-        ExportException { Kind: ExportErrorKind.VerificationFailed } => Different,
-        ExportException { Kind: ExportErrorKind.BackupFolderProblem } => BackupFolderProblem,
-        ImageInUseException => ImageInUse,
-        ToolNotFoundException => ToolMissing,
-        NbdException { IsNoSpace: true } => OutputProblem,
-        DaemonExitedException or StorageDaemonException or QmpException or QmpProtocolException or NbdException or QemuImgException or CommandStalledException => QemuFailure,
+        OfflineExportException error => FromKind(error.Kind),
         _ => InternalError,
     };
+
+    /// <summary>The exit code of each kind of library error.</summary>
+    public static int FromKind(ErrorKind kind) => kind switch
+    {
+        ErrorKind.InvalidRequest => Usage,
+        ErrorKind.InvalidImage => InvalidImage,
+        ErrorKind.InvalidCheckpoint or ErrorKind.UntrackedChange => InvalidCheckpoint,
+        ErrorKind.ImageInUse => ImageInUse,
+        ErrorKind.OutputProblem => OutputProblem,
+        ErrorKind.ToolMissing => ToolMissing,
+        ErrorKind.QemuFailure => QemuFailure,
+        ErrorKind.VerificationFailed => Different,
+        ErrorKind.BackupFolderProblem => BackupFolderProblem,
+        _ => InternalError,
+    };
+
+    /// <summary>verify's exit code: 0 when identical, 1 when the comparison found a difference.</summary>
+    public static int FromComparison(bool identical) => identical ? Success : Different;
 }

@@ -58,7 +58,7 @@ public static class BackupCommand
 
             if (all.Count == 0)
             {
-                throw new ExportException(ExportErrorKind.InvalidRequest, "give the images to back up, or --domain-xml FILE");
+                throw new OfflineExportException(ErrorKind.InvalidRequest, "give the images to back up, or --domain-xml FILE");
             }
 
             var request = new BackupRequest

@@ -27,26 +27,17 @@ public static class VerifyCommand
         command.SetAction((parse, _) => runner.RunAsync(parse, parse.GetValue(json), async cancellationToken =>
         {
             var result = await new ImageVerifier(runner.ExportOptions(parse)).VerifyAsync(parse.GetRequiredValue(image), parse.GetRequiredValue(output), cancellationToken).ConfigureAwait(false);
-            if (result.ExitCode >= 2)
-            {
-                throw new OfflineExport.Export.ExportException(OfflineExport.Export.ExportErrorKind.InvalidImage, $"qemu-img compare could not run (exit code {result.ExitCode}): {result.Message}");
-            }
-
             if (parse.GetValue(json))
             {
                 var full = (Image: Path.GetFullPath(parse.GetRequiredValue(image)), Output: Path.GetFullPath(parse.GetRequiredValue(output)));
                 await JsonOutput.WriteAsync(runner.Console.Out, new { image = full.Image, output = full.Output, identical = result.Identical, message = result.Message }).ConfigureAwait(false);
-                return result.Identical ? ExitCodes.Success : ExitCodes.Different;
             }
-
-            if (result.Identical)
+            else
             {
-                await runner.Console.Out.WriteLineAsync("identical: " + result.Message).ConfigureAwait(false);
-                return ExitCodes.Success;
+                await runner.Console.Out.WriteLineAsync((result.Identical ? "identical: " : "different: ") + result.Message).ConfigureAwait(false);
             }
 
-            await runner.Console.Out.WriteLineAsync("different: " + result.Message).ConfigureAwait(false);
-            return ExitCodes.Different;
+            return ExitCodes.FromComparison(result.Identical);
         }));
         return command;
     }

@@ -13,7 +13,7 @@ public sealed class BackupFolderLock : IDisposable
     private BackupFolderLock(FileStream stream) => _stream = stream;
 
     /// <summary>Takes the lock or fails at once with a clear message.</summary>
-    /// <exception cref="ExportException">The folder cannot be written (OutputProblem) or another run holds it (BackupFolderProblem).</exception>
+    /// <exception cref="OfflineExportException">The folder cannot be written (OutputProblem) or another run holds it (BackupFolderProblem).</exception>
     public static BackupFolderLock Acquire(string folder)
     {
         var path = Path.Combine(folder, ".offline-export.lock");
@@ -24,12 +24,12 @@ public sealed class BackupFolderLock : IDisposable
         }
         catch (IOException ex) when (ex.HResult == WouldBlock)
         {
-            throw new ExportException(ExportErrorKind.BackupFolderProblem, $"backup folder {folder} is in use by another offline-export run", ex);
+            throw new OfflineExportException(ErrorKind.BackupFolderProblem, $"backup folder {folder} is in use by another offline-export run", ex);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             // A read-only, full or forbidden folder is not "in use": say what it is.
-            throw new ExportException(ExportErrorKind.OutputProblem, $"cannot write to backup folder {folder}: {IoErrorText.Reason(ex)}", ex);
+            throw new OfflineExportException(ErrorKind.OutputProblem, $"cannot write to backup folder {folder}: {IoErrorText.Reason(ex)}", ex);
         }
     }
 

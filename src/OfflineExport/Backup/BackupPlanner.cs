@@ -9,7 +9,7 @@ namespace OfflineExport.Backup;
 /// </summary>
 public static partial class BackupPlanner
 {
-    /// <summary>Plans the run; throws <see cref="ExportException"/> when a level cannot be honoured.</summary>
+    /// <summary>Plans the run; throws <see cref="OfflineExportException"/> when a level cannot be honoured.</summary>
     /// <param name="manifest">The folder's manifest.</param>
     /// <param name="disks">The disks to back up, with their chains.</param>
     /// <param name="level">The requested level.</param>
@@ -43,14 +43,14 @@ public static partial class BackupPlanner
         {
             if (!DiskName().IsMatch(disk.Name))
             {
-                throw new ExportException(ExportErrorKind.InvalidRequest, $"disk name '{disk.Name}' (from {disk.Image}) must be letters, digits, '.', '_' or '-'");
+                throw new OfflineExportException(ErrorKind.InvalidRequest, $"disk name '{disk.Name}' (from {disk.Image}) must be letters, digits, '.', '_' or '-'");
             }
         }
 
         var duplicate = disks.GroupBy(d => d.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
         {
-            throw new ExportException(ExportErrorKind.InvalidRequest,
+            throw new OfflineExportException(ErrorKind.InvalidRequest,
                 $"two disks are named '{duplicate.Key}' ({string.Join(", ", duplicate.Select(d => d.Image))}); a disk's name is its file name without extension, so they must differ");
         }
     }
@@ -80,13 +80,13 @@ public static partial class BackupPlanner
             {
                 if (untrusted is not null)
                 {
-                    throw new ExportException(ExportErrorKind.InvalidCheckpoint, $"{disk.Name}: cannot make an incremental point: {untrusted}");
+                    throw new OfflineExportException(ErrorKind.InvalidCheckpoint, $"{disk.Name}: cannot make an incremental point: {untrusted}");
                 }
 
                 var problem = IncrementalProblem(record, disk, pointFileExists);
                 if (problem is not null)
                 {
-                    throw new ExportException(ExportErrorKind.InvalidRequest, $"{disk.Name}: cannot make an incremental point: {problem}");
+                    throw new OfflineExportException(ErrorKind.InvalidRequest, $"{disk.Name}: cannot make an incremental point: {problem}");
                 }
 
                 return Make(PointLevel.Inc, [record!.CurrentCheckpoint!], record.Latest, $"changes since point {record.Latest!.Number}");
@@ -96,13 +96,13 @@ public static partial class BackupPlanner
             {
                 if (untrusted is not null)
                 {
-                    throw new ExportException(ExportErrorKind.InvalidCheckpoint, $"{disk.Name}: cannot make a differential point: {untrusted}");
+                    throw new OfflineExportException(ErrorKind.InvalidCheckpoint, $"{disk.Name}: cannot make a differential point: {untrusted}");
                 }
 
                 var (problem, checkpoints, full) = DifferentialSources(record, disk, pointFileExists);
                 if (problem is not null)
                 {
-                    throw new ExportException(ExportErrorKind.InvalidRequest, $"{disk.Name}: cannot make a differential point: {problem}");
+                    throw new OfflineExportException(ErrorKind.InvalidRequest, $"{disk.Name}: cannot make a differential point: {problem}");
                 }
 
                 return Make(PointLevel.Diff, checkpoints, full, $"changes since full point {full!.Number}");
@@ -207,7 +207,7 @@ public static partial class BackupPlanner
             ChainValidator.Validate(disk.Chain, checkpoints);
             return null;
         }
-        catch (ExportException ex)
+        catch (OfflineExportException ex)
         {
             return ex.Message;
         }

@@ -36,7 +36,7 @@ public sealed record BackupRunRecord
     public BackupRunRecord WithFile(string file) => this with { Files = [.. Files, file] };
 
     /// <summary>Writes the record durably (temporary file, fsync, rename): it must exist before the step it announces.</summary>
-    /// <exception cref="ExportException">The folder cannot be written (BackupFolderProblem).</exception>
+    /// <exception cref="OfflineExportException">The folder cannot be written (BackupFolderProblem).</exception>
     public void Save(string folder)
     {
         var path = Path.Combine(folder, FileName);
@@ -55,12 +55,12 @@ public sealed record BackupRunRecord
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             OutputFile.TryDelete(temporary);
-            throw new ExportException(ExportErrorKind.OutputProblem, $"cannot write {path}: {IoErrorText.Reason(ex)}", ex);
+            throw new OfflineExportException(ErrorKind.OutputProblem, $"cannot write {path}: {IoErrorText.Reason(ex)}", ex);
         }
     }
 
     /// <summary>The record in <paramref name="folder"/>, or null when there is none.</summary>
-    /// <exception cref="ExportException">A record is there but cannot be read (BackupFolderProblem).</exception>
+    /// <exception cref="OfflineExportException">A record is there but cannot be read (BackupFolderProblem).</exception>
     public static BackupRunRecord? Load(string folder)
     {
         var path = Path.Combine(folder, FileName);
@@ -76,7 +76,7 @@ public sealed record BackupRunRecord
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)
         {
-            throw new ExportException(ExportErrorKind.BackupFolderProblem,
+            throw new OfflineExportException(ErrorKind.BackupFolderProblem,
                 $"cannot read {path}, the record of an earlier run's unfinished work: {ex.Message}; look at what it lists, remove it, and run again", ex);
         }
     }

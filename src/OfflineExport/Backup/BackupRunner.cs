@@ -22,17 +22,20 @@ public sealed class BackupRunner
     public BackupRunner(ExportOptions options) => _options = options;
 
     /// <summary>Runs the backup.</summary>
-    public async Task<BackupResult> RunAsync(BackupRequest request, IProgress<DiskProgress>? progress, CancellationToken cancellationToken)
+    public Task<BackupResult> RunAsync(BackupRequest request, IProgress<DiskProgress>? progress, CancellationToken cancellationToken) =>
+        FailureTranslation.RunAsync(() => BackUpAsync(request, progress, cancellationToken));
+
+    private async Task<BackupResult> BackUpAsync(BackupRequest request, IProgress<DiskProgress>? progress, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         if (request.KeepCheckpoints is < 1)
         {
-            throw new ExportException(ExportErrorKind.InvalidRequest, "--keep-checkpoints must be at least 1 (the newest checkpoint is the one the next backup needs)");
+            throw new OfflineExportException(ErrorKind.InvalidRequest, "--keep-checkpoints must be at least 1 (the newest checkpoint is the one the next backup needs)");
         }
 
         if (request.Images.Count == 0)
         {
-            throw new ExportException(ExportErrorKind.InvalidRequest, "no image to back up");
+            throw new OfflineExportException(ErrorKind.InvalidRequest, "no image to back up");
         }
 
         CheckImages(request);
@@ -93,7 +96,7 @@ public sealed class BackupRunner
     {
         if (request.Formats.Count > request.Images.Count)
         {
-            throw new ExportException(ExportErrorKind.InvalidRequest, $"{request.Formats.Count} formats given for {request.Images.Count} images");
+            throw new OfflineExportException(ErrorKind.InvalidRequest, $"{request.Formats.Count} formats given for {request.Images.Count} images");
         }
 
         foreach (var format in request.Formats)
@@ -114,7 +117,7 @@ public sealed class BackupRunner
         {
             if (WriteAccess.WhyNot(plan.Disk.Image) is { } why)
             {
-                throw new ExportException(ExportErrorKind.InvalidImage,
+                throw new OfflineExportException(ErrorKind.InvalidImage,
                     $"{plan.Disk.Name}: backup adds a checkpoint (a dirty bitmap) to {plan.Disk.Image} and cannot write it: {why}; make the image writable, or copy it with 'export', which writes nothing into the disk");
             }
         }
@@ -124,7 +127,7 @@ public sealed class BackupRunner
     {
         if (File.Exists(target))
         {
-            throw new ExportException(ExportErrorKind.OutputProblem, $"backup target {target} is a file, not a folder");
+            throw new OfflineExportException(ErrorKind.OutputProblem, $"backup target {target} is a file, not a folder");
         }
 
         if (!dryRun)
@@ -135,7 +138,7 @@ public sealed class BackupRunner
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                throw new ExportException(ExportErrorKind.OutputProblem, $"cannot create backup folder {target}: {IoErrorText.Reason(ex)}", ex);
+                throw new OfflineExportException(ErrorKind.OutputProblem, $"cannot create backup folder {target}: {IoErrorText.Reason(ex)}", ex);
             }
         }
     }
@@ -163,7 +166,7 @@ public sealed class BackupRunner
                 var recorded = manifest.Disk(name)?.KnownFormat;
                 if (stated[i] is { } given && recorded is not null && given != recorded)
                 {
-                    throw new ExportException(ExportErrorKind.InvalidRequest,
+                    throw new OfflineExportException(ErrorKind.InvalidRequest,
                         $"{name}: the format given for {image} ({given}) contradicts the backup folder, which recorded this disk as {recorded}; a disk keeps one format within a backup folder: state {recorded}, or back the disk up into a new folder");
                 }
 
@@ -352,13 +355,13 @@ public sealed class BackupRunner
         {
             return (plan, await ExportAsync(plan, target, output(plan), request, progress, cancellationToken).ConfigureAwait(false));
         }
-        catch (ExportException ex) when (ex.Kind == ExportErrorKind.UntrackedChange && plan.Level != PointLevel.Full)
+        catch (OfflineExportException ex) when (ex.Kind == ErrorKind.UntrackedChange && plan.Level != PointLevel.Full)
         {
             var why = ex.Message.EndsWith(UntrackedChangeCheck.Advice, StringComparison.Ordinal) ? ex.Message[..^UntrackedChangeCheck.Advice.Length] : ex.Message;
             if (request.Level != BackupLevel.Auto)
             {
                 var kind = plan.Level == PointLevel.Diff ? "a differential" : "an incremental";
-                throw new ExportException(ExportErrorKind.UntrackedChange, $"{plan.Disk.Name}: cannot make {kind} point: {why}", ex);
+                throw new OfflineExportException(ErrorKind.UntrackedChange, $"{plan.Disk.Name}: cannot make {kind} point: {why}", ex);
             }
 
             var full = BackupPlanner.FullInstead(plan, why);
@@ -375,7 +378,7 @@ public sealed class BackupRunner
             var path = Path.Combine(target, name);
             if (File.Exists(path) || Directory.Exists(path) || FileIdentity.OfLink(path) is not null)
             {
-                throw new ExportException(ExportErrorKind.BackupFolderProblem,
+                throw new OfflineExportException(ErrorKind.BackupFolderProblem,
                     $"{path} is in the way of the next point, and the manifest does not record it; offline-export never replaces a file it did not make: move it out of the folder");
             }
         }

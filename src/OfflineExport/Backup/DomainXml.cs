@@ -23,12 +23,12 @@ public static class DomainXml
         }
         catch (Exception ex) when (ex is XmlException or IOException or UnauthorizedAccessException)
         {
-            throw new ExportException(ExportErrorKind.InvalidRequest, $"cannot read domain XML {path}: {IoErrorText.Reason(ex)}", ex);
+            throw new OfflineExportException(ErrorKind.InvalidRequest, $"cannot read domain XML {path}: {IoErrorText.Reason(ex)}", ex);
         }
 
         if (document.Root?.Name.LocalName != "domain")
         {
-            throw new ExportException(ExportErrorKind.InvalidRequest, $"{path} is not a libvirt domain XML (no <domain> root)");
+            throw new OfflineExportException(ErrorKind.InvalidRequest, $"{path} is not a libvirt domain XML (no <domain> root)");
         }
 
         var disks = new List<DomainDisk>();
@@ -45,7 +45,7 @@ public static class DomainXml
             var format = disk.Element("driver")?.Attribute("type")?.Value is { Length: > 0 } driverType ? driverType : null;
             if (skipped is null && format is not null && !ImageFormats.IsSupported(format))
             {
-                throw new ExportException(ExportErrorKind.InvalidImage,
+                throw new OfflineExportException(ErrorKind.InvalidImage,
                     $"disk {target ?? file} of domain XML {path} is a {format} image ({file}); offline-export reads only raw and qcow2 disks, and will not back up the domain without it");
             }
 
@@ -54,7 +54,7 @@ public static class DomainXml
 
         if (!disks.Any(d => d.Image is not null))
         {
-            throw new ExportException(ExportErrorKind.InvalidRequest, $"domain XML {path} has no file-backed disk to back up");
+            throw new OfflineExportException(ErrorKind.InvalidRequest, $"domain XML {path} has no file-backed disk to back up");
         }
 
         return disks;

@@ -35,7 +35,7 @@ public static class ManifestStore
                 ?? throw new JsonException("empty manifest");
             if (manifest.FormatVersion != 1)
             {
-                throw new ExportException(ExportErrorKind.BackupFolderProblem, $"{path} has format version {manifest.FormatVersion}; this offline-export reads version 1");
+                throw new OfflineExportException(ErrorKind.BackupFolderProblem, $"{path} has format version {manifest.FormatVersion}; this offline-export reads version 1");
             }
 
             ManifestValidation.Check(manifest, path);
@@ -44,7 +44,7 @@ public static class ManifestStore
         }
         catch (Exception ex) when (ex is JsonException or IOException or UnauthorizedAccessException)
         {
-            throw new ExportException(ExportErrorKind.BackupFolderProblem, $"cannot read {path}: {IoErrorText.Reason(ex)}", ex);
+            throw new OfflineExportException(ErrorKind.BackupFolderProblem, $"cannot read {path}: {IoErrorText.Reason(ex)}", ex);
         }
     }
 
@@ -53,7 +53,7 @@ public static class ManifestStore
     {
         if (!File.Exists(Path.Combine(folder, FileName)))
         {
-            throw new ExportException(ExportErrorKind.BackupFolderProblem, $"{folder} is not a backup folder (no {FileName})");
+            throw new OfflineExportException(ErrorKind.BackupFolderProblem, $"{folder} is not a backup folder (no {FileName})");
         }
 
         return Load(folder);
@@ -78,7 +78,7 @@ public static class ManifestStore
         {
             // The old manifest is untouched: the caller undoes what this run added and the folder is as before.
             OutputFile.TryDelete(temporary);
-            throw new ExportException(ExportErrorKind.OutputProblem, $"cannot write {path}: {IoErrorText.Reason(ex)}", ex);
+            throw new OfflineExportException(ErrorKind.OutputProblem, $"cannot write {path}: {IoErrorText.Reason(ex)}", ex);
         }
 
         try

@@ -10,7 +10,7 @@ namespace OfflineExport.Backup;
 public static class ManifestValidation
 {
     /// <summary>Refuses a manifest that breaks a rule, naming the first broken one.</summary>
-    /// <exception cref="ExportException">BackupFolderProblem.</exception>
+    /// <exception cref="OfflineExportException">BackupFolderProblem.</exception>
     public static void Check(BackupManifest manifest, string path)
     {
         if (manifest.Disks is null)
@@ -45,6 +45,6 @@ public static class ManifestValidation
     public static bool IsPlainName(string name) =>
         name.Length > 0 && name != "." && name != ".." && !name.Contains('/', StringComparison.Ordinal) && !name.Contains('\0', StringComparison.Ordinal);
 
-    private static ExportException Bad(string path, string what) =>
-        new(ExportErrorKind.BackupFolderProblem, $"{path} is not a valid manifest: {what}");
+    private static OfflineExportException Bad(string path, string what) =>
+        new(ErrorKind.BackupFolderProblem, $"{path} is not a valid manifest: {what}");
 }

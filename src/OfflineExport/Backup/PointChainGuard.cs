@@ -15,7 +15,7 @@ public static class PointChainGuard
     private const int MaximumBackingName = 1023; // qemu's own limit
 
     /// <summary>Refuses a chain that leaves <paramref name="folder"/>, loops, or holds a symlink or a non-qcow2 file.</summary>
-    /// <exception cref="ExportException">BackupFolderProblem, naming the point.</exception>
+    /// <exception cref="OfflineExportException">BackupFolderProblem, naming the point.</exception>
     public static void Check(string folder, string disk, PointRecord point)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -83,6 +83,6 @@ public static class PointChainGuard
         }
     }
 
-    private static ExportException Refuse(PointRecord point, string disk, string why) =>
-        new(ExportErrorKind.BackupFolderProblem, $"the chain of point {point.Number} of {disk} is broken: {why}");
+    private static OfflineExportException Refuse(PointRecord point, string disk, string why) =>
+        new(ErrorKind.BackupFolderProblem, $"the chain of point {point.Number} of {disk} is broken: {why}");
 }

@@ -18,7 +18,10 @@ public sealed class RestoreSession
     public RestoreSession(ExportOptions options) => _options = options;
 
     /// <summary>Restores.</summary>
-    public async Task<RestoreResult> RunAsync(RestoreRequest request, CancellationToken cancellationToken)
+    public Task<RestoreResult> RunAsync(RestoreRequest request, CancellationToken cancellationToken) =>
+        FailureTranslation.RunAsync(() => RestoreAsync(request, cancellationToken));
+
+    private async Task<RestoreResult> RestoreAsync(RestoreRequest request, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var qemuImg = _options.CreateQemuImg();
@@ -30,7 +33,7 @@ public sealed class RestoreSession
         var pointPath = Path.Combine(folder, point.File);
         if (!File.Exists(pointPath))
         {
-            throw new ExportException(ExportErrorKind.BackupFolderProblem, $"point {point.Number} of {disk.Name} is missing its file {pointPath}");
+            throw new OfflineExportException(ErrorKind.BackupFolderProblem, $"point {point.Number} of {disk.Name} is missing its file {pointPath}");
         }
 
         PointChainGuard.Check(folder, disk.Name, point);
@@ -38,7 +41,7 @@ public sealed class RestoreSession
         // By identity: through a symlink, OUTPUT could be a point; rewritten, every later restore of it would lie.
         if (SameFile.FindIn(output, Directory.EnumerateFiles(folder)) is { } own)
         {
-            throw new ExportException(ExportErrorKind.OutputProblem,
+            throw new OfflineExportException(ErrorKind.OutputProblem,
                 $"output {output} is {own}, a file of the backup folder; restore writes a new image and never replaces the folder's own files");
         }
 
@@ -47,7 +50,7 @@ public sealed class RestoreSession
             // Replacing an image a VM or qemu-nbd holds would pull it from under the writer.
             if (QemuImageLocks.IsOpenByQemu(output))
             {
-                throw new ImageInUseException(output, "a qemu process has it open");
+                throw OfflineExportException.ImageInUse(output, "a qemu process has it open");
             }
         }
 
@@ -60,7 +63,7 @@ public sealed class RestoreSession
         }
         catch (QemuImgException ex)
         {
-            throw new ExportException(ExportErrorKind.BackupFolderProblem, $"the chain of point {point.Number} of {disk.Name} is broken: {ChainReader.QemuErrorText(ex.StandardError)}", ex);
+            throw new OfflineExportException(ErrorKind.BackupFolderProblem, $"the chain of point {point.Number} of {disk.Name} is broken: {ChainReader.QemuErrorText(ex.StandardError)}", ex);
         }
 
         var partial = OutputFile.PartialName(output);
@@ -72,13 +75,13 @@ public sealed class RestoreSession
             }
             catch (QemuImgException ex)
             {
-                throw new ExportException(ExportErrorKind.OutputProblem, $"cannot write {output}: {ChainReader.QemuErrorText(ex.StandardError)}", ex);
+                throw new OfflineExportException(ErrorKind.OutputProblem, $"cannot write {output}: {ChainReader.QemuErrorText(ex.StandardError)}", ex);
             }
 
             var compare = await qemuImg.CompareAsync(partial, "qcow2", pointPath, "qcow2", cancellationToken).ConfigureAwait(false);
             if (!compare.Identical)
             {
-                throw new ExportException(ExportErrorKind.VerificationFailed, $"the restored image differs from point {point.Number} of {disk.Name}: {compare.Message}");
+                throw new OfflineExportException(ErrorKind.VerificationFailed, $"the restored image differs from point {point.Number} of {disk.Name}: {compare.Message}");
             }
 
             OutputFile.Publish(partial, output, overwrite: request.Force);
@@ -100,14 +103,14 @@ public sealed class RestoreSession
         if (name is not null)
         {
             return manifest.Disk(name)
-                ?? throw new ExportException(ExportErrorKind.InvalidRequest, $"{folder} has no disk '{name}'; it has: {names}");
+                ?? throw new OfflineExportException(ErrorKind.InvalidRequest, $"{folder} has no disk '{name}'; it has: {names}");
         }
 
         return manifest.Disks.Count switch
         {
             1 => manifest.Disks[0],
-            0 => throw new ExportException(ExportErrorKind.BackupFolderProblem, $"{folder} holds no disk yet"),
-            _ => throw new ExportException(ExportErrorKind.InvalidRequest, $"{folder} holds several disks ({names}); choose one with --disk"),
+            0 => throw new OfflineExportException(ErrorKind.BackupFolderProblem, $"{folder} holds no disk yet"),
+            _ => throw new OfflineExportException(ErrorKind.InvalidRequest, $"{folder} holds several disks ({names}); choose one with --disk"),
         };
     }
 
@@ -115,11 +118,11 @@ public sealed class RestoreSession
     {
         if (number is null)
         {
-            return disk.Latest ?? throw new ExportException(ExportErrorKind.BackupFolderProblem, $"{folder} has no point for {disk.Name}");
+            return disk.Latest ?? throw new OfflineExportException(ErrorKind.BackupFolderProblem, $"{folder} has no point for {disk.Name}");
         }
 
         return disk.Point(number.Value)
-            ?? throw new ExportException(ExportErrorKind.InvalidRequest,
+            ?? throw new OfflineExportException(ErrorKind.InvalidRequest,
                 $"{disk.Name} has no point {number} in {folder}; points: {string.Join(", ", disk.Points.Select(p => p.Number))}");
     }
 }

@@ -19,11 +19,11 @@ public static class ChainReader
         }
         catch (QemuImgException ex)
         {
-            throw new ExportException(ExportErrorKind.InvalidImage, $"cannot open {role} {image}: {QemuErrorText(ex.StandardError)}", ex);
+            throw new OfflineExportException(ErrorKind.InvalidImage, $"cannot open {role} {image}: {QemuErrorText(ex.StandardError)}", ex);
         }
         catch (JsonException ex)
         {
-            throw new ExportException(ExportErrorKind.InvalidImage, $"cannot read qemu-img's description of {image}: {ex.Message}", ex);
+            throw new OfflineExportException(ErrorKind.InvalidImage, $"cannot read qemu-img's description of {image}: {ex.Message}", ex);
         }
     }
 

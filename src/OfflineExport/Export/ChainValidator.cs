@@ -11,14 +11,14 @@ public static class ChainValidator
     /// <summary>Validates the chain's structure, then each bitmap name; returns the merge sources.</summary>
     /// <param name="chain">qemu-img's chain, top first, with absolute file names.</param>
     /// <param name="bitmaps">Requested checkpoint names (empty for a full export).</param>
-    /// <exception cref="ExportException">Something in the chain or a checkpoint cannot be trusted.</exception>
+    /// <exception cref="OfflineExportException">Something in the chain or a checkpoint cannot be trusted.</exception>
     public static ValidatedChain Validate(IReadOnlyList<ImageInfo> chain, IReadOnlyList<string> bitmaps)
     {
         var layers = ValidateStructure(chain);
         var top = layers[0];
         if (bitmaps.Count > 0 && top.Format != "qcow2")
         {
-            throw new ExportException(ExportErrorKind.InvalidCheckpoint,
+            throw new OfflineExportException(ErrorKind.InvalidCheckpoint,
                 $"{top.Path} is a {top.Format} image, which cannot hold checkpoints (dirty bitmaps); only a full export is possible");
         }
 
@@ -39,7 +39,7 @@ public static class ChainValidator
     {
         if (chain.Count == 0)
         {
-            throw new ExportException(ExportErrorKind.InvalidImage, "qemu-img reported an empty backing chain");
+            throw new OfflineExportException(ErrorKind.InvalidImage, "qemu-img reported an empty backing chain");
         }
 
         var layers = new List<ChainLayer>(chain.Count);
@@ -49,52 +49,52 @@ public static class ChainValidator
             var path = info.Filename;
             if (info.Format is not ("qcow2" or "raw"))
             {
-                throw new ExportException(ExportErrorKind.InvalidImage, $"{path}: format '{info.Format}' is not supported (only qcow2 and raw)");
+                throw new OfflineExportException(ErrorKind.InvalidImage, $"{path}: format '{info.Format}' is not supported (only qcow2 and raw)");
             }
 
             if (!System.IO.Path.IsPathRooted(path) || path.StartsWith("json:", StringComparison.Ordinal))
             {
-                throw new ExportException(ExportErrorKind.InvalidImage, $"{path}: only local image files are supported");
+                throw new OfflineExportException(ErrorKind.InvalidImage, $"{path}: only local image files are supported");
             }
 
             if (info.IsEncrypted)
             {
                 var scheme = info.FormatSpecific?.Data?.Encrypt?.Format is { Length: > 0 } name ? $" ({name.ToUpperInvariant()})" : string.Empty;
-                throw new ExportException(ExportErrorKind.InvalidImage, $"{path} is encrypted{scheme}; offline-export cannot read encrypted images");
+                throw new OfflineExportException(ErrorKind.InvalidImage, $"{path} is encrypted{scheme}; offline-export cannot read encrypted images");
             }
 
             if (info.IsCorrupt)
             {
-                throw new ExportException(ExportErrorKind.InvalidImage, $"{path} is marked corrupt; inspect it with 'qemu-img check'");
+                throw new OfflineExportException(ErrorKind.InvalidImage, $"{path} is marked corrupt; inspect it with 'qemu-img check'");
             }
 
             if (info.BackingFilename is { } backing)
             {
                 if (backing.StartsWith("json:", StringComparison.Ordinal))
                 {
-                    throw new ExportException(ExportErrorKind.InvalidImage, $"{path}: backing file names using the json: pseudo-protocol are not supported");
+                    throw new OfflineExportException(ErrorKind.InvalidImage, $"{path}: backing file names using the json: pseudo-protocol are not supported");
                 }
 
                 if (string.IsNullOrEmpty(info.BackingFilenameFormat))
                 {
-                    throw new ExportException(ExportErrorKind.InvalidImage,
+                    throw new OfflineExportException(ErrorKind.InvalidImage,
                         $"{path}: the format of its backing file {backing} is not recorded and will not be guessed; record it with 'qemu-img rebase -u -b {backing} -F qcow2 {path}' (or -F raw)");
                 }
 
                 if (i + 1 >= chain.Count)
                 {
-                    throw new ExportException(ExportErrorKind.InvalidImage, $"{path}: its backing file {backing} is missing from the chain");
+                    throw new OfflineExportException(ErrorKind.InvalidImage, $"{path}: its backing file {backing} is missing from the chain");
                 }
 
                 if (chain[i + 1].Format != info.BackingFilenameFormat)
                 {
-                    throw new ExportException(ExportErrorKind.InvalidImage,
+                    throw new OfflineExportException(ErrorKind.InvalidImage,
                         $"{path}: backing file {chain[i + 1].Filename} is recorded as {info.BackingFilenameFormat} but is {chain[i + 1].Format}");
                 }
             }
             else if (i + 1 < chain.Count)
             {
-                throw new ExportException(ExportErrorKind.InvalidImage, $"{path}: qemu-img listed a layer below an image without a backing file");
+                throw new OfflineExportException(ErrorKind.InvalidImage, $"{path}: qemu-img listed a layer below an image without a backing file");
             }
 
             // The top's format is the one its caller passed to qemu-img (probed only when nobody stated it); every lower one is the recorded format.
@@ -110,7 +110,7 @@ public static class ChainValidator
         if (!top.Info.Bitmaps.Any(b => b.Name == name))
         {
             var available = top.Info.Bitmaps.Count == 0 ? "none" : string.Join(", ", top.Info.Bitmaps.Select(b => b.Name));
-            throw new ExportException(ExportErrorKind.InvalidCheckpoint, $"bitmap '{name}' not found in {top.Path}; available: {available}");
+            throw new OfflineExportException(ErrorKind.InvalidCheckpoint, $"bitmap '{name}' not found in {top.Path}; available: {available}");
         }
 
         var sources = new List<(ChainLayer, string)>();
@@ -131,30 +131,30 @@ public static class ChainValidator
 
             if (firstWithout is not null)
             {
-                throw new ExportException(ExportErrorKind.InvalidCheckpoint,
+                throw new OfflineExportException(ErrorKind.InvalidCheckpoint,
                     $"bitmap '{name}' is missing from {firstWithout.Path} but present in {layer.Path} below it: writes to {firstWithout.Path} were not tracked; take a full export");
             }
 
             if (bitmap.IsInUse)
             {
-                throw new ExportException(ExportErrorKind.InvalidCheckpoint,
+                throw new OfflineExportException(ErrorKind.InvalidCheckpoint,
                     $"bitmap '{name}' in {layer.Path} is inconsistent (in-use): the image was not closed cleanly, so changes may be missing; take a full export");
             }
 
             if (!bitmap.IsEnabled)
             {
-                throw new ExportException(ExportErrorKind.InvalidCheckpoint,
+                throw new OfflineExportException(ErrorKind.InvalidCheckpoint,
                     $"bitmap '{name}' in {layer.Path} is disabled (no 'auto' flag), so it did not record every write; take a full export");
             }
 
             if (bitmap.Granularity <= 0)
             {
-                throw new ExportException(ExportErrorKind.InvalidCheckpoint, $"bitmap '{name}' in {layer.Path} has no granularity recorded");
+                throw new OfflineExportException(ErrorKind.InvalidCheckpoint, $"bitmap '{name}' in {layer.Path} has no granularity recorded");
             }
 
             if (layer.Info.VirtualSize != top.Info.VirtualSize)
             {
-                throw new ExportException(ExportErrorKind.InvalidCheckpoint,
+                throw new OfflineExportException(ErrorKind.InvalidCheckpoint,
                     $"bitmap '{name}' in {layer.Path} covers {layer.Info.VirtualSize} bytes but the disk is {top.Info.VirtualSize} bytes (resized since the checkpoint); take a full export");
             }
 

@@ -59,11 +59,11 @@ public sealed partial class ExportSession
         }
         catch (QmpException ex) when (QemuImg.IsLockError(ex.Description))
         {
-            throw new ImageInUseException(chain.Top.Path, ex.Description);
+            throw OfflineExportException.ImageInUse(chain.Top.Path, ex.Description);
         }
         catch (NbdException ex) when (ex.IsNoSpace && partial is not null)
         {
-            throw new ExportException(ExportErrorKind.OutputProblem,
+            throw new OfflineExportException(ErrorKind.OutputProblem,
                 $"no space left on the file system of {Path.GetDirectoryName(partial)}: the backup did not fit ({ex.Message})", ex);
         }
         catch (Exception ex) when (ex is NbdException or QmpException or QmpProtocolException or IOException && !cancellationToken.IsCancellationRequested)
@@ -138,7 +138,7 @@ public sealed partial class ExportSession
         }
         catch (QmpException ex) when (_options.CacheDirect == CacheDirectScope.All && ex.Description.Contains("O_DIRECT", StringComparison.Ordinal))
         {
-            throw new ExportException(ExportErrorKind.OutputProblem,
+            throw new OfflineExportException(ErrorKind.OutputProblem,
                 $"{ex.Description}; Daemon:CacheDirect=all needs O_DIRECT on the output's file system (output or none work everywhere)", ex);
         }
         catch (QmpException ex) when (direct && _options.CacheDirect == CacheDirectScope.Output)

@@ -11,17 +11,17 @@ public sealed partial class ExportSession
     {
         if (request.Bitmaps.Count > 0 && paths.Backing is null)
         {
-            throw new ExportException(ExportErrorKind.InvalidRequest, "--backing PREVIOUS is required with --bitmap: an incremental backup is an overlay on the previous backup");
+            throw new OfflineExportException(ErrorKind.InvalidRequest, "--backing PREVIOUS is required with --bitmap: an incremental backup is an overlay on the previous backup");
         }
 
         if (request.Bitmaps.Count == 0 && paths.Backing is not null)
         {
-            throw new ExportException(ExportErrorKind.InvalidRequest, "--backing needs --bitmap: a full export has no backing file");
+            throw new OfflineExportException(ErrorKind.InvalidRequest, "--backing needs --bitmap: a full export has no backing file");
         }
 
         if (request.Bitmaps.Any(string.IsNullOrWhiteSpace))
         {
-            throw new ExportException(ExportErrorKind.InvalidRequest, "a bitmap name is empty");
+            throw new OfflineExportException(ErrorKind.InvalidRequest, "a bitmap name is empty");
         }
 
         ImageFormats.CheckStated(request.Format);
@@ -45,7 +45,7 @@ public sealed partial class ExportSession
     {
         if (top.Format == "raw" && new FileInfo(image).Length % 512 != 0)
         {
-            throw new ExportException(ExportErrorKind.InvalidImage, $"{image} is not a disk image (not qcow2, and its size is not a multiple of 512 bytes)");
+            throw new OfflineExportException(ErrorKind.InvalidImage, $"{image} is not a disk image (not qcow2, and its size is not a multiple of 512 bytes)");
         }
     }
 
@@ -55,7 +55,7 @@ public sealed partial class ExportSession
         if (SameFile.FindIn(output, chain.Select(l => l.Filename)) is { } layer)
         {
             var alias = string.Equals(Path.GetFullPath(layer), output, StringComparison.Ordinal) ? string.Empty : $" (it is {layer} by another name)";
-            throw new ExportException(ExportErrorKind.OutputProblem, $"output {output} is part of the {what}{alias}; refusing to overwrite it");
+            throw new OfflineExportException(ErrorKind.OutputProblem, $"output {output} is part of the {what}{alias}; refusing to overwrite it");
         }
     }
 
@@ -65,12 +65,12 @@ public sealed partial class ExportSession
         ChainValidator.ValidateStructure(chain);
         if (chain[0].Format != "qcow2")
         {
-            throw new ExportException(ExportErrorKind.InvalidImage, $"previous backup {backing} is a {chain[0].Format} image; it must be a qcow2");
+            throw new OfflineExportException(ErrorKind.InvalidImage, $"previous backup {backing} is a {chain[0].Format} image; it must be a qcow2");
         }
 
         if (chain[0].VirtualSize != source.VirtualSize)
         {
-            throw new ExportException(ExportErrorKind.InvalidImage,
+            throw new OfflineExportException(ErrorKind.InvalidImage,
                 $"previous backup {backing} is {chain[0].VirtualSize} bytes but the disk is {source.VirtualSize} bytes; take a full export");
         }
 
@@ -80,7 +80,7 @@ public sealed partial class ExportSession
         {
             if (SameFile.FindIn(layer.Filename, source.Layers.Select(l => l.Path)) is { } own)
             {
-                throw new ExportException(ExportErrorKind.InvalidRequest,
+                throw new OfflineExportException(ErrorKind.InvalidRequest,
                     $"previous backup {backing} is not a backup: {(layer == chain[0] ? "it" : $"its chain holds {layer.Filename}, which")} is {own}, a layer of the image's own chain; give --backing the previous backup's file");
             }
         }
@@ -97,7 +97,7 @@ public sealed partial class ExportSession
         catch (QemuImgException ex)
         {
             OutputFile.TryDelete(partial);
-            throw new ExportException(ExportErrorKind.OutputProblem, $"cannot create {paths.Output}: {ChainReader.QemuErrorText(ex.StandardError)}", ex);
+            throw new OfflineExportException(ErrorKind.OutputProblem, $"cannot create {paths.Output}: {ChainReader.QemuErrorText(ex.StandardError)}", ex);
         }
         catch
         {

@@ -27,11 +27,11 @@ public sealed partial class ExportSession
     public ExportSession(ExportOptions options) => _options = options;
 
     /// <summary>Exports one disk.</summary>
-    /// <exception cref="ExportException">The request was refused or the result did not verify.</exception>
-    /// <exception cref="ImageInUseException">A running process holds the image.</exception>
-    /// <exception cref="ToolNotFoundException">A qemu program is missing.</exception>
-    /// <exception cref="DaemonExitedException">qemu-storage-daemon died during the export.</exception>
-    public async Task<ExportResult> RunAsync(ExportRequest request, IProgress<ExportProgress>? progress, CancellationToken cancellationToken)
+    /// <exception cref="OfflineExportException">The export was refused or failed; its kind says why.</exception>
+    public Task<ExportResult> RunAsync(ExportRequest request, IProgress<ExportProgress>? progress, CancellationToken cancellationToken) =>
+        FailureTranslation.RunAsync(() => ExportAsync(request, progress, cancellationToken));
+
+    private async Task<ExportResult> ExportAsync(ExportRequest request, IProgress<ExportProgress>? progress, CancellationToken cancellationToken)
     {
         var startTime = DateTimeOffset.UtcNow;
         var clock = Stopwatch.StartNew();
@@ -196,7 +196,7 @@ public sealed partial class ExportSession
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new ExportException(ExportErrorKind.OutputProblem, $"cannot create a private work folder: {IoErrorText.Reason(ex)}", ex);
+            throw new OfflineExportException(ErrorKind.OutputProblem, $"cannot create a private work folder: {IoErrorText.Reason(ex)}", ex);
         }
     }
 
@@ -205,12 +205,12 @@ public sealed partial class ExportSession
         var compare = await qemuImg.CompareAsync(partial, "qcow2", image, imageFormat, cancellationToken).ConfigureAwait(false);
         if (compare.Different)
         {
-            throw new ExportException(ExportErrorKind.VerificationFailed, $"verification failed: the backup differs from {image}: {compare.Message}");
+            throw new OfflineExportException(ErrorKind.VerificationFailed, $"verification failed: the backup differs from {image}: {compare.Message}");
         }
 
         if (!compare.Identical)
         {
-            throw new ExportException(ExportErrorKind.VerificationFailed, $"verification could not run (qemu-img compare exit code {compare.ExitCode}): {compare.Message}");
+            throw new OfflineExportException(ErrorKind.VerificationFailed, $"verification could not run (qemu-img compare exit code {compare.ExitCode}): {compare.Message}");
         }
     }
 }

@@ -11,7 +11,7 @@ public static class ImageFile
     /// <summary>Refuses a missing path, a folder, a FIFO, a device other than a block device, a socket.</summary>
     /// <param name="path">The absolute path.</param>
     /// <param name="role">How errors name it: "image", "previous backup".</param>
-    /// <exception cref="ExportException">The path is not a disk image (InvalidImage).</exception>
+    /// <exception cref="OfflineExportException">The path is not a disk image (InvalidImage).</exception>
     public static void Check(string path, string role)
     {
         FileIdentity? identity;
@@ -21,12 +21,12 @@ public static class ImageFile
         }
         catch (IOException ex)
         {
-            throw new ExportException(ExportErrorKind.InvalidImage, ex.Message, ex);
+            throw new OfflineExportException(ErrorKind.InvalidImage, ex.Message, ex);
         }
 
         if (identity is null)
         {
-            throw new ExportException(ExportErrorKind.InvalidImage, $"{role} {path} does not exist");
+            throw new OfflineExportException(ErrorKind.InvalidImage, $"{role} {path} does not exist");
         }
 
         var what = identity.Kind switch
@@ -40,7 +40,7 @@ public static class ImageFile
         };
         if (what is not null)
         {
-            throw new ExportException(ExportErrorKind.InvalidImage, $"{role} {path} is {what}, not a disk image; give a regular file or a block device");
+            throw new OfflineExportException(ErrorKind.InvalidImage, $"{role} {path} is {what}, not a disk image; give a regular file or a block device");
         }
     }
 }

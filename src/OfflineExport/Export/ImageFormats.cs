@@ -13,12 +13,12 @@ public static class ImageFormats
     public static bool IsSupported(string format) => format is Raw or Qcow2;
 
     /// <summary>Refuses a stated format other than raw or qcow2 (null: not stated, accepted).</summary>
-    /// <exception cref="ExportException">The format is not supported (InvalidRequest).</exception>
+    /// <exception cref="OfflineExportException">The format is not supported (InvalidRequest).</exception>
     public static void CheckStated(string? format)
     {
         if (format is not null && !IsSupported(format))
         {
-            throw new ExportException(ExportErrorKind.InvalidRequest, $"format '{format}' is not supported; give raw or qcow2");
+            throw new OfflineExportException(ErrorKind.InvalidRequest, $"format '{format}' is not supported; give raw or qcow2");
         }
     }
 

@@ -14,7 +14,10 @@ public sealed class ImageInspector
     /// <param name="image">The top image.</param>
     /// <param name="format">Its format as the caller states it ("raw", "qcow2"), or null to let qemu detect it (the report says so).</param>
     /// <param name="cancellationToken">Stops the inspection.</param>
-    public async Task<ImageReport> InspectAsync(string image, string? format, CancellationToken cancellationToken)
+    public Task<ImageReport> InspectAsync(string image, string? format, CancellationToken cancellationToken) =>
+        FailureTranslation.RunAsync(() => ReadReportAsync(image, format, cancellationToken));
+
+    private async Task<ImageReport> ReadReportAsync(string image, string? format, CancellationToken cancellationToken)
     {
         ImageFormats.CheckStated(format);
         var qemuImg = _options.CreateQemuImg();
@@ -26,7 +29,7 @@ public sealed class ImageInspector
         {
             await qemuImg.EnsureNotInUseAsync(image, chain[0].Format, cancellationToken).ConfigureAwait(false);
         }
-        catch (ImageInUseException ex)
+        catch (OfflineExportException ex) when (ex.Kind == ErrorKind.ImageInUse)
         {
             inUse = ex.Message;
         }
@@ -45,7 +48,7 @@ public sealed class ImageInspector
                 ChainValidator.Validate(chain, [name]);
                 return new BitmapVerdict(name, true, null);
             }
-            catch (ExportException ex)
+            catch (OfflineExportException ex)
             {
                 return new BitmapVerdict(name, false, ex.Message);
             }
@@ -59,7 +62,7 @@ public sealed class ImageInspector
             ChainValidator.ValidateStructure(chain);
             return null;
         }
-        catch (ExportException ex)
+        catch (OfflineExportException ex)
         {
             return ex.Message;
         }

@@ -10,8 +10,11 @@ public sealed class ImageVerifier
     /// <summary>Creates a verifier with the given tools.</summary>
     public ImageVerifier(ExportOptions options) => _options = options;
 
-    /// <summary>Compares <paramref name="output"/> (a backup) with <paramref name="image"/>.</summary>
-    public async Task<CompareResult> VerifyAsync(string image, string output, CancellationToken cancellationToken)
+    /// <summary>Compares <paramref name="output"/> (a backup) with <paramref name="image"/>: identical or different; a comparison that cannot run is an error.</summary>
+    public Task<CompareResult> VerifyAsync(string image, string output, CancellationToken cancellationToken) =>
+        FailureTranslation.RunAsync(() => CompareAsync(image, output, cancellationToken));
+
+    private async Task<CompareResult> CompareAsync(string image, string output, CancellationToken cancellationToken)
     {
         var qemuImg = _options.CreateQemuImg();
         image = Path.GetFullPath(image);
@@ -20,7 +23,7 @@ public sealed class ImageVerifier
         {
             if (!File.Exists(path))
             {
-                throw new ExportException(ExportErrorKind.InvalidImage, $"{path} does not exist");
+                throw new OfflineExportException(ErrorKind.InvalidImage, $"{path} does not exist");
             }
         }
 
@@ -32,7 +35,12 @@ public sealed class ImageVerifier
         var result = await qemuImg.CompareAsync(output, outputChain[0].Format, image, imageChain[0].Format, cancellationToken).ConfigureAwait(false);
         if (result.ExitCode >= 2 && QemuImg.IsLockError(result.Message))
         {
-            throw new ImageInUseException(image, result.Message);
+            throw OfflineExportException.ImageInUse(image, result.Message);
+        }
+
+        if (result.ExitCode >= 2)
+        {
+            throw new OfflineExportException(ErrorKind.InvalidImage, $"qemu-img compare could not run (exit code {result.ExitCode}): {result.Message}");
         }
 
         return result;

@@ -11,7 +11,7 @@ namespace OfflineExport.Export;
 public static class LayerChecks
 {
     /// <summary>Checks the chain's qcow2 layers concurrently.</summary>
-    /// <exception cref="ExportException">A layer is damaged or could not be checked (InvalidImage).</exception>
+    /// <exception cref="OfflineExportException">A layer is damaged or could not be checked (InvalidImage).</exception>
     public static async Task RunAsync(QemuImg qemuImg, IReadOnlyList<ImageInfo> chain, CancellationToken cancellationToken)
     {
         // Layers the validator refuses anyway (encrypted, json: names) are not worth a check that would fail differently.
@@ -24,7 +24,7 @@ public static class LayerChecks
     }
 
     /// <summary>Pure: refuses a layer whose check found corruptions or could not complete.</summary>
-    /// <exception cref="ExportException">The layer cannot be trusted (InvalidImage).</exception>
+    /// <exception cref="OfflineExportException">The layer cannot be trusted (InvalidImage).</exception>
     public static void Judge(string layer, ImageCheckResult result)
     {
         if (result.IsReadable)
@@ -36,11 +36,11 @@ public static class LayerChecks
         if (result.ExitCode == 2)
         {
             var count = result.Report is { Corruptions: > 0 } report ? $"{report.Corruptions} corruption{(report.Corruptions == 1 ? string.Empty : "s")}" : "corruptions";
-            throw new ExportException(ExportErrorKind.InvalidImage,
+            throw new OfflineExportException(ErrorKind.InvalidImage,
                 $"{layer} is damaged (qemu-img check found {count}{finding}); it cannot be backed up as it is: inspect it with 'qemu-img check -f qcow2 {layer}'");
         }
 
-        throw new ExportException(ExportErrorKind.InvalidImage,
+        throw new OfflineExportException(ErrorKind.InvalidImage,
             $"{layer} could not be checked (qemu-img check exit code {result.ExitCode}{finding}); it cannot be backed up as it is");
     }
 }

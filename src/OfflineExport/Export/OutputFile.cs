@@ -17,17 +17,17 @@ public static class OutputFile
         var folder = Path.GetDirectoryName(output)!;
         if (!Directory.Exists(folder))
         {
-            throw new ExportException(ExportErrorKind.OutputProblem, $"output folder {folder} does not exist");
+            throw new OfflineExportException(ErrorKind.OutputProblem, $"output folder {folder} does not exist");
         }
 
         if (Directory.Exists(output))
         {
-            throw new ExportException(ExportErrorKind.OutputProblem, $"output {output} is a folder");
+            throw new OfflineExportException(ErrorKind.OutputProblem, $"output {output} is a folder");
         }
 
         if (File.Exists(output) && !force)
         {
-            throw new ExportException(ExportErrorKind.OutputProblem, $"output {output} already exists; use --force to replace it");
+            throw new OfflineExportException(ErrorKind.OutputProblem, $"output {output} already exists; use --force to replace it");
         }
     }
 
@@ -42,7 +42,7 @@ public static class OutputFile
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new ExportException(ExportErrorKind.OutputProblem, $"cannot put {output} in place: {IoErrorText.Reason(ex)}", ex);
+            throw new OfflineExportException(ErrorKind.OutputProblem, $"cannot put {output} in place: {IoErrorText.Reason(ex)}", ex);
         }
     }
 

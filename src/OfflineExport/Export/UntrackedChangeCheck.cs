@@ -17,7 +17,7 @@ public static class UntrackedChangeCheck
     private const string PreviousNode = "previous";
     private const string PreviousFileNode = "previous-file";
 
-    /// <summary>Throws <see cref="ExportException"/> (<see cref="ExportErrorKind.UntrackedChange"/>) when the disk holds a change the checkpoints did not record.</summary>
+    /// <summary>Throws <see cref="OfflineExportException"/> (<see cref="ErrorKind.UntrackedChange"/>) when the disk holds a change the checkpoints did not record.</summary>
     /// <param name="qmp">The source daemon (its NBD server already started on <paramref name="socket"/>).</param>
     /// <param name="socket">The source daemon's NBD socket.</param>
     /// <param name="previous">The previous backup (a qcow2 whose chain was validated: every backing format recorded).</param>
@@ -66,7 +66,7 @@ public static class UntrackedChangeCheck
         log?.Invoke($"untracked-change check: {(found is null ? "none" : "found")} in {clock.Elapsed.TotalMilliseconds:F0} ms");
         if (found is { } range)
         {
-            throw new ExportException(ExportErrorKind.UntrackedChange, Describe(range, previous, checkpoints) + Advice);
+            throw new OfflineExportException(ErrorKind.UntrackedChange, Describe(range, previous, checkpoints) + Advice);
         }
     }
 

@@ -100,7 +100,7 @@ public sealed class QemuImg
     }
 
     /// <summary>
-    /// Fails with <see cref="ImageInUseException"/> when another process holds <paramref name="image"/>
+    /// Fails with an <see cref="ErrorKind.ImageInUse"/> error when another process holds <paramref name="image"/>
     /// for writing: without <c>-U</c>, qemu-img takes the shared locks a running VM refuses.
     /// </summary>
     public async Task EnsureNotInUseAsync(string image, string format, CancellationToken cancellationToken)
@@ -108,7 +108,7 @@ public sealed class QemuImg
         // qemu-img opens a raw image sharing every permission, so it never sees a raw disk's writer.
         if (QemuImageLocks.IsHeldForWriting(image))
         {
-            throw new ImageInUseException(image, "a qemu process holds its write lock");
+            throw OfflineExportException.ImageInUse(image, "a qemu process holds its write lock");
         }
 
         await RunWithLockCheckAsync(["info", "-f", format, "--output=json", image], image, cancellationToken).ConfigureAwait(false);
@@ -170,7 +170,7 @@ public sealed class QemuImg
         }
         catch (QemuImgException ex) when (IsLockError(ex.StandardError))
         {
-            throw new ImageInUseException(image, TextTail.LastLines(ex.StandardError, 1));
+            throw OfflineExportException.ImageInUse(image, TextTail.LastLines(ex.StandardError, 1));
         }
     }
 
@@ -197,7 +197,7 @@ public sealed class QemuImg
         }
         catch (CommandNotFoundException ex)
         {
-            throw new ToolNotFoundException(_executable, QemuTools.QemuImgPackage, "cannot be run: " + ex.Reason);
+            throw OfflineExportException.ToolMissing(_executable, QemuTools.QemuImgPackage, "cannot be run: " + ex.Reason);
         }
     }
 }

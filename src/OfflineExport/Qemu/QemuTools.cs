@@ -11,7 +11,7 @@ public sealed record QemuTools(string QemuImg = "qemu-img", string StorageDaemon
     /// <summary>The Debian package that provides qemu-storage-daemon.</summary>
     public const string StorageDaemonPackage = "qemu-system-common";
 
-    /// <summary>Resolves both programs to executable paths, or throws <see cref="ToolNotFoundException"/>.</summary>
+    /// <summary>Resolves both programs to executable paths, or throws an <see cref="ErrorKind.ToolMissing"/> error.</summary>
     public QemuTools Resolve() => new(
         ResolveOne(QemuImg, QemuImgPackage),
         ResolveOne(StorageDaemon, StorageDaemonPackage));
@@ -22,7 +22,7 @@ public sealed record QemuTools(string QemuImg = "qemu-img", string StorageDaemon
         if (program.Contains('/'))
         {
             var full = Path.GetFullPath(program);
-            return IsExecutable(full) ? full : throw new ToolNotFoundException(program, package, File.Exists(full) ? "is not executable" : "does not exist");
+            return IsExecutable(full) ? full : throw OfflineExportException.ToolMissing(program, package, File.Exists(full) ? "is not executable" : "does not exist");
         }
 
         var path = Environment.GetEnvironmentVariable("PATH") ?? "/usr/local/bin:/usr/bin:/bin";
@@ -35,7 +35,7 @@ public sealed record QemuTools(string QemuImg = "qemu-img", string StorageDaemon
             }
         }
 
-        throw new ToolNotFoundException(program, package, "was not found on PATH");
+        throw OfflineExportException.ToolMissing(program, package, "was not found on PATH");
     }
 
     private static bool IsExecutable(string path)

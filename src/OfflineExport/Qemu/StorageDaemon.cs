@@ -54,7 +54,7 @@ public sealed class StorageDaemon : IAsyncDisposable
         }
         catch (CommandNotFoundException ex)
         {
-            throw new ToolNotFoundException(executable, QemuTools.StorageDaemonPackage, "cannot be run: " + ex.Reason);
+            throw OfflineExportException.ToolMissing(executable, QemuTools.StorageDaemonPackage, "cannot be run: " + ex.Reason);
         }
 
         try
@@ -70,8 +70,8 @@ public sealed class StorageDaemon : IAsyncDisposable
     }
 
     /// <summary>The exception that describes the daemon's unexpected death.</summary>
-    public DaemonExitedException DescribeDeath(Exception? cause = null) =>
-        new(_process.Exited.IsCompleted ? _process.Exited.Result : -1, _process.OutputTail, cause);
+    public OfflineExportException DescribeDeath(Exception? cause = null) =>
+        DaemonDeath.Error(_process.Exited.IsCompleted ? _process.Exited.Result : -1, _process.OutputTail, cause);
 
     /// <summary>
     /// Waits up to <paramref name="grace"/> for the daemon to finish dying; true when it is dead and
@@ -108,7 +108,7 @@ public sealed class StorageDaemon : IAsyncDisposable
         if (!await _process.WaitForExitAsync(timeout, cancellationToken).ConfigureAwait(false))
         {
             _process.Kill();
-            throw new StorageDaemonException($"qemu-storage-daemon did not exit within {timeout.TotalSeconds:F0} s of quit; killed it");
+            throw new OfflineExportException(ErrorKind.QemuFailure, $"qemu-storage-daemon did not exit within {timeout.TotalSeconds:F0} s of quit; killed it");
         }
 
         return await _process.Exited.ConfigureAwait(false);
@@ -139,7 +139,7 @@ public sealed class StorageDaemon : IAsyncDisposable
             if (process.HasExited)
             {
                 var code = await process.Exited.ConfigureAwait(false);
-                throw new StorageDaemonException($"qemu-storage-daemon exited at start with code {code}: {process.OutputTail}");
+                throw new OfflineExportException(ErrorKind.QemuFailure, $"qemu-storage-daemon exited at start with code {code}: {process.OutputTail}");
             }
 
             if (IsWritten(pidFile) && File.Exists(qmpSocket))
@@ -154,7 +154,7 @@ public sealed class StorageDaemon : IAsyncDisposable
                 }
                 catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                 {
-                    throw new StorageDaemonException($"qemu-storage-daemon did not greet on its monitor within {startTimeout.TotalSeconds:F0} s: {process.OutputTail}");
+                    throw new OfflineExportException(ErrorKind.QemuFailure, $"qemu-storage-daemon did not greet on its monitor within {startTimeout.TotalSeconds:F0} s: {process.OutputTail}");
                 }
             }
 
@@ -164,7 +164,7 @@ public sealed class StorageDaemon : IAsyncDisposable
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                throw new StorageDaemonException($"qemu-storage-daemon did not open its monitor within {startTimeout.TotalSeconds:F0} s: {process.OutputTail}");
+                throw new OfflineExportException(ErrorKind.QemuFailure, $"qemu-storage-daemon did not open its monitor within {startTimeout.TotalSeconds:F0} s: {process.OutputTail}");
             }
 
             delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 100));

@@ -114,7 +114,7 @@ public sealed class BackupWorkflowTests : IDisposable
         await RestoreAsync(_ws["b.qcow2"], disk: "vdb");
         Assert.Equal(0, await CompareAsync(_ws["a.qcow2"], vda));
         Assert.Equal(0, await CompareAsync(_ws["b.qcow2"], vdb));
-        var ambiguous = await Assert.ThrowsAsync<ExportException>(() => RestoreAsync(_ws["c.qcow2"]));
+        var ambiguous = await Assert.ThrowsAsync<OfflineExportException>(() => RestoreAsync(_ws["c.qcow2"]));
         Assert.Contains("holds several disks (vda, vdb); choose one with --disk", ambiguous.Message, StringComparison.Ordinal);
     }
 
@@ -145,8 +145,11 @@ public sealed class BackupWorkflowTests : IDisposable
             }
         });
         using var cts = new CancellationTokenSource(ExportHarness.Deadline);
-        await Assert.ThrowsAsync<DaemonExitedException>(() =>
+        var error = await Assert.ThrowsAsync<OfflineExportException>(() =>
             new BackupRunner(_ws.Options).RunAsync(new BackupRequest { Images = [vda, vdb], Target = Dir }, progress, cts.Token));
+
+        Assert.Equal(ErrorKind.QemuFailure, error.Kind);
+        Assert.StartsWith("qemu-storage-daemon was killed by signal 9", error.Message, StringComparison.Ordinal);
 
         Assert.Equal(files, Directory.GetFiles(Dir).Order().Select(f => (f, Sha256(f))).ToList());
         Assert.Equal(bitmapsA, await BitmapNamesAsync(vda));
@@ -182,7 +185,7 @@ public sealed class BackupWorkflowTests : IDisposable
         await CreateQcow2Async(vda, "16M");
 
         using var cts = new CancellationTokenSource(ExportHarness.Deadline);
-        var error = await Assert.ThrowsAsync<ExportException>(() =>
+        var error = await Assert.ThrowsAsync<OfflineExportException>(() =>
             new BackupRunner(_ws.Options).RunAsync(new BackupRequest { Images = [vda], Target = Dir, Level = BackupLevel.Inc }, null, cts.Token));
 
         Assert.Contains("vda: cannot make an incremental point: the backup folder has no point for this disk yet", error.Message, StringComparison.Ordinal);
@@ -199,10 +202,10 @@ public sealed class BackupWorkflowTests : IDisposable
         await CreateQcow2Async(Path.Combine(b, "vda.qcow2"), "8M");
 
         using var cts = new CancellationTokenSource(ExportHarness.Deadline);
-        var error = await Assert.ThrowsAsync<ExportException>(() =>
+        var error = await Assert.ThrowsAsync<OfflineExportException>(() =>
             new BackupRunner(_ws.Options).RunAsync(new BackupRequest { Images = [Path.Combine(a, "vda.qcow2"), Path.Combine(b, "vda.qcow2")], Target = Dir }, null, cts.Token));
 
-        Assert.Equal(ExportErrorKind.InvalidRequest, error.Kind);
+        Assert.Equal(ErrorKind.InvalidRequest, error.Kind);
         Assert.Contains("two disks are named 'vda'", error.Message, StringComparison.Ordinal);
     }
 

@@ -271,8 +271,8 @@ public sealed class ExportSessionTests : IDisposable
         var output = _ws["out.qcow2"];
         await File.WriteAllTextAsync(output, "precious");
 
-        var refused = await ExportHarness.ExportFailsAsync<ExportException>(_ws, new ExportRequest { Image = image, Output = output }, image);
-        Assert.Equal(ExportErrorKind.OutputProblem, refused.Kind);
+        var refused = await ExportHarness.ExportFailsAsync<OfflineExportException>(_ws, new ExportRequest { Image = image, Output = output }, image);
+        Assert.Equal(ErrorKind.OutputProblem, refused.Kind);
         Assert.Contains("already exists", refused.Message, StringComparison.Ordinal);
         Assert.Equal("precious", await File.ReadAllTextAsync(output));
 
@@ -291,12 +291,12 @@ public sealed class ExportSessionTests : IDisposable
         // Not the backup the checkpoint was taken against: it lacks the first 4 MiB.
         await CreateQcow2Async(_ws["wrong.qcow2"], "16M");
 
-        var failure = await ExportHarness.ExportFailsAsync<ExportException>(_ws, new ExportRequest
+        var failure = await ExportHarness.ExportFailsAsync<OfflineExportException>(_ws, new ExportRequest
         {
             Image = image, Output = _ws["inc.qcow2"], Bitmaps = ["ck"], Backing = _ws["wrong.qcow2"], Verify = true,
         }, image);
 
-        Assert.Equal(ExportErrorKind.VerificationFailed, failure.Kind);
+        Assert.Equal(ErrorKind.VerificationFailed, failure.Kind);
         Assert.Contains("differs", failure.Message, StringComparison.Ordinal);
     }
 

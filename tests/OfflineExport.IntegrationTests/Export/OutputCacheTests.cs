@@ -69,9 +69,9 @@ public sealed class OutputCacheTests : IDisposable
         {
             var (image, request) = await IncrementalAsync(folder);
 
-            var error = await ExportHarness.ExportFailsWithAsync<ExportException>(_ws, _ws.Options with { CacheDirect = CacheDirectScope.All }, request, image, _ws["full.qcow2"]);
+            var error = await ExportHarness.ExportFailsWithAsync<OfflineExportException>(_ws, _ws.Options with { CacheDirect = CacheDirectScope.All }, request, image, _ws["full.qcow2"]);
 
-            Assert.Equal(ExportErrorKind.OutputProblem, error.Kind);
+            Assert.Equal(ErrorKind.OutputProblem, error.Kind);
             Assert.Contains("Daemon:CacheDirect=all needs O_DIRECT on the output's file system", error.Message, StringComparison.Ordinal);
             Assert.Empty(Directory.EnumerateFileSystemEntries(folder));
         }

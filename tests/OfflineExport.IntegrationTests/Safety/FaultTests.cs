@@ -45,13 +45,13 @@ public sealed class FaultTests : IDisposable
         var before = Sha256(image);
         using var cts = new CancellationTokenSource(ExportHarness.Deadline);
 
-        var error = await Assert.ThrowsAsync<DaemonExitedException>(() => new ExportSession(_ws.Options).RunAsync(
+        var error = await Assert.ThrowsAsync<OfflineExportException>(() => new ExportSession(_ws.Options).RunAsync(
             new ExportRequest { Image = image, Output = _ws["inc.qcow2"], Bitmaps = ["ck"], Backing = _ws["prev.qcow2"] }, progress, cts.Token));
 
         Assert.True(killedAt.Task.IsCompleted, "the copy finished before the daemon could be killed");
         Assert.True((await killedAt.Task).Elapsed < TimeSpan.FromSeconds(10), "the export took too long to notice the daemon's death");
-        Assert.Equal(137, error.ExitCode);
-        Assert.Contains("killed by signal 9 (SIGKILL)", error.Message, StringComparison.Ordinal);
+        Assert.Equal(ErrorKind.QemuFailure, error.Kind);
+        Assert.Contains("killed by signal 9 (SIGKILL) (exit code 137)", error.Message, StringComparison.Ordinal);
         Assert.False(File.Exists(_ws["inc.qcow2"]));
         Assert.Equal(before, Sha256(image));
         _ws.AssertNothingLeftBehind();
@@ -67,9 +67,9 @@ public sealed class FaultTests : IDisposable
         await RunProgramAsync("mount", "-t", "tmpfs", "-o", "size=16M", "tmpfs", full);
         try
         {
-            var error = await ExportHarness.ExportFailsAsync<ExportException>(_ws, new ExportRequest { Image = image, Output = Path.Combine(full, "full.qcow2") }, image);
+            var error = await ExportHarness.ExportFailsAsync<OfflineExportException>(_ws, new ExportRequest { Image = image, Output = Path.Combine(full, "full.qcow2") }, image);
 
-            Assert.Equal(ExportErrorKind.OutputProblem, error.Kind);
+            Assert.Equal(ErrorKind.OutputProblem, error.Kind);
             Assert.Contains("no space left", error.Message, StringComparison.Ordinal);
             Assert.Empty(Directory.EnumerateFileSystemEntries(full));
         }
@@ -89,9 +89,9 @@ public sealed class FaultTests : IDisposable
         await RunProgramAsync("chattr", "+i", locked);
         try
         {
-            var error = await ExportHarness.ExportFailsAsync<ExportException>(_ws, new ExportRequest { Image = image, Output = Path.Combine(locked, "full.qcow2") }, image);
+            var error = await ExportHarness.ExportFailsAsync<OfflineExportException>(_ws, new ExportRequest { Image = image, Output = Path.Combine(locked, "full.qcow2") }, image);
 
-            Assert.Equal(ExportErrorKind.OutputProblem, error.Kind);
+            Assert.Equal(ErrorKind.OutputProblem, error.Kind);
             Assert.Contains($"cannot create {Path.Combine(locked, "full.qcow2")}", error.Message, StringComparison.Ordinal);
             Assert.Empty(Directory.EnumerateFileSystemEntries(locked));
         }

@@ -36,9 +36,9 @@ public sealed class RefusalTests : IDisposable
         await AddBitmapAsync(image, "monday");
         await AddBitmapAsync(image, "tuesday");
 
-        var error = await ExportHarness.ExportFailsAsync<ExportException>(_ws, Incremental(image, "sunday"), image);
+        var error = await ExportHarness.ExportFailsAsync<OfflineExportException>(_ws, Incremental(image, "sunday"), image);
 
-        Assert.Equal(ExportErrorKind.InvalidCheckpoint, error.Kind);
+        Assert.Equal(ErrorKind.InvalidCheckpoint, error.Kind);
         Assert.Equal($"bitmap 'sunday' not found in {image}; available: monday, tuesday", error.Message);
     }
 
@@ -55,9 +55,9 @@ public sealed class RefusalTests : IDisposable
         await AddBitmapAsync(top, "ck");
         await CreateQcow2Async(_ws["prev.qcow2"], "16M");
 
-        var error = await ExportHarness.ExportFailsAsync<ExportException>(_ws, Incremental(top, "ck"), top, mid, base_);
+        var error = await ExportHarness.ExportFailsAsync<OfflineExportException>(_ws, Incremental(top, "ck"), top, mid, base_);
 
-        Assert.Equal(ExportErrorKind.InvalidCheckpoint, error.Kind);
+        Assert.Equal(ErrorKind.InvalidCheckpoint, error.Kind);
         Assert.StartsWith($"bitmap 'ck' is missing from {mid} but present in {base_}", error.Message, StringComparison.Ordinal);
     }
 
@@ -68,9 +68,9 @@ public sealed class RefusalTests : IDisposable
         await AddBitmapAsync(image, "ck");
         await ImageFaults.LeaveBitmapsInUseAsync(image);
 
-        var error = await ExportHarness.ExportFailsAsync<ExportException>(_ws, Incremental(image, "ck"), image);
+        var error = await ExportHarness.ExportFailsAsync<OfflineExportException>(_ws, Incremental(image, "ck"), image);
 
-        Assert.Equal(ExportErrorKind.InvalidCheckpoint, error.Kind);
+        Assert.Equal(ErrorKind.InvalidCheckpoint, error.Kind);
         Assert.Contains($"bitmap 'ck' in {image} is inconsistent (in-use)", error.Message, StringComparison.Ordinal);
         Assert.Contains("take a full export", error.Message, StringComparison.Ordinal);
     }
@@ -82,9 +82,9 @@ public sealed class RefusalTests : IDisposable
         await AddBitmapAsync(image, "ck");
         await ImgAsync("bitmap", "--disable", image, "ck");
 
-        var error = await ExportHarness.ExportFailsAsync<ExportException>(_ws, Incremental(image, "ck"), image);
+        var error = await ExportHarness.ExportFailsAsync<OfflineExportException>(_ws, Incremental(image, "ck"), image);
 
-        Assert.Equal(ExportErrorKind.InvalidCheckpoint, error.Kind);
+        Assert.Equal(ErrorKind.InvalidCheckpoint, error.Kind);
         Assert.Contains($"bitmap 'ck' in {image} is disabled", error.Message, StringComparison.Ordinal);
     }
 
@@ -100,9 +100,9 @@ public sealed class RefusalTests : IDisposable
         await AddBitmapAsync(top, "ck");
         await CreateQcow2Async(_ws["prev.qcow2"], "32M");
 
-        var error = await ExportHarness.ExportFailsAsync<ExportException>(_ws, Incremental(top, "ck"), top, base_);
+        var error = await ExportHarness.ExportFailsAsync<OfflineExportException>(_ws, Incremental(top, "ck"), top, base_);
 
-        Assert.Equal(ExportErrorKind.InvalidCheckpoint, error.Kind);
+        Assert.Equal(ErrorKind.InvalidCheckpoint, error.Kind);
         Assert.Contains($"bitmap 'ck' in {base_} covers 16777216 bytes but the disk is 33554432 bytes", error.Message, StringComparison.Ordinal);
     }
 
@@ -115,9 +115,10 @@ public sealed class RefusalTests : IDisposable
         await using (var vm = await ImageFaults.HoldReadWriteAsync(image))
         {
             using var cts = new CancellationTokenSource(ExportHarness.Deadline);
-            var error = await Assert.ThrowsAsync<ImageInUseException>(() =>
+            var error = await Assert.ThrowsAsync<OfflineExportException>(() =>
                 new ExportSession(_ws.Options).RunAsync(Incremental(image, "ck"), null, cts.Token));
 
+            Assert.Equal(ErrorKind.ImageInUse, error.Kind);
             Assert.Contains($"image {image} is in use by another process", error.Message, StringComparison.Ordinal);
             Assert.Contains("shut it down", error.Message, StringComparison.Ordinal);
             Assert.Single(_ws.SurvivingQemuProcesses()); // only the "VM"
@@ -134,9 +135,9 @@ public sealed class RefusalTests : IDisposable
         var image = await ImageWithPreviousAsync();
         await AddBitmapAsync(image, "ck");
 
-        var error = await ExportHarness.ExportFailsAsync<ExportException>(_ws, Incremental(image, "ck") with { Backing = null }, image);
+        var error = await ExportHarness.ExportFailsAsync<OfflineExportException>(_ws, Incremental(image, "ck") with { Backing = null }, image);
 
-        Assert.Equal(ExportErrorKind.InvalidRequest, error.Kind);
+        Assert.Equal(ErrorKind.InvalidRequest, error.Kind);
         Assert.Contains("--backing PREVIOUS is required with --bitmap", error.Message, StringComparison.Ordinal);
     }
 
@@ -159,9 +160,9 @@ public sealed class RefusalTests : IDisposable
                 break;
         }
 
-        var error = await ExportHarness.ExportFailsAsync<ExportException>(_ws, Incremental(image, "ck") with { Backing = previous }, image);
+        var error = await ExportHarness.ExportFailsAsync<OfflineExportException>(_ws, Incremental(image, "ck") with { Backing = previous }, image);
 
-        Assert.Equal(ExportErrorKind.InvalidImage, error.Kind);
+        Assert.Equal(ErrorKind.InvalidImage, error.Kind);
         Assert.Contains(previous, error.Message, StringComparison.Ordinal);
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
     }
@@ -169,9 +170,9 @@ public sealed class RefusalTests : IDisposable
     [Fact]
     public async Task Missing_image_is_refused_with_its_path()
     {
-        var error = await ExportHarness.ExportFailsAsync<ExportException>(_ws, new ExportRequest { Image = _ws["nope.qcow2"], Output = _ws["out.qcow2"] });
+        var error = await ExportHarness.ExportFailsAsync<OfflineExportException>(_ws, new ExportRequest { Image = _ws["nope.qcow2"], Output = _ws["out.qcow2"] });
 
-        Assert.Equal(ExportErrorKind.InvalidImage, error.Kind);
+        Assert.Equal(ErrorKind.InvalidImage, error.Kind);
         Assert.Equal($"image {_ws["nope.qcow2"]} does not exist", error.Message);
     }
 
@@ -180,9 +181,9 @@ public sealed class RefusalTests : IDisposable
     {
         var folder = Directory.CreateDirectory(_ws["vm"]).FullName;
 
-        var error = await ExportHarness.ExportFailsAsync<ExportException>(_ws, new ExportRequest { Image = folder, Output = _ws["out.qcow2"] });
+        var error = await ExportHarness.ExportFailsAsync<OfflineExportException>(_ws, new ExportRequest { Image = folder, Output = _ws["out.qcow2"] });
 
-        Assert.Equal(ExportErrorKind.InvalidImage, error.Kind);
+        Assert.Equal(ErrorKind.InvalidImage, error.Kind);
         Assert.Contains("is a folder", error.Message, StringComparison.Ordinal);
     }
 
@@ -192,9 +193,9 @@ public sealed class RefusalTests : IDisposable
         var notes = _ws["notes.txt"];
         await File.WriteAllTextAsync(notes, "shopping list\n");
 
-        var error = await ExportHarness.ExportFailsAsync<ExportException>(_ws, new ExportRequest { Image = notes, Output = _ws["out.qcow2"] }, notes);
+        var error = await ExportHarness.ExportFailsAsync<OfflineExportException>(_ws, new ExportRequest { Image = notes, Output = _ws["out.qcow2"] }, notes);
 
-        Assert.Equal(ExportErrorKind.InvalidImage, error.Kind);
+        Assert.Equal(ErrorKind.InvalidImage, error.Kind);
         Assert.Equal($"{notes} is not a disk image (not qcow2, and its size is not a multiple of 512 bytes)", error.Message);
     }
 
@@ -205,9 +206,9 @@ public sealed class RefusalTests : IDisposable
         await CreateQcow2Async(image, "16M");
         ImageFaults.MarkCorrupt(image);
 
-        var error = await ExportHarness.ExportFailsAsync<ExportException>(_ws, new ExportRequest { Image = image, Output = _ws["out.qcow2"] }, image);
+        var error = await ExportHarness.ExportFailsAsync<OfflineExportException>(_ws, new ExportRequest { Image = image, Output = _ws["out.qcow2"] }, image);
 
-        Assert.Equal(ExportErrorKind.InvalidImage, error.Kind);
+        Assert.Equal(ErrorKind.InvalidImage, error.Kind);
         Assert.Contains($"{image} is marked corrupt", error.Message, StringComparison.Ordinal);
     }
 
@@ -218,8 +219,8 @@ public sealed class RefusalTests : IDisposable
         await ImgAsync("create", "-q", "-f", "raw", image, "16M");
         await CreateQcow2Async(_ws["prev.qcow2"], "16M");
 
-        var error = await ExportHarness.ExportFailsAsync<ExportException>(_ws, Incremental(image, "ck"), image);
-        Assert.Equal(ExportErrorKind.InvalidCheckpoint, error.Kind);
+        var error = await ExportHarness.ExportFailsAsync<OfflineExportException>(_ws, Incremental(image, "ck"), image);
+        Assert.Equal(ErrorKind.InvalidCheckpoint, error.Kind);
         Assert.Contains("is a raw image, which cannot hold checkpoints", error.Message, StringComparison.Ordinal);
 
         await ExportHarness.ExportAsync(_ws, new ExportRequest { Image = image, Output = _ws["full.qcow2"] }, image);
@@ -235,9 +236,9 @@ public sealed class RefusalTests : IDisposable
         await CreateOverlayAsync(top, base_);
         await ImgAsync("rebase", "-u", "-F", "qcow2", "-b", $"json:{{\"driver\":\"qcow2\",\"file\":{{\"driver\":\"file\",\"filename\":\"{base_}\"}}}}", top);
 
-        var error = await ExportHarness.ExportFailsAsync<ExportException>(_ws, new ExportRequest { Image = top, Output = _ws["out.qcow2"] }, top, base_);
+        var error = await ExportHarness.ExportFailsAsync<OfflineExportException>(_ws, new ExportRequest { Image = top, Output = _ws["out.qcow2"] }, top, base_);
 
-        Assert.Equal(ExportErrorKind.InvalidImage, error.Kind);
+        Assert.Equal(ErrorKind.InvalidImage, error.Kind);
         Assert.Contains("json: pseudo-protocol", error.Message, StringComparison.Ordinal);
     }
 
@@ -250,9 +251,9 @@ public sealed class RefusalTests : IDisposable
         await CreateOverlayAsync(top, base_);
         ImageFaults.ForgetBackingFormat(top);
 
-        var error = await ExportHarness.ExportFailsAsync<ExportException>(_ws, new ExportRequest { Image = top, Output = _ws["out.qcow2"] }, top, base_);
+        var error = await ExportHarness.ExportFailsAsync<OfflineExportException>(_ws, new ExportRequest { Image = top, Output = _ws["out.qcow2"] }, top, base_);
 
-        Assert.Equal(ExportErrorKind.InvalidImage, error.Kind);
+        Assert.Equal(ErrorKind.InvalidImage, error.Kind);
         Assert.Contains($"{top}: the format of its backing file {base_} is not recorded", error.Message, StringComparison.Ordinal);
         Assert.Contains("qemu-img rebase -u", error.Message, StringComparison.Ordinal);
     }
@@ -267,11 +268,11 @@ public sealed class RefusalTests : IDisposable
         var tools = program == "qemu-img" ? new QemuTools(QemuImg: "/nonexistent/qemu-img") : new QemuTools(StorageDaemon: "no-such-qemu-storage-daemon");
         using var cts = new CancellationTokenSource(ExportHarness.Deadline);
 
-        var error = await Assert.ThrowsAsync<ToolNotFoundException>(() =>
+        var error = await Assert.ThrowsAsync<OfflineExportException>(() =>
             new ExportSession(_ws.Options with { Tools = tools }).RunAsync(new ExportRequest { Image = image, Output = _ws["out.qcow2"] }, null, cts.Token));
 
-        Assert.Contains(package, error.Message, StringComparison.Ordinal);
-        Assert.Equal(package, error.Package);
+        Assert.Equal(ErrorKind.ToolMissing, error.Kind);
+        Assert.Contains($"install the Debian package {package} (apt-get install {package})", error.Message, StringComparison.Ordinal);
         Assert.False(File.Exists(_ws["out.qcow2"]));
     }
 
@@ -284,9 +285,10 @@ public sealed class RefusalTests : IDisposable
         await File.WriteAllTextAsync(fake, "#!/bin/sh\n");
         using var cts = new CancellationTokenSource(ExportHarness.Deadline);
 
-        var error = await Assert.ThrowsAsync<ToolNotFoundException>(() =>
+        var error = await Assert.ThrowsAsync<OfflineExportException>(() =>
             new ExportSession(_ws.Options with { Tools = new QemuTools(QemuImg: fake) }).RunAsync(new ExportRequest { Image = image, Output = _ws["out.qcow2"] }, null, cts.Token));
 
+        Assert.Equal(ErrorKind.ToolMissing, error.Kind);
         Assert.Contains("is not executable", error.Message, StringComparison.Ordinal);
     }
 
@@ -298,9 +300,9 @@ public sealed class RefusalTests : IDisposable
         await CreateQcow2Async(base_, "8M");
         await CreateOverlayAsync(top, base_);
 
-        var error = await ExportHarness.ExportFailsAsync<ExportException>(_ws, new ExportRequest { Image = top, Output = base_, Force = true }, top, base_);
+        var error = await ExportHarness.ExportFailsAsync<OfflineExportException>(_ws, new ExportRequest { Image = top, Output = base_, Force = true }, top, base_);
 
-        Assert.Equal(ExportErrorKind.OutputProblem, error.Kind);
+        Assert.Equal(ErrorKind.OutputProblem, error.Kind);
         Assert.Contains("is part of the source chain", error.Message, StringComparison.Ordinal);
     }
 
@@ -319,10 +321,10 @@ public sealed class RefusalTests : IDisposable
         using var cts = new CancellationTokenSource(ExportHarness.Deadline);
         var clock = System.Diagnostics.Stopwatch.StartNew();
 
-        var error = await Assert.ThrowsAsync<ExportException>(() =>
+        var error = await Assert.ThrowsAsync<OfflineExportException>(() =>
             new ExportSession(options).RunAsync(Incremental(image, "no-such-checkpoint"), null, cts.Token));
 
-        Assert.Equal(ExportErrorKind.InvalidCheckpoint, error.Kind);
+        Assert.Equal(ErrorKind.InvalidCheckpoint, error.Kind);
         Assert.True(clock.Elapsed < TimeSpan.FromMinutes(1), $"the refusal took {clock.Elapsed}");
         var survivors = Directory.EnumerateDirectories("/proc")
             .Where(d => int.TryParse(Path.GetFileName(d), out _))

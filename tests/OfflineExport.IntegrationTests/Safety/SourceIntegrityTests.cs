@@ -148,9 +148,9 @@ public sealed class SourceIntegrityTests : IDisposable
         var top = _ws["top.qcow2"];
         await CreateOverlayAsync(top, base_);
 
-        var error = await ExportHarness.ExportFailsAsync<ExportException>(_ws, new ExportRequest { Image = top, Format = "qcow2", Output = _ws["out.qcow2"] }, top, base_);
+        var error = await ExportHarness.ExportFailsAsync<OfflineExportException>(_ws, new ExportRequest { Image = top, Format = "qcow2", Output = _ws["out.qcow2"] }, top, base_);
 
-        Assert.Equal(ExportErrorKind.InvalidImage, error.Kind);
+        Assert.Equal(ErrorKind.InvalidImage, error.Kind);
         Assert.Equal($"{base_} is encrypted (LUKS); offline-export cannot read encrypted images", error.Message);
     }
 
@@ -171,12 +171,12 @@ public sealed class SourceIntegrityTests : IDisposable
             ImageFaults.PointFirstL2EntryPastTheEnd(image);
         }
 
-        var error = await ExportHarness.ExportFailsAsync<ExportException>(_ws, new ExportRequest { Image = image, Format = "qcow2", Output = _ws["out.qcow2"], Verify = true }, image);
-        var dryRun = await ExportHarness.ExportFailsAsync<ExportException>(_ws, new ExportRequest { Image = image, Output = _ws["out.qcow2"], DryRun = true }, image);
+        var error = await ExportHarness.ExportFailsAsync<OfflineExportException>(_ws, new ExportRequest { Image = image, Format = "qcow2", Output = _ws["out.qcow2"], Verify = true }, image);
+        var dryRun = await ExportHarness.ExportFailsAsync<OfflineExportException>(_ws, new ExportRequest { Image = image, Output = _ws["out.qcow2"], DryRun = true }, image);
         var before = Sha256(image);
         var (code, _, stderr) = await CliProcess.RunAsync(_ws, "export", image, _ws["out.qcow2"]);
 
-        Assert.Equal(ExportErrorKind.InvalidImage, error.Kind);
+        Assert.Equal(ErrorKind.InvalidImage, error.Kind);
         Assert.StartsWith($"{image} is damaged (qemu-img check found ", error.Message, StringComparison.Ordinal);
         Assert.Contains("ERROR: counting reference for region exceeding the end of the file", error.Message, StringComparison.Ordinal);
         Assert.Equal(error.Message, dryRun.Message);
@@ -196,9 +196,9 @@ public sealed class SourceIntegrityTests : IDisposable
         await IoAsync(top, "write -P 0x11 8M 64K");
         ImageFaults.PointFirstL2EntryPastTheEnd(base_);
 
-        var error = await ExportHarness.ExportFailsAsync<ExportException>(_ws, new ExportRequest { Image = top, Format = "qcow2", Output = _ws["out.qcow2"] }, top, base_);
+        var error = await ExportHarness.ExportFailsAsync<OfflineExportException>(_ws, new ExportRequest { Image = top, Format = "qcow2", Output = _ws["out.qcow2"] }, top, base_);
 
-        Assert.Equal(ExportErrorKind.InvalidImage, error.Kind);
+        Assert.Equal(ErrorKind.InvalidImage, error.Kind);
         Assert.StartsWith($"{base_} is damaged", error.Message, StringComparison.Ordinal);
     }
 

@@ -16,10 +16,10 @@ public sealed class BackupFolderLockTests : IDisposable
         using var first = BackupFolderLock.Acquire(_folder.Path);
 
         // Act
-        var ex = Assert.Throws<ExportException>(() => BackupFolderLock.Acquire(_folder.Path).Dispose());
+        var ex = Assert.Throws<OfflineExportException>(() => BackupFolderLock.Acquire(_folder.Path).Dispose());
 
         // Assert
-        Assert.Equal(ExportErrorKind.BackupFolderProblem, ex.Kind);
+        Assert.Equal(ErrorKind.BackupFolderProblem, ex.Kind);
         Assert.Contains(_folder.Path, ex.Message, StringComparison.Ordinal);
     }
 
@@ -62,12 +62,12 @@ public sealed class BackupFolderLockTests : IDisposable
     {
         // Arrange
         using var first = BackupFolderLock.Acquire(_folder.Path);
-        _ = Assert.Throws<ExportException>(() => BackupFolderLock.Acquire(_folder.Path).Dispose());
+        _ = Assert.Throws<OfflineExportException>(() => BackupFolderLock.Acquire(_folder.Path).Dispose());
 
         // Act
-        var ex = Assert.Throws<ExportException>(() => BackupFolderLock.Acquire(_folder.Path).Dispose());
+        var ex = Assert.Throws<OfflineExportException>(() => BackupFolderLock.Acquire(_folder.Path).Dispose());
 
         // Assert
-        Assert.Equal(ExportErrorKind.BackupFolderProblem, ex.Kind);
+        Assert.Equal(ErrorKind.BackupFolderProblem, ex.Kind);
     }
 }

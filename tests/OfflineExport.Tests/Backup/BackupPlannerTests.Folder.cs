@@ -47,9 +47,9 @@ public sealed partial class BackupPlannerTests
     [InlineData(BackupLevel.Diff)]
     public void A_copied_folder_refuses_inc_and_diff_on_inherited_checkpoints(BackupLevel level)
     {
-        var error = Assert.Throws<ExportException>(() => PlanOne(TaggedManifest(CopiedFolder), TaggedSource(), level));
+        var error = Assert.Throws<OfflineExportException>(() => PlanOne(TaggedManifest(CopiedFolder), TaggedSource(), level));
 
-        Assert.Equal(ExportErrorKind.InvalidCheckpoint, error.Kind);
+        Assert.Equal(ErrorKind.InvalidCheckpoint, error.Kind);
         Assert.Contains("a copied folder builds only on checkpoints it started itself", error.Message, StringComparison.Ordinal);
     }
 

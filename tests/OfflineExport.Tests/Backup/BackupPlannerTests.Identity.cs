@@ -47,9 +47,9 @@ public sealed partial class BackupPlannerTests
     [InlineData(BackupLevel.Diff, "differential")]
     public void Inc_or_diff_on_another_file_is_refused_as_a_checkpoint_problem(BackupLevel level, string word)
     {
-        var error = Assert.Throws<ExportException>(() => PlanOne(TwoPointManifestOf(FileOf(100)), SourceWithCheckpoints(FileOf(200)), level));
+        var error = Assert.Throws<OfflineExportException>(() => PlanOne(TwoPointManifestOf(FileOf(100)), SourceWithCheckpoints(FileOf(200)), level));
 
-        Assert.Equal(ExportErrorKind.InvalidCheckpoint, error.Kind);
+        Assert.Equal(ErrorKind.InvalidCheckpoint, error.Kind);
         Assert.StartsWith($"vda: cannot make a{(word == "incremental" ? "n" : "")} {word} point: ", error.Message, StringComparison.Ordinal);
         Assert.Contains("a replaced or cloned image starts a new chain", error.Message, StringComparison.Ordinal);
     }

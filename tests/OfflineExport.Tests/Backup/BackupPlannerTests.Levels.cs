@@ -55,10 +55,10 @@ public sealed partial class BackupPlannerTests
         var disk = new DiskSource("data-disk", "/var/lib/vm/data-disk.qcow2", [Qcow2("/var/lib/vm/data-disk.qcow2")]);
 
         // Act
-        var ex = Assert.Throws<ExportException>(() => BackupPlanner.Plan(Manifest(), [disk], BackupLevel.Inc, Now, AllFilesExist));
+        var ex = Assert.Throws<OfflineExportException>(() => BackupPlanner.Plan(Manifest(), [disk], BackupLevel.Inc, Now, AllFilesExist));
 
         // Assert
-        Assert.Equal(ExportErrorKind.InvalidRequest, ex.Kind);
+        Assert.Equal(ErrorKind.InvalidRequest, ex.Kind);
         Assert.Contains("data-disk", ex.Message, StringComparison.Ordinal);
     }
 
@@ -70,10 +70,10 @@ public sealed partial class BackupPlannerTests
         var disk = Source(Qcow2(Image, Bitmap(CheckpointB)));
 
         // Act
-        var ex = Assert.Throws<ExportException>(() => BackupPlanner.Plan(manifest, [disk], BackupLevel.Inc, Now, file => file != "vda.1.inc.qcow2"));
+        var ex = Assert.Throws<OfflineExportException>(() => BackupPlanner.Plan(manifest, [disk], BackupLevel.Inc, Now, file => file != "vda.1.inc.qcow2"));
 
         // Assert
-        Assert.Equal(ExportErrorKind.InvalidRequest, ex.Kind);
+        Assert.Equal(ErrorKind.InvalidRequest, ex.Kind);
         Assert.Contains(DiskName, ex.Message, StringComparison.Ordinal);
         Assert.Contains("vda.1.inc.qcow2", ex.Message, StringComparison.Ordinal);
     }
@@ -86,10 +86,10 @@ public sealed partial class BackupPlannerTests
         var disk = Source(Qcow2(Image, Bitmap(CheckpointA)));
 
         // Act
-        var ex = Assert.Throws<ExportException>(() => BackupPlanner.Plan(manifest, [disk], BackupLevel.Inc, Now, AllFilesExist));
+        var ex = Assert.Throws<OfflineExportException>(() => BackupPlanner.Plan(manifest, [disk], BackupLevel.Inc, Now, AllFilesExist));
 
         // Assert
-        Assert.Equal(ExportErrorKind.InvalidRequest, ex.Kind);
+        Assert.Equal(ErrorKind.InvalidRequest, ex.Kind);
         Assert.Contains(DiskName, ex.Message, StringComparison.Ordinal);
         Assert.Contains(CheckpointB, ex.Message, StringComparison.Ordinal);
     }
@@ -102,10 +102,10 @@ public sealed partial class BackupPlannerTests
         var disk = Source(Qcow2(Image, BitmapWithFlags(CheckpointB)));
 
         // Act
-        var ex = Assert.Throws<ExportException>(() => BackupPlanner.Plan(manifest, [disk], BackupLevel.Inc, Now, AllFilesExist));
+        var ex = Assert.Throws<OfflineExportException>(() => BackupPlanner.Plan(manifest, [disk], BackupLevel.Inc, Now, AllFilesExist));
 
         // Assert
-        Assert.Equal(ExportErrorKind.InvalidRequest, ex.Kind);
+        Assert.Equal(ErrorKind.InvalidRequest, ex.Kind);
         Assert.Contains(CheckpointB, ex.Message, StringComparison.Ordinal);
     }
 
@@ -117,10 +117,10 @@ public sealed partial class BackupPlannerTests
         var disk = Source(Qcow2(Image, Bitmap(CheckpointB)) with { VirtualSize = DiskSize + 65536 });
 
         // Act
-        var ex = Assert.Throws<ExportException>(() => BackupPlanner.Plan(manifest, [disk], BackupLevel.Inc, Now, AllFilesExist));
+        var ex = Assert.Throws<OfflineExportException>(() => BackupPlanner.Plan(manifest, [disk], BackupLevel.Inc, Now, AllFilesExist));
 
         // Assert
-        Assert.Equal(ExportErrorKind.InvalidRequest, ex.Kind);
+        Assert.Equal(ErrorKind.InvalidRequest, ex.Kind);
         Assert.Contains(DiskName, ex.Message, StringComparison.Ordinal);
     }
 
@@ -132,10 +132,10 @@ public sealed partial class BackupPlannerTests
         var disk = new DiskSource(DiskName, VdaRaw, [Raw(VdaRaw)]);
 
         // Act
-        var ex = Assert.Throws<ExportException>(() => BackupPlanner.Plan(manifest, [disk], BackupLevel.Inc, Now, AllFilesExist));
+        var ex = Assert.Throws<OfflineExportException>(() => BackupPlanner.Plan(manifest, [disk], BackupLevel.Inc, Now, AllFilesExist));
 
         // Assert
-        Assert.Equal(ExportErrorKind.InvalidRequest, ex.Kind);
+        Assert.Equal(ErrorKind.InvalidRequest, ex.Kind);
         Assert.Contains(DiskName, ex.Message, StringComparison.Ordinal);
     }
 
@@ -227,10 +227,10 @@ public sealed partial class BackupPlannerTests
         var disk = Source(Qcow2(Image));
 
         // Act
-        var ex = Assert.Throws<ExportException>(() => BackupPlanner.Plan(Manifest(), [disk], BackupLevel.Diff, Now, AllFilesExist));
+        var ex = Assert.Throws<OfflineExportException>(() => BackupPlanner.Plan(Manifest(), [disk], BackupLevel.Diff, Now, AllFilesExist));
 
         // Assert
-        Assert.Equal(ExportErrorKind.InvalidRequest, ex.Kind);
+        Assert.Equal(ErrorKind.InvalidRequest, ex.Kind);
         Assert.Contains(DiskName, ex.Message, StringComparison.Ordinal);
     }
 
@@ -242,10 +242,10 @@ public sealed partial class BackupPlannerTests
         var disk = Source(Qcow2(Image, Bitmap(CheckpointA), Bitmap(CheckpointB)));
 
         // Act
-        var ex = Assert.Throws<ExportException>(() => BackupPlanner.Plan(manifest, [disk], BackupLevel.Diff, Now, file => file != "vda.0.full.qcow2"));
+        var ex = Assert.Throws<OfflineExportException>(() => BackupPlanner.Plan(manifest, [disk], BackupLevel.Diff, Now, file => file != "vda.0.full.qcow2"));
 
         // Assert
-        Assert.Equal(ExportErrorKind.InvalidRequest, ex.Kind);
+        Assert.Equal(ErrorKind.InvalidRequest, ex.Kind);
         Assert.Contains(DiskName, ex.Message, StringComparison.Ordinal);
         Assert.Contains("vda.0.full.qcow2", ex.Message, StringComparison.Ordinal);
     }
@@ -258,10 +258,10 @@ public sealed partial class BackupPlannerTests
         var disk = Source(Qcow2(Image, Bitmap(CheckpointB)));
 
         // Act
-        var ex = Assert.Throws<ExportException>(() => BackupPlanner.Plan(manifest, [disk], BackupLevel.Diff, Now, AllFilesExist));
+        var ex = Assert.Throws<OfflineExportException>(() => BackupPlanner.Plan(manifest, [disk], BackupLevel.Diff, Now, AllFilesExist));
 
         // Assert
-        Assert.Equal(ExportErrorKind.InvalidRequest, ex.Kind);
+        Assert.Equal(ErrorKind.InvalidRequest, ex.Kind);
         Assert.Contains(DiskName, ex.Message, StringComparison.Ordinal);
         Assert.Contains(CheckpointA, ex.Message, StringComparison.Ordinal);
     }

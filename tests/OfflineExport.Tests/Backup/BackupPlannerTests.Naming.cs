@@ -78,10 +78,10 @@ public sealed partial class BackupPlannerTests
         var disk = new DiskSource(name, $"/var/lib/vm/{name}.qcow2", [Qcow2(Image)]);
 
         // Act
-        var ex = Assert.Throws<ExportException>(() => BackupPlanner.Plan(Manifest(), [disk], BackupLevel.Auto, Now, AllFilesExist));
+        var ex = Assert.Throws<OfflineExportException>(() => BackupPlanner.Plan(Manifest(), [disk], BackupLevel.Auto, Now, AllFilesExist));
 
         // Assert
-        Assert.Equal(ExportErrorKind.InvalidRequest, ex.Kind);
+        Assert.Equal(ErrorKind.InvalidRequest, ex.Kind);
         Assert.Contains($"'{name}'", ex.Message, StringComparison.Ordinal);
     }
 
@@ -95,8 +95,8 @@ public sealed partial class BackupPlannerTests
         var ex = Record.Exception(() => BackupPlanner.Plan(Manifest(), [disk], BackupLevel.Auto, Now, AllFilesExist));
 
         // Assert
-        var export = Assert.IsType<ExportException>(ex);
-        Assert.Equal(ExportErrorKind.InvalidRequest, export.Kind);
+        var export = Assert.IsType<OfflineExportException>(ex);
+        Assert.Equal(ErrorKind.InvalidRequest, export.Kind);
     }
 
     [Fact]
@@ -107,10 +107,10 @@ public sealed partial class BackupPlannerTests
         var second = new DiskSource("vda", "/var/lib/vm/b/vda.img", [Qcow2("/var/lib/vm/b/vda.img")]);
 
         // Act
-        var ex = Assert.Throws<ExportException>(() => BackupPlanner.Plan(Manifest(), [first, second], BackupLevel.Auto, Now, AllFilesExist));
+        var ex = Assert.Throws<OfflineExportException>(() => BackupPlanner.Plan(Manifest(), [first, second], BackupLevel.Auto, Now, AllFilesExist));
 
         // Assert
-        Assert.Equal(ExportErrorKind.InvalidRequest, ex.Kind);
+        Assert.Equal(ErrorKind.InvalidRequest, ex.Kind);
         Assert.Contains("'vda'", ex.Message, StringComparison.Ordinal);
         Assert.Contains("/var/lib/vm/a/vda.qcow2", ex.Message, StringComparison.Ordinal);
         Assert.Contains("/var/lib/vm/b/vda.img", ex.Message, StringComparison.Ordinal);

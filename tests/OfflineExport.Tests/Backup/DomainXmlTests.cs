@@ -59,10 +59,10 @@ public sealed class DomainXmlTests : IDisposable
             """);
 
         // Act
-        var ex = Assert.Throws<ExportException>(() => DomainXml.Read(xml));
+        var ex = Assert.Throws<OfflineExportException>(() => DomainXml.Read(xml));
 
         // Assert
-        Assert.Equal(ExportErrorKind.InvalidImage, ex.Kind);
+        Assert.Equal(ErrorKind.InvalidImage, ex.Kind);
         Assert.Equal($"disk vdb of domain XML {xml} is a vmdk image (/vm/vdb.vmdk); offline-export reads only raw and qcow2 disks, and will not back up the domain without it", ex.Message);
     }
 

@@ -135,10 +135,10 @@ public sealed class ManifestStoreTests : IDisposable
     public void LoadExisting_of_a_folder_without_manifest_is_a_backup_folder_problem_naming_the_folder()
     {
         // Act
-        var ex = Assert.Throws<ExportException>(() => ManifestStore.LoadExisting(_folder.Path));
+        var ex = Assert.Throws<OfflineExportException>(() => ManifestStore.LoadExisting(_folder.Path));
 
         // Assert
-        Assert.Equal(ExportErrorKind.BackupFolderProblem, ex.Kind);
+        Assert.Equal(ErrorKind.BackupFolderProblem, ex.Kind);
         Assert.Contains(_folder.Path, ex.Message, StringComparison.Ordinal);
     }
 
@@ -256,10 +256,10 @@ public sealed class ManifestStoreTests : IDisposable
         File.WriteAllText(ManifestPath, content);
 
         // Act
-        var ex = Assert.Throws<ExportException>(() => ManifestStore.Load(_folder.Path));
+        var ex = Assert.Throws<OfflineExportException>(() => ManifestStore.Load(_folder.Path));
 
         // Assert
-        Assert.Equal(ExportErrorKind.BackupFolderProblem, ex.Kind);
+        Assert.Equal(ErrorKind.BackupFolderProblem, ex.Kind);
         Assert.Contains(ManifestPath, ex.Message, StringComparison.Ordinal);
     }
 
@@ -270,10 +270,10 @@ public sealed class ManifestStoreTests : IDisposable
         File.WriteAllText(ManifestPath, "{\"formatVersion\": 1, \"disks\": [");
 
         // Act
-        var ex = Assert.Throws<ExportException>(() => ManifestStore.LoadExisting(_folder.Path));
+        var ex = Assert.Throws<OfflineExportException>(() => ManifestStore.LoadExisting(_folder.Path));
 
         // Assert
-        Assert.Equal(ExportErrorKind.BackupFolderProblem, ex.Kind);
+        Assert.Equal(ErrorKind.BackupFolderProblem, ex.Kind);
         Assert.Contains(ManifestPath, ex.Message, StringComparison.Ordinal);
     }
 
@@ -287,10 +287,10 @@ public sealed class ManifestStoreTests : IDisposable
         File.WriteAllText(ManifestPath, $"{{\"formatVersion\": {version}, \"disks\": []}}");
 
         // Act
-        var ex = Assert.Throws<ExportException>(() => ManifestStore.Load(_folder.Path));
+        var ex = Assert.Throws<OfflineExportException>(() => ManifestStore.Load(_folder.Path));
 
         // Assert
-        Assert.Equal(ExportErrorKind.BackupFolderProblem, ex.Kind);
+        Assert.Equal(ErrorKind.BackupFolderProblem, ex.Kind);
         Assert.Contains(ManifestPath, ex.Message, StringComparison.Ordinal);
     }
 
@@ -301,10 +301,10 @@ public sealed class ManifestStoreTests : IDisposable
         ManifestStore.Save(_folder.Path, FullyPopulated() with { FormatVersion = 2 });
 
         // Act
-        var ex = Assert.Throws<ExportException>(() => ManifestStore.Load(_folder.Path));
+        var ex = Assert.Throws<OfflineExportException>(() => ManifestStore.Load(_folder.Path));
 
         // Assert
-        Assert.Equal(ExportErrorKind.BackupFolderProblem, ex.Kind);
+        Assert.Equal(ErrorKind.BackupFolderProblem, ex.Kind);
         Assert.Contains(ManifestPath, ex.Message, StringComparison.Ordinal);
     }
 

@@ -40,10 +40,10 @@ public sealed partial class ChainValidatorTests
             Qcow2(BasePath, Bitmap("b1"), Bitmap("b2")));
 
         // Act
-        var ex = Assert.Throws<ExportException>(() => ChainValidator.Validate(chain, ["b1", "b2"]));
+        var ex = Assert.Throws<OfflineExportException>(() => ChainValidator.Validate(chain, ["b1", "b2"]));
 
         // Assert
-        Assert.Equal(ExportErrorKind.InvalidCheckpoint, ex.Kind);
+        Assert.Equal(ErrorKind.InvalidCheckpoint, ex.Kind);
         Assert.Contains("bitmap 'b2'", ex.Message, StringComparison.Ordinal);
         Assert.Contains($"missing from {MidPath}", ex.Message, StringComparison.Ordinal);
     }
@@ -117,10 +117,10 @@ public sealed partial class ChainValidatorTests
         var chain = Chain(Qcow2(TopPath, Bitmap("b1")), OfFormat(vmdk, "vmdk"));
 
         // Act
-        var ex = Assert.Throws<ExportException>(() => ChainValidator.Validate(chain, ["b1"]));
+        var ex = Assert.Throws<OfflineExportException>(() => ChainValidator.Validate(chain, ["b1"]));
 
         // Assert
-        Assert.Equal(ExportErrorKind.InvalidImage, ex.Kind);
+        Assert.Equal(ErrorKind.InvalidImage, ex.Kind);
         Assert.StartsWith(vmdk, ex.Message, StringComparison.Ordinal);
         Assert.Contains("'vmdk'", ex.Message, StringComparison.Ordinal);
     }
@@ -133,10 +133,10 @@ public sealed partial class ChainValidatorTests
         var chain = Chain(OfFormat(vdi, "vdi"));
 
         // Act
-        var ex = Assert.Throws<ExportException>(() => ChainValidator.Validate(chain, []));
+        var ex = Assert.Throws<OfflineExportException>(() => ChainValidator.Validate(chain, []));
 
         // Assert
-        Assert.Equal(ExportErrorKind.InvalidImage, ex.Kind);
+        Assert.Equal(ErrorKind.InvalidImage, ex.Kind);
         Assert.StartsWith(vdi, ex.Message, StringComparison.Ordinal);
     }
 
@@ -150,10 +150,10 @@ public sealed partial class ChainValidatorTests
         var chain = Chain(Qcow2(relative, Bitmap("b1")));
 
         // Act
-        var ex = Assert.Throws<ExportException>(() => ChainValidator.Validate(chain, ["b1"]));
+        var ex = Assert.Throws<OfflineExportException>(() => ChainValidator.Validate(chain, ["b1"]));
 
         // Assert
-        Assert.Equal(ExportErrorKind.InvalidImage, ex.Kind);
+        Assert.Equal(ErrorKind.InvalidImage, ex.Kind);
         Assert.StartsWith(relative, ex.Message, StringComparison.Ordinal);
     }
 
@@ -164,10 +164,10 @@ public sealed partial class ChainValidatorTests
         var chain = Chain(Qcow2(TopPath, Bitmap("b1")), Qcow2("base.qcow2"));
 
         // Act
-        var ex = Assert.Throws<ExportException>(() => ChainValidator.Validate(chain, ["b1"]));
+        var ex = Assert.Throws<OfflineExportException>(() => ChainValidator.Validate(chain, ["b1"]));
 
         // Assert
-        Assert.Equal(ExportErrorKind.InvalidImage, ex.Kind);
+        Assert.Equal(ErrorKind.InvalidImage, ex.Kind);
         Assert.StartsWith("base.qcow2", ex.Message, StringComparison.Ordinal);
     }
 
@@ -197,10 +197,10 @@ public sealed partial class ChainValidatorTests
         var chain = QemuJson.ParseChain(QemuInfoSamples.InUseBitmaps);
 
         // Act
-        var ex = Assert.Throws<ExportException>(() => ChainValidator.Validate(chain, ["b1"]));
+        var ex = Assert.Throws<OfflineExportException>(() => ChainValidator.Validate(chain, ["b1"]));
 
         // Assert
-        Assert.Equal(ExportErrorKind.InvalidCheckpoint, ex.Kind);
+        Assert.Equal(ErrorKind.InvalidCheckpoint, ex.Kind);
         Assert.Contains("bitmap 'b1' in /var/lib/vm/crashed.qcow2", ex.Message, StringComparison.Ordinal);
     }
 }

@@ -18,10 +18,10 @@ public sealed partial class ChainValidatorTests
         var chain = Chain(Qcow2(TopPath, Bitmap("b1")), Qcow2(MidPath, Bitmap("b1")) with { VirtualSize = oldSize }, Qcow2(BasePath));
 
         // Act
-        var ex = Assert.Throws<ExportException>(() => ChainValidator.Validate(chain, ["b1"]));
+        var ex = Assert.Throws<OfflineExportException>(() => ChainValidator.Validate(chain, ["b1"]));
 
         // Assert
-        Assert.Equal(ExportErrorKind.InvalidCheckpoint, ex.Kind);
+        Assert.Equal(ErrorKind.InvalidCheckpoint, ex.Kind);
         Assert.Contains($"bitmap 'b1' in {MidPath}", ex.Message, StringComparison.Ordinal);
         Assert.Contains("5368709120", ex.Message, StringComparison.Ordinal);
         Assert.Contains("10737418240", ex.Message, StringComparison.Ordinal);
@@ -58,10 +58,10 @@ public sealed partial class ChainValidatorTests
         var chain = Chain(layers);
 
         // Act
-        var ex = Assert.Throws<ExportException>(() => ChainValidator.Validate(chain, ["b1"]));
+        var ex = Assert.Throws<OfflineExportException>(() => ChainValidator.Validate(chain, ["b1"]));
 
         // Assert
-        Assert.Equal(ExportErrorKind.InvalidImage, ex.Kind);
+        Assert.Equal(ErrorKind.InvalidImage, ex.Kind);
         Assert.StartsWith(paths[corruptLayer], ex.Message, StringComparison.Ordinal);
         Assert.Contains("corrupt", ex.Message, StringComparison.Ordinal);
     }
@@ -73,10 +73,10 @@ public sealed partial class ChainValidatorTests
         var chain = Chain(Qcow2(TopPath), MarkCorrupt(Qcow2(BasePath)));
 
         // Act
-        var ex = Assert.Throws<ExportException>(() => ChainValidator.Validate(chain, []));
+        var ex = Assert.Throws<OfflineExportException>(() => ChainValidator.Validate(chain, []));
 
         // Assert
-        Assert.Equal(ExportErrorKind.InvalidImage, ex.Kind);
+        Assert.Equal(ErrorKind.InvalidImage, ex.Kind);
         Assert.Contains(BasePath, ex.Message, StringComparison.Ordinal);
     }
 
@@ -91,10 +91,10 @@ public sealed partial class ChainValidatorTests
         var chain = Chain(layers);
 
         // Act
-        var ex = Assert.Throws<ExportException>(() => ChainValidator.Validate(chain, []));
+        var ex = Assert.Throws<OfflineExportException>(() => ChainValidator.Validate(chain, []));
 
         // Assert
-        Assert.Equal(ExportErrorKind.InvalidImage, ex.Kind);
+        Assert.Equal(ErrorKind.InvalidImage, ex.Kind);
         Assert.Equal($"{paths[encryptedLayer]} is encrypted (LUKS); offline-export cannot read encrypted images", ex.Message);
     }
 
@@ -105,7 +105,7 @@ public sealed partial class ChainValidatorTests
         var chain = Chain(Qcow2(TopPath) with { Encrypted = true });
 
         // Act
-        var ex = Assert.Throws<ExportException>(() => ChainValidator.ValidateStructure(chain));
+        var ex = Assert.Throws<OfflineExportException>(() => ChainValidator.ValidateStructure(chain));
 
         // Assert
         Assert.Equal($"{TopPath} is encrypted; offline-export cannot read encrypted images", ex.Message);
@@ -119,10 +119,10 @@ public sealed partial class ChainValidatorTests
         chain[0] = chain[0] with { BackingFilename = """json:{"driver":"qcow2","file":{"driver":"file","filename":"/var/lib/vm/base.qcow2"}}""" };
 
         // Act
-        var ex = Assert.Throws<ExportException>(() => ChainValidator.Validate(chain, ["b1"]));
+        var ex = Assert.Throws<OfflineExportException>(() => ChainValidator.Validate(chain, ["b1"]));
 
         // Assert
-        Assert.Equal(ExportErrorKind.InvalidImage, ex.Kind);
+        Assert.Equal(ErrorKind.InvalidImage, ex.Kind);
         Assert.StartsWith(TopPath, ex.Message, StringComparison.Ordinal);
         Assert.Contains("json:", ex.Message, StringComparison.Ordinal);
     }
@@ -134,10 +134,10 @@ public sealed partial class ChainValidatorTests
         var chain = Chain(Qcow2("""json:{"driver":"qcow2","file":{"driver":"nbd","path":"/run/x.sock"}}"""));
 
         // Act
-        var ex = Assert.Throws<ExportException>(() => ChainValidator.Validate(chain, []));
+        var ex = Assert.Throws<OfflineExportException>(() => ChainValidator.Validate(chain, []));
 
         // Assert
-        Assert.Equal(ExportErrorKind.InvalidImage, ex.Kind);
+        Assert.Equal(ErrorKind.InvalidImage, ex.Kind);
         Assert.Contains("json:", ex.Message, StringComparison.Ordinal);
     }
 
@@ -151,10 +151,10 @@ public sealed partial class ChainValidatorTests
         chain[1] = chain[1] with { BackingFilenameFormat = format };
 
         // Act
-        var ex = Assert.Throws<ExportException>(() => ChainValidator.Validate(chain, ["b1"]));
+        var ex = Assert.Throws<OfflineExportException>(() => ChainValidator.Validate(chain, ["b1"]));
 
         // Assert
-        Assert.Equal(ExportErrorKind.InvalidImage, ex.Kind);
+        Assert.Equal(ErrorKind.InvalidImage, ex.Kind);
         Assert.StartsWith(MidPath, ex.Message, StringComparison.Ordinal);
         Assert.Contains("base.qcow2", ex.Message, StringComparison.Ordinal);
         Assert.Contains("not recorded", ex.Message, StringComparison.Ordinal);
@@ -168,10 +168,10 @@ public sealed partial class ChainValidatorTests
         chain[0] = chain[0] with { BackingFilenameFormat = "qcow2" };
 
         // Act
-        var ex = Assert.Throws<ExportException>(() => ChainValidator.Validate(chain, ["b1"]));
+        var ex = Assert.Throws<OfflineExportException>(() => ChainValidator.Validate(chain, ["b1"]));
 
         // Assert
-        Assert.Equal(ExportErrorKind.InvalidImage, ex.Kind);
+        Assert.Equal(ErrorKind.InvalidImage, ex.Kind);
         Assert.StartsWith(TopPath, ex.Message, StringComparison.Ordinal);
         Assert.Contains(RawBasePath, ex.Message, StringComparison.Ordinal);
     }
@@ -184,10 +184,10 @@ public sealed partial class ChainValidatorTests
         chain.RemoveAt(1);
 
         // Act
-        var ex = Assert.Throws<ExportException>(() => ChainValidator.Validate(chain, ["b1"]));
+        var ex = Assert.Throws<OfflineExportException>(() => ChainValidator.Validate(chain, ["b1"]));
 
         // Assert
-        Assert.Equal(ExportErrorKind.InvalidImage, ex.Kind);
+        Assert.Equal(ErrorKind.InvalidImage, ex.Kind);
         Assert.StartsWith(TopPath, ex.Message, StringComparison.Ordinal);
         Assert.Contains("missing", ex.Message, StringComparison.Ordinal);
     }
@@ -199,10 +199,10 @@ public sealed partial class ChainValidatorTests
         var chain = new List<ImageInfo> { Qcow2(TopPath), Qcow2(BasePath) };
 
         // Act
-        var ex = Assert.Throws<ExportException>(() => ChainValidator.Validate(chain, []));
+        var ex = Assert.Throws<OfflineExportException>(() => ChainValidator.Validate(chain, []));
 
         // Assert
-        Assert.Equal(ExportErrorKind.InvalidImage, ex.Kind);
+        Assert.Equal(ErrorKind.InvalidImage, ex.Kind);
         Assert.StartsWith(TopPath, ex.Message, StringComparison.Ordinal);
     }
 
@@ -210,10 +210,10 @@ public sealed partial class ChainValidatorTests
     public void Empty_chain_is_refused()
     {
         // Act
-        var ex = Assert.Throws<ExportException>(() => ChainValidator.Validate([], []));
+        var ex = Assert.Throws<OfflineExportException>(() => ChainValidator.Validate([], []));
 
         // Assert
-        Assert.Equal(ExportErrorKind.InvalidImage, ex.Kind);
+        Assert.Equal(ErrorKind.InvalidImage, ex.Kind);
     }
 
     // ----- Rule 6: raw layers -----
@@ -255,10 +255,10 @@ public sealed partial class ChainValidatorTests
         var chain = Chain(Raw(rawTop));
 
         // Act
-        var ex = Assert.Throws<ExportException>(() => ChainValidator.Validate(chain, ["b1"]));
+        var ex = Assert.Throws<OfflineExportException>(() => ChainValidator.Validate(chain, ["b1"]));
 
         // Assert
-        Assert.Equal(ExportErrorKind.InvalidCheckpoint, ex.Kind);
+        Assert.Equal(ErrorKind.InvalidCheckpoint, ex.Kind);
         Assert.StartsWith(rawTop, ex.Message, StringComparison.Ordinal);
         Assert.Contains("raw", ex.Message, StringComparison.Ordinal);
         Assert.Contains("full export", ex.Message, StringComparison.Ordinal);

@@ -16,10 +16,10 @@ public sealed partial class ChainValidatorTests
         var chain = Chain(Qcow2(TopPath, Bitmap("b1"), Bitmap("b2")), Qcow2(BasePath, Bitmap("b9")));
 
         // Act
-        var ex = Assert.Throws<ExportException>(() => ChainValidator.Validate(chain, ["b9"]));
+        var ex = Assert.Throws<OfflineExportException>(() => ChainValidator.Validate(chain, ["b9"]));
 
         // Assert
-        Assert.Equal(ExportErrorKind.InvalidCheckpoint, ex.Kind);
+        Assert.Equal(ErrorKind.InvalidCheckpoint, ex.Kind);
         Assert.Contains($"bitmap 'b9' not found in {TopPath}; available: b1, b2", ex.Message, StringComparison.Ordinal);
     }
 
@@ -30,10 +30,10 @@ public sealed partial class ChainValidatorTests
         var chain = Chain(Qcow2(TopPath), Qcow2(BasePath, Bitmap("b1")));
 
         // Act
-        var ex = Assert.Throws<ExportException>(() => ChainValidator.Validate(chain, ["b1"]));
+        var ex = Assert.Throws<OfflineExportException>(() => ChainValidator.Validate(chain, ["b1"]));
 
         // Assert
-        Assert.Equal(ExportErrorKind.InvalidCheckpoint, ex.Kind);
+        Assert.Equal(ErrorKind.InvalidCheckpoint, ex.Kind);
         Assert.Contains($"bitmap 'b1' not found in {TopPath}; available: none", ex.Message, StringComparison.Ordinal);
     }
 
@@ -46,10 +46,10 @@ public sealed partial class ChainValidatorTests
         var chain = Chain(Qcow2(TopPath, Bitmap("b1")), Qcow2(MidPath), Qcow2(BasePath, Bitmap("b1")));
 
         // Act
-        var ex = Assert.Throws<ExportException>(() => ChainValidator.Validate(chain, ["b1"]));
+        var ex = Assert.Throws<OfflineExportException>(() => ChainValidator.Validate(chain, ["b1"]));
 
         // Assert
-        Assert.Equal(ExportErrorKind.InvalidCheckpoint, ex.Kind);
+        Assert.Equal(ErrorKind.InvalidCheckpoint, ex.Kind);
         Assert.Contains("'b1'", ex.Message, StringComparison.Ordinal);
         Assert.Contains($"missing from {MidPath}", ex.Message, StringComparison.Ordinal);
         Assert.Contains($"present in {BasePath}", ex.Message, StringComparison.Ordinal);
@@ -65,10 +65,10 @@ public sealed partial class ChainValidatorTests
         var chain = Chain(Qcow2(TopPath, Bitmap("b1")), Qcow2(upperMid), Qcow2(lowerMid), Qcow2(BasePath, Bitmap("b1")));
 
         // Act
-        var ex = Assert.Throws<ExportException>(() => ChainValidator.Validate(chain, ["b1"]));
+        var ex = Assert.Throws<OfflineExportException>(() => ChainValidator.Validate(chain, ["b1"]));
 
         // Assert
-        Assert.Equal(ExportErrorKind.InvalidCheckpoint, ex.Kind);
+        Assert.Equal(ErrorKind.InvalidCheckpoint, ex.Kind);
         Assert.Contains($"missing from {upperMid}", ex.Message, StringComparison.Ordinal);
         Assert.Contains($"present in {BasePath}", ex.Message, StringComparison.Ordinal);
     }
@@ -138,10 +138,10 @@ public sealed partial class ChainValidatorTests
         var chain = Chain(layers);
 
         // Act
-        var ex = Assert.Throws<ExportException>(() => ChainValidator.Validate(chain, ["b1"]));
+        var ex = Assert.Throws<OfflineExportException>(() => ChainValidator.Validate(chain, ["b1"]));
 
         // Assert
-        Assert.Equal(ExportErrorKind.InvalidCheckpoint, ex.Kind);
+        Assert.Equal(ErrorKind.InvalidCheckpoint, ex.Kind);
         Assert.Contains($"bitmap 'b1' in {paths[layerWithInUse]}", ex.Message, StringComparison.Ordinal);
         Assert.Contains("in-use", ex.Message, StringComparison.Ordinal);
         Assert.All(paths.Where((_, i) => i != layerWithInUse), p => Assert.DoesNotContain(p, ex.Message, StringComparison.Ordinal));
@@ -161,10 +161,10 @@ public sealed partial class ChainValidatorTests
         var chain = Chain(layers);
 
         // Act
-        var ex = Assert.Throws<ExportException>(() => ChainValidator.Validate(chain, ["b1"]));
+        var ex = Assert.Throws<OfflineExportException>(() => ChainValidator.Validate(chain, ["b1"]));
 
         // Assert
-        Assert.Equal(ExportErrorKind.InvalidCheckpoint, ex.Kind);
+        Assert.Equal(ErrorKind.InvalidCheckpoint, ex.Kind);
         Assert.Contains($"bitmap 'b1' in {paths[disabledLayer]}", ex.Message, StringComparison.Ordinal);
         Assert.Contains("disabled", ex.Message, StringComparison.Ordinal);
         Assert.All(paths.Where((_, i) => i != disabledLayer), p => Assert.DoesNotContain(p, ex.Message, StringComparison.Ordinal));
@@ -177,10 +177,10 @@ public sealed partial class ChainValidatorTests
         var chain = Chain(Qcow2(TopPath, BitmapWithFlags("b1", "in-use")));
 
         // Act
-        var ex = Assert.Throws<ExportException>(() => ChainValidator.Validate(chain, ["b1"]));
+        var ex = Assert.Throws<OfflineExportException>(() => ChainValidator.Validate(chain, ["b1"]));
 
         // Assert
-        Assert.Equal(ExportErrorKind.InvalidCheckpoint, ex.Kind);
+        Assert.Equal(ErrorKind.InvalidCheckpoint, ex.Kind);
         Assert.Contains(TopPath, ex.Message, StringComparison.Ordinal);
     }
 
@@ -205,10 +205,10 @@ public sealed partial class ChainValidatorTests
         var chain = Chain(Qcow2(TopPath, Bitmap("b1")), Qcow2(BasePath, Bitmap("b1", granularity: 0)));
 
         // Act
-        var ex = Assert.Throws<ExportException>(() => ChainValidator.Validate(chain, ["b1"]));
+        var ex = Assert.Throws<OfflineExportException>(() => ChainValidator.Validate(chain, ["b1"]));
 
         // Assert
-        Assert.Equal(ExportErrorKind.InvalidCheckpoint, ex.Kind);
+        Assert.Equal(ErrorKind.InvalidCheckpoint, ex.Kind);
         Assert.Contains($"bitmap 'b1' in {BasePath}", ex.Message, StringComparison.Ordinal);
     }
 }

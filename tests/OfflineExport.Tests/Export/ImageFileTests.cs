@@ -27,10 +27,10 @@ public sealed class ImageFileTests
     public void Character_device_is_refused_as_not_a_disk_image()
     {
         // Act
-        var ex = Assert.Throws<ExportException>(() => ImageFile.Check("/dev/null", "image"));
+        var ex = Assert.Throws<OfflineExportException>(() => ImageFile.Check("/dev/null", "image"));
 
         // Assert
-        Assert.Equal(ExportErrorKind.InvalidImage, ex.Kind);
+        Assert.Equal(ErrorKind.InvalidImage, ex.Kind);
         Assert.Equal("image /dev/null is a character device, not a disk image; give a regular file or a block device", ex.Message);
     }
 
@@ -38,7 +38,7 @@ public sealed class ImageFileTests
     public void Folder_is_refused()
     {
         // Act
-        var ex = Assert.Throws<ExportException>(() => ImageFile.Check("/tmp", "previous backup"));
+        var ex = Assert.Throws<OfflineExportException>(() => ImageFile.Check("/tmp", "previous backup"));
 
         // Assert
         Assert.Equal("previous backup /tmp is a folder, not a disk image; give a regular file or a block device", ex.Message);
@@ -48,10 +48,10 @@ public sealed class ImageFileTests
     public void Missing_path_is_refused_as_missing()
     {
         // Act
-        var ex = Assert.Throws<ExportException>(() => ImageFile.Check("/no/such/vda.qcow2", "image"));
+        var ex = Assert.Throws<OfflineExportException>(() => ImageFile.Check("/no/such/vda.qcow2", "image"));
 
         // Assert
-        Assert.Equal(ExportErrorKind.InvalidImage, ex.Kind);
+        Assert.Equal(ErrorKind.InvalidImage, ex.Kind);
         Assert.Equal("image /no/such/vda.qcow2 does not exist", ex.Message);
     }
 }

@@ -24,10 +24,10 @@ public sealed class ImageFormatsTests
     public void Any_other_stated_format_is_an_invalid_request(string format)
     {
         // Act
-        var ex = Assert.Throws<ExportException>(() => ImageFormats.CheckStated(format));
+        var ex = Assert.Throws<OfflineExportException>(() => ImageFormats.CheckStated(format));
 
         // Assert
-        Assert.Equal(ExportErrorKind.InvalidRequest, ex.Kind);
+        Assert.Equal(ErrorKind.InvalidRequest, ex.Kind);
         Assert.Equal($"format '{format}' is not supported; give raw or qcow2", ex.Message);
     }
 

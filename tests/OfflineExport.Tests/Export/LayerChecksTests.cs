@@ -30,10 +30,10 @@ public sealed class LayerChecksTests
         var result = new ImageCheckResult(2, new ImageCheckReport { Corruptions = 64 }, finding);
 
         // Act
-        var ex = Assert.Throws<ExportException>(() => LayerChecks.Judge(Layer, result));
+        var ex = Assert.Throws<OfflineExportException>(() => LayerChecks.Judge(Layer, result));
 
         // Assert
-        Assert.Equal(ExportErrorKind.InvalidImage, ex.Kind);
+        Assert.Equal(ErrorKind.InvalidImage, ex.Kind);
         Assert.Equal(
             $"{Layer} is damaged (qemu-img check found 64 corruptions: {finding}); it cannot be backed up as it is: inspect it with 'qemu-img check -f qcow2 {Layer}'",
             ex.Message);
@@ -46,7 +46,7 @@ public sealed class LayerChecksTests
         var result = new ImageCheckResult(2, new ImageCheckReport { Corruptions = 1 }, null);
 
         // Act
-        var ex = Assert.Throws<ExportException>(() => LayerChecks.Judge(Layer, result));
+        var ex = Assert.Throws<OfflineExportException>(() => LayerChecks.Judge(Layer, result));
 
         // Assert
         Assert.Contains("found 1 corruption)", ex.Message, StringComparison.Ordinal);
@@ -59,10 +59,10 @@ public sealed class LayerChecksTests
         var result = new ImageCheckResult(1, null, "Could not open '/var/lib/vm/vda.qcow2': qcow2 header too short");
 
         // Act
-        var ex = Assert.Throws<ExportException>(() => LayerChecks.Judge(Layer, result));
+        var ex = Assert.Throws<OfflineExportException>(() => LayerChecks.Judge(Layer, result));
 
         // Assert
-        Assert.Equal(ExportErrorKind.InvalidImage, ex.Kind);
+        Assert.Equal(ErrorKind.InvalidImage, ex.Kind);
         Assert.Equal($"{Layer} could not be checked (qemu-img check exit code 1: Could not open '/var/lib/vm/vda.qcow2': qcow2 header too short); it cannot be backed up as it is", ex.Message);
     }
 }

@@ -1,7 +1,7 @@
-namespace OfflineExport.Export;
+namespace OfflineExport;
 
-/// <summary>Categories of export failures; the CLI maps each to one exit code.</summary>
-public enum ExportErrorKind
+/// <summary>What kind of failure an <see cref="OfflineExportException"/> is: the classes of the README's exit-code table.</summary>
+public enum ErrorKind
 {
     /// <summary>The request itself is inconsistent (options that do not go together).</summary>
     InvalidRequest,
@@ -18,8 +18,17 @@ public enum ExportErrorKind
     /// </summary>
     UntrackedChange,
 
-    /// <summary>The output exists, or its folder is missing or not writable.</summary>
+    /// <summary>Another process (a running VM, qemu-nbd) holds the image.</summary>
+    ImageInUse,
+
+    /// <summary>The output exists, its folder is missing or not writable, or the disk is full.</summary>
     OutputProblem,
+
+    /// <summary>A qemu program is missing or cannot be run.</summary>
+    ToolMissing,
+
+    /// <summary>qemu failed: the daemon died or misbehaved, or a qemu command failed unexpectedly.</summary>
+    QemuFailure,
 
     /// <summary>The export finished but <c>qemu-img compare</c> found a difference.</summary>
     VerificationFailed,

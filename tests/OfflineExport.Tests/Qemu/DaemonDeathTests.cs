@@ -2,7 +2,7 @@ using OfflineExport.Qemu;
 
 namespace OfflineExport.Tests.Qemu;
 
-public sealed class DaemonExitedExceptionTests
+public sealed class DaemonDeathTests
 {
     [Fact]
     public void Exit_code_137_is_reported_as_killed_by_sigkill_with_the_tail()
@@ -11,7 +11,7 @@ public sealed class DaemonExitedExceptionTests
         const string tail = "qemu-storage-daemon: terminating on signal 9";
 
         // Act
-        var ex = new DaemonExitedException(137, tail);
+        var ex = DaemonDeath.Error(137, tail);
 
         // Assert
         Assert.Contains("signal 9", ex.Message, StringComparison.Ordinal);
@@ -19,15 +19,14 @@ public sealed class DaemonExitedExceptionTests
         Assert.Contains("137", ex.Message, StringComparison.Ordinal);
         Assert.EndsWith(tail, ex.Message, StringComparison.Ordinal);
         Assert.StartsWith("qemu-storage-daemon ", ex.Message, StringComparison.Ordinal);
-        Assert.Equal(137, ex.ExitCode);
-        Assert.Equal(tail, ex.OutputTail);
+        Assert.Equal(ErrorKind.QemuFailure, ex.Kind);
     }
 
     [Fact]
     public void Exit_code_143_is_reported_as_sigterm()
     {
         // Act
-        var ex = new DaemonExitedException(143, string.Empty);
+        var ex = DaemonDeath.Error(143, string.Empty);
 
         // Assert
         Assert.Contains("signal 15", ex.Message, StringComparison.Ordinal);
@@ -41,7 +40,7 @@ public sealed class DaemonExitedExceptionTests
         const string tail = "qemu-storage-daemon: --blockdev node-name=x: Could not open '/nope': No such file or directory";
 
         // Act
-        var ex = new DaemonExitedException(1, tail);
+        var ex = DaemonDeath.Error(1, tail);
 
         // Assert
         Assert.Equal("qemu-storage-daemon exited with code 1: " + tail, ex.Message);
@@ -52,7 +51,7 @@ public sealed class DaemonExitedExceptionTests
     public void Empty_tail_leaves_no_dangling_colon()
     {
         // Act
-        var ex = new DaemonExitedException(137, string.Empty);
+        var ex = DaemonDeath.Error(137, string.Empty);
 
         // Assert
         Assert.False(ex.Message.EndsWith(':'));
@@ -66,7 +65,7 @@ public sealed class DaemonExitedExceptionTests
         var inner = new IOException("Broken pipe");
 
         // Act
-        var ex = new DaemonExitedException(137, "tail", inner);
+        var ex = DaemonDeath.Error(137, "tail", inner);
 
         // Assert
         Assert.Same(inner, ex.InnerException);

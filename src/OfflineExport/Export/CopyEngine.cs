@@ -14,8 +14,8 @@ public sealed class CopyEngine
 {
     private static readonly TimeSpan ReportInterval = TimeSpan.FromMilliseconds(200);
 
-    private readonly NbdClient _source;
-    private readonly NbdClient _target;
+    private readonly IBlockSource _source;
+    private readonly IBlockTarget _target;
     private readonly int _workers;
     private readonly int _bufferSize;
     private readonly bool _targetHasBacking;
@@ -32,13 +32,13 @@ public sealed class CopyEngine
     private Exception? _firstFailure;
 
     /// <summary>Creates an engine.</summary>
-    /// <param name="source">The connection to the source export.</param>
-    /// <param name="target">The connection to the target export.</param>
+    /// <param name="source">Where the data is read (the source export).</param>
+    /// <param name="target">Where it is written (the target export).</param>
     /// <param name="workers">Ranges handled at once.</param>
     /// <param name="bufferSize">Largest data range (each worker owns one buffer this big).</param>
     /// <param name="targetHasBacking">True for an incremental: zero data must be written as zeroes to mask the backing file.</param>
     /// <param name="progress">Receives progress at most every 200 ms and once at the end.</param>
-    public CopyEngine(NbdClient source, NbdClient target, int workers, int bufferSize, bool targetHasBacking, IProgress<ExportProgress>? progress)
+    public CopyEngine(IBlockSource source, IBlockTarget target, int workers, int bufferSize, bool targetHasBacking, IProgress<ExportProgress>? progress)
     {
         _source = source;
         _target = target;
@@ -148,7 +148,7 @@ public sealed class CopyEngine
         }
     }
 
-    private async Task CopyAsync(CopyRange range, NbdClient source, NbdClient target, byte[] buffer, CancellationToken cancellationToken)
+    private async Task CopyAsync(CopyRange range, IBlockSource source, IBlockTarget target, byte[] buffer, CancellationToken cancellationToken)
     {
         Interlocked.Add(ref range.Kind == CopyKind.Zero ? ref _plannedZero : ref _plannedData, (long)range.Length);
         if (range.Kind == CopyKind.Data)

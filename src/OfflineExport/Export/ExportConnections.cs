@@ -32,10 +32,10 @@ public sealed class ExportConnections : IAsyncDisposable
         {
             if (dirtyContext is not null)
             {
-                result.DirtyScanner = await result.ConnectAsync(sourceSocket, ExportSession.SourceExport, [dirtyContext], ExtentScanner.Lookahead, cancellationToken).ConfigureAwait(false);
+                result.DirtyScanner = await result.ConnectAsync(sourceSocket, BlockGraph.SourceExport, [dirtyContext], ExtentScanner.Lookahead, cancellationToken).ConfigureAwait(false);
             }
 
-            result.Source = await result.ConnectAsync(sourceSocket, ExportSession.SourceExport, [NbdProtocol.BaseAllocationContext], maxInFlight, cancellationToken).ConfigureAwait(false);
+            result.Source = await result.ConnectAsync(sourceSocket, BlockGraph.SourceExport, [NbdProtocol.BaseAllocationContext], maxInFlight, cancellationToken).ConfigureAwait(false);
 
             return result;
         }
@@ -48,7 +48,7 @@ public sealed class ExportConnections : IAsyncDisposable
 
     /// <summary>Opens the connection to the writable "target" export.</summary>
     public async Task ConnectTargetAsync(string targetSocket, int maxInFlight, CancellationToken cancellationToken) =>
-        Target = await ConnectAsync(targetSocket, ExportSession.TargetExport, [], maxInFlight, cancellationToken).ConfigureAwait(false);
+        Target = await ConnectAsync(targetSocket, BlockGraph.TargetExport, [], maxInFlight, cancellationToken).ConfigureAwait(false);
 
     /// <summary>Flushes the target, then says goodbye on every connection.</summary>
     public async Task FinishAsync(CancellationToken cancellationToken)

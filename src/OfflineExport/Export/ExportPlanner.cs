@@ -13,27 +13,21 @@ public sealed class ExportPlanner
     /// <summary>Dirty runs are handed on in pieces of at most this, so copying starts early on huge runs.</summary>
     public const ulong MaximumRun = 1UL << 30;
 
-    private readonly NbdClient? _dirtyScanner;
+    private readonly IBlockSource? _dirtyScanner;
     private readonly string? _dirtyContext;
-    private readonly NbdClient _allocationScanner;
+    private readonly IBlockSource _allocationScanner;
     private readonly ulong _size;
     private readonly ulong _maximumData;
     private readonly ulong _maximumZero;
 
-    /// <summary>The dirty runs found by <see cref="MeasureWorkAsync"/>, replayed by the plan instead of a second bitmap walk; null when not kept.</summary>
-    private List<ByteRange>? _measuredRuns;
-
-    /// <summary>The ranges a full export's <see cref="MeasureAsync"/> planned, replayed instead of a second allocation walk; null when not kept.</summary>
-    private List<CopyRange>? _measuredRanges;
-
     /// <summary>Creates a planner.</summary>
-    /// <param name="dirtyScanner">Connection with the dirty-bitmap context, or null for a full export.</param>
+    /// <param name="dirtyScanner">The source with the dirty-bitmap context selected, or null for a full export.</param>
     /// <param name="dirtyContext">The dirty-bitmap context name, or null for a full export.</param>
-    /// <param name="allocationScanner">Connection with the base:allocation context.</param>
+    /// <param name="allocationScanner">The source with the base:allocation context selected.</param>
     /// <param name="size">The disk size.</param>
     /// <param name="maximumData">Largest data request.</param>
     /// <param name="maximumZero">Largest zero request.</param>
-    public ExportPlanner(NbdClient? dirtyScanner, string? dirtyContext, NbdClient allocationScanner, ulong size, ulong maximumData, ulong maximumZero)
+    public ExportPlanner(IBlockSource? dirtyScanner, string? dirtyContext, IBlockSource allocationScanner, ulong size, ulong maximumData, ulong maximumZero)
     {
         _dirtyScanner = dirtyScanner;
         _dirtyContext = dirtyContext;
@@ -55,10 +49,13 @@ public sealed class ExportPlanner
     /// <summary>Allocation is fetched this far ahead of a dirty run, so one query serves the runs after it too.</summary>
     public const uint AllocationLookahead = 1u << 30;
 
-    /// <summary>Streams the planned requests in disk order.</summary>
-    public async IAsyncEnumerable<CopyRange> PlanAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>
+    /// Streams the planned requests in disk order. With a <paramref name="measurement"/>, what it kept is
+    /// replayed (a full export's ranges, an incremental's dirty runs) instead of walked again.
+    /// </summary>
+    public async IAsyncEnumerable<CopyRange> PlanAsync(ExportMeasurement? measurement, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        if (_measuredRanges is { } measured)
+        if (measurement?.Ranges is { } measured)
         {
             foreach (var range in measured)
             {
@@ -72,7 +69,7 @@ public sealed class ExportPlanner
         var window = new AllocationWindow();
         var pieces = new List<NbdExtent>();
         var ranges = new List<CopyRange>();
-        await foreach (var run in RunsAsync(cancellationToken).ConfigureAwait(false))
+        await foreach (var run in RunsAsync(measurement?.DirtyRuns, cancellationToken).ConfigureAwait(false))
         {
             var offset = run.Offset;
             while (offset < run.End)
@@ -109,14 +106,12 @@ public sealed class ExportPlanner
         }
     }
 
-    /// <summary>Adds up what <see cref="PlanAsync"/> would do, without reading any data (for dry runs).</summary>
-    public async Task<ExportTotals> MeasureAsync(CancellationToken cancellationToken)
+    /// <summary>Adds up what a plan does (a dry run's report).</summary>
+    public static async Task<ExportTotals> TotalsAsync(IAsyncEnumerable<CopyRange> plan, CancellationToken cancellationToken)
     {
         ulong data = 0, zero = 0;
-        List<CopyRange>? kept = [];
-        await foreach (var range in PlanAsync(cancellationToken).ConfigureAwait(false))
+        await foreach (var range in plan.WithCancellation(cancellationToken).ConfigureAwait(false))
         {
-            Keep(ref kept, range);
             if (range.Kind == CopyKind.Data)
             {
                 data += range.Length;
@@ -127,33 +122,38 @@ public sealed class ExportPlanner
             }
         }
 
-        // A full export measures by planning: the copy replays the plan when it fits.
-        _measuredRanges = IsIncremental ? null : kept;
         return new ExportTotals(data, zero);
     }
 
     /// <summary>
-    /// The progress total: for an incremental, the dirty bytes (one cheap walk of the bitmap, since every
-    /// dirty byte is copied or zeroed); for a full export, the allocated non-zero bytes.
+    /// Measures the work before the copy (the progress total, and how the target is opened). An
+    /// incremental walks the bitmap once, cheaply; a full export measures by planning. What fits in
+    /// <see cref="MaximumKeptRuns"/> is kept for <see cref="PlanAsync"/>: on a huge sparse disk the walk is
+    /// most of the cost.
     /// </summary>
-    public async Task<ulong> MeasureWorkAsync(CancellationToken cancellationToken)
+    public async Task<ExportMeasurement> MeasureAsync(CancellationToken cancellationToken)
     {
+        ulong work = 0;
         if (!IsIncremental)
         {
-            return (await MeasureAsync(cancellationToken).ConfigureAwait(false)).TotalBytes;
+            List<CopyRange>? ranges = [];
+            await foreach (var range in PlanAsync(null, cancellationToken).ConfigureAwait(false))
+            {
+                work += range.Length;
+                Keep(ref ranges, range);
+            }
+
+            return new ExportMeasurement(work, null, ranges);
         }
 
-        ulong dirty = 0;
-        List<ByteRange>? kept = [];
-        await foreach (var run in RunsAsync(cancellationToken).ConfigureAwait(false))
+        List<ByteRange>? runs = [];
+        await foreach (var run in RunsAsync(null, cancellationToken).ConfigureAwait(false))
         {
-            dirty += run.Length;
-            Keep(ref kept, run);
+            work += run.Length;
+            Keep(ref runs, run);
         }
 
-        // On a huge sparse disk the bitmap walk is most of the cost: do it once when the runs fit.
-        _measuredRuns = kept;
-        return dirty;
+        return new ExportMeasurement(work, runs, null);
     }
 
     /// <summary>Adds <paramref name="item"/> while the list stays within <see cref="MaximumKeptRuns"/>; past that, gives up keeping.</summary>
@@ -169,9 +169,9 @@ public sealed class ExportPlanner
         }
     }
 
-    private async IAsyncEnumerable<ByteRange> RunsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    private async IAsyncEnumerable<ByteRange> RunsAsync(IReadOnlyList<ByteRange>? measured, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        if (_measuredRuns is { } measured)
+        if (measured is not null)
         {
             foreach (var run in measured)
             {

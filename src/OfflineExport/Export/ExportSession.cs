@@ -11,16 +11,8 @@ namespace OfflineExport.Export;
 /// export source and target over NBD, copy, flush, stop the daemon, verify, and only then rename
 /// OUTPUT into place. On any failure or cancellation the partial file and the daemon are removed.
 /// </summary>
-public sealed partial class ExportSession
+public sealed class ExportSession
 {
-    /// <summary>Name of the read-only NBD export of the source chain.</summary>
-    public const string SourceExport = "source";
-
-    /// <summary>Name of the writable NBD export of the new backup.</summary>
-    public const string TargetExport = "target";
-
-    private static readonly TimeSpan DaemonStopTimeout = TimeSpan.FromSeconds(30);
-
     private readonly ExportOptions _options;
 
     /// <summary>Creates a session with the given tools and tuning.</summary>
@@ -38,7 +30,7 @@ public sealed partial class ExportSession
         var tools = _options.Tools.Resolve();
         var qemuImg = new QemuImg(tools.QemuImg, _options.Log, _options.ProgressTimeout);
         var paths = ExportPaths.From(request);
-        CheckRequest(request, paths);
+        ExportPreconditions.CheckRequest(request, paths);
 
         using var workDirectory = CreateWorkDirectory();
         // A killed run left its folder, maybe a daemon and a partial output: say so, and remove them.
@@ -60,12 +52,12 @@ public sealed partial class ExportSession
             layerChecking = request.LayersChecked ? null : LayerChecks.RunAsync(qemuImg, chain, layerCheck.Token);
             // Before judging bitmaps: a running VM marks its bitmaps in-use, and "shut it down" is the useful message.
             await qemuImg.EnsureNotInUseAsync(paths.Image, chain[0].Format, cancellationToken).ConfigureAwait(false);
-            CheckLooksLikeDisk(chain[0], paths.Image);
+            ExportPreconditions.CheckLooksLikeDisk(chain[0], paths.Image);
             var validated = ChainValidator.Validate(chain, request.Bitmaps);
-            CheckOutputOutsideChain(paths.Output, chain, "source chain");
+            ExportPreconditions.CheckOutputOutsideChain(paths.Output, chain, "source chain");
             if (backingReading is not null)
             {
-                CheckBacking(await backingReading.ConfigureAwait(false), paths, validated);
+                ExportPreconditions.CheckBacking(await backingReading.ConfigureAwait(false), paths, validated);
             }
 
             if (layerChecking is not null)
@@ -82,7 +74,7 @@ public sealed partial class ExportSession
             }
 
             daemon = await daemonStarting.ConfigureAwait(false);
-            var (totals, statistics) = await CopyThroughDaemonAsync(daemon, validated, paths.Backing, partial, progress, cancellationToken).ConfigureAwait(false);
+            var (totals, statistics) = await new ExportCopy(_options).RunAsync(daemon, validated, paths.Backing, partial, progress, cancellationToken).ConfigureAwait(false);
 
             var verified = false;
             if (partial is not null && request.Verify)
@@ -211,6 +203,26 @@ public sealed partial class ExportSession
         if (!compare.Identical)
         {
             throw new OfflineExportException(ErrorKind.VerificationFailed, $"verification could not run (qemu-img compare exit code {compare.ExitCode}): {compare.Message}");
+        }
+    }
+
+    private static async Task<string> CreatePartialOutputAsync(QemuImg qemuImg, string partial, ExportPaths paths, ValidatedChain chain, CancellationToken cancellationToken)
+    {
+        var clusterSize = chain.Top.Info.ClusterSize ?? 65536;
+        try
+        {
+            await qemuImg.CreateQcow2Async(partial, chain.VirtualSize, clusterSize, paths.BackingAsRecorded, "qcow2", cancellationToken).ConfigureAwait(false);
+            return partial;
+        }
+        catch (QemuImgException ex)
+        {
+            OutputFile.TryDelete(partial);
+            throw new OfflineExportException(ErrorKind.OutputProblem, $"cannot create {paths.Output}: {ChainReader.QemuErrorText(ex.StandardError)}", ex);
+        }
+        catch
+        {
+            OutputFile.TryDelete(partial);
+            throw;
         }
     }
 }

@@ -30,7 +30,7 @@ public sealed class ExtentCursor
     }
 
     /// <summary>A cursor over <paramref name="context"/> of <paramref name="client"/>'s export.</summary>
-    public static ExtentCursor Over(NbdClient client, string context, ulong size) =>
+    public static ExtentCursor Over(IBlockSource client, string context, ulong size) =>
         new(async (offset, length, cancellationToken) => (await client.BlockStatusAsync(offset, length, cancellationToken).ConfigureAwait(false))[context], size, context);
 
     /// <summary>The extent containing <paramref name="offset"/> (which must be below the disk size).</summary>

@@ -22,7 +22,7 @@ public static class ExtentScanner
 
     /// <summary>Streams the extents of <paramref name="context"/> over [<paramref name="start"/>, <paramref name="end"/>).</summary>
     public static async IAsyncEnumerable<IReadOnlyList<NbdExtent>> ScanAsync(
-        NbdClient client,
+        IBlockSource client,
         string context,
         ulong start,
         ulong end,

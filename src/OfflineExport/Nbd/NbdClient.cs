@@ -10,7 +10,7 @@ namespace OfflineExport.Nbd;
 /// Cancelling any request aborts the whole connection (a request on the wire cannot be recalled,
 /// and its reply might otherwise land in a buffer the caller has already reused).
 /// </summary>
-public sealed partial class NbdClient : IAsyncDisposable
+public sealed partial class NbdClient : IAsyncDisposable, IBlockSource, IBlockTarget
 {
     private readonly Socket _socket;
     private readonly NetworkStream _stream;

@@ -1,13 +1,13 @@
 using OfflineExport.IO;
-using OfflineExport.Processes;
 using OfflineExport.Qemu;
 
 namespace OfflineExport.Export;
 
-/// <content>Checks of the request, the chain, the previous backup and the output, before any work.</content>
-public sealed partial class ExportSession
+/// <summary>The checks of an export's request, chain, previous backup and output, made before any work; each refusal is one line.</summary>
+public static class ExportPreconditions
 {
-    private static void CheckRequest(ExportRequest request, ExportPaths paths)
+    /// <summary>The request's own consistency, and the files it names, before any qemu process.</summary>
+    public static void CheckRequest(ExportRequest request, ExportPaths paths)
     {
         if (request.Bitmaps.Count > 0 && paths.Backing is null)
         {
@@ -41,7 +41,7 @@ public sealed partial class ExportSession
     }
 
     /// <summary>qemu probes any file it cannot recognise as raw; a real raw disk is a whole number of sectors.</summary>
-    private static void CheckLooksLikeDisk(ImageInfo top, string image)
+    public static void CheckLooksLikeDisk(ImageInfo top, string image)
     {
         if (top.Format == "raw" && new FileInfo(image).Length % 512 != 0)
         {
@@ -50,7 +50,7 @@ public sealed partial class ExportSession
     }
 
     /// <summary>By identity: OUTPUT through a symlinked folder or file is still the layer it names.</summary>
-    private static void CheckOutputOutsideChain(string output, IReadOnlyList<ImageInfo> chain, string what)
+    public static void CheckOutputOutsideChain(string output, IReadOnlyList<ImageInfo> chain, string what)
     {
         if (SameFile.FindIn(output, chain.Select(l => l.Filename)) is { } layer)
         {
@@ -59,7 +59,8 @@ public sealed partial class ExportSession
         }
     }
 
-    private static void CheckBacking(IReadOnlyList<ImageInfo> chain, ExportPaths paths, ValidatedChain source)
+    /// <summary>The previous backup of an incremental: a valid qcow2 chain of the disk's size, apart from the disk's own chain and from OUTPUT.</summary>
+    public static void CheckBacking(IReadOnlyList<ImageInfo> chain, ExportPaths paths, ValidatedChain source)
     {
         var backing = paths.Backing!;
         ChainValidator.ValidateStructure(chain);
@@ -83,26 +84,6 @@ public sealed partial class ExportSession
                 throw new OfflineExportException(ErrorKind.InvalidRequest,
                     $"previous backup {backing} is not a backup: {(layer == chain[0] ? "it" : $"its chain holds {layer.Filename}, which")} is {own}, a layer of the image's own chain; give --backing the previous backup's file");
             }
-        }
-    }
-
-    private static async Task<string> CreatePartialOutputAsync(QemuImg qemuImg, string partial, ExportPaths paths, ValidatedChain chain, CancellationToken cancellationToken)
-    {
-        var clusterSize = chain.Top.Info.ClusterSize ?? 65536;
-        try
-        {
-            await qemuImg.CreateQcow2Async(partial, chain.VirtualSize, clusterSize, paths.BackingAsRecorded, "qcow2", cancellationToken).ConfigureAwait(false);
-            return partial;
-        }
-        catch (QemuImgException ex)
-        {
-            OutputFile.TryDelete(partial);
-            throw new OfflineExportException(ErrorKind.OutputProblem, $"cannot create {paths.Output}: {ChainReader.QemuErrorText(ex.StandardError)}", ex);
-        }
-        catch
-        {
-            OutputFile.TryDelete(partial);
-            throw;
         }
     }
 }

@@ -1,0 +1,133 @@
+using System.Text.Json.Nodes;
+using OfflineExport.Nbd;
+using OfflineExport.Qmp;
+
+namespace OfflineExport.Export;
+
+/// <summary>
+/// Builds one export's block graph in qemu-storage-daemon over QMP: the source chain opened read-only
+/// bottom-up with its recorded formats, the temporary bitmap merged from the checkpoints, the NBD server
+/// and the source export; later the partial output, writable, with O_DIRECT when it pays, and its export.
+/// </summary>
+public sealed class BlockGraph
+{
+    /// <summary>Name of the read-only NBD export of the source chain.</summary>
+    public const string SourceExport = "source";
+
+    /// <summary>Name of the writable NBD export of the new backup.</summary>
+    public const string TargetExport = "target";
+
+    private const string TargetNode = "target";
+    private const string TargetFileNode = "target-file";
+
+    private readonly QmpClient _qmp;
+    private readonly CacheDirectScope _cacheDirect;
+    private readonly ulong _outputDirectMinimum;
+    private readonly Action<string>? _log;
+
+    /// <summary>Creates a builder over the daemon's monitor.</summary>
+    /// <param name="qmp">The daemon's QMP connection.</param>
+    /// <param name="cacheDirect">Which nodes open with O_DIRECT.</param>
+    /// <param name="outputDirectMinimum">With <see cref="CacheDirectScope.Output"/>: the least work for which the output opens with O_DIRECT.</param>
+    /// <param name="log">Receives why the output fell back to the page cache, or null.</param>
+    public BlockGraph(QmpClient qmp, CacheDirectScope cacheDirect, ulong outputDirectMinimum, Action<string>? log)
+    {
+        _qmp = qmp;
+        _cacheDirect = cacheDirect;
+        _outputDirectMinimum = outputDirectMinimum;
+        _log = log;
+    }
+
+    /// <summary>
+    /// Opens the chain, merges the checkpoints into a temporary bitmap (for an incremental), starts the
+    /// NBD server on <paramref name="nbdSocket"/> and exports the top as <see cref="SourceExport"/>.
+    /// </summary>
+    /// <returns>The dirty-bitmap context to read the merged bitmap through, or null for a full export.</returns>
+    public async Task<string?> ExportSourceAsync(ValidatedChain chain, string nbdSocket, CancellationToken cancellationToken)
+    {
+        for (var i = chain.Layers.Count - 1; i >= 0; i--)
+        {
+            var layer = chain.Layers[i];
+            await _qmp.BlockdevAddAsync(FileNode(layer.FileNodeName, layer.Path, readOnly: true, direct: _cacheDirect == CacheDirectScope.All), cancellationToken).ConfigureAwait(false);
+            var format = new JsonObject
+            {
+                ["driver"] = layer.Format,
+                ["node-name"] = layer.NodeName,
+                ["file"] = layer.FileNodeName,
+                ["read-only"] = true,
+            };
+            if (layer.Format == "qcow2")
+            {
+                // Explicit backing (or none): qemu must not open anything by itself on the source side.
+                format["backing"] = i + 1 < chain.Layers.Count ? chain.Layers[i + 1].NodeName : null;
+            }
+
+            await _qmp.BlockdevAddAsync(format, cancellationToken).ConfigureAwait(false);
+        }
+
+        string? bitmap = null;
+        if (chain.MergeSources.Count > 0)
+        {
+            bitmap = "offline-export-" + Guid.NewGuid().ToString("N")[..12];
+            var sources = chain.MergeSources.Select(s => (s.Layer.NodeName, s.Bitmap));
+            await _qmp.AddMergedBitmapAsync(chain.Top.NodeName, bitmap, (int)chain.Granularity, sources, cancellationToken).ConfigureAwait(false);
+        }
+
+        await _qmp.NbdServerStartAsync(nbdSocket, cancellationToken).ConfigureAwait(false);
+        await _qmp.BlockExportAddNbdAsync(SourceExport, chain.Top.NodeName, writable: false, bitmap is null ? [] : [bitmap], cancellationToken).ConfigureAwait(false);
+        return bitmap is null ? null : NbdProtocol.DirtyBitmapContextPrefix + bitmap;
+    }
+
+    /// <summary>
+    /// Opens the partial output writable and exports it as <see cref="TargetExport"/>. Its backing file (the
+    /// previous backup) opens from its header, with the format we recorded there: partial-cluster writes
+    /// need it for copy-on-write. <paramref name="work"/> (bytes to write) decides whether O_DIRECT pays.
+    /// </summary>
+    public async Task ExportTargetAsync(string partial, ulong work, CancellationToken cancellationToken)
+    {
+        var direct = _cacheDirect == CacheDirectScope.All
+            || (_cacheDirect == CacheDirectScope.Output && work >= _outputDirectMinimum);
+        try
+        {
+            await _qmp.BlockdevAddAsync(FileNode(TargetFileNode, partial, readOnly: false, direct), cancellationToken).ConfigureAwait(false);
+        }
+        catch (QmpException ex) when (_cacheDirect == CacheDirectScope.All && ex.Description.Contains("O_DIRECT", StringComparison.Ordinal))
+        {
+            throw new OfflineExportException(ErrorKind.OutputProblem,
+                $"{ex.Description}; Daemon:CacheDirect=all needs O_DIRECT on the output's file system (output or none work everywhere)", ex);
+        }
+        catch (QmpException ex) when (direct && _cacheDirect == CacheDirectScope.Output)
+        {
+            // Some file systems (ramfs, for one) refuse O_DIRECT: write through the page cache there.
+            // A failure that has nothing to do with O_DIRECT fails the retry the same way and is reported then.
+            _log?.Invoke($"output: O_DIRECT refused ({ex.Description}); writing through the page cache");
+            await _qmp.BlockdevAddAsync(FileNode(TargetFileNode, partial, readOnly: false, direct: false), cancellationToken).ConfigureAwait(false);
+        }
+
+        await _qmp.BlockdevAddAsync(new JsonObject
+        {
+            ["driver"] = "qcow2",
+            ["node-name"] = TargetNode,
+            ["file"] = TargetFileNode,
+            ["read-only"] = false,
+        }, cancellationToken).ConfigureAwait(false);
+        await _qmp.BlockExportAddNbdAsync(TargetExport, TargetNode, writable: true, [], cancellationToken).ConfigureAwait(false);
+    }
+
+    private static JsonObject FileNode(string nodeName, string path, bool readOnly, bool direct)
+    {
+        var node = new JsonObject
+        {
+            ["driver"] = "file",
+            ["node-name"] = nodeName,
+            ["filename"] = path,
+            ["read-only"] = readOnly,
+        };
+        if (direct)
+        {
+            node["cache"] = new JsonObject { ["direct"] = true };
+        }
+
+        return node;
+    }
+}

@@ -1,0 +1,142 @@
+using System.Text.Json.Nodes;
+using OfflineExport.Export;
+using OfflineExport.Qmp;
+using OfflineExport.Tests.Qmp;
+using static OfflineExport.Tests.Export.ChainBuilder;
+
+namespace OfflineExport.Tests.Export;
+
+/// <summary>The block graph an export asks the daemon for, command by command, against a fake QMP peer.</summary>
+public sealed class BlockGraphTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+
+    [Fact]
+    public async Task Source_chain_opens_bottom_up_read_only_with_explicit_backing_and_a_merged_bitmap()
+    {
+        // Arrange
+        using var cts = new CancellationTokenSource(Timeout);
+        await using var server = FakeQmpServer.Start();
+        var chain = ChainValidator.Validate(Chain(Qcow2(TopPath, Bitmap("b1")), Qcow2(BasePath, Bitmap("b1"))), ["b1"]);
+        var commands = Answer(server, 7, _ => null, cts.Token);
+        await using var qmp = await QmpClient.ConnectAsync(server.SocketPath, null, cts.Token);
+
+        // Act
+        var context = await new BlockGraph(qmp, CacheDirectScope.Output, 256UL << 20, null).ExportSourceAsync(chain, "/run/x/nbd.sock", cts.Token);
+        var sent = await commands.WaitAsync(Timeout);
+
+        // Assert
+        Assert.Equal(["blockdev-add", "blockdev-add", "blockdev-add", "blockdev-add", "transaction", "nbd-server-start", "block-export-add"], sent.Select(c => (string?)c["execute"]));
+        var nodes = sent.Take(4).Select(c => c["arguments"]!.AsObject()).ToList();
+        Assert.Equal(["layer1-file", "layer1", "layer0-file", "layer0"], nodes.Select(n => (string?)n["node-name"]));
+        Assert.All(nodes, n => Assert.True((bool)n["read-only"]!));
+        Assert.All(nodes, n => Assert.False(n.ContainsKey("cache")));
+        Assert.Equal(BasePath, (string?)nodes[0]["filename"]);
+        Assert.Null(nodes[1]["backing"]); // the base opens nothing below it by itself
+        Assert.True(nodes[1].ContainsKey("backing"));
+        Assert.Equal("layer1", (string?)nodes[3]["backing"]);
+        var actions = sent[4]["arguments"]!["actions"]!.AsArray();
+        var bitmap = (string)actions[0]!["data"]!["name"]!;
+        Assert.False((bool)actions[0]!["data"]!["persistent"]!);
+        Assert.Equal(2, actions[1]!["data"]!["bitmaps"]!.AsArray().Count);
+        var export = sent[6]["arguments"]!.AsObject();
+        Assert.Equal(BlockGraph.SourceExport, (string?)export["id"]);
+        Assert.False((bool)export["writable"]!);
+        Assert.Equal(bitmap, (string?)export["bitmaps"]![0]);
+        Assert.Equal("qemu:dirty-bitmap:" + bitmap, context);
+    }
+
+    [Fact]
+    public async Task Full_export_adds_no_bitmap_and_returns_no_dirty_context()
+    {
+        using var cts = new CancellationTokenSource(Timeout);
+        await using var server = FakeQmpServer.Start();
+        var chain = ChainValidator.Validate(Chain(Qcow2(TopPath)), []);
+        var commands = Answer(server, 4, _ => null, cts.Token);
+        await using var qmp = await QmpClient.ConnectAsync(server.SocketPath, null, cts.Token);
+
+        var context = await new BlockGraph(qmp, CacheDirectScope.Output, 256UL << 20, null).ExportSourceAsync(chain, "/run/x/nbd.sock", cts.Token);
+        var sent = await commands.WaitAsync(Timeout);
+
+        Assert.Null(context);
+        Assert.DoesNotContain(sent, c => (string?)c["execute"] == "transaction");
+    }
+
+    [Fact]
+    public async Task Output_falls_back_to_the_page_cache_when_o_direct_is_refused()
+    {
+        // Arrange
+        using var cts = new CancellationTokenSource(Timeout);
+        await using var server = FakeQmpServer.Start();
+        var commands = Answer(server, 4, c => IsDirect(c) ? "Could not open '/b/x.part': filesystem does not support O_DIRECT" : null, cts.Token);
+        await using var qmp = await QmpClient.ConnectAsync(server.SocketPath, null, cts.Token);
+        var log = new List<string>();
+
+        // Act
+        await new BlockGraph(qmp, CacheDirectScope.Output, 1UL << 20, log.Add).ExportTargetAsync("/b/x.part", 2UL << 20, cts.Token);
+        var sent = await commands.WaitAsync(Timeout);
+
+        // Assert
+        Assert.True(IsDirect(sent[0]));
+        Assert.False(IsDirect(sent[1]));
+        Assert.False((bool)sent[1]["arguments"]!["read-only"]!);
+        Assert.Equal("qcow2", (string?)sent[2]["arguments"]!["driver"]);
+        Assert.Equal(BlockGraph.TargetExport, (string?)sent[3]["arguments"]!["id"]);
+        Assert.True((bool)sent[3]["arguments"]!["writable"]!);
+        Assert.Contains(log, l => l.Contains("O_DIRECT refused", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Small_output_is_written_through_the_page_cache()
+    {
+        using var cts = new CancellationTokenSource(Timeout);
+        await using var server = FakeQmpServer.Start();
+        var commands = Answer(server, 3, _ => null, cts.Token);
+        await using var qmp = await QmpClient.ConnectAsync(server.SocketPath, null, cts.Token);
+
+        await new BlockGraph(qmp, CacheDirectScope.Output, 256UL << 20, null).ExportTargetAsync("/b/x.part", 1UL << 20, cts.Token);
+        var sent = await commands.WaitAsync(Timeout);
+
+        Assert.False(IsDirect(sent[0]));
+    }
+
+    [Fact]
+    public async Task Cache_direct_all_on_a_file_system_without_o_direct_is_an_output_problem()
+    {
+        using var cts = new CancellationTokenSource(Timeout);
+        await using var server = FakeQmpServer.Start();
+        var commands = Answer(server, 1, _ => "Could not open '/b/x.part': filesystem does not support O_DIRECT", cts.Token);
+        await using var qmp = await QmpClient.ConnectAsync(server.SocketPath, null, cts.Token);
+
+        var error = await Assert.ThrowsAsync<OfflineExportException>(() =>
+            new BlockGraph(qmp, CacheDirectScope.All, 0, null).ExportTargetAsync("/b/x.part", 0, cts.Token));
+        await commands.WaitAsync(Timeout);
+
+        Assert.Equal(ErrorKind.OutputProblem, error.Kind);
+        Assert.Contains("Daemon:CacheDirect=all needs O_DIRECT", error.Message, StringComparison.Ordinal);
+    }
+
+    private static bool IsDirect(JsonObject command) => command["arguments"]?["cache"]?["direct"] is JsonNode direct && (bool)direct;
+
+    /// <summary>Negotiates, then answers <paramref name="count"/> commands: with the error <paramref name="error"/> gives, else an empty return.</summary>
+    private static async Task<List<JsonObject>> Answer(FakeQmpServer server, int count, Func<JsonObject, string?> error, CancellationToken cancellationToken)
+    {
+        await server.AcceptAndNegotiateAsync(cancellationToken);
+        var sent = new List<JsonObject>();
+        for (var i = 0; i < count; i++)
+        {
+            var command = await server.ReadCommandAsync(cancellationToken) ?? throw new InvalidOperationException("the client closed early");
+            sent.Add(command);
+            if (error(command) is { } description)
+            {
+                await server.ErrorAsync(command, "GenericError", description, cancellationToken);
+            }
+            else
+            {
+                await server.ReturnAsync(command, new JsonObject(), cancellationToken);
+            }
+        }
+
+        return sent;
+    }
+}

@@ -13,7 +13,7 @@ test: setup
 	@scripts/test.sh
 
 unit-test:
-	dotnet test tests/OfflineExport.Tests
+	dotnet test tests/OfflineExport.Tests && dotnet test tests/OfflineExport.Cli.Tests
 
 integration-test:
 	dotnet test tests/OfflineExport.IntegrationTests

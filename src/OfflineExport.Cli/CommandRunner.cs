@@ -24,44 +24,17 @@ public sealed class CommandRunner
     public CliConsole Console => _console;
 
     /// <summary>
-    /// Export options from the layered configuration (see <see cref="ConfigurationLayers"/>); --verbose
-    /// sends qemu commands and QMP traffic to stderr.
+    /// Runs a verb: builds its <see cref="VerbContext"/> from the layered configuration (see
+    /// <see cref="ConfigurationLayers"/>; --verbose sends qemu commands and QMP traffic to stderr) and calls
+    /// <paramref name="verb"/>; returns its exit code, or the failure's.
     /// </summary>
-    public ExportOptions ExportOptions(ParseResult parse)
-    {
-        var configuration = ConfigurationLayers.Build(parse.GetValue(CommonOptions.Config), parse.GetValue(CommonOptions.Set) ?? []);
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        Action<string>? log = parse.GetValue(CommonOptions.Verbose)
-            ? line => _console.Error.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"  [{clock.Elapsed.TotalSeconds,7:F3}] {line}"))
-            : null;
-        return Settings.ToExportOptions(configuration, log);
-    }
-
-    /// <summary>A progress display for the command, or null with --quiet or --json.</summary>
-    public ProgressReporter? Progress(ParseResult parse, bool json) =>
-        parse.GetValue(CommonOptions.Quiet) || json ? null : new ProgressReporter(_console);
-
-    /// <summary>Prints a result's notes on stderr, one "offline-export: note: …" line each; --quiet leaves them to --json.</summary>
-    public async Task NotesAsync(ParseResult parse, IReadOnlyList<string> notes)
-    {
-        if (parse.GetValue(CommonOptions.Quiet))
-        {
-            return;
-        }
-
-        foreach (var note in notes)
-        {
-            await _console.Error.WriteLineAsync($"offline-export: note: {note}").ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>Runs <paramref name="body"/>; returns its exit code, or the failure's.</summary>
-    public async Task<int> RunAsync(ParseResult parse, bool json, Func<CancellationToken, Task<int>> body)
+    public async Task<int> RunAsync(ParseResult parse, bool json, Func<VerbContext, CancellationToken, Task<int>> verb)
     {
         var verbose = parse.GetValue(CommonOptions.Verbose);
         try
         {
-            return await body(_interruption.Token).ConfigureAwait(false);
+            var context = new VerbContext(_console, BuildOptions(parse, verbose), parse.GetValue(CommonOptions.Quiet));
+            return await verb(context, _interruption.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (_interruption.Signal is not null)
         {
@@ -80,6 +53,16 @@ public sealed class CommandRunner
 
             return code;
         }
+    }
+
+    private ExportOptions BuildOptions(ParseResult parse, bool verbose)
+    {
+        var configuration = ConfigurationLayers.Build(parse.GetValue(CommonOptions.Config), parse.GetValue(CommonOptions.Set) ?? []);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Action<string>? log = verbose
+            ? line => _console.Error.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"  [{clock.Elapsed.TotalSeconds,7:F3}] {line}"))
+            : null;
+        return Settings.ToExportOptions(configuration, log);
     }
 
     private async Task ReportAsync(bool json, string message, int code, Exception? detail)

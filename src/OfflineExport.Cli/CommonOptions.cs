@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 
 namespace OfflineExport.Cli;
 
@@ -51,4 +52,60 @@ public static class CommonOptions
             + "a guest can write a qcow2 header into a raw disk, so state it (libvirt's <driver type>)",
         HelpName = "raw|qcow2",
     }.AcceptOnlyFromAmong("raw", "qcow2");
+
+    /// <summary>
+    /// An option whose values are the words users type (<c>auto|full|inc|diff</c>), never a .NET enum's
+    /// names; a wrong word is a usage error that lists the right ones. Absent, its value is null and the
+    /// verb takes <paramref name="defaultValue"/> (a default value in the parser would print in help by its .NET name).
+    /// </summary>
+    public static Option<T?> Choice<T>(string name, string alias, string description, IReadOnlyList<(string Word, T Value)> choices, T defaultValue)
+        where T : struct
+    {
+        var words = string.Join(", ", choices.Select(c => c.Word));
+        var fallback = choices.First(c => EqualityComparer<T>.Default.Equals(c.Value, defaultValue)).Word;
+        return new Option<T?>(name, alias)
+        {
+            Description = $"{description} (default: {fallback})",
+            HelpName = string.Join('|', choices.Select(c => c.Word)),
+            CustomParser = result =>
+            {
+                var word = result.Tokens.Count == 0 ? string.Empty : result.Tokens[^1].Value;
+                foreach (var (choice, value) in choices)
+                {
+                    if (string.Equals(choice, word, StringComparison.OrdinalIgnoreCase))
+                    {
+                        return value;
+                    }
+                }
+
+                result.AddError($"{name} takes one of {words}, not '{word}'");
+                return null;
+            },
+        };
+    }
+
+    /// <summary>An optional whole-number option (<paramref name="helpName"/>, 0 or more); anything else is a usage error saying so.</summary>
+    public static Option<int?> Count(string name, string? alias, string description, string helpName = "N")
+    {
+        var option = alias is null ? new Option<int?>(name) : new Option<int?>(name, alias);
+        option.Description = description;
+        option.HelpName = helpName;
+        option.CustomParser = result =>
+        {
+            if (result.Tokens.Count == 0)
+            {
+                return null;
+            }
+
+            var text = result.Tokens[^1].Value;
+            if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value))
+            {
+                return value;
+            }
+
+            result.AddError($"{name} takes a whole number ({helpName}), not '{text}'");
+            return null;
+        };
+        return option;
+    }
 }

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using OfflineExport.Backup;
-using OfflineExport.Export;
 
 namespace OfflineExport.Cli.Commands;
 
@@ -13,9 +12,14 @@ public static class BackupCommand
         var images = new Argument<string[]>("IMAGE") { Description = "Top images of the stopped VM's disks (a disk's name is its file name without extension)", Arity = ArgumentArity.ZeroOrMore };
         var domainXml = new Option<string?>("--domain-xml") { Description = "Take the disks from a libvirt domain XML (virsh dumpxml of the shut-off domain); cdroms and non-file disks are skipped", HelpName = "FILE" };
         var target = new Option<string>("--target", "-t") { Description = "The backup folder (created if missing)", Required = true, HelpName = "DIR" };
-        var level = new Option<BackupLevel>("--level", "-l") { Description = "auto: full the first time, then incremental; full: new chain; inc: since the last point; diff: since the chain's full point", DefaultValueFactory = _ => BackupLevel.Auto };
+        var level = CommonOptions.Choice(
+            "--level",
+            "-l",
+            "auto: full the first time, then incremental; full: new chain; inc: since the last point; diff: since the chain's full point",
+            [("auto", BackupLevel.Auto), ("full", BackupLevel.Full), ("inc", BackupLevel.Inc), ("diff", BackupLevel.Diff)],
+            BackupLevel.Auto);
         var verify = new Option<bool>("--verify") { Description = "Prove every new point with qemu-img compare before it counts" };
-        var keep = new Option<int?>("--keep-checkpoints") { Description = "Keep only the newest N checkpoints this folder created in each disk (plus the current chain's first)", HelpName = "N" };
+        var keep = CommonOptions.Count("--keep-checkpoints", null, "Keep only the newest N checkpoints this folder created in each disk (plus the current chain's first)");
         var format = CommonOptions.Format("the IMAGE arguments (--domain-xml disks use their <driver type>); a backup folder keeps each disk's first format");
         var json = CommonOptions.Json();
         var dryRun = CommonOptions.DryRun();
@@ -36,68 +40,49 @@ public static class BackupCommand
             images, format, domainXml, target, level, verify, keep, json, dryRun,
         };
 
-        command.SetAction((parse, _) => runner.RunAsync(parse, parse.GetValue(json), async cancellationToken =>
-        {
-            var all = (parse.GetValue(images) ?? []).ToList();
-            var formats = all.Select(_ => parse.GetValue(format)).ToList();
-            if (parse.GetValue(domainXml) is { } xml)
-            {
-                foreach (var disk in DomainXml.Read(xml))
+        command.SetAction((parse, _) => runner.RunAsync(parse, parse.GetValue(json), (context, cancellationToken) => RunAsync(
+            new BackupArguments(
+                new BackupRequest
                 {
-                    if (disk.Image is not null)
-                    {
-                        all.Add(disk.Image);
-                        formats.Add(disk.Format);
-                    }
-                    else if (!parse.GetValue(json))
-                    {
-                        await runner.Console.Error.WriteLineAsync($"offline-export: skipping {disk.Target ?? "a disk"}: {disk.Skipped}").ConfigureAwait(false);
-                    }
-                }
-            }
-
-            if (all.Count == 0)
-            {
-                throw new OfflineExportException(ErrorKind.InvalidRequest, "give the images to back up, or --domain-xml FILE");
-            }
-
-            var request = new BackupRequest
-            {
-                Images = all,
-                Formats = formats,
-                Target = parse.GetRequiredValue(target),
-                Level = parse.GetValue(level),
-                Verify = parse.GetValue(verify),
-                KeepCheckpoints = parse.GetValue(keep),
-                DryRun = parse.GetValue(dryRun),
-            };
-            var progress = runner.Progress(parse, parse.GetValue(json));
-            var result = await new BackupRunner(runner.ExportOptions(parse)).RunAsync(request, progress, cancellationToken).ConfigureAwait(false);
-            progress?.Finish();
-            if (parse.GetValue(json))
-            {
-                await JsonOutput.WriteAsync(runner.Console.Out, ResultJson.Of(result)).ConfigureAwait(false);
-                return ExitCodes.Success;
-            }
-
-            foreach (var disk in result.Disks)
-            {
-                await runner.Console.Out.WriteLineAsync(ResultText.Describe(disk)).ConfigureAwait(false);
-            }
-
-            foreach (var removed in result.RemovedCheckpoints)
-            {
-                await runner.Console.Out.WriteLineAsync($"removed old checkpoint {removed}").ConfigureAwait(false);
-            }
-
-            await runner.NotesAsync(parse, result.Notes).ConfigureAwait(false);
-            foreach (var warning in result.Warnings)
-            {
-                await runner.Console.Error.WriteLineAsync($"offline-export: warning: {warning}").ConfigureAwait(false);
-            }
-
-            return ExitCodes.Success;
-        }));
+                    Images = parse.GetValue(images) ?? [],
+                    Formats = (parse.GetValue(images) ?? []).Select(_ => parse.GetValue(format)).ToList(),
+                    DomainXml = parse.GetValue(domainXml),
+                    Target = parse.GetRequiredValue(target),
+                    Level = parse.GetValue(level) ?? BackupLevel.Auto,
+                    Verify = parse.GetValue(verify),
+                    KeepCheckpoints = parse.GetValue(keep),
+                    DryRun = parse.GetValue(dryRun),
+                },
+                parse.GetValue(json)),
+            context,
+            cancellationToken)));
         return command;
+    }
+
+    /// <summary>Runs the backup and prints a line per disk, the removed checkpoints, notes and warnings.</summary>
+    public static async Task<int> RunAsync(BackupArguments arguments, VerbContext context, CancellationToken cancellationToken)
+    {
+        var progress = context.Progress(arguments.Json);
+        var result = await new BackupRunner(context.Options).RunAsync(arguments.Request, progress, cancellationToken).ConfigureAwait(false);
+        progress?.Finish();
+        if (arguments.Json)
+        {
+            await JsonOutput.WriteAsync(context.Console.Out, ResultJson.Of(result)).ConfigureAwait(false);
+            return ExitCodes.Success;
+        }
+
+        foreach (var disk in result.Disks)
+        {
+            await context.Console.Out.WriteLineAsync(ResultText.Describe(disk)).ConfigureAwait(false);
+        }
+
+        foreach (var removed in result.RemovedCheckpoints)
+        {
+            await context.Console.Out.WriteLineAsync($"removed old checkpoint {removed}").ConfigureAwait(false);
+        }
+
+        await context.NotesAsync(result.Notes).ConfigureAwait(false);
+        await context.WarningsAsync(result.Warnings).ConfigureAwait(false);
+        return ExitCodes.Success;
     }
 }

@@ -40,34 +40,41 @@ public static class ExportCommand
             image, output, format, bitmaps, backing, force, verify, json, dryRun,
         };
 
-        command.SetAction((parse, _) => runner.RunAsync(parse, parse.GetValue(json), async cancellationToken =>
-        {
-            var request = new ExportRequest
-            {
-                Image = parse.GetRequiredValue(image),
-                Format = parse.GetValue(format),
-                Output = parse.GetRequiredValue(output),
-                Bitmaps = parse.GetValue(bitmaps) ?? [],
-                Backing = parse.GetValue(backing),
-                Force = parse.GetValue(force),
-                Verify = parse.GetValue(verify),
-                DryRun = parse.GetValue(dryRun),
-            };
-            var progress = runner.Progress(parse, parse.GetValue(json));
-            var result = await new ExportSession(runner.ExportOptions(parse)).RunAsync(request, progress, cancellationToken).ConfigureAwait(false);
-            progress?.Finish();
-            if (parse.GetValue(json))
-            {
-                await JsonOutput.WriteAsync(runner.Console.Out, ResultJson.Of(result)).ConfigureAwait(false);
-            }
-            else
-            {
-                await runner.Console.Out.WriteLineAsync(ResultText.Describe(result)).ConfigureAwait(false);
-                await runner.NotesAsync(parse, result.Notes).ConfigureAwait(false);
-            }
-
-            return ExitCodes.Success;
-        }));
+        command.SetAction((parse, _) => runner.RunAsync(parse, parse.GetValue(json), (context, cancellationToken) => RunAsync(
+            new ExportArguments(
+                new ExportRequest
+                {
+                    Image = parse.GetRequiredValue(image),
+                    Format = parse.GetValue(format),
+                    Output = parse.GetRequiredValue(output),
+                    Bitmaps = parse.GetValue(bitmaps) ?? [],
+                    Backing = parse.GetValue(backing),
+                    Force = parse.GetValue(force),
+                    Verify = parse.GetValue(verify),
+                    DryRun = parse.GetValue(dryRun),
+                },
+                parse.GetValue(json)),
+            context,
+            cancellationToken)));
         return command;
+    }
+
+    /// <summary>Runs the export and prints its result.</summary>
+    public static async Task<int> RunAsync(ExportArguments arguments, VerbContext context, CancellationToken cancellationToken)
+    {
+        var progress = context.Progress(arguments.Json);
+        var result = await new ExportSession(context.Options).RunAsync(arguments.Request, progress, cancellationToken).ConfigureAwait(false);
+        progress?.Finish();
+        if (arguments.Json)
+        {
+            await JsonOutput.WriteAsync(context.Console.Out, ResultJson.Of(result)).ConfigureAwait(false);
+        }
+        else
+        {
+            await context.Console.Out.WriteLineAsync(ResultText.Describe(result)).ConfigureAwait(false);
+            await context.NotesAsync(result.Notes).ConfigureAwait(false);
+        }
+
+        return ExitCodes.Success;
     }
 }

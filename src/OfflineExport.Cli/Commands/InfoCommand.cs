@@ -27,39 +27,45 @@ public static class InfoCommand
             image, format, json,
         };
 
-        command.SetAction((parse, _) => runner.RunAsync(parse, parse.GetValue(json), async cancellationToken =>
-        {
-            var report = await new ImageInspector(runner.ExportOptions(parse)).InspectAsync(parse.GetRequiredValue(image), parse.GetValue(format), cancellationToken).ConfigureAwait(false);
-            if (parse.GetValue(json))
-            {
-                await JsonOutput.WriteAsync(runner.Console.Out, new
-                {
-                    image = report.Image,
-                    format = report.Format,
-                    formatOrigin = report.FormatOrigin,
-                    inUse = report.InUse is not null,
-                    inUseReason = report.InUse,
-                    chainProblem = report.ChainProblem,
-                    layers = report.Layers.Select(l => new
-                    {
-                        filename = l.Filename,
-                        format = l.Format,
-                        virtualSize = l.VirtualSize,
-                        actualSize = l.ActualSize,
-                        clusterSize = l.ClusterSize,
-                        backingFilename = l.BackingFilename,
-                        backingFormat = l.BackingFilenameFormat,
-                        bitmaps = l.Bitmaps.Select(b => new { name = b.Name, granularity = b.Granularity, flags = b.Flags }),
-                    }),
-                    bitmaps = report.Bitmaps.Select(b => new { name = b.Name, valid = b.Valid, reason = b.Reason }),
-                }).ConfigureAwait(false);
-                return ExitCodes.Success;
-            }
-
-            Render(runner.Console.Spectre(runner.Console.Out), report);
-            return ExitCodes.Success;
-        }));
+        command.SetAction((parse, _) => runner.RunAsync(parse, parse.GetValue(json), (context, cancellationToken) => RunAsync(
+            new InfoArguments(parse.GetRequiredValue(image), parse.GetValue(format), parse.GetValue(json)),
+            context,
+            cancellationToken)));
         return command;
+    }
+
+    /// <summary>Reads the disk's chain and checkpoints and prints the report.</summary>
+    public static async Task<int> RunAsync(InfoArguments arguments, VerbContext context, CancellationToken cancellationToken)
+    {
+        var report = await new ImageInspector(context.Options).InspectAsync(arguments.Image, arguments.Format, cancellationToken).ConfigureAwait(false);
+        if (arguments.Json)
+        {
+            await JsonOutput.WriteAsync(context.Console.Out, new
+            {
+                image = report.Image,
+                format = report.Format,
+                formatOrigin = report.FormatOrigin,
+                inUse = report.InUse is not null,
+                inUseReason = report.InUse,
+                chainProblem = report.ChainProblem,
+                layers = report.Layers.Select(l => new
+                {
+                    filename = l.Filename,
+                    format = l.Format,
+                    virtualSize = l.VirtualSize,
+                    actualSize = l.ActualSize,
+                    clusterSize = l.ClusterSize,
+                    backingFilename = l.BackingFilename,
+                    backingFormat = l.BackingFilenameFormat,
+                    bitmaps = l.Bitmaps.Select(b => new { name = b.Name, granularity = b.Granularity, flags = b.Flags }),
+                }),
+                bitmaps = report.Bitmaps.Select(b => new { name = b.Name, valid = b.Valid, reason = b.Reason }),
+            }).ConfigureAwait(false);
+            return ExitCodes.Success;
+        }
+
+        Render(context.Console.Spectre(context.Console.Out), report);
+        return ExitCodes.Success;
     }
 
     private static void Render(IAnsiConsole console, ImageReport report)

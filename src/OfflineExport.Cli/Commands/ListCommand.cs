@@ -26,41 +26,46 @@ public static class ListCommand
             folder, json,
         };
 
-        command.SetAction((parse, _) => runner.RunAsync(parse, parse.GetValue(json), async _ =>
-        {
-            var path = Path.GetFullPath(parse.GetRequiredValue(folder));
-            var manifest = ManifestStore.LoadExisting(path);
-            if (parse.GetValue(json))
-            {
-                await runner.Console.Out.WriteLineAsync(JsonSerializer.Serialize(new { folder = path, manifest.FormatVersion, manifest.Disks }, ManifestStore.JsonOptions)).ConfigureAwait(false);
-                return ExitCodes.Success;
-            }
-
-            var console = runner.Console.Spectre(runner.Console.Out);
-            console.WriteLine($"Backup folder {path}");
-            foreach (var disk in manifest.Disks)
-            {
-                var table = new Table().Title($"{disk.Name}  ({disk.Source}, {Units.Bytes(disk.VirtualSize)}, current checkpoint: {disk.CurrentCheckpoint ?? "none"})");
-                table.AddColumns("point", "level", "file", "on", "since", "copied", "zeroed", "taken (UTC)", "verified");
-                foreach (var point in disk.Points)
-                {
-                    table.AddRow(
-                        point.Number.ToString(CultureInfo.InvariantCulture),
-                        point.Level.ToString().ToLowerInvariant(),
-                        Markup.Escape(point.File),
-                        point.BackingPoint?.ToString(CultureInfo.InvariantCulture) ?? "-",
-                        Markup.Escape(point.CheckpointsUsed.Count == 0 ? "-" : string.Join(" + ", point.CheckpointsUsed)),
-                        Units.Bytes(point.BytesCopied),
-                        Units.Bytes(point.BytesZeroed),
-                        point.EndTime.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
-                        point.Verified ? "yes" : "no");
-                }
-
-                console.Write(table);
-            }
-
-            return ExitCodes.Success;
-        }));
+        command.SetAction((parse, _) => runner.RunAsync(parse, parse.GetValue(json), (context, _) => RunAsync(
+            new ListArguments(parse.GetRequiredValue(folder), parse.GetValue(json)),
+            context)));
         return command;
+    }
+
+    /// <summary>Prints the folder's disks and points.</summary>
+    public static async Task<int> RunAsync(ListArguments arguments, VerbContext context)
+    {
+        var path = Path.GetFullPath(arguments.Folder);
+        var manifest = ManifestStore.LoadExisting(path);
+        if (arguments.Json)
+        {
+            await context.Console.Out.WriteLineAsync(JsonSerializer.Serialize(new { folder = path, manifest.FormatVersion, manifest.Disks }, ManifestStore.JsonOptions)).ConfigureAwait(false);
+            return ExitCodes.Success;
+        }
+
+        var console = context.Console.Spectre(context.Console.Out);
+        console.WriteLine($"Backup folder {path}");
+        foreach (var disk in manifest.Disks)
+        {
+            var table = new Table().Title($"{disk.Name}  ({disk.Source}, {Units.Bytes(disk.VirtualSize)}, current checkpoint: {disk.CurrentCheckpoint ?? "none"})");
+            table.AddColumns("point", "level", "file", "on", "since", "copied", "zeroed", "taken (UTC)", "verified");
+            foreach (var point in disk.Points)
+            {
+                table.AddRow(
+                    point.Number.ToString(CultureInfo.InvariantCulture),
+                    point.Level.ToString().ToLowerInvariant(),
+                    Markup.Escape(point.File),
+                    point.BackingPoint?.ToString(CultureInfo.InvariantCulture) ?? "-",
+                    Markup.Escape(point.CheckpointsUsed.Count == 0 ? "-" : string.Join(" + ", point.CheckpointsUsed)),
+                    Units.Bytes(point.BytesCopied),
+                    Units.Bytes(point.BytesZeroed),
+                    point.EndTime.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
+                    point.Verified ? "yes" : "no");
+            }
+
+            console.Write(table);
+        }
+
+        return ExitCodes.Success;
     }
 }

@@ -11,7 +11,7 @@ public static class RestoreCommand
     {
         var folder = new Argument<string>("DIR") { Description = "The backup folder" };
         var output = new Argument<string>("OUTPUT") { Description = "The standalone qcow2 to write" };
-        var point = new Option<int?>("--point", "-p") { Description = "Point number (default: the latest)", HelpName = "N" };
+        var point = CommonOptions.Count("--point", "-p", "Point number (default: the latest)");
         var disk = new Option<string?>("--disk", "-d") { Description = "Disk name (default: the folder's only disk)", HelpName = "NAME" };
         var force = new Option<bool>("--force", "-f") { Description = "Replace OUTPUT if it exists" };
         var json = CommonOptions.Json();
@@ -28,27 +28,34 @@ public static class RestoreCommand
             folder, output, point, disk, force, json,
         };
 
-        command.SetAction((parse, _) => runner.RunAsync(parse, parse.GetValue(json), async cancellationToken =>
-        {
-            var request = new RestoreRequest
-            {
-                Folder = parse.GetRequiredValue(folder),
-                Output = parse.GetRequiredValue(output),
-                Point = parse.GetValue(point),
-                Disk = parse.GetValue(disk),
-                Force = parse.GetValue(force),
-            };
-            var result = await new RestoreSession(runner.ExportOptions(parse)).RunAsync(request, cancellationToken).ConfigureAwait(false);
-            if (parse.GetValue(json))
-            {
-                await JsonOutput.WriteAsync(runner.Console.Out, ResultJson.Of(result)).ConfigureAwait(false);
-                return ExitCodes.Success;
-            }
-
-            await runner.Console.Out.WriteLineAsync(
-                $"restored {result.Disk} point {result.Point.Number} ({result.Point.Level.ToString().ToLowerInvariant()}, {result.ChainLength} file(s) in its chain) -> {result.Output} in {Units.Duration(result.Duration)}; verified identical with qemu-img compare").ConfigureAwait(false);
-            return ExitCodes.Success;
-        }));
+        command.SetAction((parse, _) => runner.RunAsync(parse, parse.GetValue(json), (context, cancellationToken) => RunAsync(
+            new RestoreArguments(
+                new RestoreRequest
+                {
+                    Folder = parse.GetRequiredValue(folder),
+                    Output = parse.GetRequiredValue(output),
+                    Point = parse.GetValue(point),
+                    Disk = parse.GetValue(disk),
+                    Force = parse.GetValue(force),
+                },
+                parse.GetValue(json)),
+            context,
+            cancellationToken)));
         return command;
+    }
+
+    /// <summary>Restores and prints what was written.</summary>
+    public static async Task<int> RunAsync(RestoreArguments arguments, VerbContext context, CancellationToken cancellationToken)
+    {
+        var result = await new RestoreSession(context.Options).RunAsync(arguments.Request, cancellationToken).ConfigureAwait(false);
+        if (arguments.Json)
+        {
+            await JsonOutput.WriteAsync(context.Console.Out, ResultJson.Of(result)).ConfigureAwait(false);
+            return ExitCodes.Success;
+        }
+
+        await context.Console.Out.WriteLineAsync(
+            $"restored {result.Disk} point {result.Point.Number} ({result.Point.Level.ToString().ToLowerInvariant()}, {result.ChainLength} file(s) in its chain) -> {result.Output} in {Units.Duration(result.Duration)}; verified identical with qemu-img compare").ConfigureAwait(false);
+        return ExitCodes.Success;
     }
 }

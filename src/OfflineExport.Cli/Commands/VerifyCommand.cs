@@ -24,21 +24,26 @@ public static class VerifyCommand
             image, output, json,
         };
 
-        command.SetAction((parse, _) => runner.RunAsync(parse, parse.GetValue(json), async cancellationToken =>
-        {
-            var result = await new ImageVerifier(runner.ExportOptions(parse)).VerifyAsync(parse.GetRequiredValue(image), parse.GetRequiredValue(output), cancellationToken).ConfigureAwait(false);
-            if (parse.GetValue(json))
-            {
-                var full = (Image: Path.GetFullPath(parse.GetRequiredValue(image)), Output: Path.GetFullPath(parse.GetRequiredValue(output)));
-                await JsonOutput.WriteAsync(runner.Console.Out, new { image = full.Image, output = full.Output, identical = result.Identical, message = result.Message }).ConfigureAwait(false);
-            }
-            else
-            {
-                await runner.Console.Out.WriteLineAsync((result.Identical ? "identical: " : "different: ") + result.Message).ConfigureAwait(false);
-            }
-
-            return ExitCodes.FromComparison(result.Identical);
-        }));
+        command.SetAction((parse, _) => runner.RunAsync(parse, parse.GetValue(json), (context, cancellationToken) => RunAsync(
+            new VerifyArguments(parse.GetRequiredValue(image), parse.GetRequiredValue(output), parse.GetValue(json)),
+            context,
+            cancellationToken)));
         return command;
+    }
+
+    /// <summary>Compares and prints the verdict; exit 0 when identical, 1 when different.</summary>
+    public static async Task<int> RunAsync(VerifyArguments arguments, VerbContext context, CancellationToken cancellationToken)
+    {
+        var result = await new ImageVerifier(context.Options).VerifyAsync(arguments.Image, arguments.Output, cancellationToken).ConfigureAwait(false);
+        if (arguments.Json)
+        {
+            await JsonOutput.WriteAsync(context.Console.Out, new { image = Path.GetFullPath(arguments.Image), output = Path.GetFullPath(arguments.Output), identical = result.Identical, message = result.Message }).ConfigureAwait(false);
+        }
+        else
+        {
+            await context.Console.Out.WriteLineAsync((result.Identical ? "identical: " : "different: ") + result.Message).ConfigureAwait(false);
+        }
+
+        return ExitCodes.FromComparison(result.Identical);
     }
 }

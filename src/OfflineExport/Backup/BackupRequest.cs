@@ -4,13 +4,19 @@ namespace OfflineExport.Backup;
 public sealed record BackupRequest
 {
     /// <summary>The top images of the stopped VM's disks.</summary>
-    public required IReadOnlyList<string> Images { get; init; }
+    public IReadOnlyList<string> Images { get; init; } = [];
 
     /// <summary>
     /// The stated format ("raw", "qcow2") of each image, in the order of <see cref="Images"/>; a null or
     /// missing entry: not stated, so the format the backup folder recorded is used, or else qemu's guess (and the run says so).
     /// </summary>
     public IReadOnlyList<string?> Formats { get; init; } = [];
+
+    /// <summary>
+    /// A libvirt domain XML (<c>virsh dumpxml</c> of the shut-off domain) whose file-backed disks are backed
+    /// up after <see cref="Images"/>, each read as its <c>&lt;driver type&gt;</c>; other disks are skipped with a note.
+    /// </summary>
+    public string? DomainXml { get; init; }
 
     /// <summary>The backup folder (created if missing).</summary>
     public required string Target { get; init; }

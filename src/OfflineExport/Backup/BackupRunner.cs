@@ -33,9 +33,11 @@ public sealed class BackupRunner
             throw new OfflineExportException(ErrorKind.InvalidRequest, "--keep-checkpoints must be at least 1 (the newest checkpoint is the one the next backup needs)");
         }
 
+        var notes = new List<string>();
+        request = WithDomainDisks(request, notes);
         if (request.Images.Count == 0)
         {
-            throw new OfflineExportException(ErrorKind.InvalidRequest, "no image to back up");
+            throw new OfflineExportException(ErrorKind.InvalidRequest, request.DomainXml is null ? "give the images to back up, or --domain-xml FILE" : $"{request.DomainXml} has no file-backed disk to back up");
         }
 
         CheckImages(request);
@@ -43,7 +45,6 @@ public sealed class BackupRunner
         var target = Path.GetFullPath(request.Target);
         PrepareFolder(target, request.DryRun);
         using var folderLock = request.DryRun ? null : BackupFolderLock.Acquire(target);
-        var notes = new List<string>();
         var (manifest, copyNote) = BackupFolderIdentity.Settle(ManifestStore.Load(target), FileIdentity.Of(target), BackupFolderIdentity.NewId, target);
         if (copyNote is not null)
         {
@@ -89,6 +90,32 @@ public sealed class BackupRunner
             ? await PruneCheckpointsAsync(qemuImg, ManifestStore.Load(target), plans, keep, warnings, cancellationToken).ConfigureAwait(false)
             : [];
         return new BackupResult(target, results, removed, warnings, clock.Elapsed) { Notes = notes };
+    }
+
+    /// <summary>The request with its domain XML's file-backed disks added (format from their driver type); the skipped ones become notes.</summary>
+    private static BackupRequest WithDomainDisks(BackupRequest request, List<string> notes)
+    {
+        if (request.DomainXml is null)
+        {
+            return request;
+        }
+
+        var images = request.Images.ToList();
+        var formats = images.Select((_, i) => i < request.Formats.Count ? request.Formats[i] : null).ToList();
+        foreach (var disk in DomainXml.Read(request.DomainXml))
+        {
+            if (disk.Image is not null)
+            {
+                images.Add(disk.Image);
+                formats.Add(disk.Format);
+            }
+            else
+            {
+                notes.Add($"skipping {disk.Target ?? "a disk"}: {disk.Skipped}");
+            }
+        }
+
+        return request with { Images = images, Formats = formats };
     }
 
     /// <summary>Every image path and stated format, before the folder is touched or any qemu process runs (qemu-img would wait for ever for a FIFO's writer).</summary>

@@ -1,0 +1,54 @@
+using OfflineExport.Export;
+
+namespace OfflineExport.Cli;
+
+/// <summary>
+/// What a verb's <c>RunAsync</c> gets besides its own arguments: where to write, the library's options
+/// (from the layered configuration) and whether notes and progress are wanted. Built by
+/// <see cref="CommandRunner"/>, or by a test without any parser.
+/// </summary>
+public sealed class VerbContext
+{
+    /// <summary>Creates the context.</summary>
+    public VerbContext(CliConsole console, ExportOptions options, bool quiet)
+    {
+        Console = console;
+        Options = options;
+        Quiet = quiet;
+    }
+
+    /// <summary>Where results (stdout) and messages (stderr) go.</summary>
+    public CliConsole Console { get; }
+
+    /// <summary>The library's tools and tuning.</summary>
+    public ExportOptions Options { get; }
+
+    /// <summary>--quiet: no progress and no notes (warnings and errors still print).</summary>
+    public bool Quiet { get; }
+
+    /// <summary>A progress display, or null with --quiet or --json.</summary>
+    public ProgressReporter? Progress(bool json) => Quiet || json ? null : new ProgressReporter(Console);
+
+    /// <summary>Prints a result's notes on stderr, one "offline-export: note: …" line each; --quiet leaves them to --json.</summary>
+    public async Task NotesAsync(IReadOnlyList<string> notes)
+    {
+        if (Quiet)
+        {
+            return;
+        }
+
+        foreach (var note in notes)
+        {
+            await Console.Error.WriteLineAsync($"offline-export: note: {note}").ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Prints a result's warnings on stderr, one "offline-export: warning: …" line each, even with --quiet.</summary>
+    public async Task WarningsAsync(IReadOnlyList<string> warnings)
+    {
+        foreach (var warning in warnings)
+        {
+            await Console.Error.WriteLineAsync($"offline-export: warning: {warning}").ConfigureAwait(false);
+        }
+    }
+}

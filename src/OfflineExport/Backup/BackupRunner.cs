@@ -182,7 +182,7 @@ public sealed class BackupRunner
         var stated = images.Select((_, i) => i < request.Formats.Count ? request.Formats[i] : null).ToList();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var started = new List<Task>();
-        var checks = new List<Task>();
+        var sources = new List<SourceChain>();
         try
         {
             var disks = new List<DiskSource>();
@@ -206,11 +206,9 @@ public sealed class BackupRunner
                     started.Add(probing);
                 }
 
-                var chain = await ChainReader.ReadAsync(qemuImg, image, format, "image", cancellationToken).ConfigureAwait(false);
-                var checking = LayerChecks.RunAsync(qemuImg, chain, stop.Token);
-                started.Add(checking);
-                checks.Add(checking);
-                await qemuImg.EnsureNotInUseAsync(image, chain[0].Format, cancellationToken).ConfigureAwait(false);
+                var source = await SourceChain.ReadAsync(qemuImg, image, format, checkLayers: true, stop.Token).ConfigureAwait(false);
+                sources.Add(source);
+                var chain = source.Layers;
                 ChainValidator.ValidateStructure(chain);
                 if (probing is not null && await ProbedOrNullAsync(probing).ConfigureAwait(false) is { } probed && probed != chain[0].Format)
                 {
@@ -229,7 +227,7 @@ public sealed class BackupRunner
                 });
             }
 
-            await Task.WhenAll(checks).ConfigureAwait(false);
+            await Task.WhenAll(sources.Select(source => source.LayerChecks)).ConfigureAwait(false);
             return disks;
         }
         finally
@@ -242,6 +240,11 @@ public sealed class BackupRunner
             foreach (var task in started)
             {
                 await SettledAsync(task).ConfigureAwait(false);
+            }
+
+            foreach (var source in sources)
+            {
+                await source.DisposeAsync().ConfigureAwait(false);
             }
         }
     }

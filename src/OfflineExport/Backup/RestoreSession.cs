@@ -66,35 +66,20 @@ public sealed class RestoreSession
             throw new OfflineExportException(ErrorKind.BackupFolderProblem, $"the chain of point {point.Number} of {disk.Name} is broken: {ChainReader.QemuErrorText(ex.StandardError)}", ex);
         }
 
-        var partial = OutputFile.PartialName(output);
+        using var partial = PartialOutput.For(output);
         try
         {
-            try
-            {
-                await qemuImg.ConvertToQcow2Async(pointPath, "qcow2", partial, cancellationToken).ConfigureAwait(false);
-            }
-            catch (QemuImgException ex)
-            {
-                throw new OfflineExportException(ErrorKind.OutputProblem, $"cannot write {output}: {ChainReader.QemuErrorText(ex.StandardError)}", ex);
-            }
-
-            var compare = await qemuImg.CompareAsync(partial, "qcow2", pointPath, "qcow2", cancellationToken).ConfigureAwait(false);
-            if (!compare.Identical)
-            {
-                throw new OfflineExportException(ErrorKind.VerificationFailed, $"the restored image differs from point {point.Number} of {disk.Name}: {compare.Message}");
-            }
-
-            OutputFile.Publish(partial, output, overwrite: request.Force);
-            partial = null;
-            return new RestoreResult(disk.Name, point, output, chain.Count, clock.Elapsed);
+            await qemuImg.ConvertToQcow2Async(pointPath, "qcow2", partial.Path, cancellationToken).ConfigureAwait(false);
         }
-        finally
+        catch (QemuImgException ex)
         {
-            if (partial is not null)
-            {
-                OutputFile.TryDelete(partial);
-            }
+            throw new OfflineExportException(ErrorKind.OutputProblem, $"cannot write {output}: {ChainReader.QemuErrorText(ex.StandardError)}", ex);
         }
+
+        var compare = await qemuImg.CompareAsync(partial.Path, "qcow2", pointPath, "qcow2", cancellationToken).ConfigureAwait(false);
+        Verification.RequireIdentical(compare, $"the restored image differs from point {point.Number} of {disk.Name}");
+        partial.Publish(overwrite: request.Force);
+        return new RestoreResult(disk.Name, point, output, chain.Count, clock.Elapsed);
     }
 
     private static DiskRecord SelectDisk(BackupManifest manifest, string? name, string folder)

@@ -17,6 +17,11 @@ public sealed class BlockGraph
     /// <summary>Name of the writable NBD export of the new backup.</summary>
     public const string TargetExport = "target";
 
+    /// <summary>Name of the read-only NBD export of the previous backup (for <see cref="UntrackedChangeCheck"/>).</summary>
+    public const string PreviousExport = "previous";
+
+    private const string PreviousNode = "previous";
+    private const string PreviousFileNode = "previous-file";
     private const string TargetNode = "target";
     private const string TargetFileNode = "target-file";
 
@@ -79,6 +84,17 @@ public sealed class BlockGraph
     }
 
     /// <summary>
+    /// Opens the previous backup read-only and exports it as <see cref="PreviousExport"/>. Its backing layers
+    /// open from the headers, with the formats recorded there (its chain was validated: every format recorded).
+    /// </summary>
+    public async Task ExportPreviousAsync(string previous, CancellationToken cancellationToken)
+    {
+        await _qmp.BlockdevAddAsync(FileNode(PreviousFileNode, previous, readOnly: true, direct: false), cancellationToken).ConfigureAwait(false);
+        await _qmp.BlockdevAddAsync(FormatNode(PreviousNode, PreviousFileNode, readOnly: true), cancellationToken).ConfigureAwait(false);
+        await _qmp.BlockExportAddNbdAsync(PreviousExport, PreviousNode, writable: false, [], cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
     /// Opens the partial output writable and exports it as <see cref="TargetExport"/>. Its backing file (the
     /// previous backup) opens from its header, with the format we recorded there: partial-cluster writes
     /// need it for copy-on-write. <paramref name="work"/> (bytes to write) decides whether O_DIRECT pays.
@@ -104,15 +120,18 @@ public sealed class BlockGraph
             await _qmp.BlockdevAddAsync(FileNode(TargetFileNode, partial, readOnly: false, direct: false), cancellationToken).ConfigureAwait(false);
         }
 
-        await _qmp.BlockdevAddAsync(new JsonObject
-        {
-            ["driver"] = "qcow2",
-            ["node-name"] = TargetNode,
-            ["file"] = TargetFileNode,
-            ["read-only"] = false,
-        }, cancellationToken).ConfigureAwait(false);
+        await _qmp.BlockdevAddAsync(FormatNode(TargetNode, TargetFileNode, readOnly: false), cancellationToken).ConfigureAwait(false);
         await _qmp.BlockExportAddNbdAsync(TargetExport, TargetNode, writable: true, [], cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>A qcow2 node over <paramref name="file"/> whose backing chain opens from its header.</summary>
+    private static JsonObject FormatNode(string nodeName, string file, bool readOnly) => new()
+    {
+        ["driver"] = "qcow2",
+        ["node-name"] = nodeName,
+        ["file"] = file,
+        ["read-only"] = readOnly,
+    };
 
     private static JsonObject FileNode(string nodeName, string path, bool readOnly, bool direct)
     {

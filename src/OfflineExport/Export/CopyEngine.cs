@@ -100,12 +100,7 @@ public sealed class CopyEngine
         }
         catch (Exception ex)
         {
-            if (ex is not OperationCanceledException)
-            {
-                Interlocked.CompareExchange(ref _firstFailure, ex, null);
-            }
-
-            await linked.CancelAsync().ConfigureAwait(false);
+            await StopAllAsync(ex, linked).ConfigureAwait(false);
             throw;
         }
         finally
@@ -134,18 +129,24 @@ public sealed class CopyEngine
         }
         catch (Exception ex)
         {
-            if (ex is not OperationCanceledException)
-            {
-                Interlocked.CompareExchange(ref _firstFailure, ex, null);
-            }
-
-            await linked.CancelAsync().ConfigureAwait(false);
+            await StopAllAsync(ex, linked).ConfigureAwait(false);
             throw;
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
+    }
+
+    /// <summary>Records the first real failure (a cancellation is a consequence, never the cause) and stops every task.</summary>
+    private async Task StopAllAsync(Exception failure, CancellationTokenSource linked)
+    {
+        if (failure is not OperationCanceledException)
+        {
+            Interlocked.CompareExchange(ref _firstFailure, failure, null);
+        }
+
+        await linked.CancelAsync().ConfigureAwait(false);
     }
 
     private async Task CopyAsync(CopyRange range, IBlockSource source, IBlockTarget target, byte[] buffer, CancellationToken cancellationToken)

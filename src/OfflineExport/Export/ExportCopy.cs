@@ -54,7 +54,7 @@ public sealed class ExportCopy
         if (dirtyContext is not null && previous is not null)
         {
             // Metadata only, before anything is measured or written: a wrong incremental is never made.
-            await UntrackedChangeCheck.RunAsync(daemon.Qmp, daemon.NbdSocket, previous, nbd.Source, nbd.DirtyScanner!, dirtyContext,
+            await UntrackedChangeCheck.RunAsync(graph, daemon.NbdSocket, previous, nbd.Source, nbd.DirtyScanner!, dirtyContext,
                 chain.MergeSources.Select(s => s.Bitmap).Distinct().ToList(), nbd.Source.Export.Size, _options.ProgressTimeout, _options.Log, cancellationToken).ConfigureAwait(false);
         }
 

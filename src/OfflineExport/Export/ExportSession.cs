@@ -35,23 +35,20 @@ public sealed class ExportSession
         using var workDirectory = CreateWorkDirectory();
         // A killed run left its folder, maybe a daemon and a partial output: say so, and remove them.
         var cleanedUp = StaleWorkFolders.CleanUp(Path.GetDirectoryName(workDirectory.Path)!, workDirectory.Path);
-        var chainReading = ChainReader.ReadAsync(qemuImg, paths.Image, request.Format, "image", cancellationToken);
+        var sourceReading = SourceChain.ReadAsync(qemuImg, paths.Image, request.Format, checkLayers: !request.LayersChecked, cancellationToken);
         // Started before the checks so its start-up overlaps qemu-img's; it opens nothing until they pass,
         // and a refusal cancels a start still under way instead of waiting for it.
         using var daemonStart = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var daemonStarting = StorageDaemon.StartAsync(tools.StorageDaemon, workDirectory.Path, _options.DaemonStartTimeout, _options.ProgressTimeout, _options.Log, daemonStart.Token);
         var backingReading = paths.Backing is null ? null : ChainReader.ReadAsync(qemuImg, paths.Backing, null, "previous backup", cancellationToken); // probed: CheckBacking refuses anything but qcow2
-        using var layerCheck = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        Task? layerChecking = null;
+        // Declared before the daemon's clean-up below, so it is deleted after the daemon that may hold it open is gone.
+        using var partial = request.DryRun ? null : PartialOutput.For(paths.Output);
+        SourceChain? source = null;
         StorageDaemon? daemon = null;
-        string? partial = null;
         try
         {
-            var chain = await chainReading.ConfigureAwait(false);
-            // qemu-img check reads every table of every layer: it runs while the other checks do.
-            layerChecking = request.LayersChecked ? null : LayerChecks.RunAsync(qemuImg, chain, layerCheck.Token);
-            // Before judging bitmaps: a running VM marks its bitmaps in-use, and "shut it down" is the useful message.
-            await qemuImg.EnsureNotInUseAsync(paths.Image, chain[0].Format, cancellationToken).ConfigureAwait(false);
+            source = await sourceReading.ConfigureAwait(false);
+            var chain = source.Layers;
             ExportPreconditions.CheckLooksLikeDisk(chain[0], paths.Image);
             var validated = ChainValidator.Validate(chain, request.Bitmaps);
             ExportPreconditions.CheckOutputOutsideChain(paths.Output, chain, "source chain");
@@ -60,34 +57,26 @@ public sealed class ExportSession
                 ExportPreconditions.CheckBacking(await backingReading.ConfigureAwait(false), paths, validated);
             }
 
-            if (layerChecking is not null)
+            await source.LayerChecks.ConfigureAwait(false);
+            if (partial is not null)
             {
-                await layerChecking.ConfigureAwait(false);
-            }
-
-            if (!request.DryRun)
-            {
-                var partialName = OutputFile.PartialName(paths.Output);
                 // Recorded before it exists: a run killed from here on leaves a partial the next run can find.
-                new WorkFolderRecord { Owner = ProcessIdentity.Current, Partial = partialName }.Save(workDirectory.Path);
-                partial = await CreatePartialOutputAsync(qemuImg, partialName, paths, validated, cancellationToken).ConfigureAwait(false);
+                new WorkFolderRecord { Owner = ProcessIdentity.Current, Partial = partial.Path }.Save(workDirectory.Path);
+                await CreatePartialOutputAsync(qemuImg, partial.Path, paths, validated, cancellationToken).ConfigureAwait(false);
             }
 
             daemon = await daemonStarting.ConfigureAwait(false);
-            var (totals, statistics) = await new ExportCopy(_options).RunAsync(daemon, validated, paths.Backing, partial, progress, cancellationToken).ConfigureAwait(false);
+            var (totals, statistics) = await new ExportCopy(_options).RunAsync(daemon, validated, paths.Backing, partial?.Path, progress, cancellationToken).ConfigureAwait(false);
 
             var verified = false;
             if (partial is not null && request.Verify)
             {
-                await VerifyAsync(qemuImg, partial, paths.Image, validated.Top.Format, cancellationToken).ConfigureAwait(false);
+                var compare = await qemuImg.CompareAsync(partial.Path, "qcow2", paths.Image, validated.Top.Format, cancellationToken).ConfigureAwait(false);
+                Verification.RequireIdentical(compare, $"the backup differs from {paths.Image}");
                 verified = true;
             }
 
-            if (partial is not null)
-            {
-                OutputFile.Publish(partial, paths.Output, overwrite: request.Force);
-                partial = null;
-            }
+            partial?.Publish(overwrite: request.Force);
 
             return new ExportResult
             {
@@ -125,16 +114,14 @@ public sealed class ExportSession
                 await daemon.DisposeAsync().ConfigureAwait(false);
             }
 
-            await SettledAsync(backingReading).ConfigureAwait(false); // the chain's reading is always awaited first thing
-            if (layerChecking is { IsCompleted: false })
+            await SettledAsync(backingReading).ConfigureAwait(false);
+            if (source is not null)
             {
-                await layerCheck.CancelAsync().ConfigureAwait(false);
+                await source.DisposeAsync().ConfigureAwait(false);
             }
-
-            await SettledAsync(layerChecking).ConfigureAwait(false);
-            if (partial is not null)
+            else
             {
-                OutputFile.TryDelete(partial);
+                await SettledAsync(sourceReading).ConfigureAwait(false);
             }
         }
     }
@@ -192,37 +179,16 @@ public sealed class ExportSession
         }
     }
 
-    private static async Task VerifyAsync(QemuImg qemuImg, string partial, string image, string imageFormat, CancellationToken cancellationToken)
-    {
-        var compare = await qemuImg.CompareAsync(partial, "qcow2", image, imageFormat, cancellationToken).ConfigureAwait(false);
-        if (compare.Different)
-        {
-            throw new OfflineExportException(ErrorKind.VerificationFailed, $"verification failed: the backup differs from {image}: {compare.Message}");
-        }
-
-        if (!compare.Identical)
-        {
-            throw new OfflineExportException(ErrorKind.VerificationFailed, $"verification could not run (qemu-img compare exit code {compare.ExitCode}): {compare.Message}");
-        }
-    }
-
-    private static async Task<string> CreatePartialOutputAsync(QemuImg qemuImg, string partial, ExportPaths paths, ValidatedChain chain, CancellationToken cancellationToken)
+    private static async Task CreatePartialOutputAsync(QemuImg qemuImg, string partial, ExportPaths paths, ValidatedChain chain, CancellationToken cancellationToken)
     {
         var clusterSize = chain.Top.Info.ClusterSize ?? 65536;
         try
         {
             await qemuImg.CreateQcow2Async(partial, chain.VirtualSize, clusterSize, paths.BackingAsRecorded, "qcow2", cancellationToken).ConfigureAwait(false);
-            return partial;
         }
         catch (QemuImgException ex)
         {
-            OutputFile.TryDelete(partial);
             throw new OfflineExportException(ErrorKind.OutputProblem, $"cannot create {paths.Output}: {ChainReader.QemuErrorText(ex.StandardError)}", ex);
-        }
-        catch
-        {
-            OutputFile.TryDelete(partial);
-            throw;
         }
     }
 }

@@ -19,13 +19,9 @@ public sealed class ImageVerifier
         var qemuImg = _options.CreateQemuImg();
         image = Path.GetFullPath(image);
         output = Path.GetFullPath(output);
-        foreach (var path in new[] { image, output })
-        {
-            if (!File.Exists(path))
-            {
-                throw new OfflineExportException(ErrorKind.InvalidImage, $"{path} does not exist");
-            }
-        }
+        // Before any qemu process: qemu-img would wait for ever for a FIFO's writer.
+        ImageFile.Check(image, "image");
+        ImageFile.Check(output, "backup");
 
         // verify takes no --format (yet): both tops are probed, as before; the comparison only reads.
         var imageChain = await ChainReader.ReadAsync(qemuImg, image, null, "image", cancellationToken).ConfigureAwait(false);

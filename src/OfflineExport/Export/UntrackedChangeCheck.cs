@@ -1,24 +1,16 @@
-using System.Text.Json.Nodes;
 using OfflineExport.Nbd;
-using OfflineExport.Qmp;
 
 namespace OfflineExport.Export;
 
 /// <summary>
-/// Before an incremental copies anything: opens the previous backup read-only in the source daemon,
-/// exports it, and asks <see cref="UntrackedChangeFinder"/> whether the disk changed where the merged
+/// Before an incremental copies anything: has the previous backup exported read-only by the source daemon
+/// (<see cref="BlockGraph.ExportPreviousAsync"/>), and asks <see cref="UntrackedChangeFinder"/> whether the disk changed where the merged
 /// checkpoint did not look (metadata only). If so, the incremental would be wrong and is refused.
 /// </summary>
 public static class UntrackedChangeCheck
 {
-    /// <summary>Name of the read-only NBD export of the previous backup.</summary>
-    public const string PreviousExport = "previous";
-
-    private const string PreviousNode = "previous";
-    private const string PreviousFileNode = "previous-file";
-
     /// <summary>Throws <see cref="OfflineExportException"/> (<see cref="ErrorKind.UntrackedChange"/>) when the disk holds a change the checkpoints did not record.</summary>
-    /// <param name="qmp">The source daemon (its NBD server already started on <paramref name="socket"/>).</param>
+    /// <param name="graph">The source daemon's block graph (its NBD server already started on <paramref name="socket"/>).</param>
     /// <param name="socket">The source daemon's NBD socket.</param>
     /// <param name="previous">The previous backup (a qcow2 whose chain was validated: every backing format recorded).</param>
     /// <param name="source">A connection to the source export with <c>base:allocation</c>.</param>
@@ -30,26 +22,10 @@ public static class UntrackedChangeCheck
     /// <param name="log">Receives how long the check took (--verbose), or null.</param>
     /// <param name="cancellationToken">Cancels the check.</param>
     public static async Task RunAsync(
-        QmpClient qmp, string socket, string previous, NbdClient source, NbdClient dirty, string dirtyContext, IReadOnlyList<string> checkpoints, ulong size, TimeSpan? replyTimeout, Action<string>? log, CancellationToken cancellationToken)
+        BlockGraph graph, string socket, string previous, IBlockSource source, IBlockSource dirty, string dirtyContext, IReadOnlyList<string> checkpoints, ulong size, TimeSpan? replyTimeout, Action<string>? log, CancellationToken cancellationToken)
     {
-        await qmp.BlockdevAddAsync(new JsonObject
-        {
-            ["driver"] = "file",
-            ["node-name"] = PreviousFileNode,
-            ["filename"] = previous,
-            ["read-only"] = true,
-        }, cancellationToken).ConfigureAwait(false);
-        // Its backing layers open from the headers, with the formats recorded there (as the target's do).
-        await qmp.BlockdevAddAsync(new JsonObject
-        {
-            ["driver"] = "qcow2",
-            ["node-name"] = PreviousNode,
-            ["file"] = PreviousFileNode,
-            ["read-only"] = true,
-        }, cancellationToken).ConfigureAwait(false);
-        await qmp.BlockExportAddNbdAsync(PreviousExport, PreviousNode, writable: false, [], cancellationToken).ConfigureAwait(false);
-
-        var options = new NbdClientOptions { ExportName = PreviousExport, MetaContexts = [NbdProtocol.BaseAllocationContext], MaxInFlight = ExtentScanner.Lookahead, ReplyTimeout = replyTimeout };
+        await graph.ExportPreviousAsync(previous, cancellationToken).ConfigureAwait(false);
+        var options = new NbdClientOptions { ExportName = BlockGraph.PreviousExport, MetaContexts = [NbdProtocol.BaseAllocationContext], MaxInFlight = ExtentScanner.Lookahead, ReplyTimeout = replyTimeout };
         var clock = System.Diagnostics.Stopwatch.StartNew();
         ByteRange? found;
         await using (var client = await NbdClient.ConnectUnixAsync(socket, options, cancellationToken).ConfigureAwait(false))

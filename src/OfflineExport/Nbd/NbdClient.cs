@@ -10,22 +10,20 @@ namespace OfflineExport.Nbd;
 /// Cancelling any request aborts the whole connection (a request on the wire cannot be recalled,
 /// and its reply might otherwise land in a buffer the caller has already reused).
 /// </summary>
-public sealed partial class NbdClient : IAsyncDisposable, IBlockSource, IBlockTarget
+public sealed class NbdClient : IAsyncDisposable, IBlockSource, IBlockTarget
 {
     private readonly Socket _socket;
     private readonly NetworkStream _stream;
     private readonly NbdClientOptions _options;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly SemaphoreSlim _inFlight;
-    private readonly Dictionary<ulong, NbdPendingRequest> _pending = [];
+    private readonly NbdPendingTable _pending = new();
     private readonly byte[] _requestHeader = new byte[NbdProtocol.RequestLength];
-    private Dictionary<uint, string> _contextNames = [];
-    private Task _readLoop = Task.CompletedTask;
     private readonly NbdReceiveBuffer _receive;
-    private Exception? _failure;
+    private IReadOnlyDictionary<uint, string> _contextNames = new Dictionary<uint, string>();
+    private NbdReplyReader? _reader;
+    private Task _readLoop = Task.CompletedTask;
     private Timer? _watchdog;
-    private long _lastProgress = Environment.TickCount64;
-    private ulong _nextCookie;
     private volatile bool _disconnecting;
     private int _disposed;
 
@@ -72,10 +70,12 @@ public sealed partial class NbdClient : IAsyncDisposable, IBlockSource, IBlockTa
         {
             using (handshakeDeadline.Token.UnsafeRegister(static s => ((Socket)s!).Dispose(), socket))
             {
-                await client.HandshakeAsync(handshakeDeadline.Token).ConfigureAwait(false);
+                (client.Export, var contexts) = await NbdHandshake.RunAsync(client._stream, options, handshakeDeadline.Token).ConfigureAwait(false);
+                client._contextNames = contexts;
             }
 
-            client._readLoop = Task.Run(client.ReadLoopAsync, CancellationToken.None);
+            client._reader = new NbdReplyReader(client._receive, client._pending, client._contextNames, () => client._disconnecting);
+            client._readLoop = Task.Run(client.ReadRepliesAsync, CancellationToken.None);
             if (options.ReplyTimeout is { } replyTimeout)
             {
                 var period = TimeSpan.FromMilliseconds(Math.Clamp(replyTimeout.TotalMilliseconds / 4, 50, 1000));
@@ -130,10 +130,7 @@ public sealed partial class NbdClient : IAsyncDisposable, IBlockSource, IBlockTa
     /// </summary>
     private void Abort(Exception cause)
     {
-        lock (_pending)
-        {
-            _failure ??= cause;
-        }
+        _pending.Fail(cause);
 
         try
         {
@@ -152,33 +149,210 @@ public sealed partial class NbdClient : IAsyncDisposable, IBlockSource, IBlockTa
     /// <summary>The watchdog's tick: requests in flight and nothing received for the reply timeout ends the connection.</summary>
     private void CheckProgress()
     {
-        bool waiting;
-        lock (_pending)
+        if (_reader is not { } reader)
         {
-            waiting = _pending.Count > 0 && _failure is null;
+            return;
         }
 
-        var now = Environment.TickCount64;
-        if (!waiting)
+        if (!_pending.IsWaiting)
         {
             // Idle time is no silence: the clock starts when requests are out.
-            Volatile.Write(ref _lastProgress, now);
+            reader.MarkIdle();
             return;
         }
 
         var timeout = _options.ReplyTimeout!.Value;
-        if (now - Volatile.Read(ref _lastProgress) > (long)timeout.TotalMilliseconds)
+        if (Environment.TickCount64 - reader.LastProgress > (long)timeout.TotalMilliseconds)
         {
             Abort(new NbdException($"NBD: no reply from the server for {timeout.TotalSeconds:0.#} s with requests in flight; it stopped answering"));
         }
     }
 
-    private void ThrowIfFailed()
+    /// <summary>The reader loop's task: when it ends, for whatever reason, every pending request fails and the socket closes.</summary>
+    private async Task ReadRepliesAsync()
     {
-        var failure = Volatile.Read(ref _failure);
-        if (failure is not null)
+        var cause = await _reader!.RunAsync().ConfigureAwait(false);
+        _pending.FailAll(cause ?? new NbdException("NBD: connection closed"));
+        try
         {
-            throw failure as NbdException ?? new NbdException($"NBD: connection is closed: {failure.Message}", failure);
+            _socket.Close();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    /// <summary>How long to wait for the server to close after DISC before closing from this side.</summary>
+    private static readonly TimeSpan DisconnectGrace = TimeSpan.FromSeconds(5);
+
+    /// <summary>Reads <paramref name="destination"/>.Length bytes at <paramref name="offset"/>; hole chunks become zeroes.</summary>
+    public Task ReadAsync(ulong offset, Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        var length = CheckPayloadLength(destination.Length);
+        return SubmitAsync(NbdCommandType.Read, NbdCommandFlags.None, offset, length, default, destination, cancellationToken);
+    }
+
+    /// <summary>Writes <paramref name="data"/> at <paramref name="offset"/>.</summary>
+    public Task WriteAsync(ulong offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        var length = CheckPayloadLength(data.Length);
+        return SubmitAsync(NbdCommandType.Write, NbdCommandFlags.None, offset, length, data, default, cancellationToken);
+    }
+
+    /// <summary>Writes <paramref name="length"/> zero bytes at <paramref name="offset"/> without a payload.</summary>
+    public Task WriteZeroesAsync(ulong offset, uint length, NbdCommandFlags flags, CancellationToken cancellationToken)
+    {
+        if (!Export.CanWriteZeroes)
+        {
+            throw new NbdException($"NBD: export '{Export.Name}' does not support WRITE_ZEROES");
+        }
+
+        return SubmitAsync(NbdCommandType.WriteZeroes, flags, offset, length, default, default, cancellationToken);
+    }
+
+    /// <summary>Asks the server to make every write answered so far durable.</summary>
+    public Task FlushAsync(CancellationToken cancellationToken)
+    {
+        if (!Export.CanFlush)
+        {
+            throw new NbdException($"NBD: export '{Export.Name}' does not support FLUSH");
+        }
+
+        return SubmitAsync(NbdCommandType.Flush, NbdCommandFlags.None, 0, 0, default, default, cancellationToken);
+    }
+
+    /// <summary>
+    /// Queries every selected metadata context over [<paramref name="offset"/>, +<paramref name="length"/>).
+    /// The answer may cover less than asked (ask again from where it ended); extents never run past the request.
+    /// </summary>
+    public async Task<NbdBlockStatus> BlockStatusAsync(ulong offset, uint length, CancellationToken cancellationToken)
+    {
+        if (_contextNames.Count == 0)
+        {
+            throw new InvalidOperationException("BLOCK_STATUS needs metadata contexts selected at connect time");
+        }
+
+        if (length == 0 || offset + length > Export.Size)
+        {
+            throw new ArgumentOutOfRangeException(nameof(length), $"block status range {offset}+{length} is outside the {Export.Size}-byte export");
+        }
+
+        var request = await SubmitCoreAsync(new NbdPendingRequest(NbdCommandType.BlockStatus, offset, length, default), NbdCommandFlags.None, default, cancellationToken).ConfigureAwait(false);
+        var byName = new Dictionary<string, IReadOnlyList<NbdExtent>>();
+        foreach (var (id, extents) in request.Extents ?? [])
+        {
+            byName[_contextNames[id]] = extents;
+        }
+
+        foreach (var wanted in _options.MetaContexts)
+        {
+            if (!byName.ContainsKey(wanted))
+            {
+                throw new NbdException($"NBD: server sent no extents for context '{wanted}' at offset {offset}");
+            }
+        }
+
+        return new NbdBlockStatus(byName);
+    }
+
+    /// <summary>
+    /// Ends the session politely: sends DISC (which has no reply) once nothing is in flight and waits
+    /// for the server to close. qemu drops requests still in flight at DISC, so callers finish first.
+    /// </summary>
+    public async Task DisconnectAsync(CancellationToken cancellationToken)
+    {
+        if (!_pending.IsEmpty)
+        {
+            throw new InvalidOperationException("NBD: requests are still in flight");
+        }
+
+        _pending.ThrowIfFailed();
+        _disconnecting = true;
+        await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            NbdTransmissionCodec.EncodeRequest(_requestHeader, NbdCommandFlags.None, NbdCommandType.Disconnect, _pending.NextCookie(), 0, 0);
+            await _stream.WriteAsync(_requestHeader, cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException)
+        {
+            // The server is gone already: nothing left to say goodbye to.
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+
+        // The server answers DISC by closing. Everything was flushed before, so a server slow to close
+        // (a busy machine) is no failure: after a grace period the socket is simply closed from here.
+        try
+        {
+            await _readLoop.WaitAsync(DisconnectGrace, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+        }
+
+        await DisposeAsync().ConfigureAwait(false);
+    }
+
+    private uint CheckPayloadLength(int length)
+    {
+        if (length <= 0 || (uint)length > Export.MaximumBlockSize)
+        {
+            throw new ArgumentOutOfRangeException(nameof(length), $"request of {length} bytes: the server accepts 1 to {Export.MaximumBlockSize}");
+        }
+
+        return (uint)length;
+    }
+
+    private async Task SubmitAsync(NbdCommandType type, NbdCommandFlags flags, ulong offset, uint length, ReadOnlyMemory<byte> payload, Memory<byte> destination, CancellationToken cancellationToken) =>
+        await SubmitCoreAsync(new NbdPendingRequest(type, offset, length, destination), flags, payload, cancellationToken).ConfigureAwait(false);
+
+    private async Task<NbdPendingRequest> SubmitCoreAsync(NbdPendingRequest request, NbdCommandFlags flags, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        _pending.ThrowIfFailed();
+        await _inFlight.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // Registered before its bytes hit the wire: the reply may beat SendAsync's return.
+            var cookie = _pending.Add(request);
+
+            using (cancellationToken.UnsafeRegister(static (s, ct) => ((NbdClient)s!).Abort(new OperationCanceledException(ct)), this))
+            {
+                await SendAsync(flags, request.Type, cookie, request.Offset, request.Length, payload).ConfigureAwait(false);
+                await request.Completion.Task.ConfigureAwait(false);
+            }
+
+            return request;
+        }
+        finally
+        {
+            _inFlight.Release();
+        }
+    }
+
+    private async Task SendAsync(NbdCommandFlags flags, NbdCommandType type, ulong cookie, ulong offset, uint length, ReadOnlyMemory<byte> payload)
+    {
+        await _sendLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            // Header and payload are never interleaved with another request's bytes.
+            NbdTransmissionCodec.EncodeRequest(_requestHeader, flags, type, cookie, offset, length);
+            await _stream.WriteAsync(_requestHeader).ConfigureAwait(false);
+            if (!payload.IsEmpty)
+            {
+                await _stream.WriteAsync(payload).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or System.Net.Sockets.SocketException)
+        {
+            // The reader loop sees the broken socket too and fails this request with the first cause.
+            Abort(new NbdException($"NBD: connection lost while sending: {ex.Message}", ex));
+        }
+        finally
+        {
+            _sendLock.Release();
         }
     }
 }

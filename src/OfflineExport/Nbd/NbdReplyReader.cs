@@ -3,23 +3,53 @@ using System.Net.Sockets;
 
 namespace OfflineExport.Nbd;
 
-/// <content>The one reader loop of a connection: replies matched to requests by cookie.</content>
-public sealed partial class NbdClient
+/// <summary>
+/// The one reader loop of a connection: reads every reply, checks each chunk strictly (cookie, type,
+/// bounds, coverage, context ids) and completes the request it answers; data chunks are received straight
+/// into the caller's buffer. It ends at the first violation or when the connection closes, and says why.
+/// </summary>
+internal sealed class NbdReplyReader
 {
     /// <summary>Largest non-data chunk accepted (qemu sends at most 128 Ki extents = 1 MiB per chunk).</summary>
     private const int MaxMetadataChunk = 16 << 20;
 
-    private async Task ReadLoopAsync()
+    private readonly NbdReceiveBuffer _receive;
+    private readonly NbdPendingTable _pending;
+    private readonly IReadOnlyDictionary<uint, string> _contextNames;
+    private readonly Func<bool> _disconnecting;
+    private long _lastProgress = Environment.TickCount64;
+
+    /// <summary>Creates the reader of one connection.</summary>
+    /// <param name="receive">The connection's receive side.</param>
+    /// <param name="pending">The requests waiting for replies.</param>
+    /// <param name="contextNames">The metadata contexts negotiated, by id.</param>
+    /// <param name="disconnecting">True once the client sent DISC: the server closing is then expected.</param>
+    public NbdReplyReader(NbdReceiveBuffer receive, NbdPendingTable pending, IReadOnlyDictionary<uint, string> contextNames, Func<bool> disconnecting)
+    {
+        _receive = receive;
+        _pending = pending;
+        _contextNames = contextNames;
+        _disconnecting = disconnecting;
+    }
+
+    /// <summary>When the last reply bytes arrived (<see cref="Environment.TickCount64"/>), for the watchdog.</summary>
+    public long LastProgress => Volatile.Read(ref _lastProgress);
+
+    /// <summary>Tells the reader the connection is idle: silence from now on is no stall.</summary>
+    public void MarkIdle() => Volatile.Write(ref _lastProgress, Environment.TickCount64);
+
+    /// <summary>Reads replies until the connection ends; returns why it ended (null: closed after DISC).</summary>
+    public async Task<NbdException?> RunAsync()
     {
         var receive = _receive;
-        Exception? cause = null;
+        NbdException? cause = null;
         try
         {
             while (true)
             {
                 if (!await receive.EnsureAsync(4, eofAllowed: true).ConfigureAwait(false))
                 {
-                    if (!_disconnecting)
+                    if (!_disconnecting())
                     {
                         cause = new NbdException("NBD: server closed the connection");
                     }
@@ -62,38 +92,13 @@ public sealed partial class NbdClient
             cause = new NbdException($"NBD: connection lost: {ex.Message}", ex);
         }
 
-        FailAllPending(cause ?? new NbdException("NBD: connection closed"));
-    }
-
-    private void FailAllPending(Exception cause)
-    {
-        List<NbdPendingRequest> orphans;
-        lock (_pending)
-        {
-            _failure ??= cause;
-            orphans = [.. _pending.Values];
-            _pending.Clear();
-        }
-
-        // A cancellation that aborted the connection is reported as such, not as the socket error.
-        foreach (var request in orphans)
-        {
-            request.Completion.TrySetException(_failure);
-        }
-
-        try
-        {
-            _socket.Close();
-        }
-        catch (ObjectDisposedException)
-        {
-        }
+        return cause;
     }
 
     private void HandleSimpleReply(ReadOnlySpan<byte> reply)
     {
         var (error, cookie) = NbdTransmissionCodec.DecodeSimpleReply(reply);
-        var request = TakePending(cookie);
+        var request = _pending.Take(cookie);
         if (error != 0)
         {
             error = NbdErrors.Normalize(error);
@@ -115,14 +120,7 @@ public sealed partial class NbdClient
 
     private async Task HandleChunkAsync(NbdChunkHeader chunk)
     {
-        NbdPendingRequest request;
-        lock (_pending)
-        {
-            if (!_pending.TryGetValue(chunk.Cookie, out request!))
-            {
-                throw new NbdException($"NBD: reply for unknown cookie {chunk.Cookie}");
-            }
-        }
+        var request = _pending.Find(chunk.Cookie);
 
         switch ((NbdReplyType)chunk.Type)
         {
@@ -157,7 +155,7 @@ public sealed partial class NbdClient
 
         if (chunk.IsDone)
         {
-            Complete(TakePending(chunk.Cookie));
+            Complete(_pending.Take(chunk.Cookie));
         }
     }
 
@@ -231,19 +229,6 @@ public sealed partial class NbdClient
         var payload = new byte[length];
         await _receive.ReadAsync(payload).ConfigureAwait(false);
         return payload;
-    }
-
-    private NbdPendingRequest TakePending(ulong cookie)
-    {
-        lock (_pending)
-        {
-            if (!_pending.Remove(cookie, out var request))
-            {
-                throw new NbdException($"NBD: reply for unknown cookie {cookie}");
-            }
-
-            return request;
-        }
     }
 
     private static void Complete(NbdPendingRequest request)

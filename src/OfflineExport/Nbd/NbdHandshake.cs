@@ -1,9 +1,31 @@
 namespace OfflineExport.Nbd;
 
-/// <content>The fixed-newstyle handshake: structured replies, metadata contexts, GO.</content>
-public sealed partial class NbdClient
+/// <summary>The client side of the fixed-newstyle handshake: structured replies, metadata contexts, GO (see NBD-CLIENT.md).</summary>
+public sealed class NbdHandshake
 {
-    private async Task HandshakeAsync(CancellationToken cancellationToken)
+    private readonly Stream _stream;
+    private readonly NbdClientOptions _options;
+    private Dictionary<uint, string> _contextNames = [];
+
+    private NbdHandshake(Stream stream, NbdClientOptions options)
+    {
+        _stream = stream;
+        _options = options;
+    }
+
+    /// <summary>
+    /// Negotiates on <paramref name="stream"/>: fixed newstyle, structured replies, the metadata contexts of
+    /// <paramref name="options"/>, then NBD_OPT_GO. Returns the export and the granted contexts by id.
+    /// </summary>
+    /// <exception cref="NbdException">The server refused something the client needs (the handshake is aborted politely).</exception>
+    public static async Task<(NbdExportInfo Export, IReadOnlyDictionary<uint, string> Contexts)> RunAsync(Stream stream, NbdClientOptions options, CancellationToken cancellationToken)
+    {
+        var handshake = new NbdHandshake(stream, options);
+        var export = await handshake.NegotiateAsync(cancellationToken).ConfigureAwait(false);
+        return (export, handshake._contextNames);
+    }
+
+    private async Task<NbdExportInfo> NegotiateAsync(CancellationToken cancellationToken)
     {
         var greeting = new byte[NbdProtocol.GreetingLength];
         await _stream.ReadExactlyAsync(greeting, cancellationToken).ConfigureAwait(false);
@@ -26,7 +48,7 @@ public sealed partial class NbdClient
             _contextNames = await SetMetaContextsAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        Export = await GoAsync(cancellationToken).ConfigureAwait(false);
+        return await GoAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<Dictionary<uint, string>> SetMetaContextsAsync(CancellationToken cancellationToken)

@@ -45,7 +45,7 @@ public sealed record BackupRunRecord
         {
             using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write))
             {
-                JsonSerializer.Serialize(stream, this, RecordJsonContext.Default.BackupRunRecord);
+                JsonSerializer.Serialize(stream, this, BackupRunJsonContext.Default.BackupRunRecord);
                 stream.Flush(flushToDisk: true);
             }
 
@@ -71,7 +71,7 @@ public sealed record BackupRunRecord
 
         try
         {
-            return JsonSerializer.Deserialize(File.ReadAllText(path), RecordJsonContext.Default.BackupRunRecord)
+            return JsonSerializer.Deserialize(File.ReadAllText(path), BackupRunJsonContext.Default.BackupRunRecord)
                 ?? throw new JsonException("empty record");
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)

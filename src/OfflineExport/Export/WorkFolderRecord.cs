@@ -23,7 +23,7 @@ public sealed record WorkFolderRecord
     {
         var path = Path.Combine(folder, FileName);
         var temporary = path + ".tmp";
-        File.WriteAllText(temporary, JsonSerializer.Serialize(this, RecordJsonContext.Default.WorkFolderRecord));
+        File.WriteAllText(temporary, JsonSerializer.Serialize(this, WorkFolderJsonContext.Default.WorkFolderRecord));
         File.Move(temporary, path, overwrite: true);
     }
 
@@ -32,7 +32,7 @@ public sealed record WorkFolderRecord
     {
         try
         {
-            return JsonSerializer.Deserialize(File.ReadAllText(Path.Combine(folder, FileName)), RecordJsonContext.Default.WorkFolderRecord);
+            return JsonSerializer.Deserialize(File.ReadAllText(Path.Combine(folder, FileName)), WorkFolderJsonContext.Default.WorkFolderRecord);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)
         {

@@ -20,7 +20,7 @@ public sealed class VerbTests : IDisposable
             BackupCommand.RunAsync(new BackupArguments(new BackupRequest { Target = _folder }, Json: false), console.Context(), CancellationToken.None));
 
         Assert.Equal(ErrorKind.InvalidRequest, error.Kind);
-        Assert.Equal("give the images to back up, or --domain-xml FILE", error.Message);
+        Assert.Equal("give the images to back up, or --domain NAME, or --domain-xml FILE", error.Message);
     }
 
     [Fact]

@@ -11,6 +11,8 @@ public static class BackupCommand
     {
         var images = new Argument<string[]>("IMAGE") { Description = "Top images of the stopped VM's disks (a disk's name is its file name without extension)", Arity = ArgumentArity.ZeroOrMore };
         var domainXml = new Option<string?>("--domain-xml") { Description = "Take the disks from a libvirt domain XML (virsh dumpxml of the shut-off domain); cdroms and non-file disks are skipped", HelpName = "FILE" };
+        var domain = new Option<string?>("--domain", "-d") { Description = "Back up the shut-off libvirt domain NAME: its file-backed disks, named by target dev (vda, vdb); its checkpoints are registered with libvirt so its next live incremental continues from this backup", HelpName = "NAME" };
+        var connect = new Option<string>("--connect", "-c") { Description = "The libvirt URI for --domain", HelpName = "URI", DefaultValueFactory = _ => "qemu:///system" };
         var target = new Option<string>("--target", "-t") { Description = "The backup folder (created if missing)", Required = true, HelpName = "DIR" };
         var level = CommonOptions.Choice(
             "--level",
@@ -34,10 +36,11 @@ public static class BackupCommand
             Examples:
               offline-export backup vm/vda.qcow2 vm/vdb.qcow2 --target /backups/web1 --verify
               offline-export backup vm/vda.qcow2 --target /backups/web1 --level diff --keep-checkpoints 7
+              offline-export backup --domain web1 --target /backups/web1
               virsh dumpxml web1 > web1.xml && offline-export backup --domain-xml web1.xml --target /backups/web1
             """)
         {
-            images, format, domainXml, target, level, verify, keep, json, dryRun,
+            images, format, domain, connect, domainXml, target, level, verify, keep, json, dryRun,
         };
 
         command.SetAction((parse, _) => runner.RunAsync(parse, parse.GetValue(json), (context, cancellationToken) => RunAsync(
@@ -47,6 +50,8 @@ public static class BackupCommand
                     Images = parse.GetValue(images) ?? [],
                     Formats = (parse.GetValue(images) ?? []).Select(_ => parse.GetValue(format)).ToList(),
                     DomainXml = parse.GetValue(domainXml),
+                    Domain = parse.GetValue(domain),
+                    Connect = parse.GetValue(connect)!,
                     Target = parse.GetRequiredValue(target),
                     Level = parse.GetValue(level) ?? BackupLevel.Auto,
                     Verify = parse.GetValue(verify),

@@ -47,7 +47,7 @@ public static class ListCommand
         console.WriteLine($"Backup folder {path}");
         foreach (var disk in manifest.Disks)
         {
-            var table = new Table().Title($"{disk.Name}  ({disk.Source}, {Units.Bytes(disk.VirtualSize)}, current checkpoint: {disk.CurrentCheckpoint ?? "none"})");
+            var table = new Table().Title(Markup.Escape($"{disk.Name}  ({disk.Source}, {Units.Bytes(disk.VirtualSize)}, current checkpoint: {disk.CurrentCheckpoint ?? "none"})"));
             table.AddColumns("point", "level", "file", "on", "since", "copied", "zeroed", "taken (UTC)", "verified");
             foreach (var point in disk.Points)
             {

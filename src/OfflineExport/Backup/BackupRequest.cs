@@ -13,6 +13,22 @@ public sealed record BackupRequest
     public IReadOnlyList<string?> Formats { get; init; } = [];
 
     /// <summary>
+    /// The name each image's disk has in the folder, in the order of <see cref="Images"/>; a null or missing
+    /// entry: the file name without its extension. Disks of a libvirt domain are named by their target dev (vda).
+    /// </summary>
+    public IReadOnlyList<string?> Names { get; init; } = [];
+
+    /// <summary>
+    /// A libvirt domain, by name, whose file-backed disks are backed up (read as their <c>&lt;driver type&gt;</c>,
+    /// named by their target dev). It must be shut off; each checkpoint this run adds is registered with
+    /// libvirt, so the domain's next live incremental backup continues from it.
+    /// </summary>
+    public string? Domain { get; init; }
+
+    /// <summary>The libvirt connection URI for <see cref="Domain"/>.</summary>
+    public string Connect { get; init; } = "qemu:///system";
+
+    /// <summary>
     /// A libvirt domain XML (<c>virsh dumpxml</c> of the shut-off domain) whose file-backed disks are backed
     /// up after <see cref="Images"/>, each read as its <c>&lt;driver type&gt;</c>; other disks are skipped with a note.
     /// </summary>

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using OfflineExport.Export;
 using OfflineExport.IO;
+using OfflineExport.Libvirt;
 using OfflineExport.Processes;
 using OfflineExport.Qemu;
 
@@ -33,11 +34,23 @@ public sealed class BackupRunner
             throw new OfflineExportException(ErrorKind.InvalidRequest, "--keep-checkpoints must be at least 1 (the newest checkpoint is the one the next backup needs)");
         }
 
+        if (request.Domain is not null && request.DomainXml is not null)
+        {
+            throw new OfflineExportException(ErrorKind.InvalidRequest, "--domain and --domain-xml do not go together: --domain reads the XML from libvirt");
+        }
+
         var notes = new List<string>();
         request = WithDomainDisks(request, notes);
+        var virsh = request.Domain is null ? null : new Virsh(request.Connect, log: _options.Log, progressTimeout: _options.ProgressTimeout);
+        var domain = virsh is null ? null : await LibvirtDomain.ReadShutOffAsync(virsh, request.Domain!, cancellationToken).ConfigureAwait(false);
+        if (domain is not null)
+        {
+            request = WithDisks(request, domain.Disks, notes);
+        }
+
         if (request.Images.Count == 0)
         {
-            throw new OfflineExportException(ErrorKind.InvalidRequest, request.DomainXml is null ? "give the images to back up, or --domain-xml FILE" : $"{request.DomainXml} has no file-backed disk to back up");
+            throw new OfflineExportException(ErrorKind.InvalidRequest, request.DomainXml is null ? "give the images to back up, or --domain NAME, or --domain-xml FILE" : $"{request.DomainXml} has no file-backed disk to back up");
         }
 
         CheckImages(request);
@@ -86,8 +99,13 @@ public sealed class BackupRunner
 
         var results = await BackUpAllOrNothingAsync(qemuImg, manifest, plans, target, request, progress, warnings, cancellationToken).ConfigureAwait(false);
         notes.AddRange(results.SelectMany(r => r.Export?.Notes ?? []));
+        if (domain is not null)
+        {
+            await RegisterWithLibvirtAsync(virsh!, domain, target, plans, warnings, cancellationToken).ConfigureAwait(false);
+        }
+
         var removed = request.KeepCheckpoints is { } keep
-            ? await PruneCheckpointsAsync(qemuImg, ManifestStore.Load(target), plans, keep, warnings, cancellationToken).ConfigureAwait(false)
+            ? await PruneCheckpointsAsync(qemuImg, ManifestStore.Load(target), plans, keep, virsh is null ? null : (virsh, domain!.Name), warnings, cancellationToken).ConfigureAwait(false)
             : [];
         return new BackupResult(target, results, removed, warnings, clock.Elapsed) { Notes = notes };
     }
@@ -116,6 +134,29 @@ public sealed class BackupRunner
         }
 
         return request with { Images = images, Formats = formats };
+    }
+
+    /// <summary>The request with <paramref name="disks"/> added, each named by its target dev; skipped ones become notes.</summary>
+    private static BackupRequest WithDisks(BackupRequest request, IReadOnlyList<DomainDisk> disks, List<string> notes)
+    {
+        var images = request.Images.ToList();
+        var formats = images.Select((_, i) => i < request.Formats.Count ? request.Formats[i] : null).ToList();
+        var names = images.Select((_, i) => i < request.Names.Count ? request.Names[i] : null).ToList();
+        foreach (var disk in disks)
+        {
+            if (disk.Image is not null)
+            {
+                images.Add(disk.Image);
+                formats.Add(disk.Format);
+                names.Add(disk.Target);
+            }
+            else
+            {
+                notes.Add($"skipping {disk.Target ?? "a disk"}: {disk.Skipped}");
+            }
+        }
+
+        return request with { Images = images, Formats = formats, Names = names };
     }
 
     /// <summary>Every image path and stated format, before the folder is touched or any qemu process runs (qemu-img would wait for ever for a FIFO's writer).</summary>
@@ -189,7 +230,7 @@ public sealed class BackupRunner
             for (var i = 0; i < images.Count; i++)
             {
                 var image = images[i];
-                var name = DiskSource.NameOf(image);
+                var name = i < request.Names.Count && request.Names[i] is { } named ? named : DiskSource.NameOf(image);
                 var recorded = manifest.Disk(name)?.KnownFormat;
                 if (stated[i] is { } given && recorded is not null && given != recorded)
                 {
@@ -479,9 +520,11 @@ public sealed class BackupRunner
     /// --keep-checkpoints: removes what <see cref="CheckpointRetention"/> names from each disk's top image.
     /// Failures here are warnings: the points are already safe.
     /// </summary>
-    private static async Task<IReadOnlyList<string>> PruneCheckpointsAsync(QemuImg qemuImg, BackupManifest manifest, IReadOnlyList<DiskPlan> plans, int keep, List<string> warnings, CancellationToken cancellationToken)
+    private static async Task<IReadOnlyList<string>> PruneCheckpointsAsync(
+        QemuImg qemuImg, BackupManifest manifest, IReadOnlyList<DiskPlan> plans, int keep, (Virsh Virsh, string Domain)? libvirt, List<string> warnings, CancellationToken cancellationToken)
     {
         var removed = new List<string>();
+        var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var plan in plans.Where(p => p.NextCheckpoint is not null))
         {
             try
@@ -492,6 +535,7 @@ public sealed class BackupRunner
                 {
                     await qemuImg.RemoveBitmapAsync(plan.Disk.Image, chain[0].Format, name, cancellationToken).ConfigureAwait(false);
                     removed.Add($"{plan.Disk.Name}: {name}");
+                    names.Add(name);
                 }
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
@@ -500,6 +544,58 @@ public sealed class BackupRunner
             }
         }
 
+        if (libvirt is { } registered)
+        {
+            // Only checkpoints this folder made are removed above; libvirt forgets those, and no other.
+            var known = await registered.Virsh.CheckpointNamesAsync(registered.Domain, cancellationToken).ConfigureAwait(false);
+            foreach (var name in names.Where(known.Contains))
+            {
+                try
+                {
+                    await registered.Virsh.DeleteCheckpointMetadataAsync(registered.Domain, name, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OfflineExportException ex)
+                {
+                    warnings.Add($"domain {registered.Domain}: could not remove libvirt's record of checkpoint {name}: {ex.Message}");
+                }
+            }
+        }
+
         return removed;
+    }
+
+    /// <summary>
+    /// After the points are safe: keeps the domain's XML in the folder, and registers the checkpoint this
+    /// run added with libvirt (parent: libvirt's current checkpoint), so the domain's next live incremental
+    /// continues from this backup. Failures are warnings: the points are already in place.
+    /// </summary>
+    private static async Task RegisterWithLibvirtAsync(Virsh virsh, LibvirtDomain domain, string target, IReadOnlyList<DiskPlan> plans, List<string> warnings, CancellationToken cancellationToken)
+    {
+        var added = plans.Where(p => p.NextCheckpoint is not null).Select(p => (Disk: p.Disk.Name, Bitmap: p.NextCheckpoint!)).ToList();
+        if (added.Count == 0)
+        {
+            return;
+        }
+
+        var name = added[0].Bitmap;
+        try
+        {
+            using var xml = PartialOutput.For(Path.Combine(target, LibvirtDomain.XmlFileName(name)));
+            await File.WriteAllTextAsync(xml.Path, domain.Xml, cancellationToken).ConfigureAwait(false);
+            xml.Publish(overwrite: false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            warnings.Add($"domain {domain.Name}: could not keep its XML in {target}: {IoErrorText.Reason(ex)}");
+        }
+
+        try
+        {
+            await virsh.RedefineCheckpointAsync(domain.Name, name, domain.CurrentCheckpoint, DateTimeOffset.UtcNow, added, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OfflineExportException ex)
+        {
+            warnings.Add($"domain {domain.Name}: checkpoint {name} is not registered with libvirt, so its next live incremental cannot start from this backup: {ex.Message}");
+        }
     }
 }

@@ -31,8 +31,32 @@ public static class DomainXml
             throw new OfflineExportException(ErrorKind.InvalidRequest, $"{path} is not a libvirt domain XML (no <domain> root)");
         }
 
+        return Disks(document.Root, $"domain XML {path}");
+    }
+
+    /// <summary>Parses a domain XML that libvirt gave for <paramref name="domain"/> (<c>virsh dumpxml</c>).</summary>
+    public static IReadOnlyList<DomainDisk> Parse(string xml, string domain)
+    {
+        XDocument document;
+        try
+        {
+            document = XDocument.Parse(xml);
+        }
+        catch (XmlException ex)
+        {
+            throw new OfflineExportException(ErrorKind.QemuFailure, $"libvirt gave an unreadable XML for domain {domain}: {ex.Message}", ex);
+        }
+
+        return document.Root?.Name.LocalName == "domain"
+            ? Disks(document.Root, $"domain {domain}")
+            : throw new OfflineExportException(ErrorKind.QemuFailure, $"libvirt gave no <domain> XML for domain {domain}");
+    }
+
+    /// <summary>The disks of <paramref name="root"/>; <paramref name="origin"/> names the domain in messages.</summary>
+    private static IReadOnlyList<DomainDisk> Disks(XElement root, string origin)
+    {
         var disks = new List<DomainDisk>();
-        foreach (var disk in document.Root.Elements("devices").Elements("disk"))
+        foreach (var disk in root.Elements("devices").Elements("disk"))
         {
             var target = disk.Element("target")?.Attribute("dev")?.Value;
             var device = disk.Attribute("device")?.Value ?? "disk";
@@ -46,7 +70,7 @@ public static class DomainXml
             if (skipped is null && format is not null && !ImageFormats.IsSupported(format))
             {
                 throw new OfflineExportException(ErrorKind.InvalidImage,
-                    $"disk {target ?? file} of domain XML {path} is a {format} image ({file}); offline-export reads only raw and qcow2 disks, and will not back up the domain without it");
+                    $"disk {target ?? file} of {origin} is a {format} image ({file}); offline-export reads only raw and qcow2 disks, and will not back up the domain without it");
             }
 
             disks.Add(new DomainDisk(target, skipped is null ? file : null, skipped, skipped is null ? format : null));
@@ -54,7 +78,7 @@ public static class DomainXml
 
         if (!disks.Any(d => d.Image is not null))
         {
-            throw new OfflineExportException(ErrorKind.InvalidRequest, $"domain XML {path} has no file-backed disk to back up");
+            throw new OfflineExportException(ErrorKind.InvalidRequest, $"{origin} has no file-backed disk to back up");
         }
 
         return disks;

@@ -17,7 +17,8 @@ public static class Verification
 
         if (!compare.Identical)
         {
-            throw new OfflineExportException(ErrorKind.VerificationFailed, $"verification could not run (qemu-img compare exit code {compare.ExitCode}): {compare.Message}");
+            // Nothing was compared: qemu-img failed, as verify reports it too.
+            throw new OfflineExportException(ErrorKind.QemuFailure, $"verification could not run (qemu-img compare exit code {compare.ExitCode}): {compare.Message}");
         }
     }
 }

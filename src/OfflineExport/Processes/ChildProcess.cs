@@ -11,10 +11,14 @@ namespace OfflineExport.Processes;
 /// </summary>
 public static class ChildProcess
 {
+    /// <summary>How long a cancelled run may take to be reaped after SIGKILL before the cancellation is reported anyway.</summary>
+    private static readonly TimeSpan KillGrace = TimeSpan.FromSeconds(5);
+
     /// <summary>
     /// Runs <paramref name="command"/> to completion, collecting standard output and error. Cancellation
     /// kills the process tree and throws <see cref="OperationCanceledException"/>; a run that shows no
-    /// activity for <see cref="ProcessSettings.ProgressTimeout"/> is killed with <see cref="CommandStalledException"/>.
+    /// activity for <see cref="ProcessSettings.ProgressTimeout"/> is killed with <see cref="CommandStalledException"/>
+    /// (the process itself is watched, not its children: qemu-img does its work in one process).
     /// </summary>
     public static async Task<BufferedCommandResult> RunBufferedAsync(Command command, ProcessSettings settings, CancellationToken cancellationToken)
     {
@@ -25,17 +29,30 @@ public static class ChildProcess
         settings.Log?.Invoke($"run [{pid}]: {command}");
         using var watch = new CancellationTokenSource();
         var stalled = settings.ProgressTimeout is { } timeout ? ProcessActivity.WaitForStallAsync(pid, timeout, watch.Token) : Task.FromResult(false);
+        // Completes with the run, or throws as soon as the caller cancels (CliWrap then kills the process tree).
+        var finished = run.Task.WaitAsync(cancellationToken);
         try
         {
-            if (await Task.WhenAny(run.Task, stalled).ConfigureAwait(false) == stalled && await stalled.ConfigureAwait(false))
+            if (await Task.WhenAny(finished, stalled).ConfigureAwait(false) == stalled && await stalled.ConfigureAwait(false))
             {
                 await kill.CancelAsync().ConfigureAwait(false);
-                await Task.WhenAny(run.Task).ConfigureAwait(false);
+                await ReapedOrGraceAsync(run.Task).ConfigureAwait(false);
+                _ = finished.ContinueWith(static t => t.Exception, TaskScheduler.Default);
                 settings.Log?.Invoke($"stalled [{pid}]: no progress for {settings.ProgressTimeout!.Value.TotalSeconds:0.#} s; killed");
                 throw new CommandStalledException(command, settings.ProgressTimeout!.Value);
             }
 
-            var result = await run.Task.ConfigureAwait(false);
+            BufferedCommandResult result;
+            try
+            {
+                result = await finished.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                await ReapedOrGraceAsync(run.Task).ConfigureAwait(false);
+                throw;
+            }
+
             settings.Log?.Invoke($"exit [{pid}]: code {result.ExitCode} after {result.RunTime.TotalMilliseconds:F0} ms");
             return result;
         }
@@ -43,6 +60,17 @@ public static class ChildProcess
         {
             await watch.CancelAsync().ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Waits for a killed run to be reaped, at most <see cref="KillGrace"/>: a process stuck in uninterruptible
+    /// I/O (a dead NFS server) outlives SIGKILL until the kernel lets it go, and Ctrl-C must not wait for that.
+    /// </summary>
+    private static async Task ReapedOrGraceAsync(Task run)
+    {
+        await Task.WhenAny(run, Task.Delay(KillGrace, CancellationToken.None)).ConfigureAwait(false);
+        // Observed here, so a run that ends in its cancellation later raises nothing.
+        _ = run.ContinueWith(static t => t.Exception, TaskScheduler.Default);
     }
 
     /// <summary>

@@ -63,8 +63,13 @@ public sealed class RunningProcess : IAsyncDisposable
             await WaitForExitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
         }
 
-        _run.Dispose();
-        _kill.Dispose();
+        // A process in uninterruptible I/O (a dead NFS server) may outlive even SIGKILL for a while: its
+        // task is then still running and must not be disposed; it ends when the kernel lets the process go.
+        if (_run.Task.IsCompleted)
+        {
+            _run.Dispose();
+            _kill.Dispose();
+        }
     }
 
     private static async Task<int> ExitCodeAsync(CommandTask<CommandResult> run, Action<string>? log)
@@ -74,8 +79,9 @@ public sealed class RunningProcess : IAsyncDisposable
         {
             code = (await run.Task.ConfigureAwait(false)).ExitCode;
         }
-        catch (OperationCanceledException)
+        catch (Exception ex) when (ex is OperationCanceledException or InvalidOperationException or IOException)
         {
+            // Killed by us, or CliWrap gave up on a pipe (and killed it): no exit code of its own to tell.
             code = -1;
         }
 

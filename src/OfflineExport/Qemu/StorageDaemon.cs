@@ -71,7 +71,7 @@ public sealed class StorageDaemon : IAsyncDisposable
 
     /// <summary>The exception that describes the daemon's unexpected death.</summary>
     public OfflineExportException DescribeDeath(Exception? cause = null) =>
-        DaemonDeath.Error(_process.Exited.IsCompleted ? _process.Exited.Result : -1, _process.OutputTail, cause);
+        DaemonDeath.Error(_process.Exited.IsCompletedSuccessfully ? _process.Exited.Result : -1, _process.OutputTail, cause);
 
     /// <summary>
     /// Waits up to <paramref name="grace"/> for the daemon to finish dying; true when it is dead and
@@ -108,6 +108,7 @@ public sealed class StorageDaemon : IAsyncDisposable
         if (!await _process.WaitForExitAsync(timeout, cancellationToken).ConfigureAwait(false))
         {
             _process.Kill();
+            cancellationToken.ThrowIfCancellationRequested();
             throw new OfflineExportException(ErrorKind.QemuFailure, $"qemu-storage-daemon did not exit within {timeout.TotalSeconds:F0} s of quit; killed it");
         }
 

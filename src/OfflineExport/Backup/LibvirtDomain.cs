@@ -1,0 +1,35 @@
+using OfflineExport.Libvirt;
+
+namespace OfflineExport.Backup;
+
+/// <summary>
+/// A shut-off libvirt domain as a backup run sees it: its persistent XML (kept in the backup folder), its
+/// disks, and libvirt's latest checkpoint (the parent of the one this run registers).
+/// </summary>
+/// <param name="Name">The domain's name.</param>
+/// <param name="Xml">Its persistent configuration, as libvirt gave it.</param>
+/// <param name="Disks">Its disks, file-backed or skipped.</param>
+/// <param name="CurrentCheckpoint">libvirt's latest checkpoint, or null when the domain has none.</param>
+public sealed record LibvirtDomain(string Name, string Xml, IReadOnlyList<DomainDisk> Disks, string? CurrentCheckpoint)
+{
+    /// <summary>
+    /// Reads <paramref name="name"/> through <paramref name="virsh"/>; a domain that runs (or is paused,
+    /// or anything but shut off) is refused: its disks are in use.
+    /// </summary>
+    public static async Task<LibvirtDomain> ReadShutOffAsync(Virsh virsh, string name, CancellationToken cancellationToken)
+    {
+        var state = await virsh.DomainStateAsync(name, cancellationToken).ConfigureAwait(false);
+        if (state != "shut off")
+        {
+            throw new OfflineExportException(ErrorKind.ImageInUse, $"domain {name} is {state}; its disks are in use: shut it down first (virsh -c {virsh.Uri} shutdown {name})");
+        }
+
+        var xml = await virsh.InactiveXmlAsync(name, cancellationToken).ConfigureAwait(false);
+        var disks = DomainXml.Parse(xml, name);
+        var current = await virsh.LatestCheckpointAsync(name, cancellationToken).ConfigureAwait(false);
+        return new LibvirtDomain(name, xml, disks, current);
+    }
+
+    /// <summary>The file this run's copy of the domain XML is kept in, inside the backup folder.</summary>
+    public static string XmlFileName(string checkpoint) => $"domain.{checkpoint}.xml";
+}

@@ -1,0 +1,139 @@
+using System.Text.Json;
+using CliWrap.Buffered;
+using System.Xml.Linq;
+using OfflineExport.IntegrationTests.Support;
+using static OfflineExport.IntegrationTests.Support.QemuTestTools;
+
+namespace OfflineExport.IntegrationTests.Libvirt;
+
+/// <summary>backup --domain against a real libvirtd with real domains: refusal while it runs, disks by name, and one checkpoint chain with libvirt's live backups.</summary>
+[Collection(LibvirtCollection.Name)]
+public sealed class DomainBackupTests : IDisposable
+{
+    private readonly TestWorkspace _ws = new();
+
+    public void Dispose() => _ws.Dispose();
+
+    [Fact]
+    public async Task A_running_domain_is_refused_and_nothing_is_written()
+    {
+        await using var domain = await TestDomain.DefineAsync(_ws);
+        await domain.StartAsync();
+        var before = Sha256(domain.Vda);
+
+        var (code, _, stderr) = await CliProcess.RunAsync(_ws, "backup", "--domain", domain.Name, "--target", _ws["bk"]);
+
+        Assert.Equal(5, code);
+        Assert.Equal($"offline-export: error: domain {domain.Name} is running; its disks are in use: shut it down first (virsh -c qemu:///system shutdown {domain.Name})", stderr.Trim());
+        Assert.False(Directory.Exists(_ws["bk"]));
+        Assert.Equal("running", await domain.StateAsync());
+        await domain.StopAsync();
+        Assert.Equal(before, Sha256(domain.Vda));
+        Assert.Empty(await BitmapNamesAsync(domain.Vda));
+    }
+
+    [Fact]
+    public async Task A_missing_domain_says_so()
+    {
+        var (code, _, stderr) = await CliProcess.RunAsync(_ws, "backup", "--domain", "oe-no-such-domain", "--target", _ws["bk"]);
+
+        Assert.Equal(3, code);
+        Assert.StartsWith("offline-export: error: libvirt at qemu:///system has no domain 'oe-no-such-domain'", stderr.Trim(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_shut_off_domain_is_backed_up_by_name_and_its_next_live_incremental_continues_from_it()
+    {
+        // Arrange: data in both disks, written while the domain is shut off.
+        await using var domain = await TestDomain.DefineAsync(_ws);
+        await IoAsync(domain.Vda, "write -P 0x11 0 2M");
+        await IoAsync(domain.Vdb, "write -P 0x22 1M 1M");
+
+        // Act: the offline backup by name.
+        var (code, stdout, stderr) = await CliProcess.RunAsync(_ws, "backup", "--domain", domain.Name, "--target", _ws["bk"], "--json");
+
+        // Assert: one point per disk, named by target dev; the cdrom skipped with a note; the XML kept.
+        Assert.True(code == 0, stderr);
+        var result = JsonDocument.Parse(stdout).RootElement;
+        Assert.Equal(["vda", "vdb"], result.GetProperty("disks").EnumerateArray().Select(d => d.GetProperty("disk").GetString()));
+        Assert.Contains("skipping sda: a cdrom", result.GetProperty("notes").EnumerateArray().Select(n => n.GetString()));
+        var checkpoint = result.GetProperty("disks")[0].GetProperty("checkpointCreated").GetString()!;
+        var kept = XDocument.Load(Path.Combine(_ws["bk"], $"domain.{checkpoint}.xml"));
+        Assert.Equal(domain.Name, kept.Root!.Element("name")!.Value);
+        Assert.Equal(0, await CompareAsync(Path.Combine(_ws["bk"], "vda.0.full.qcow2"), domain.Vda));
+
+        // libvirt knows the checkpoint, with each disk's bitmap.
+        Assert.Equal([checkpoint], await domain.CheckpointsAsync());
+        var registered = XDocument.Parse(await LibvirtDaemons.VirshAsync("checkpoint-dumpxml", domain.Name, checkpoint));
+        Assert.Equal(
+            [("vda", checkpoint), ("vdb", checkpoint)],
+            registered.Root!.Element("disks")!.Elements("disk").Where(d => d.Attribute("checkpoint")?.Value == "bitmap").Select(d => (d.Attribute("name")!.Value, d.Attribute("bitmap")!.Value)));
+
+        // A change after our backup (the enabled checkpoint bitmap records it), then the VM starts again:
+        // libvirt's own live incremental starts from our offline checkpoint and holds exactly that change.
+        await IoAsync(domain.Vda, "write -P 0x33 8M 1M");
+        await domain.StartAsync();
+        var incremental = _ws["live-vda.inc.qcow2"];
+        var backupXml = _ws["live-backup.xml"];
+        await File.WriteAllTextAsync(backupXml, $"""
+            <domainbackup mode='push'>
+              <incremental>{checkpoint}</incremental>
+              <disks>
+                <disk name='vda' type='file'><target file='{incremental}'/><driver type='qcow2'/></disk>
+                <disk name='vdb' backup='no'/>
+              </disks>
+            </domainbackup>
+            """);
+        await LibvirtDaemons.VirshAsync("backup-begin", domain.Name, backupXml);
+        await WaitForJobAsync(domain.Name);
+        await domain.StopAsync();
+        var changed = await TopLayerMapAsync(incremental);
+        Assert.Equal([(8L << 20, 1L << 20)], changed.Where(e => e.Data).Select(e => (e.Start, e.Length)));
+    }
+
+    [Fact]
+    public async Task Each_offline_checkpoint_chains_under_the_last_and_pruning_forgets_only_what_it_removes()
+    {
+        await using var domain = await TestDomain.DefineAsync(_ws);
+        var checkpoints = new List<string>();
+        for (var run = 0; run < 3; run++)
+        {
+            await IoAsync(domain.Vda, $"write -P 0x3{run} {run * 4}M 1M");
+            // The third run keeps one checkpoint (plus its chain's first): the second one goes.
+            string[] keep = run == 2 ? ["--keep-checkpoints", "1"] : [];
+            var (code, stdout, stderr) = await CliProcess.RunAsync(_ws, ["backup", "--domain", domain.Name, "--target", _ws["bk"], "--json", .. keep]);
+            Assert.True(code == 0, stderr);
+            checkpoints.Add(JsonDocument.Parse(stdout).RootElement.GetProperty("disks")[0].GetProperty("checkpointCreated").GetString()!);
+            await Task.Delay(1100); // checkpoint names carry the second
+        }
+
+        var secondParent = await ParentAsync(domain.Name, checkpoints[1]);
+        Assert.Equal([checkpoints[0], checkpoints[2]], (await domain.CheckpointsAsync()).Order(StringComparer.Ordinal));
+        Assert.Equal([checkpoints[0], checkpoints[2]], (await BitmapNamesAsync(domain.Vda)).Order(StringComparer.Ordinal));
+        // libvirt re-parents what the removed checkpoint had under it.
+        Assert.Null(secondParent);
+        Assert.Equal(checkpoints[0], await ParentAsync(domain.Name, checkpoints[2]));
+    }
+
+    private static async Task<string?> ParentAsync(string domain, string checkpoint)
+    {
+        var result = await LibvirtDaemons.Virsh("checkpoint-dumpxml", "--no-domain", domain, checkpoint).WithValidation(CliWrap.CommandResultValidation.None).ExecuteBufferedAsync();
+        return result.ExitCode != 0 ? null : XDocument.Parse(result.StandardOutput).Root!.Element("parent")?.Element("name")?.Value;
+    }
+
+    private static async Task WaitForJobAsync(string domain)
+    {
+        for (var i = 0; i < 300; i++)
+        {
+            var info = await LibvirtDaemons.VirshAsync("domjobinfo", domain);
+            if (info.Contains("Job type:         None", StringComparison.Ordinal))
+            {
+                return;
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException($"the backup job of {domain} did not finish");
+    }
+}

@@ -71,4 +71,12 @@ public static class ResultJson
         durationSeconds = Math.Round(result.Duration.TotalSeconds, 3),
         verified = true,
     };
+
+    /// <summary>A domain restore's result.</summary>
+    public static object Of(DomainRestoreResult result) => new
+    {
+        domainXml = result.DomainXml,
+        checkpoint = result.Checkpoint,
+        disks = result.Disks.Select(Of),
+    };
 }

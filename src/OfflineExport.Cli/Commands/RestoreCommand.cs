@@ -10,7 +10,8 @@ public static class RestoreCommand
     public static Command Create(CommandRunner runner)
     {
         var folder = new Argument<string>("DIR") { Description = "The backup folder" };
-        var output = new Argument<string>("OUTPUT") { Description = "The standalone qcow2 to write" };
+        var output = new Argument<string?>("OUTPUT") { Description = "The standalone qcow2 to write (one disk)", Arity = ArgumentArity.ZeroOrOne };
+        var domainOut = new Option<string?>("--domain-out") { Description = "Restore every disk of a backup --domain run into DIR2 (DISK.qcow2 each) with DIR2/domain.xml pointing at them; --point N picks the run of the first disk's point N", HelpName = "DIR2" };
         var point = CommonOptions.Count("--point", "-p", "Point number (default: the latest)");
         var disk = new Option<string?>("--disk", "-d") { Description = "Disk name (default: the folder's only disk)", HelpName = "NAME" };
         var force = new Option<bool>("--force", "-f") { Description = "Replace OUTPUT if it exists" };
@@ -23,39 +24,72 @@ public static class RestoreCommand
             Examples:
               offline-export restore /backups/web1 /vm/vda.qcow2 --disk vda
               offline-export restore /backups/web1 /tmp/vda-at-3.qcow2 --disk vda --point 3
+              offline-export restore /backups/web1 --domain-out /var/lib/libvirt/images/web1-restored && virsh define /var/lib/libvirt/images/web1-restored/domain.xml
             """)
         {
-            folder, output, point, disk, force, json,
+            folder, output, domainOut, point, disk, force, json,
         };
 
         command.SetAction((parse, _) => runner.RunAsync(parse, parse.GetValue(json), (context, cancellationToken) => RunAsync(
             new RestoreArguments(
-                new RestoreRequest
-                {
-                    Folder = parse.GetRequiredValue(folder),
-                    Output = parse.GetRequiredValue(output),
-                    Point = parse.GetValue(point),
-                    Disk = parse.GetValue(disk),
-                    Force = parse.GetValue(force),
-                },
+                parse.GetRequiredValue(folder),
+                parse.GetValue(output),
+                parse.GetValue(domainOut),
+                parse.GetValue(point),
+                parse.GetValue(disk),
+                parse.GetValue(force),
                 parse.GetValue(json)),
             context,
             cancellationToken)));
         return command;
     }
 
-    /// <summary>Restores and prints what was written.</summary>
+    /// <summary>Restores one disk (OUTPUT) or a whole domain (--domain-out) and prints what was written.</summary>
     public static async Task<int> RunAsync(RestoreArguments arguments, VerbContext context, CancellationToken cancellationToken)
     {
-        var result = await new RestoreSession(context.Options).RunAsync(arguments.Request, cancellationToken).ConfigureAwait(false);
+        if ((arguments.Output is null) == (arguments.DomainOut is null))
+        {
+            throw new OfflineExportException(ErrorKind.InvalidRequest, "give either OUTPUT (one disk) or --domain-out DIR2 (every disk of a domain's run)");
+        }
+
+        if (arguments.DomainOut is { } domainOut)
+        {
+            if (arguments.Disk is not null)
+            {
+                throw new OfflineExportException(ErrorKind.InvalidRequest, "--disk does not go with --domain-out, which restores every disk of the run");
+            }
+
+            var run = await new DomainRestore(context.Options).RunAsync(
+                new DomainRestoreRequest { Folder = arguments.Folder, OutputFolder = domainOut, Point = arguments.Point, Force = arguments.Force },
+                cancellationToken).ConfigureAwait(false);
+            if (arguments.Json)
+            {
+                await JsonOutput.WriteAsync(context.Console.Out, ResultJson.Of(run)).ConfigureAwait(false);
+                return ExitCodes.Success;
+            }
+
+            foreach (var disk in run.Disks)
+            {
+                await context.Console.Out.WriteLineAsync(Describe(disk)).ConfigureAwait(false);
+            }
+
+            await context.Console.Out.WriteLineAsync($"domain XML -> {run.DomainXml} (virsh define {run.DomainXml} boots it; it keeps the domain's name and uuid)").ConfigureAwait(false);
+            return ExitCodes.Success;
+        }
+
+        var result = await new RestoreSession(context.Options).RunAsync(
+            new RestoreRequest { Folder = arguments.Folder, Output = arguments.Output!, Point = arguments.Point, Disk = arguments.Disk, Force = arguments.Force },
+            cancellationToken).ConfigureAwait(false);
         if (arguments.Json)
         {
             await JsonOutput.WriteAsync(context.Console.Out, ResultJson.Of(result)).ConfigureAwait(false);
             return ExitCodes.Success;
         }
 
-        await context.Console.Out.WriteLineAsync(
-            $"restored {result.Disk} point {result.Point.Number} ({result.Point.Level.ToString().ToLowerInvariant()}, {result.ChainLength} file(s) in its chain) -> {result.Output} in {Units.Duration(result.Duration)}; verified identical with qemu-img compare").ConfigureAwait(false);
+        await context.Console.Out.WriteLineAsync(Describe(result)).ConfigureAwait(false);
         return ExitCodes.Success;
     }
+
+    private static string Describe(RestoreResult result) =>
+        $"restored {result.Disk} point {result.Point.Number} ({result.Point.Level.ToString().ToLowerInvariant()}, {result.ChainLength} file(s) in its chain) -> {result.Output} in {Units.Duration(result.Duration)}; verified identical with qemu-img compare";
 }

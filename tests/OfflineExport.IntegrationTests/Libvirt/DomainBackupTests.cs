@@ -115,6 +115,71 @@ public sealed class DomainBackupTests : IDisposable
         Assert.Equal(checkpoints[0], await ParentAsync(domain.Name, checkpoints[2]));
     }
 
+    [Fact]
+    public async Task Restore_domain_out_writes_every_disk_and_a_domain_xml_that_boots()
+    {
+        // Arrange: two runs, so the restore picks one that is not the latest.
+        await using var domain = await TestDomain.DefineAsync(_ws);
+        await IoAsync(domain.Vda, "write -P 0x41 0 1M");
+        await IoAsync(domain.Vdb, "write -P 0x42 0 1M");
+        var first = await CliProcess.RunAsync(_ws, "backup", "--domain", domain.Name, "--target", _ws["bk"], "--quiet");
+        Assert.True(first.ExitCode == 0, first.Stderr);
+        var vdaAtZero = await GuestSha256Async(domain.Vda);
+        var vdbAtZero = await GuestSha256Async(domain.Vdb);
+        await IoAsync(domain.Vda, "write -P 0x43 2M 1M");
+        await Task.Delay(1100);
+        var second = await CliProcess.RunAsync(_ws, "backup", "--domain", domain.Name, "--target", _ws["bk"], "--quiet");
+        Assert.True(second.ExitCode == 0, second.Stderr);
+
+        // Act
+        var (code, stdout, stderr) = await CliProcess.RunAsync(_ws, "restore", _ws["bk"], "--domain-out", _ws["restored"], "--point", "0", "--json");
+
+        // Assert: both disks as they were at the first run, and an XML pointing at them.
+        Assert.True(code == 0, stderr);
+        var result = JsonDocument.Parse(stdout).RootElement;
+        Assert.Equal(["vda", "vdb"], result.GetProperty("disks").EnumerateArray().Select(d => d.GetProperty("disk").GetString()));
+        Assert.Equal(vdaAtZero, await GuestSha256Async(_ws["restored/vda.qcow2"]));
+        Assert.Equal(vdbAtZero, await GuestSha256Async(_ws["restored/vdb.qcow2"]));
+        var xml = XDocument.Load(_ws["restored/domain.xml"]);
+        var disks = xml.Root!.Element("devices")!.Elements("disk").Where(d => d.Attribute("device")?.Value == "disk").ToList();
+        Assert.Equal([_ws["restored/vda.qcow2"], _ws["restored/vdb.qcow2"]], disks.Select(d => d.Element("source")!.Attribute("file")!.Value));
+        Assert.All(disks, d => Assert.Equal("qcow2", d.Element("driver")!.Attribute("type")!.Value));
+
+        // It boots (as a copy beside the original: another name, no uuid), holding the restored disks.
+        var copy = domain.Name + "-restored";
+        xml.Root.Element("name")!.Value = copy;
+        xml.Root.Element("uuid")?.Remove();
+        xml.Save(_ws["restored/copy.xml"]);
+        await LibvirtDaemons.VirshAsync("define", _ws["restored/copy.xml"]);
+        try
+        {
+            await LibvirtDaemons.VirshAsync("start", copy);
+            Assert.Equal("running", (await LibvirtDaemons.VirshAsync("domstate", copy)).Trim());
+            Assert.Contains(_ws["restored/vda.qcow2"], await LibvirtDaemons.VirshAsync("domblklist", copy), StringComparison.Ordinal);
+        }
+        finally
+        {
+            await LibvirtDaemons.Virsh("destroy", copy).WithValidation(CliWrap.CommandResultValidation.None).ExecuteAsync();
+            await LibvirtDaemons.Virsh("undefine", copy).WithValidation(CliWrap.CommandResultValidation.None).ExecuteAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Restore_domain_out_of_a_folder_without_domain_xml_says_so()
+    {
+        var image = _ws["vda.qcow2"];
+        await CreateQcow2Async(image, "8M");
+        var backup = await CliProcess.RunAsync(_ws, "backup", image, "--target", _ws["bk"], "--quiet");
+        Assert.True(backup.ExitCode == 0, backup.Stderr);
+
+        var (code, _, stderr) = await CliProcess.RunAsync(_ws, "restore", _ws["bk"], "--domain-out", _ws["restored"]);
+
+        Assert.Equal(9, code);
+        Assert.Contains("has no readable domain XML", stderr, StringComparison.Ordinal);
+        Assert.Contains("was it made with backup --domain?", stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(_ws["restored/domain.xml"]));
+    }
+
     private static async Task<string?> ParentAsync(string domain, string checkpoint)
     {
         var result = await LibvirtDaemons.Virsh("checkpoint-dumpxml", "--no-domain", domain, checkpoint).WithValidation(CliWrap.CommandResultValidation.None).ExecuteBufferedAsync();

@@ -13,6 +13,9 @@ public static class BackupCommand
         var domainXml = new Option<string?>("--domain-xml") { Description = "Take the disks from a libvirt domain XML (virsh dumpxml of the shut-off domain); cdroms and non-file disks are skipped", HelpName = "FILE" };
         var domain = new Option<string?>("--domain", "-d") { Description = "Back up the shut-off libvirt domain NAME: its file-backed disks, named by target dev (vda, vdb); its checkpoints are registered with libvirt so its next live incremental continues from this backup", HelpName = "NAME" };
         var connect = new Option<string>("--connect", "-c") { Description = "The libvirt URI for --domain", HelpName = "URI", DefaultValueFactory = _ => "qemu:///system" };
+        var shutdown = new Option<bool>("--shutdown") { Description = "With --domain: ask a running domain to shut down (virsh shutdown) and wait for 'shut off' before the backup" };
+        var shutdownTimeout = CommonOptions.Count("--shutdown-timeout", null, "How long --shutdown waits for 'shut off' (default: 300)", "SECONDS");
+        var start = new Option<bool>("--start") { Description = "With --domain: start the domain after the backup, whatever its outcome (the result says so)" };
         var target = new Option<string>("--target", "-t") { Description = "The backup folder (created if missing)", Required = true, HelpName = "DIR" };
         var level = CommonOptions.Choice(
             "--level",
@@ -37,10 +40,11 @@ public static class BackupCommand
               offline-export backup vm/vda.qcow2 vm/vdb.qcow2 --target /backups/web1 --verify
               offline-export backup vm/vda.qcow2 --target /backups/web1 --level diff --keep-checkpoints 7
               offline-export backup --domain web1 --target /backups/web1
+              offline-export backup --domain web1 --shutdown --start --target /backups/web1   # nightly, from cron
               virsh dumpxml web1 > web1.xml && offline-export backup --domain-xml web1.xml --target /backups/web1
             """)
         {
-            images, format, domain, connect, domainXml, target, level, verify, keep, json, dryRun,
+            images, format, domain, connect, shutdown, shutdownTimeout, start, domainXml, target, level, verify, keep, json, dryRun,
         };
 
         command.SetAction((parse, _) => runner.RunAsync(parse, parse.GetValue(json), (context, cancellationToken) => RunAsync(
@@ -52,6 +56,9 @@ public static class BackupCommand
                     DomainXml = parse.GetValue(domainXml),
                     Domain = parse.GetValue(domain),
                     Connect = parse.GetValue(connect)!,
+                    Shutdown = parse.GetValue(shutdown),
+                    ShutdownTimeout = TimeSpan.FromSeconds(parse.GetValue(shutdownTimeout) ?? 300),
+                    Start = parse.GetValue(start),
                     Target = parse.GetRequiredValue(target),
                     Level = parse.GetValue(level) ?? BackupLevel.Auto,
                     Verify = parse.GetValue(verify),

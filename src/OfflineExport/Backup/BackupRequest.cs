@@ -25,6 +25,15 @@ public sealed record BackupRequest
     /// </summary>
     public string? Domain { get; init; }
 
+    /// <summary>With <see cref="Domain"/>: a running domain is asked to shut down, and waited for up to <see cref="ShutdownTimeout"/>.</summary>
+    public bool Shutdown { get; init; }
+
+    /// <summary>How long <see cref="Shutdown"/> waits for "shut off".</summary>
+    public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(300);
+
+    /// <summary>With <see cref="Domain"/>: start the domain after the backup, whatever its outcome.</summary>
+    public bool Start { get; init; }
+
     /// <summary>The libvirt connection URI for <see cref="Domain"/>.</summary>
     public string Connect { get; init; } = "qemu:///system";
 

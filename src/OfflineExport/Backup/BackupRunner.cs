@@ -24,7 +24,64 @@ public sealed class BackupRunner
 
     /// <summary>Runs the backup.</summary>
     public Task<BackupResult> RunAsync(BackupRequest request, IProgress<DiskProgress>? progress, CancellationToken cancellationToken) =>
-        FailureTranslation.RunAsync(() => BackUpAsync(request, progress, cancellationToken));
+        FailureTranslation.RunAsync(() => BackUpThenStartAsync(request, progress, cancellationToken));
+
+    /// <summary>The backup, then, with <see cref="BackupRequest.Start"/>, the domain started whatever the outcome (and the outcome says so).</summary>
+    private async Task<BackupResult> BackUpThenStartAsync(BackupRequest request, IProgress<DiskProgress>? progress, CancellationToken cancellationToken)
+    {
+        if ((request.Shutdown || request.Start) && request.Domain is null)
+        {
+            throw new OfflineExportException(ErrorKind.InvalidRequest, "--shutdown and --start need --domain NAME");
+        }
+
+        if (!request.Start)
+        {
+            return await BackUpAsync(request, progress, cancellationToken).ConfigureAwait(false);
+        }
+
+        BackupResult result;
+        try
+        {
+            result = await BackUpAsync(request, progress, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // Even after Ctrl-C: the VM's downtime is what --start is for.
+            var started = await StartDomainAsync(request).ConfigureAwait(false);
+            if (ex is OfflineExportException error)
+            {
+                throw new OfflineExportException(error.Kind, $"{error.Message}; {started}", error);
+            }
+
+            throw;
+        }
+
+        var outcome = await StartDomainAsync(request).ConfigureAwait(false);
+        return outcome.StartsWith("started", StringComparison.Ordinal)
+            ? result with { Notes = [.. result.Notes, outcome] }
+            : result with { Warnings = [.. result.Warnings, outcome] };
+    }
+
+    /// <summary>Starts the domain of <paramref name="request"/> unless it runs; says what happened, in words for the result.</summary>
+    private async Task<string> StartDomainAsync(BackupRequest request)
+    {
+        var virsh = new Virsh(request.Connect, log: _options.Log, progressTimeout: _options.ProgressTimeout);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        try
+        {
+            if (await virsh.DomainStateAsync(request.Domain!, timeout.Token).ConfigureAwait(false) != "shut off")
+            {
+                return $"domain {request.Domain} was not shut off; left as it is";
+            }
+
+            await virsh.StartAsync(request.Domain!, timeout.Token).ConfigureAwait(false);
+            return $"started domain {request.Domain} again";
+        }
+        catch (Exception ex) when (ex is OfflineExportException or OperationCanceledException)
+        {
+            return $"could not start domain {request.Domain} again: {ex.Message}";
+        }
+    }
 
     private async Task<BackupResult> BackUpAsync(BackupRequest request, IProgress<DiskProgress>? progress, CancellationToken cancellationToken)
     {
@@ -42,9 +99,15 @@ public sealed class BackupRunner
         var notes = new List<string>();
         request = WithDomainDisks(request, notes);
         var virsh = request.Domain is null ? null : new Virsh(request.Connect, log: _options.Log, progressTimeout: _options.ProgressTimeout);
-        var domain = virsh is null ? null : await LibvirtDomain.ReadShutOffAsync(virsh, request.Domain!, cancellationToken).ConfigureAwait(false);
-        if (domain is not null)
+        LibvirtDomain? domain = null;
+        if (virsh is not null)
         {
+            if (request.Shutdown && await LibvirtDomain.ShutDownAsync(virsh, request.Domain!, request.ShutdownTimeout, cancellationToken).ConfigureAwait(false))
+            {
+                notes.Add($"shut down domain {request.Domain}");
+            }
+
+            domain = await LibvirtDomain.ReadShutOffAsync(virsh, request.Domain!, cancellationToken).ConfigureAwait(false);
             request = WithDisks(request, domain.Disks, notes);
         }
 

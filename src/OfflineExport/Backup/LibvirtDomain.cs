@@ -30,6 +30,37 @@ public sealed record LibvirtDomain(string Name, string Xml, IReadOnlyList<Domain
         return new LibvirtDomain(name, xml, disks, current);
     }
 
+    /// <summary>
+    /// Asks a domain that is not shut off to shut down and waits for "shut off", up to <paramref name="timeout"/>.
+    /// Returns true when it did shut it down (false: it was shut off already).
+    /// </summary>
+    public static async Task<bool> ShutDownAsync(Virsh virsh, string name, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var state = await virsh.DomainStateAsync(name, cancellationToken).ConfigureAwait(false);
+        if (state == "shut off")
+        {
+            return false;
+        }
+
+        await virsh.ShutdownAsync(name, cancellationToken).ConfigureAwait(false);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken).ConfigureAwait(false);
+            state = await virsh.DomainStateAsync(name, cancellationToken).ConfigureAwait(false);
+            if (state == "shut off")
+            {
+                return true;
+            }
+
+            if (clock.Elapsed >= timeout)
+            {
+                throw new OfflineExportException(ErrorKind.ImageInUse,
+                    $"domain {name} did not shut down within {timeout.TotalSeconds:0} s (it is {state}); nothing was backed up: does its guest act on the ACPI power button? --shutdown-timeout waits longer");
+            }
+        }
+    }
+
     /// <summary>The file this run's copy of the domain XML is kept in, inside the backup folder.</summary>
     public static string XmlFileName(string checkpoint) => $"domain.{checkpoint}.xml";
 }

@@ -35,6 +35,14 @@ public sealed class Virsh
     public async Task<string> DomainStateAsync(string domain, CancellationToken cancellationToken) =>
         (await RunAsync(["domstate", "--", domain], domain, cancellationToken).ConfigureAwait(false)).Trim();
 
+    /// <summary>Asks the guest to shut down (ACPI power button, <c>virsh shutdown</c>); returns at once.</summary>
+    public async Task ShutdownAsync(string domain, CancellationToken cancellationToken) =>
+        await RunAsync(["shutdown", "--", domain], domain, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Starts the domain (<c>virsh start</c>).</summary>
+    public async Task StartAsync(string domain, CancellationToken cancellationToken) =>
+        await RunAsync(["start", "--", domain], domain, cancellationToken).ConfigureAwait(false);
+
     /// <summary>The domain's persistent configuration (<c>dumpxml --inactive</c>): what it boots with, and what is on disk when it is shut off.</summary>
     public Task<string> InactiveXmlAsync(string domain, CancellationToken cancellationToken) =>
         RunAsync(["dumpxml", "--inactive", "--", domain], domain, cancellationToken);

@@ -180,6 +180,58 @@ public sealed class DomainBackupTests : IDisposable
         Assert.False(File.Exists(_ws["restored/domain.xml"]));
     }
 
+    [Fact]
+    public async Task Shutdown_waits_for_shut_off_backs_up_and_start_runs_the_domain_again()
+    {
+        // Arrange: a running domain. It has no guest OS to act on the power button, so the test plays the
+        // guest: once the backup has asked for the shutdown, the domain is powered off.
+        await using var domain = await TestDomain.DefineAsync(_ws);
+        await IoAsync(domain.Vda, "write -P 0x51 0 1M");
+        await domain.StartAsync();
+
+        // Act
+        await using var cli = CliProcess.Start(_ws, ["backup", "--domain", domain.Name, "--shutdown", "--start", "--target", _ws["bk"], "--json", "--verbose"]);
+        using (var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60)))
+        {
+            while (!cli.StandardError.Contains($"shutdown -- {domain.Name}", StringComparison.Ordinal))
+            {
+                await Task.Delay(100, deadline.Token);
+            }
+        }
+
+        await Task.Delay(1000); // still waiting: a guest takes its time
+        Assert.Equal("running", await domain.StateAsync());
+        await domain.StopAsync();
+        var code = await cli.WaitAsync(TimeSpan.FromMinutes(2));
+
+        // Assert
+        Assert.True(code == 0, cli.StandardError);
+        var result = JsonDocument.Parse(cli.StandardOutput).RootElement;
+        var notes = result.GetProperty("notes").EnumerateArray().Select(n => n.GetString()).ToList();
+        Assert.Contains($"shut down domain {domain.Name}", notes);
+        Assert.Contains($"started domain {domain.Name} again", notes);
+        Assert.Equal(["vda", "vdb"], result.GetProperty("disks").EnumerateArray().Select(d => d.GetProperty("disk").GetString()));
+        Assert.Equal("running", await domain.StateAsync());
+        await domain.StopAsync();
+    }
+
+    [Fact]
+    public async Task A_shutdown_that_times_out_backs_up_nothing_and_start_leaves_the_domain_running()
+    {
+        await using var domain = await TestDomain.DefineAsync(_ws);
+        await domain.StartAsync();
+
+        var (code, _, stderr) = await CliProcess.RunAsync(_ws, "backup", "--domain", domain.Name, "--shutdown", "--shutdown-timeout", "2", "--start", "--target", _ws["bk"]);
+
+        Assert.Equal(5, code);
+        Assert.StartsWith($"offline-export: error: domain {domain.Name} did not shut down within 2 s (it is running); nothing was backed up", stderr.Trim(), StringComparison.Ordinal);
+        Assert.EndsWith($"; domain {domain.Name} was not shut off; left as it is", stderr.Trim(), StringComparison.Ordinal);
+        Assert.False(Directory.Exists(_ws["bk"]));
+        Assert.Equal("running", await domain.StateAsync());
+        await domain.StopAsync();
+        Assert.Empty(await BitmapNamesAsync(domain.Vda));
+    }
+
     private static async Task<string?> ParentAsync(string domain, string checkpoint)
     {
         var result = await LibvirtDaemons.Virsh("checkpoint-dumpxml", "--no-domain", domain, checkpoint).WithValidation(CliWrap.CommandResultValidation.None).ExecuteBufferedAsync();

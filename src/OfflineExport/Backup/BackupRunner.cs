@@ -402,6 +402,17 @@ public sealed class BackupRunner
         var manifestSaved = false;
         // Written before each step that adds something: a run killed at any point leaves a list of it.
         var record = new BackupRunRecord { Owner = ProcessIdentity.Current, StartTime = DateTimeOffset.UtcNow };
+        var holds = new List<IDisposable>();
+        void ReleaseHolds()
+        {
+            foreach (var hold in holds)
+            {
+                hold.Dispose();
+            }
+
+            holds.Clear();
+        }
+
         try
         {
             // The next window starts before the chain is opened for this one: a write in between lands
@@ -412,6 +423,23 @@ public sealed class BackupRunner
                 record.Save(target);
                 await qemuImg.AddBitmapAsync(plan.Disk.Image, plan.Disk.Chain[0].Format, plan.NextCheckpoint!, cancellationToken).ConfigureAwait(false);
                 added.Add(plan);
+            }
+
+            // From here until the points are recorded, a VM started on these disks fails at once (qemu cannot
+            // get the write lock) instead of writing under the backup. Released before any bitmap is written.
+            foreach (var plan in plans)
+            {
+                try
+                {
+                    if (QemuImageLocks.HoldAgainstWriters(plan.Disk.Image) is { } hold)
+                    {
+                        holds.Add(hold);
+                    }
+                }
+                catch (IOException ex)
+                {
+                    warnings.Add($"{plan.Disk.Name}: could not hold {plan.Disk.Image} against a VM start during the backup: {ex.Message}");
+                }
             }
 
             string PendingPath(DiskPlan plan)
@@ -452,11 +480,13 @@ public sealed class BackupRunner
 
             ManifestStore.Save(target, manifest);
             manifestSaved = true;
+            ReleaseHolds();
             BackupRunRecord.Delete(target);
             return results;
         }
         catch when (!manifestSaved)
         {
+            ReleaseHolds();
             foreach (var path in pending.Concat(placed))
             {
                 OutputFile.TryDelete(path);
@@ -475,6 +505,10 @@ public sealed class BackupRunner
             }
 
             throw;
+        }
+        finally
+        {
+            ReleaseHolds();
         }
     }
 

@@ -232,6 +232,31 @@ public sealed class DomainBackupTests : IDisposable
         Assert.Empty(await BitmapNamesAsync(domain.Vda));
     }
 
+    [Fact]
+    public async Task A_start_during_the_backup_fails_cleanly_and_the_backup_is_whole()
+    {
+        // Arrange: enough data, copied in small requests one at a time, to leave time for a start.
+        await using var domain = await TestDomain.DefineAsync(_ws);
+        await IoAsync(domain.Vda, "write -P 0x61 0 24M");
+
+        // Act
+        await using var cli = CliProcess.Start(_ws, ["backup", "--domain", domain.Name, "--target", _ws["bk"], "--set", "Export:RequestSize=4K", "--set", "Export:MaxInFlight=1"]);
+        await cli.FirstProgress.WaitAsync(TimeSpan.FromSeconds(60));
+        var start = await LibvirtDaemons.Virsh("start", domain.Name).WithValidation(CliWrap.CommandResultValidation.None).ExecuteBufferedAsync();
+        var stateDuring = await domain.StateAsync();
+        var code = await cli.WaitAsync(TimeSpan.FromMinutes(3));
+
+        // Assert: the start was refused by the lock, and the backup finished and is exact.
+        Assert.NotEqual(0, start.ExitCode);
+        Assert.Contains("Failed to get \"write\" lock", start.StandardError, StringComparison.Ordinal);
+        Assert.Equal("shut off", stateDuring);
+        Assert.True(code == 0, cli.StandardError);
+        Assert.Equal(0, await CompareAsync(Path.Combine(_ws["bk"], "vda.0.full.qcow2"), domain.Vda));
+        // Once the backup is over, the domain starts again.
+        await domain.StartAsync();
+        await domain.StopAsync();
+    }
+
     private static async Task<string?> ParentAsync(string domain, string checkpoint)
     {
         var result = await LibvirtDaemons.Virsh("checkpoint-dumpxml", "--no-domain", domain, checkpoint).WithValidation(CliWrap.CommandResultValidation.None).ExecuteBufferedAsync();

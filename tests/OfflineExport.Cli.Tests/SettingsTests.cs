@@ -35,6 +35,15 @@ public sealed class SettingsTests : IDisposable
         Assert.Equal(new ExportOptions().MaxInFlight, options.MaxInFlight);
         Assert.Equal(CacheDirectScope.Output, options.CacheDirect);
         Assert.Null(options.WorkDirectory);
+        Assert.Equal("qemu:///system", options.LibvirtUri);
+    }
+
+    [Fact]
+    public void The_libvirt_uri_comes_from_the_configuration()
+    {
+        var options = Settings.ToExportOptions(ConfigurationLayers.Build(null, ["Libvirt:Uri=qemu+ssh://root@host/system"]), null);
+
+        Assert.Equal("qemu+ssh://root@host/system", options.LibvirtUri);
     }
 
     [Fact]

@@ -12,7 +12,7 @@ public static class BackupCommand
         var images = new Argument<string[]>("IMAGE") { Description = "Top images of the stopped VM's disks (a disk's name is its file name without extension)", Arity = ArgumentArity.ZeroOrMore };
         var domainXml = new Option<string?>("--domain-xml") { Description = "Take the disks from a libvirt domain XML (virsh dumpxml of the shut-off domain); cdroms and non-file disks are skipped", HelpName = "FILE" };
         var domain = new Option<string?>("--domain", "-d") { Description = "Back up the shut-off libvirt domain NAME: its file-backed disks, named by target dev (vda, vdb); its checkpoints are registered with libvirt so its next live incremental continues from this backup", HelpName = "NAME" };
-        var connect = new Option<string>("--connect", "-c") { Description = "The libvirt URI for --domain", HelpName = "URI", DefaultValueFactory = _ => "qemu:///system" };
+        var connect = new Option<string?>("--connect", "-c") { Description = "The libvirt URI for --domain (default: the configuration's Libvirt:Uri, qemu:///system)", HelpName = "URI" };
         var shutdown = new Option<bool>("--shutdown") { Description = "With --domain: ask a running domain to shut down (virsh shutdown) and wait for 'shut off' before the backup" };
         var shutdownTimeout = CommonOptions.Count("--shutdown-timeout", null, "How long --shutdown waits for 'shut off' (default: 300)", "SECONDS");
         var start = new Option<bool>("--start") { Description = "With --domain: start the domain after the backup, whatever its outcome (the result says so)" };
@@ -55,7 +55,7 @@ public static class BackupCommand
                     Formats = (parse.GetValue(images) ?? []).Select(_ => parse.GetValue(format)).ToList(),
                     DomainXml = parse.GetValue(domainXml),
                     Domain = parse.GetValue(domain),
-                    Connect = parse.GetValue(connect)!,
+                    Connect = parse.GetValue(connect),
                     Shutdown = parse.GetValue(shutdown),
                     ShutdownTimeout = TimeSpan.FromSeconds(parse.GetValue(shutdownTimeout) ?? 300),
                     Start = parse.GetValue(start),

@@ -32,6 +32,9 @@ public static class Settings
     /// <summary>Parent folder of the private temporary folders (system temp when empty).</summary>
     public const string WorkDirectory = "WorkDirectory";
 
+    /// <summary>The libvirt URI for backup --domain (--connect wins).</summary>
+    public const string LibvirtUri = "Libvirt:Uri";
+
     private static readonly ExportOptions Builtin = new();
 
     /// <summary>The built-in defaults (the lowest layer).</summary>
@@ -45,6 +48,7 @@ public static class Settings
         [ProgressTimeoutSeconds] = Builtin.ProgressTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture),
         [CacheDirect] = Builtin.CacheDirect.ToString().ToLowerInvariant(),
         [WorkDirectory] = string.Empty,
+        [LibvirtUri] = Builtin.LibvirtUri,
     };
 
     /// <summary>Validates every key and builds the options; the first bad value fails with its key and source.</summary>
@@ -71,6 +75,7 @@ public static class Settings
                 _ => CacheDirectScope.Output,
             },
             WorkDirectory = workDirectory.Length == 0 ? null : Path.GetFullPath(workDirectory),
+            LibvirtUri = Text(configuration, LibvirtUri, allowEmpty: false),
             Log = log,
         };
         return options;

@@ -34,8 +34,8 @@ public sealed record BackupRequest
     /// <summary>With <see cref="Domain"/>: start the domain after the backup, whatever its outcome.</summary>
     public bool Start { get; init; }
 
-    /// <summary>The libvirt connection URI for <see cref="Domain"/>.</summary>
-    public string Connect { get; init; } = "qemu:///system";
+    /// <summary>The libvirt connection URI for <see cref="Domain"/>; null: the configured one (<see cref="Export.ExportOptions.LibvirtUri"/>).</summary>
+    public string? Connect { get; init; }
 
     /// <summary>
     /// A libvirt domain XML (<c>virsh dumpxml</c> of the shut-off domain) whose file-backed disks are backed

@@ -65,7 +65,7 @@ public sealed class BackupRunner
     /// <summary>Starts the domain of <paramref name="request"/> unless it runs; says what happened, in words for the result.</summary>
     private async Task<string> StartDomainAsync(BackupRequest request)
     {
-        var virsh = new Virsh(request.Connect, log: _options.Log, progressTimeout: _options.ProgressTimeout);
+        var virsh = new Virsh(request.Connect ?? _options.LibvirtUri, log: _options.Log, progressTimeout: _options.ProgressTimeout);
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         try
         {
@@ -98,7 +98,7 @@ public sealed class BackupRunner
 
         var notes = new List<string>();
         request = WithDomainDisks(request, notes);
-        var virsh = request.Domain is null ? null : new Virsh(request.Connect, log: _options.Log, progressTimeout: _options.ProgressTimeout);
+        var virsh = request.Domain is null ? null : new Virsh(request.Connect ?? _options.LibvirtUri, log: _options.Log, progressTimeout: _options.ProgressTimeout);
         LibvirtDomain? domain = null;
         if (virsh is not null)
         {

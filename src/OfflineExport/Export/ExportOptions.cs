@@ -37,6 +37,9 @@ public sealed record ExportOptions
     /// <summary>Parent of the private temporary folder for sockets (system temp folder when null).</summary>
     public string? WorkDirectory { get; init; }
 
+    /// <summary>The libvirt connection for <c>backup --domain</c> when the request names none (<c>Libvirt:Uri</c>).</summary>
+    public string LibvirtUri { get; init; } = "qemu:///system";
+
     /// <summary>Receives a line per qemu command, QMP message and daemon output line (for <c>--verbose</c>).</summary>
     public Action<string>? Log { get; init; }
 

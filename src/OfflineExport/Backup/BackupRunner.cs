@@ -26,7 +26,10 @@ public sealed class BackupRunner
     public Task<BackupResult> RunAsync(BackupRequest request, IProgress<DiskProgress>? progress, CancellationToken cancellationToken) =>
         FailureTranslation.RunAsync(() => BackUpThenStartAsync(request, progress, cancellationToken));
 
-    /// <summary>The backup, then, with <see cref="BackupRequest.Start"/>, the domain started whatever the outcome (and the outcome says so).</summary>
+    /// <summary>
+    /// The backup, then, with <see cref="BackupRequest.Start"/>, the domain this run shut down started again
+    /// whatever the outcome; the result, or the error, says what happened.
+    /// </summary>
     private async Task<BackupResult> BackUpThenStartAsync(BackupRequest request, IProgress<DiskProgress>? progress, CancellationToken cancellationToken)
     {
         if ((request.Shutdown || request.Start) && request.Domain is null)
@@ -34,56 +37,68 @@ public sealed class BackupRunner
             throw new OfflineExportException(ErrorKind.InvalidRequest, "--shutdown and --start need --domain NAME");
         }
 
+        if (request.Start && !request.Shutdown)
+        {
+            throw new OfflineExportException(ErrorKind.InvalidRequest, "--start needs --shutdown: it starts again the domain this run shut down");
+        }
+
+        if (request.Shutdown && request.DryRun)
+        {
+            throw new OfflineExportException(ErrorKind.InvalidRequest, "--shutdown does not go with --dry-run: a dry run changes nothing, a running domain included");
+        }
+
+        var shutDown = new LibvirtShutdown();
         if (!request.Start)
         {
-            return await BackUpAsync(request, progress, cancellationToken).ConfigureAwait(false);
+            return await BackUpAsync(request, shutDown, progress, cancellationToken).ConfigureAwait(false);
         }
 
         BackupResult result;
         try
         {
-            result = await BackUpAsync(request, progress, cancellationToken).ConfigureAwait(false);
+            result = await BackUpAsync(request, shutDown, progress, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
             // Even after Ctrl-C: the VM's downtime is what --start is for.
-            var started = await StartDomainAsync(request).ConfigureAwait(false);
-            if (ex is OfflineExportException error)
+            var started = await StartAgainAsync(request, shutDown).ConfigureAwait(false);
+            _options.Log?.Invoke(started);
+            if ((ex as OfflineExportException ?? FailureTranslation.ToUserError(ex)) is { } error)
             {
-                throw new OfflineExportException(error.Kind, $"{error.Message}; {started}", error);
+                throw new OfflineExportException(error.Kind, $"{error.Message}; {started}", ex);
             }
 
             throw;
         }
 
-        var outcome = await StartDomainAsync(request).ConfigureAwait(false);
-        return outcome.StartsWith("started", StringComparison.Ordinal)
-            ? result with { Notes = [.. result.Notes, outcome] }
-            : result with { Warnings = [.. result.Warnings, outcome] };
+        var outcome = await StartAgainAsync(request, shutDown).ConfigureAwait(false);
+        return outcome.StartsWith("could not", StringComparison.Ordinal)
+            ? result with { Warnings = [.. result.Warnings, outcome] }
+            : result with { Notes = [.. result.Notes, outcome] };
     }
 
-    /// <summary>Starts the domain of <paramref name="request"/> unless it runs; says what happened, in words for the result.</summary>
-    private async Task<string> StartDomainAsync(BackupRequest request)
+    /// <summary>Starts the domain if this run shut it down; says what happened, in words for the result. Never throws.</summary>
+    private async Task<string> StartAgainAsync(BackupRequest request, LibvirtShutdown shutDown)
     {
-        var virsh = new Virsh(request.Connect ?? _options.LibvirtUri, log: _options.Log, progressTimeout: _options.ProgressTimeout);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        if (shutDown.Uuid is not { } uuid)
+        {
+            return $"domain {request.Domain} was not shut down by this run; left as it is";
+        }
+
+        var virsh = new Virsh(request.Connect ?? _options.LibvirtUri, log: _options.Log);
         try
         {
-            if (await virsh.DomainStateAsync(request.Domain!, timeout.Token).ConfigureAwait(false) != "shut off")
-            {
-                return $"domain {request.Domain} was not shut off; left as it is";
-            }
-
-            await virsh.StartAsync(request.Domain!, timeout.Token).ConfigureAwait(false);
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+            await virsh.StartAsync(uuid, timeout.Token).ConfigureAwait(false);
             return $"started domain {request.Domain} again";
         }
-        catch (Exception ex) when (ex is OfflineExportException or OperationCanceledException)
+        catch (Exception ex)
         {
             return $"could not start domain {request.Domain} again: {ex.Message}";
         }
     }
 
-    private async Task<BackupResult> BackUpAsync(BackupRequest request, IProgress<DiskProgress>? progress, CancellationToken cancellationToken)
+    private async Task<BackupResult> BackUpAsync(BackupRequest request, LibvirtShutdown shutDown, IProgress<DiskProgress>? progress, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         if (request.KeepCheckpoints is < 1)
@@ -98,16 +113,12 @@ public sealed class BackupRunner
 
         var notes = new List<string>();
         request = WithDomainDisks(request, notes);
-        var virsh = request.Domain is null ? null : new Virsh(request.Connect ?? _options.LibvirtUri, log: _options.Log, progressTimeout: _options.ProgressTimeout);
+        var virsh = request.Domain is null ? null : new Virsh(request.Connect ?? _options.LibvirtUri, log: _options.Log);
         LibvirtDomain? domain = null;
         if (virsh is not null)
         {
-            if (request.Shutdown && await LibvirtDomain.ShutDownAsync(virsh, request.Domain!, request.ShutdownTimeout, cancellationToken).ConfigureAwait(false))
-            {
-                notes.Add($"shut down domain {request.Domain}");
-            }
-
-            domain = await LibvirtDomain.ReadShutOffAsync(virsh, request.Domain!, cancellationToken).ConfigureAwait(false);
+            // With --shutdown the domain may still run: it is shut down only once everything local is in order.
+            domain = await LibvirtDomain.ReadAsync(virsh, request.Domain!, anyState: request.Shutdown, cancellationToken).ConfigureAwait(false);
             request = WithDisks(request, domain.Disks, notes);
         }
 
@@ -121,6 +132,17 @@ public sealed class BackupRunner
         var target = Path.GetFullPath(request.Target);
         PrepareFolder(target, request.DryRun);
         using var folderLock = request.DryRun ? null : BackupFolderLock.Acquire(target);
+        if (domain is not null && request.Shutdown)
+        {
+            if (await domain.ShutDownAsync(virsh!, request.ShutdownTimeout, cancellationToken).ConfigureAwait(false))
+            {
+                shutDown.Uuid = domain.Uuid;
+                notes.Add($"shut down domain {domain.Name}");
+            }
+
+            await LibvirtDomain.RequireShutOffAsync(virsh!, domain.Name, domain.Uuid, cancellationToken).ConfigureAwait(false);
+        }
+
         var (manifest, copyNote) = BackupFolderIdentity.Settle(ManifestStore.Load(target), FileIdentity.Of(target), BackupFolderIdentity.NewId, target);
         if (copyNote is not null)
         {
@@ -164,11 +186,11 @@ public sealed class BackupRunner
         notes.AddRange(results.SelectMany(r => r.Export?.Notes ?? []));
         if (domain is not null)
         {
-            await RegisterWithLibvirtAsync(virsh!, domain, target, plans, warnings, cancellationToken).ConfigureAwait(false);
+            await RegisterWithLibvirtAsync(virsh!, domain, target, plans, results, warnings, cancellationToken).ConfigureAwait(false);
         }
 
         var removed = request.KeepCheckpoints is { } keep
-            ? await PruneCheckpointsAsync(qemuImg, ManifestStore.Load(target), plans, keep, virsh is null ? null : (virsh, domain!.Name), warnings, cancellationToken).ConfigureAwait(false)
+            ? await PruneCheckpointsAsync(qemuImg, ManifestStore.Load(target), plans, keep, virsh is null ? null : (virsh, domain!.Uuid, domain.Name), warnings, cancellationToken).ConfigureAwait(false)
             : [];
         return new BackupResult(target, results, removed, warnings, clock.Elapsed) { Notes = notes };
     }
@@ -618,7 +640,7 @@ public sealed class BackupRunner
     /// Failures here are warnings: the points are already safe.
     /// </summary>
     private static async Task<IReadOnlyList<string>> PruneCheckpointsAsync(
-        QemuImg qemuImg, BackupManifest manifest, IReadOnlyList<DiskPlan> plans, int keep, (Virsh Virsh, string Domain)? libvirt, List<string> warnings, CancellationToken cancellationToken)
+        QemuImg qemuImg, BackupManifest manifest, IReadOnlyList<DiskPlan> plans, int keep, (Virsh Virsh, string Domain, string Name)? libvirt, List<string> warnings, CancellationToken cancellationToken)
     {
         var removed = new List<string>();
         var names = new HashSet<string>(StringComparer.Ordinal);
@@ -644,17 +666,17 @@ public sealed class BackupRunner
         if (libvirt is { } registered)
         {
             // Only checkpoints this folder made are removed above; libvirt forgets those, and no other.
-            var known = await registered.Virsh.CheckpointNamesAsync(registered.Domain, cancellationToken).ConfigureAwait(false);
-            foreach (var name in names.Where(known.Contains))
+            try
             {
-                try
+                var known = await registered.Virsh.CheckpointNamesAsync(registered.Domain, cancellationToken).ConfigureAwait(false);
+                foreach (var name in names.Where(known.Contains))
                 {
                     await registered.Virsh.DeleteCheckpointMetadataAsync(registered.Domain, name, cancellationToken).ConfigureAwait(false);
                 }
-                catch (OfflineExportException ex)
-                {
-                    warnings.Add($"domain {registered.Domain}: could not remove libvirt's record of checkpoint {name}: {ex.Message}");
-                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                warnings.Add($"domain {registered.Name}: could not remove libvirt's record of the removed checkpoints: {ex.Message}");
             }
         }
 
@@ -666,18 +688,12 @@ public sealed class BackupRunner
     /// run added with libvirt (parent: libvirt's current checkpoint), so the domain's next live incremental
     /// continues from this backup. Failures are warnings: the points are already in place.
     /// </summary>
-    private static async Task RegisterWithLibvirtAsync(Virsh virsh, LibvirtDomain domain, string target, IReadOnlyList<DiskPlan> plans, List<string> warnings, CancellationToken cancellationToken)
+    private static async Task RegisterWithLibvirtAsync(
+        Virsh virsh, LibvirtDomain domain, string target, IReadOnlyList<DiskPlan> plans, IReadOnlyList<BackupDiskResult> results, List<string> warnings, CancellationToken cancellationToken)
     {
-        var added = plans.Where(p => p.NextCheckpoint is not null).Select(p => (Disk: p.Disk.Name, Bitmap: p.NextCheckpoint!)).ToList();
-        if (added.Count == 0)
-        {
-            return;
-        }
-
-        var name = added[0].Bitmap;
         try
         {
-            using var xml = PartialOutput.For(Path.Combine(target, LibvirtDomain.XmlFileName(name)));
+            using var xml = PartialOutput.For(Path.Combine(target, LibvirtDomain.XmlFileName(results[0].Point!.EndTime)));
             await File.WriteAllTextAsync(xml.Path, domain.Xml, cancellationToken).ConfigureAwait(false);
             xml.Publish(overwrite: false);
         }
@@ -686,11 +702,18 @@ public sealed class BackupRunner
             warnings.Add($"domain {domain.Name}: could not keep its XML in {target}: {IoErrorText.Reason(ex)}");
         }
 
+        var added = plans.Where(p => p.NextCheckpoint is not null).Select(p => (Disk: p.Disk.Name, Bitmap: p.NextCheckpoint!)).ToList();
+        if (added.Count == 0)
+        {
+            return; // raw disks only: no checkpoint to register
+        }
+
+        var name = added[0].Bitmap;
         try
         {
-            await virsh.RedefineCheckpointAsync(domain.Name, name, domain.CurrentCheckpoint, DateTimeOffset.UtcNow, added, cancellationToken).ConfigureAwait(false);
+            await virsh.RedefineCheckpointAsync(domain.Uuid, name, domain.CurrentCheckpoint, DateTimeOffset.UtcNow, added, cancellationToken).ConfigureAwait(false);
         }
-        catch (OfflineExportException ex)
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
             warnings.Add($"domain {domain.Name}: checkpoint {name} is not registered with libvirt, so its next live incremental cannot start from this backup: {ex.Message}");
         }

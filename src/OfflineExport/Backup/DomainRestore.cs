@@ -32,8 +32,9 @@ public sealed class DomainRestore
             throw new OfflineExportException(ErrorKind.OutputProblem, $"{output} is the backup folder itself; restore the domain into another folder");
         }
 
-        var (checkpoint, points) = SelectRun(manifest, request.Point, folder);
-        var xmlPath = Path.Combine(folder, LibvirtDomain.XmlFileName(checkpoint));
+        var (runTime, points) = SelectRun(manifest, request.Point, folder);
+        var xmlPath = Path.Combine(folder, LibvirtDomain.XmlFileName(runTime));
+        var checkpoint = points.Select(p => p.Point.CheckpointCreated).FirstOrDefault(c => c is not null) ?? "none";
         XDocument domain;
         try
         {
@@ -41,8 +42,11 @@ public sealed class DomainRestore
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or XmlException)
         {
-            throw new OfflineExportException(ErrorKind.BackupFolderProblem, $"the run of checkpoint {checkpoint} has no readable domain XML ({xmlPath}): {IoErrorText.Reason(ex)}; was it made with backup --domain?", ex);
+            throw new OfflineExportException(ErrorKind.BackupFolderProblem, $"the run of {runTime:u} has no readable domain XML ({xmlPath}): {IoErrorText.Reason(ex)}; was it made with backup --domain?", ex);
         }
+
+        // Before anything is written: an XML that still named a disk of the live domain would boot it.
+        RequireEveryDiskRestored(domain, points.Select(p => p.Disk).ToHashSet(StringComparer.Ordinal), xmlPath);
 
         try
         {
@@ -80,27 +84,40 @@ public sealed class DomainRestore
     }
 
     /// <summary>
-    /// The run: the checkpoint the first disk's point <paramref name="number"/> (or its latest) started, and
-    /// for every disk the point that started the same checkpoint.
+    /// The run: the one that made the first disk's point <paramref name="number"/> (or its latest), and for every
+    /// disk the point that run made. A run's points all record its time as their end time.
     /// </summary>
-    private static (string Checkpoint, IReadOnlyList<(string Disk, PointRecord Point)> Points) SelectRun(BackupManifest manifest, int? number, string folder)
+    private static (DateTimeOffset RunTime, IReadOnlyList<(string Disk, PointRecord Point)> Points) SelectRun(BackupManifest manifest, int? number, string folder)
     {
         var first = manifest.Disks.FirstOrDefault() ?? throw new OfflineExportException(ErrorKind.BackupFolderProblem, $"{folder} holds no disk yet");
         var point = number is { } n
             ? first.Point(n) ?? throw new OfflineExportException(ErrorKind.InvalidRequest, $"{first.Name} has no point {n} in {folder}; points: {string.Join(", ", first.Points.Select(p => p.Number))}")
             : first.Latest ?? throw new OfflineExportException(ErrorKind.BackupFolderProblem, $"{folder} has no point for {first.Name}");
-        var checkpoint = point.CheckpointCreated
-            ?? throw new OfflineExportException(ErrorKind.BackupFolderProblem, $"point {point.Number} of {first.Name} started no checkpoint, so it names no run of a domain");
         var points = new List<(string, PointRecord)>();
         foreach (var disk in manifest.Disks)
         {
-            if (disk.Points.FirstOrDefault(p => p.CheckpointCreated == checkpoint) is { } same)
+            if (disk.Points.FirstOrDefault(p => p.EndTime == point.EndTime) is { } same)
             {
                 points.Add((disk.Name, same));
             }
         }
 
-        return (checkpoint, points);
+        return (point.EndTime, points);
+    }
+
+    /// <summary>Refuses an XML with a disk the run did not back up (a block or network disk, or one added later): booted, it would use live storage.</summary>
+    private static void RequireEveryDiskRestored(XDocument domain, IReadOnlySet<string> restored, string xmlPath)
+    {
+        var missing = (domain.Root?.Element("devices")?.Elements("disk") ?? [])
+            .Where(d => (d.Attribute("device")?.Value ?? "disk") == "disk")
+            .Select(d => d.Element("target")?.Attribute("dev")?.Value ?? "?")
+            .Where(dev => !restored.Contains(dev))
+            .ToList();
+        if (missing.Count > 0)
+        {
+            throw new OfflineExportException(ErrorKind.BackupFolderProblem,
+                $"{xmlPath} has disk(s) {string.Join(", ", missing)} that this run did not back up; a domain XML naming them would boot on live storage: restore the disks one by one instead");
+        }
     }
 
     /// <summary>Points each restored disk's <c>&lt;source file&gt;</c> at its restored image (a standalone qcow2); other disks stay as they were.</summary>

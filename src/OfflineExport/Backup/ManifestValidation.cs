@@ -26,11 +26,22 @@ public static class ManifestValidation
                 throw Bad(path, $"disk {i + 1} ({disk.Name ?? "no name"}) lacks its name, source or points");
             }
 
+            // A disk's name and its checkpoints' names become file names (restore --domain-out, the kept domain XML).
+            if (!IsPlainName(disk.Name) || (disk.CurrentCheckpoint is { } current && !IsPlainName(current)))
+            {
+                throw Bad(path, $"disk {i + 1} has a name or a current checkpoint that is not a plain name; nothing was read");
+            }
+
             foreach (var point in disk.Points)
             {
                 if (point is null || point.File is null || point.Source is null || point.CheckpointsUsed is null || point.CheckpointsUsed.Any(c => c is null))
                 {
                     throw Bad(path, $"a point of {disk.Name} {(point is null ? "is null" : $"(number {point.Number}) lacks a field")}");
+                }
+
+                if ((point.CheckpointCreated is { } created && !IsPlainName(created)) || point.CheckpointsUsed.Any(c => !IsPlainName(c)))
+                {
+                    throw Bad(path, $"point {point.Number} of {disk.Name} names a checkpoint that is not a plain name; nothing was read");
                 }
 
                 if (!IsPlainName(point.File))

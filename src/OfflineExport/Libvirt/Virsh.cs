@@ -16,16 +16,22 @@ public sealed class Virsh
     /// <summary>The Debian package that provides virsh.</summary>
     public const string Package = "libvirt-clients";
 
+    /// <summary>
+    /// How long one virsh call may take. virsh keeps its connection alive with keepalives, so a stall watch
+    /// would see a waiting virsh as busy; a fixed deadline is what bounds it (a domain start included).
+    /// </summary>
+    private static readonly TimeSpan CallDeadline = TimeSpan.FromMinutes(2);
+
     private readonly string _executable;
     private readonly string _uri;
     private readonly ProcessSettings _settings;
 
     /// <summary>Creates the wrapper for libvirt at <paramref name="uri"/> (e.g. qemu:///system).</summary>
-    public Virsh(string uri, string executable = "virsh", Action<string>? log = null, TimeSpan? progressTimeout = null)
+    public Virsh(string uri, string executable = "virsh", Action<string>? log = null)
     {
         _uri = uri;
         _executable = executable;
-        _settings = new ProcessSettings(log, progressTimeout, TiedToParent: true);
+        _settings = new ProcessSettings(log, null, TiedToParent: true);
     }
 
     /// <summary>The libvirt connection URI.</summary>
@@ -34,6 +40,25 @@ public sealed class Virsh
     /// <summary>The domain's state as virsh words it: "shut off", "running", "paused", …</summary>
     public async Task<string> DomainStateAsync(string domain, CancellationToken cancellationToken) =>
         (await RunAsync(["domstate", "--", domain], domain, cancellationToken).ConfigureAwait(false)).Trim();
+
+    /// <summary>
+    /// The domain's UUID, found by its exact name. Every later call names the domain by UUID: virsh looks a
+    /// name up as an id first, then as a UUID, so a domain named "1" could otherwise be another, running one.
+    /// </summary>
+    public async Task<string> ResolveAsync(string name, CancellationToken cancellationToken)
+    {
+        var text = await RunAsync(["list", "--all", "--uuid", "--name"], name, cancellationToken).ConfigureAwait(false);
+        foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var space = line.IndexOf(' ', StringComparison.Ordinal);
+            if (space > 0 && string.Equals(line[(space + 1)..].Trim(), name, StringComparison.Ordinal))
+            {
+                return line[..space];
+            }
+        }
+
+        throw new OfflineExportException(ErrorKind.InvalidImage, $"libvirt at {_uri} has no domain '{name}'");
+    }
 
     /// <summary>Asks the guest to shut down (ACPI power button, <c>virsh shutdown</c>); returns at once.</summary>
     public async Task ShutdownAsync(string domain, CancellationToken cancellationToken) =>
@@ -83,8 +108,9 @@ public sealed class Virsh
 
     /// <summary>
     /// Records a checkpoint this tool made offline in libvirt's metadata (<c>checkpoint-create --redefine</c>):
-    /// its name, its parent (libvirt's current checkpoint, or none), its time and each disk's bitmap, so
-    /// libvirt's next live incremental can start from it. It becomes the domain's current checkpoint.
+    /// its name, its parent (libvirt's latest checkpoint, or none), its time and each disk's bitmap, so
+    /// libvirt's next live incremental can start from it. libvirt does not check the bitmaps of a shut-off
+    /// domain here: they are this run's, added before.
     /// </summary>
     public async Task RedefineCheckpointAsync(string domain, string name, string? parent, DateTimeOffset created, IReadOnlyList<(string Disk, string Bitmap)> disks, CancellationToken cancellationToken)
     {
@@ -119,13 +145,20 @@ public sealed class Virsh
 
     private async Task<BufferedCommandResult> ExecuteAsync(Command command, CancellationToken cancellationToken)
     {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(CallDeadline);
         try
         {
-            return await ChildProcess.RunBufferedAsync(command, _settings, cancellationToken).ConfigureAwait(false);
+            // Its messages and states ("shut off") in English whatever the host's locale: we read them.
+            return await ChildProcess.RunBufferedAsync(command.WithEnvironmentVariables(e => e.Set("LC_ALL", "C")), _settings, deadline.Token).ConfigureAwait(false);
         }
         catch (CommandNotFoundException ex)
         {
             throw OfflineExportException.ToolMissing(_executable, Package, "cannot be run: " + ex.Reason);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new OfflineExportException(ErrorKind.QemuFailure, $"virsh did not answer within {CallDeadline.TotalSeconds:0} s ({command.Arguments}); is libvirtd at {_uri} stuck?");
         }
     }
 

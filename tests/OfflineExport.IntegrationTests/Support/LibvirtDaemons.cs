@@ -61,8 +61,9 @@ public sealed class LibvirtDaemons : IAsyncLifetime
             try
             {
                 using var process = Process.GetProcessById(pid);
-                process.Kill();
-                await process.WaitForExitAsync();
+                Signals.Send(pid, 15); // SIGTERM: a libvirtd that was started here shuts down cleanly
+                using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+                await process.WaitForExitAsync(wait.Token);
             }
             catch (ArgumentException)
             {

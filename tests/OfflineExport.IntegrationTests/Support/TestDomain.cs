@@ -2,7 +2,7 @@ namespace OfflineExport.IntegrationTests.Support;
 
 /// <summary>
 /// A libvirt domain defined for one test: no guest OS (it needs none to run and hold its disks), TCG so it
-/// runs without /dev/kvm, two qcow2 disks (vda, vdb) and an empty cdrom. Disposing it stops and undefines it,
+/// runs without /dev/kvm, two disks (vda: qcow2 or raw, vdb: qcow2) and an empty cdrom. Disposing it stops and undefines it,
 /// with its checkpoints' metadata.
 /// </summary>
 public sealed class TestDomain : IAsyncDisposable
@@ -20,14 +20,22 @@ public sealed class TestDomain : IAsyncDisposable
 
     public string Vdb { get; }
 
-    public static async Task<TestDomain> DefineAsync(TestWorkspace workspace)
+    public static async Task<TestDomain> DefineAsync(TestWorkspace workspace, string vdaFormat = "qcow2")
     {
         // The domain's qemu runs as libvirt-qemu: the folder must let it through.
         File.SetUnixFileMode(workspace.Root, (UnixFileMode)0b111_101_101);
         var name = "oe-test-" + Guid.NewGuid().ToString("N")[..8];
-        var vda = workspace["vda.qcow2"];
+        var vda = workspace["vda." + vdaFormat];
         var vdb = workspace["vdb.qcow2"];
-        await QemuTestTools.CreateQcow2Async(vda, "32M");
+        if (vdaFormat == "raw")
+        {
+            await QemuTestTools.ImgAsync("create", "-q", "-f", "raw", vda, "32M");
+        }
+        else
+        {
+            await QemuTestTools.CreateQcow2Async(vda, "32M");
+        }
+
         await QemuTestTools.CreateQcow2Async(vdb, "16M");
         var xml = workspace[name + ".xml"];
         await File.WriteAllTextAsync(xml, $"""
@@ -37,7 +45,7 @@ public sealed class TestDomain : IAsyncDisposable
               <vcpu>1</vcpu>
               <os><type arch='x86_64' machine='pc'>hvm</type></os>
               <devices>
-                <disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='{vda}'/><target dev='vda' bus='virtio'/></disk>
+                <disk type='file' device='disk'><driver name='qemu' type='{vdaFormat}'/><source file='{vda}'/><target dev='vda' bus='virtio'/></disk>
                 <disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='{vdb}'/><target dev='vdb' bus='virtio'/></disk>
                 <disk type='file' device='cdrom'><driver name='qemu' type='raw'/><target dev='sda' bus='sata'/><readonly/></disk>
               </devices>

@@ -89,6 +89,32 @@ public sealed class VerbTests : IDisposable
         Assert.Equal(ErrorKind.BackupFolderProblem, error.Kind);
     }
 
+    [Theory]
+    [InlineData(null, null, null)]
+    [InlineData("/tmp/out.qcow2", "/tmp/dir", null)]
+    [InlineData(null, "/tmp/dir", "vda")]
+    public async Task Restore_takes_one_output_or_a_domain_folder(string? output, string? domainOut, string? disk)
+    {
+        var error = await Assert.ThrowsAsync<OfflineExportException>(() =>
+            RestoreCommand.RunAsync(new RestoreArguments(_folder, output, domainOut, null, disk, false, false), new TestConsole().Context(), CancellationToken.None));
+
+        Assert.Equal(ErrorKind.InvalidRequest, error.Kind);
+    }
+
+    [Theory]
+    [InlineData(false, true, false, "--start needs --shutdown")]
+    [InlineData(true, false, true, "--shutdown does not go with --dry-run")]
+    public async Task Backup_power_options_that_do_not_go_together_are_refused_before_libvirt_is_asked(bool shutdown, bool start, bool dryRun, string expected)
+    {
+        var request = new BackupRequest { Target = _folder, Domain = "web1", Connect = "test:///nowhere", Shutdown = shutdown, Start = start, DryRun = dryRun };
+
+        var error = await Assert.ThrowsAsync<OfflineExportException>(() =>
+            BackupCommand.RunAsync(new BackupArguments(request, Json: false), new TestConsole().Context(), CancellationToken.None));
+
+        Assert.Equal(ErrorKind.InvalidRequest, error.Kind);
+        Assert.StartsWith(expected, error.Message, StringComparison.Ordinal);
+    }
+
     private static BackupManifest Manifest() => new()
     {
         Disks =

@@ -58,7 +58,13 @@ public sealed class DomainRestore
         }
 
         var xmlOutput = Path.Combine(output, "domain.xml");
+        // Every output checked before the first is written: no half-restored domain because its last disk was in the way.
         OutputFile.CheckCanCreate(xmlOutput, request.Force);
+        foreach (var (disk, _) in points)
+        {
+            OutputFile.CheckCanCreate(Path.Combine(output, disk + ".qcow2"), request.Force);
+        }
+
         var restored = new List<RestoreResult>();
         foreach (var (disk, point) in points)
         {

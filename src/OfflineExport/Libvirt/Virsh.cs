@@ -168,7 +168,7 @@ public sealed class Virsh
         var text = TextTail.LastLines(result.StandardError, 2).Replace("error: ", string.Empty, StringComparison.Ordinal);
         if (text.Contains("failed to get domain", StringComparison.Ordinal) || text.Contains("Domain not found", StringComparison.Ordinal))
         {
-            return new OfflineExportException(ErrorKind.InvalidImage, $"libvirt at {_uri} has no domain '{domain}' ({text})");
+            return new OfflineExportException(ErrorKind.InvalidImage, $"libvirt at {_uri} has no domain '{domain}' ({text}); was it undefined during the backup?");
         }
 
         if (text.Contains("failed to connect to the hypervisor", StringComparison.Ordinal))

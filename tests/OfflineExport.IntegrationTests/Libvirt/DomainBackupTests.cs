@@ -168,6 +168,24 @@ public sealed class DomainBackupTests : IDisposable
     }
 
     [Fact]
+    public async Task Restore_domain_out_writes_nothing_when_one_output_is_in_the_way()
+    {
+        await using var domain = await TestDomain.DefineAsync(_ws);
+        var backup = await CliProcess.RunAsync(_ws, "backup", "--domain", domain.Name, "--target", _ws["bk"], "--quiet");
+        Assert.True(backup.ExitCode == 0, backup.Stderr);
+        Directory.CreateDirectory(_ws["restored"]);
+        await File.WriteAllTextAsync(_ws["restored/vdb.qcow2"], "someone else's file");
+
+        var (code, _, stderr) = await CliProcess.RunAsync(_ws, "restore", _ws["bk"], "--domain-out", _ws["restored"]);
+
+        Assert.Equal(6, code);
+        Assert.Contains(_ws["restored/vdb.qcow2"], stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(_ws["restored/vda.qcow2"]));
+        Assert.False(File.Exists(_ws["restored/domain.xml"]));
+        Assert.Equal("someone else's file", await File.ReadAllTextAsync(_ws["restored/vdb.qcow2"]));
+    }
+
+    [Fact]
     public async Task Restore_domain_out_of_a_folder_without_domain_xml_says_so()
     {
         var image = _ws["vda.qcow2"];

@@ -16,6 +16,8 @@ public static class BackupCommand
         var shutdown = new Option<bool>("--shutdown") { Description = "With --domain: ask a running domain to shut down (virsh shutdown) and wait for 'shut off' before the backup" };
         var shutdownTimeout = CommonOptions.Count("--shutdown-timeout", null, "How long --shutdown waits for 'shut off' (default: 300)", "SECONDS");
         var start = new Option<bool>("--start") { Description = "With --domain: start the domain after the backup, whatever its outcome (the result says so)" };
+        var seeds = new Option<string[]>("--seed") { Description = "Start disk DISK from FILE, a full backup libvirt's push backup wrote at --since-checkpoint NAME: FILE becomes point 0 and this run's point the incremental since NAME, verified (repeatable)", HelpName = "DISK=FILE" };
+        var sinceCheckpoint = new Option<string?>("--since-checkpoint") { Description = "The checkpoint the --seed files were taken at (libvirt's checkpoint of that backup)", HelpName = "NAME" };
         var target = new Option<string>("--target", "-t") { Description = "The backup folder (created if missing)", Required = true, HelpName = "DIR" };
         var level = CommonOptions.Choice(
             "--level",
@@ -44,7 +46,7 @@ public static class BackupCommand
               virsh dumpxml web1 > web1.xml && offline-export backup --domain-xml web1.xml --target /backups/web1
             """)
         {
-            images, format, domain, connect, shutdown, shutdownTimeout, start, domainXml, target, level, verify, keep, json, dryRun,
+            images, format, domain, connect, shutdown, shutdownTimeout, start, seeds, sinceCheckpoint, domainXml, target, level, verify, keep, json, dryRun,
         };
 
         command.SetAction((parse, _) => runner.RunAsync(parse, parse.GetValue(json), (context, cancellationToken) => RunAsync(
@@ -59,6 +61,8 @@ public static class BackupCommand
                     Shutdown = parse.GetValue(shutdown),
                     ShutdownTimeout = TimeSpan.FromSeconds(parse.GetValue(shutdownTimeout) ?? 300),
                     Start = parse.GetValue(start),
+                    Seeds = SeedsOf(parse.GetValue(seeds) ?? []),
+                    SinceCheckpoint = parse.GetValue(sinceCheckpoint),
                     Target = parse.GetRequiredValue(target),
                     Level = parse.GetValue(level) ?? BackupLevel.Auto,
                     Verify = parse.GetValue(verify),
@@ -69,6 +73,22 @@ public static class BackupCommand
             context,
             cancellationToken)));
         return command;
+    }
+
+    /// <summary>The --seed DISK=FILE pairs, by disk.</summary>
+    private static Dictionary<string, string> SeedsOf(IEnumerable<string> values)
+    {
+        var seeds = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var value in values)
+        {
+            var equals = value.IndexOf('=', StringComparison.Ordinal);
+            if (equals <= 0 || equals == value.Length - 1 || !seeds.TryAdd(value[..equals], value[(equals + 1)..]))
+            {
+                throw new OfflineExportException(ErrorKind.InvalidRequest, $"--seed takes DISK=FILE, once per disk (e.g. --seed vda=/backups/live/vda.full.qcow2), not '{value}'");
+            }
+        }
+
+        return seeds;
     }
 
     /// <summary>Runs the backup and prints a line per disk, the removed checkpoints, notes and warnings.</summary>

@@ -71,7 +71,9 @@ public static partial class BackupPlanner
         // A point belongs to the disk it was taken of: another disk's changes are never appended to this chain.
         // A copied folder never builds on the checkpoints it inherited: the original may remove them.
         var untrusted = IdentityProblem(record, disk)
-            ?? InheritedProblem(folder, level == BackupLevel.Diff ? record?.CurrentChain.FirstOrDefault()?.CheckpointCreated : record?.CurrentCheckpoint);
+            ?? (record?.Latest?.ImportedFrom is not null
+                ? null // a seed's checkpoint is libvirt's, named by the operator for this folder (backup --seed)
+                : InheritedProblem(folder, level == BackupLevel.Diff ? record?.CurrentChain.FirstOrDefault()?.CheckpointCreated : record?.CurrentCheckpoint));
         switch (level)
         {
             case BackupLevel.Full:

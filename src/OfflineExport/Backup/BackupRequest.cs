@@ -25,6 +25,16 @@ public sealed record BackupRequest
     /// </summary>
     public string? Domain { get; init; }
 
+    /// <summary>
+    /// Seeds for disks new to the folder, by disk name: a full backup another tool wrote (libvirt's push backup)
+    /// at the checkpoint <see cref="SinceCheckpoint"/>. Each becomes the disk's point 0, and this run's point 1
+    /// is the incremental since that checkpoint, verified against the disk (which proves the seed too).
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Seeds { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The checkpoint the <see cref="Seeds"/> were taken at (a bitmap in each seeded disk).</summary>
+    public string? SinceCheckpoint { get; init; }
+
     /// <summary>With <see cref="Domain"/>: a running domain is asked to shut down, and waited for up to <see cref="ShutdownTimeout"/>.</summary>
     public bool Shutdown { get; init; }
 

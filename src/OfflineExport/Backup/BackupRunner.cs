@@ -156,7 +156,15 @@ public sealed class BackupRunner
         }
 
         var disks = await ReadDisksAsync(qemuImg, manifest, request, notes, warnings, cancellationToken).ConfigureAwait(false);
-        var plans = BackupPlanner.Plan(manifest, disks, request.Level, DateTimeOffset.UtcNow, file => File.Exists(Path.Combine(target, file)));
+        (manifest, var imports) = await BackupSeeds.ApplyAsync(qemuImg, manifest, disks, request, cancellationToken).ConfigureAwait(false);
+        if (imports.Count > 0)
+        {
+            // The incremental on a seed also proves the seed: it must compare identical to the disk.
+            request = request with { Verify = true };
+        }
+
+        var plans = BackupPlanner.Plan(manifest, disks, request.Level, DateTimeOffset.UtcNow, file => imports.Any(i => i.File == file) || File.Exists(Path.Combine(target, file)));
+        BackupSeeds.RequireIncrementals(plans, request);
         warnings.AddRange(plans.Select(p => p.Warning).OfType<string>());
         CheckCheckpointsCanBeWritten(plans);
 
@@ -175,14 +183,14 @@ public sealed class BackupRunner
         foreach (var plan in plans)
         {
             RefuseForeignFile(target, plan.File);
-            if (plan.BackingPoint is { } backing)
+            if (plan.BackingPoint is { ImportedFrom: null } backing)
             {
                 // Before qemu opens the previous point's chain: it must not lead out of the folder.
                 PointChainGuard.Check(target, plan.Disk.Name, backing);
             }
         }
 
-        var results = await BackUpAllOrNothingAsync(qemuImg, manifest, plans, target, request, progress, warnings, cancellationToken).ConfigureAwait(false);
+        var results = await BackUpAllOrNothingAsync(qemuImg, manifest, plans, imports, target, request, progress, warnings, cancellationToken).ConfigureAwait(false);
         notes.AddRange(results.SelectMany(r => r.Export?.Notes ?? []));
         if (domain is not null)
         {
@@ -412,6 +420,7 @@ public sealed class BackupRunner
         QemuImg qemuImg,
         BackupManifest manifest,
         IReadOnlyList<DiskPlan> plans,
+        IReadOnlyList<BackupSeeds.Import> imports,
         string target,
         BackupRequest request,
         IProgress<DiskProgress>? progress,
@@ -462,6 +471,29 @@ public sealed class BackupRunner
                 {
                     warnings.Add($"{plan.Disk.Name}: could not hold {plan.Disk.Image} against a VM start during the backup: {ex.Message}");
                 }
+            }
+
+            // Seeds go in place before the exports: each new point's backing file is its seed, by name.
+            foreach (var import in imports)
+            {
+                RefuseForeignFile(target, import.File);
+                record = record.WithFile(import.File);
+                record.Save(target);
+                using (var copy = PartialOutput.For(Path.Combine(target, import.File)))
+                {
+                    try
+                    {
+                        File.Copy(import.Source, copy.Path);
+                    }
+                    catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                    {
+                        throw new OfflineExportException(ErrorKind.OutputProblem, $"cannot copy seed {import.Source} into {target}: {IoErrorText.Reason(ex)}", ex);
+                    }
+
+                    copy.Publish(overwrite: false);
+                }
+
+                placed.Add(Path.Combine(target, import.File));
             }
 
             string PendingPath(DiskPlan plan)

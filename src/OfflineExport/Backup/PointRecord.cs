@@ -47,4 +47,11 @@ public sealed record PointRecord
 
     /// <summary>True when qemu-img compare proved it identical to the source at backup time.</summary>
     public bool Verified { get; init; }
+
+    /// <summary>
+    /// Where the point came from when it was not made by this tool: a backup libvirt wrote at the checkpoint
+    /// <see cref="CheckpointCreated"/> (<c>backup --seed</c>). Its checkpoint is libvirt's, trusted as the start
+    /// of the next window and never removed by this folder. Null for points this tool made.
+    /// </summary>
+    public string? ImportedFrom { get; init; }
 }

@@ -282,6 +282,66 @@ public sealed class DomainBackupTests : IDisposable
         await domain.StopAsync();
     }
 
+    [Fact]
+    public async Task A_seed_from_libvirts_live_full_backup_makes_the_first_offline_backup_an_incremental()
+    {
+        // Arrange: libvirt's own live full backup of vda with its checkpoint "live1", then the VM is shut down
+        // and the disk changes (the enabled bitmap live1 records it).
+        await using var domain = await TestDomain.DefineAsync(_ws);
+        await IoAsync(domain.Vda, "write -P 0x71 0 4M");
+        await domain.StartAsync();
+        var full = _ws["live-vda.full.qcow2"];
+        await File.WriteAllTextAsync(_ws["full.xml"], $"""
+            <domainbackup mode='push'>
+              <disks>
+                <disk name='vda' type='file'><target file='{full}'/><driver type='qcow2'/></disk>
+                <disk name='vdb' backup='no'/>
+              </disks>
+            </domainbackup>
+            """);
+        await File.WriteAllTextAsync(_ws["live1.xml"], "<domaincheckpoint><name>live1</name><disks><disk name='vda' checkpoint='bitmap'/><disk name='vdb' checkpoint='no'/></disks></domaincheckpoint>");
+        await LibvirtDaemons.VirshAsync("backup-begin", domain.Name, _ws["full.xml"], _ws["live1.xml"]);
+        await WaitForJobAsync(domain.Name);
+        await domain.StopAsync();
+        await IoAsync(domain.Vda, "write -P 0x72 8M 1M");
+
+        // Act: one command.
+        var (code, stdout, stderr) = await CliProcess.RunAsync(_ws, "backup", "--domain", domain.Name, "--target", _ws["bk"], "--seed", $"vda={full}", "--since-checkpoint", "live1", "--json");
+
+        // Assert: vda's point 0 is libvirt's backup, point 1 the incremental since live1 (only the 1 MiB), verified.
+        Assert.True(code == 0, stderr);
+        var vda = JsonDocument.Parse(stdout).RootElement.GetProperty("disks").EnumerateArray().Single(d => d.GetProperty("disk").GetString() == "vda");
+        Assert.Equal(1, vda.GetProperty("point").GetInt32());
+        Assert.Equal("inc", vda.GetProperty("level").GetString());
+        Assert.Equal(["live1"], vda.GetProperty("checkpointsUsed").EnumerateArray().Select(c => c.GetString()));
+        Assert.Equal(1L << 20, vda.GetProperty("bytesCopied").GetInt64());
+        Assert.True(vda.GetProperty("verified").GetBoolean());
+        var restored = _ws["vda-at-1.qcow2"];
+        var restore = await CliProcess.RunAsync(_ws, "restore", _ws["bk"], restored, "--disk", "vda", "--point", "1", "--quiet");
+        Assert.True(restore.ExitCode == 0, restore.Stderr);
+        Assert.Equal(await GuestSha256Async(domain.Vda), await GuestSha256Async(restored));
+        // Our checkpoint continues libvirt's chain.
+        var ours = vda.GetProperty("checkpointCreated").GetString()!;
+        Assert.Equal("live1", await ParentAsync(domain.Name, ours));
+        Assert.Contains("live1", await BitmapNamesAsync(domain.Vda));
+    }
+
+    [Fact]
+    public async Task A_seed_of_another_size_is_refused_and_nothing_is_written()
+    {
+        await using var domain = await TestDomain.DefineAsync(_ws);
+        await AddBitmapAsync(domain.Vda, "live1");
+        var wrong = _ws["wrong.qcow2"];
+        await CreateQcow2Async(wrong, "8M");
+
+        var (code, _, stderr) = await CliProcess.RunAsync(_ws, "backup", "--domain", domain.Name, "--target", _ws["bk"], "--seed", $"vda={wrong}", "--since-checkpoint", "live1");
+
+        Assert.Equal(3, code);
+        Assert.Contains($"seed {wrong} is 8388608 bytes but disk vda is 33554432 bytes", stderr, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(_ws["bk"], "*.qcow2*"));
+        Assert.Equal(["live1"], await BitmapNamesAsync(domain.Vda));
+    }
+
     private static async Task<string?> ParentAsync(string domain, string checkpoint)
     {
         var result = await LibvirtDaemons.Virsh("checkpoint-dumpxml", "--no-domain", domain, checkpoint).WithValidation(CliWrap.CommandResultValidation.None).ExecuteBufferedAsync();

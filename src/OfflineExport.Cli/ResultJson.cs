@@ -56,7 +56,7 @@ public static class ResultJson
         }),
         removedCheckpoints = result.RemovedCheckpoints,
         notes = result.Notes,
-        warnings = result.Warnings,
+        warnings = result.Skipped.Concat(result.Warnings),
         durationSeconds = Math.Round(result.Duration.TotalSeconds, 3),
     };
 

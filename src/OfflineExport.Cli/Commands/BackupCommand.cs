@@ -113,7 +113,8 @@ public static class BackupCommand
             await context.Console.Out.WriteLineAsync($"removed old checkpoint {removed}").ConfigureAwait(false);
         }
 
-        await context.NotesAsync(result.Notes).ConfigureAwait(false);
+        // Skipped disks are notes here (cron mails only on failure with --quiet), warnings in --json.
+        await context.NotesAsync([.. result.Skipped, .. result.Notes]).ConfigureAwait(false);
         await context.WarningsAsync(result.Warnings).ConfigureAwait(false);
         return ExitCodes.Success;
     }

@@ -112,14 +112,15 @@ public sealed class BackupRunner
         }
 
         var notes = new List<string>();
-        request = WithDomainDisks(request, notes);
+        var skipped = new List<string>();
+        request = WithDomainDisks(request, skipped);
         var virsh = request.Domain is null ? null : new Virsh(request.Connect ?? _options.LibvirtUri, log: _options.Log);
         LibvirtDomain? domain = null;
         if (virsh is not null)
         {
             // With --shutdown the domain may still run: it is shut down only once everything local is in order.
             domain = await LibvirtDomain.ReadAsync(virsh, request.Domain!, anyState: request.Shutdown, cancellationToken).ConfigureAwait(false);
-            request = WithDisks(request, domain.Disks, notes);
+            request = WithDisks(request, domain.Disks, skipped);
         }
 
         if (request.Images.Count == 0)
@@ -177,7 +178,7 @@ public sealed class BackupRunner
                 measured.Add(new BackupDiskResult(plan, null, export));
             }
 
-            return new BackupResult(target, measured, [], warnings, clock.Elapsed) { Notes = notes };
+            return new BackupResult(target, measured, [], warnings, clock.Elapsed) { Notes = notes, Skipped = skipped };
         }
 
         foreach (var plan in plans)
@@ -200,11 +201,11 @@ public sealed class BackupRunner
         var removed = request.KeepCheckpoints is { } keep
             ? await PruneCheckpointsAsync(qemuImg, ManifestStore.Load(target), plans, keep, virsh is null ? null : (virsh, domain!.Uuid, domain.Name), warnings, cancellationToken).ConfigureAwait(false)
             : [];
-        return new BackupResult(target, results, removed, warnings, clock.Elapsed) { Notes = notes };
+        return new BackupResult(target, results, removed, warnings, clock.Elapsed) { Notes = notes, Skipped = skipped };
     }
 
     /// <summary>The request with its domain XML's file-backed disks added (format from their driver type); the skipped ones become notes.</summary>
-    private static BackupRequest WithDomainDisks(BackupRequest request, List<string> notes)
+    private static BackupRequest WithDomainDisks(BackupRequest request, List<string> skipped)
     {
         if (request.DomainXml is null)
         {
@@ -222,7 +223,7 @@ public sealed class BackupRunner
             }
             else
             {
-                notes.Add($"skipping {disk.Target ?? "a disk"}: {disk.Skipped}");
+                skipped.Add($"skipping {disk.Target ?? "a disk"}: {disk.Skipped}");
             }
         }
 
@@ -230,7 +231,7 @@ public sealed class BackupRunner
     }
 
     /// <summary>The request with <paramref name="disks"/> added, each named by its target dev; skipped ones become notes.</summary>
-    private static BackupRequest WithDisks(BackupRequest request, IReadOnlyList<DomainDisk> disks, List<string> notes)
+    private static BackupRequest WithDisks(BackupRequest request, IReadOnlyList<DomainDisk> disks, List<string> skipped)
     {
         var images = request.Images.ToList();
         var formats = images.Select((_, i) => i < request.Formats.Count ? request.Formats[i] : null).ToList();
@@ -245,7 +246,7 @@ public sealed class BackupRunner
             }
             else
             {
-                notes.Add($"skipping {disk.Target ?? "a disk"}: {disk.Skipped}");
+                skipped.Add($"skipping {disk.Target ?? "a disk"}: {disk.Skipped}");
             }
         }
 

@@ -38,10 +38,10 @@ public sealed class DomainXmlTests : IDisposable
         Assert.True(code == 0, stderr);
         Assert.Contains("offline-export: note: skipping sda: a cdrom", stderr, StringComparison.Ordinal);
         Assert.Contains("offline-export: note: skipping vdc: a network disk, not a file", stderr, StringComparison.Ordinal);
-        // --quiet silences notes (cron mails only on failure); --json still carries them.
+        // --quiet silences notes (cron mails only on failure); --json carries skipped disks as warnings.
         Assert.True(quiet.ExitCode == 0, quiet.Stderr);
         Assert.Equal(string.Empty, quiet.Stderr);
-        Assert.Contains("skipping sda: a cdrom", JsonDocument.Parse(quiet.Stdout).RootElement.GetProperty("notes").EnumerateArray().Select(n => n.GetString()));
+        Assert.Contains("skipping sda: a cdrom", JsonDocument.Parse(quiet.Stdout).RootElement.GetProperty("warnings").EnumerateArray().Select(n => n.GetString()));
         Assert.Contains("web1-vda: made point 0", stdout, StringComparison.Ordinal);
         Assert.Contains("web1-vdb: made point 0", stdout, StringComparison.Ordinal);
         var list = await CliProcess.RunAsync(_ws, "list", _ws["bk"], "--json");

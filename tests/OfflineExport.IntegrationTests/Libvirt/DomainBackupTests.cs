@@ -52,11 +52,11 @@ public sealed class DomainBackupTests : IDisposable
         // Act: the offline backup by name.
         var (code, stdout, stderr) = await CliProcess.RunAsync(_ws, "backup", "--domain", domain.Name, "--target", _ws["bk"], "--json");
 
-        // Assert: one point per disk, named by target dev; the cdrom skipped with a note; the XML kept.
+        // Assert: one point per disk, named by target dev; the cdrom skipped (a JSON warning); the XML kept.
         Assert.True(code == 0, stderr);
         var result = JsonDocument.Parse(stdout).RootElement;
         Assert.Equal(["vda", "vdb"], result.GetProperty("disks").EnumerateArray().Select(d => d.GetProperty("disk").GetString()));
-        Assert.Contains("skipping sda: a cdrom", result.GetProperty("notes").EnumerateArray().Select(n => n.GetString()));
+        Assert.Contains("skipping sda: a cdrom", result.GetProperty("warnings").EnumerateArray().Select(n => n.GetString()));
         var checkpoint = result.GetProperty("disks")[0].GetProperty("checkpointCreated").GetString()!;
         var kept = XDocument.Load(Assert.Single(Directory.GetFiles(_ws["bk"], "domain.*.xml")));
         Assert.Equal(domain.Name, kept.Root!.Element("name")!.Value);
@@ -283,12 +283,12 @@ public sealed class DomainBackupTests : IDisposable
     }
 
     [Fact]
-    public async Task A_seed_from_libvirts_live_full_backup_makes_the_first_offline_backup_an_incremental()
+    public async Task Live_full_then_offline_incremental_on_it_then_live_incremental_on_ours_all_restore_exactly()
     {
-        // Arrange: libvirt's own live full backup of vda with its checkpoint "live1", then the VM is shut down
-        // and the disk changes (the enabled bitmap live1 records it).
+        // 1. libvirt's own live full backup of vda, with its checkpoint ck0.
         await using var domain = await TestDomain.DefineAsync(_ws);
         await IoAsync(domain.Vda, "write -P 0x71 0 4M");
+        var atFull = await GuestSha256Async(domain.Vda);
         await domain.StartAsync();
         var full = _ws["live-vda.full.qcow2"];
         await File.WriteAllTextAsync(_ws["full.xml"], $"""
@@ -299,31 +299,54 @@ public sealed class DomainBackupTests : IDisposable
               </disks>
             </domainbackup>
             """);
-        await File.WriteAllTextAsync(_ws["live1.xml"], "<domaincheckpoint><name>live1</name><disks><disk name='vda' checkpoint='bitmap'/><disk name='vdb' checkpoint='no'/></disks></domaincheckpoint>");
-        await LibvirtDaemons.VirshAsync("backup-begin", domain.Name, _ws["full.xml"], _ws["live1.xml"]);
+        await File.WriteAllTextAsync(_ws["ck0.xml"], "<domaincheckpoint><name>ck0</name><disks><disk name='vda' checkpoint='bitmap'/><disk name='vdb' checkpoint='no'/></disks></domaincheckpoint>");
+        await LibvirtDaemons.VirshAsync("backup-begin", domain.Name, _ws["full.xml"], _ws["ck0.xml"]);
         await WaitForJobAsync(domain.Name);
+
+        // 2. The VM stops; the disk changes offline (the enabled bitmap ck0 records it).
         await domain.StopAsync();
         await IoAsync(domain.Vda, "write -P 0x72 8M 1M");
+        var atOffline = await GuestSha256Async(domain.Vda);
 
-        // Act: one command.
-        var (code, stdout, stderr) = await CliProcess.RunAsync(_ws, "backup", "--domain", domain.Name, "--target", _ws["bk"], "--seed", $"vda={full}", "--since-checkpoint", "live1", "--json");
+        // 3. Our offline incremental since ck0 over libvirt's backup, in one command.
+        var (code, stdout, stderr) = await CliProcess.RunAsync(_ws, "backup", "--domain", domain.Name, "--target", _ws["bk"], "--seed", $"vda={full}", "--since-checkpoint", "ck0", "--json");
 
-        // Assert: vda's point 0 is libvirt's backup, point 1 the incremental since live1 (only the 1 MiB), verified.
         Assert.True(code == 0, stderr);
         var vda = JsonDocument.Parse(stdout).RootElement.GetProperty("disks").EnumerateArray().Single(d => d.GetProperty("disk").GetString() == "vda");
-        Assert.Equal(1, vda.GetProperty("point").GetInt32());
-        Assert.Equal("inc", vda.GetProperty("level").GetString());
-        Assert.Equal(["live1"], vda.GetProperty("checkpointsUsed").EnumerateArray().Select(c => c.GetString()));
+        Assert.Equal((1, "inc"), (vda.GetProperty("point").GetInt32(), vda.GetProperty("level").GetString()));
+        Assert.Equal(["ck0"], vda.GetProperty("checkpointsUsed").EnumerateArray().Select(c => c.GetString()));
         Assert.Equal(1L << 20, vda.GetProperty("bytesCopied").GetInt64());
         Assert.True(vda.GetProperty("verified").GetBoolean());
-        var restored = _ws["vda-at-1.qcow2"];
-        var restore = await CliProcess.RunAsync(_ws, "restore", _ws["bk"], restored, "--disk", "vda", "--point", "1", "--quiet");
-        Assert.True(restore.ExitCode == 0, restore.Stderr);
-        Assert.Equal(await GuestSha256Async(domain.Vda), await GuestSha256Async(restored));
-        // Our checkpoint continues libvirt's chain.
         var ours = vda.GetProperty("checkpointCreated").GetString()!;
-        Assert.Equal("live1", await ParentAsync(domain.Name, ours));
-        Assert.Contains("live1", await BitmapNamesAsync(domain.Vda));
+        Assert.Equal("ck0", await ParentAsync(domain.Name, ours));
+        Assert.Contains("ck0", await BitmapNamesAsync(domain.Vda));
+
+        // 4. Another change, the VM starts: libvirt's live incremental from our checkpoint holds only that change.
+        await IoAsync(domain.Vda, "write -P 0x73 16M 1M");
+        await domain.StartAsync();
+        var incremental = _ws["live-vda.inc.qcow2"];
+        await File.WriteAllTextAsync(_ws["inc.xml"], $"""
+            <domainbackup mode='push'>
+              <incremental>{ours}</incremental>
+              <disks>
+                <disk name='vda' type='file'><target file='{incremental}'/><driver type='qcow2'/></disk>
+                <disk name='vdb' backup='no'/>
+              </disks>
+            </domainbackup>
+            """);
+        await LibvirtDaemons.VirshAsync("backup-begin", domain.Name, _ws["inc.xml"]);
+        await WaitForJobAsync(domain.Name);
+        await domain.StopAsync();
+        Assert.Equal([(16L << 20, 1L << 20)], (await TopLayerMapAsync(incremental)).Where(e => e.Data).Select(e => (e.Start, e.Length)));
+
+        // 5. Every point restores exactly to the disk at its time.
+        foreach (var (point, expected) in new[] { (0, atFull), (1, atOffline) })
+        {
+            var restored = _ws[$"vda-at-{point}.qcow2"];
+            var restore = await CliProcess.RunAsync(_ws, "restore", _ws["bk"], restored, "--disk", "vda", "--point", point.ToString(System.Globalization.CultureInfo.InvariantCulture), "--quiet");
+            Assert.True(restore.ExitCode == 0, restore.Stderr);
+            Assert.Equal(expected, await GuestSha256Async(restored));
+        }
     }
 
     [Fact]
@@ -340,6 +363,47 @@ public sealed class DomainBackupTests : IDisposable
         Assert.Contains($"seed {wrong} is 8388608 bytes but disk vda is 33554432 bytes", stderr, StringComparison.Ordinal);
         Assert.Empty(Directory.GetFiles(_ws["bk"], "*.qcow2*"));
         Assert.Equal(["live1"], await BitmapNamesAsync(domain.Vda));
+    }
+
+    [Fact]
+    public async Task A_domain_whose_only_disk_is_a_network_disk_is_refused()
+    {
+        var name = "oe-test-" + Guid.NewGuid().ToString("N")[..8];
+        var xml = _ws[name + ".xml"];
+        await File.WriteAllTextAsync(xml, $"""
+            <domain type='qemu'>
+              <name>{name}</name>
+              <memory unit='MiB'>64</memory>
+              <os><type arch='x86_64' machine='pc'>hvm</type></os>
+              <devices>
+                <disk type='network' device='disk'><driver name='qemu' type='raw'/><source protocol='nbd' name='x'><host name='nbd.example' port='10809'/></source><target dev='vda' bus='virtio'/></disk>
+              </devices>
+            </domain>
+            """);
+        await LibvirtDaemons.VirshAsync("define", xml);
+        try
+        {
+            var (code, _, stderr) = await CliProcess.RunAsync(_ws, "backup", "--domain", name, "--target", _ws["bk"]);
+
+            Assert.Equal(2, code);
+            Assert.Equal($"offline-export: error: domain {name} has no file-backed disk to back up", stderr.Trim());
+            Assert.False(Directory.Exists(_ws["bk"]));
+        }
+        finally
+        {
+            await LibvirtDaemons.VirshAsync("undefine", name);
+        }
+    }
+
+    [Fact]
+    public async Task An_unreachable_libvirtd_is_named_by_its_uri()
+    {
+        const string uri = "qemu+unix:///system?socket=/nonexistent/libvirt-sock";
+
+        var (code, _, stderr) = await CliProcess.RunAsync(_ws, "backup", "--domain", "web1", "--connect", uri, "--target", _ws["bk"]);
+
+        Assert.Equal(7, code);
+        Assert.StartsWith($"offline-export: error: cannot reach libvirt at {uri} (is libvirtd running? --connect URI chooses another)", stderr.Trim(), StringComparison.Ordinal);
     }
 
     private static async Task<string?> ParentAsync(string domain, string checkpoint)

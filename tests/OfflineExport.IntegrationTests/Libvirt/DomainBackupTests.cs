@@ -75,15 +75,7 @@ public sealed class DomainBackupTests : IDisposable
         await domain.StartAsync();
         var incremental = _ws["live-vda.inc.qcow2"];
         var backupXml = _ws["live-backup.xml"];
-        await File.WriteAllTextAsync(backupXml, $"""
-            <domainbackup mode='push'>
-              <incremental>{checkpoint}</incremental>
-              <disks>
-                <disk name='vda' type='file'><target file='{incremental}'/><driver type='qcow2'/></disk>
-                <disk name='vdb' backup='no'/>
-              </disks>
-            </domainbackup>
-            """);
+        await File.WriteAllTextAsync(backupXml, PushBackupOfVda(incremental, checkpoint));
         await LibvirtDaemons.VirshAsync("backup-begin", domain.Name, backupXml);
         await WaitForJobAsync(domain.Name);
         await domain.StopAsync();
@@ -291,14 +283,7 @@ public sealed class DomainBackupTests : IDisposable
         var atFull = await GuestSha256Async(domain.Vda);
         await domain.StartAsync();
         var full = _ws["live-vda.full.qcow2"];
-        await File.WriteAllTextAsync(_ws["full.xml"], $"""
-            <domainbackup mode='push'>
-              <disks>
-                <disk name='vda' type='file'><target file='{full}'/><driver type='qcow2'/></disk>
-                <disk name='vdb' backup='no'/>
-              </disks>
-            </domainbackup>
-            """);
+        await File.WriteAllTextAsync(_ws["full.xml"], PushBackupOfVda(full, null));
         await File.WriteAllTextAsync(_ws["ck0.xml"], "<domaincheckpoint><name>ck0</name><disks><disk name='vda' checkpoint='bitmap'/><disk name='vdb' checkpoint='no'/></disks></domaincheckpoint>");
         await LibvirtDaemons.VirshAsync("backup-begin", domain.Name, _ws["full.xml"], _ws["ck0.xml"]);
         await WaitForJobAsync(domain.Name);
@@ -325,15 +310,7 @@ public sealed class DomainBackupTests : IDisposable
         await IoAsync(domain.Vda, "write -P 0x73 16M 1M");
         await domain.StartAsync();
         var incremental = _ws["live-vda.inc.qcow2"];
-        await File.WriteAllTextAsync(_ws["inc.xml"], $"""
-            <domainbackup mode='push'>
-              <incremental>{ours}</incremental>
-              <disks>
-                <disk name='vda' type='file'><target file='{incremental}'/><driver type='qcow2'/></disk>
-                <disk name='vdb' backup='no'/>
-              </disks>
-            </domainbackup>
-            """);
+        await File.WriteAllTextAsync(_ws["inc.xml"], PushBackupOfVda(incremental, ours));
         await LibvirtDaemons.VirshAsync("backup-begin", domain.Name, _ws["inc.xml"]);
         await WaitForJobAsync(domain.Name);
         await domain.StopAsync();
@@ -405,6 +382,17 @@ public sealed class DomainBackupTests : IDisposable
         Assert.Equal(7, code);
         Assert.StartsWith($"offline-export: error: cannot reach libvirt at {uri} (is libvirtd running? --connect URI chooses another)", stderr.Trim(), StringComparison.Ordinal);
     }
+
+    /// <summary>A libvirt push backup of vda into <paramref name="target"/> (vdb left out), incremental since <paramref name="incremental"/> or full.</summary>
+    private static string PushBackupOfVda(string target, string? incremental) => $"""
+        <domainbackup mode='push'>
+          {(incremental is null ? string.Empty : $"<incremental>{incremental}</incremental>")}
+          <disks>
+            <disk name='vda' type='file'><target file='{target}'/><driver type='qcow2'/></disk>
+            <disk name='vdb' backup='no'/>
+          </disks>
+        </domainbackup>
+        """;
 
     private static async Task<string?> ParentAsync(string domain, string checkpoint)
     {

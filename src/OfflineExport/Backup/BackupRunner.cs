@@ -113,14 +113,18 @@ public sealed class BackupRunner
 
         var notes = new List<string>();
         var skipped = new List<string>();
-        request = WithDomainDisks(request, skipped);
+        if (request.DomainXml is not null)
+        {
+            request = WithDisks(request, DomainXml.Read(request.DomainXml), byTarget: false, skipped);
+        }
+
         var virsh = request.Domain is null ? null : new Virsh(request.Connect ?? _options.LibvirtUri, log: _options.Log);
         LibvirtDomain? domain = null;
         if (virsh is not null)
         {
             // With --shutdown the domain may still run: it is shut down only once everything local is in order.
             domain = await LibvirtDomain.ReadAsync(virsh, request.Domain!, anyState: request.Shutdown, cancellationToken).ConfigureAwait(false);
-            request = WithDisks(request, domain.Disks, skipped);
+            request = WithDisks(request, domain.Disks, byTarget: true, skipped);
         }
 
         if (request.Images.Count == 0)
@@ -204,34 +208,12 @@ public sealed class BackupRunner
         return new BackupResult(target, results, removed, warnings, clock.Elapsed) { Notes = notes, Skipped = skipped };
     }
 
-    /// <summary>The request with its domain XML's file-backed disks added (format from their driver type); the skipped ones become notes.</summary>
-    private static BackupRequest WithDomainDisks(BackupRequest request, List<string> skipped)
-    {
-        if (request.DomainXml is null)
-        {
-            return request;
-        }
-
-        var images = request.Images.ToList();
-        var formats = images.Select((_, i) => i < request.Formats.Count ? request.Formats[i] : null).ToList();
-        foreach (var disk in DomainXml.Read(request.DomainXml))
-        {
-            if (disk.Image is not null)
-            {
-                images.Add(disk.Image);
-                formats.Add(disk.Format);
-            }
-            else
-            {
-                skipped.Add($"skipping {disk.Target ?? "a disk"}: {disk.Skipped}");
-            }
-        }
-
-        return request with { Images = images, Formats = formats };
-    }
-
-    /// <summary>The request with <paramref name="disks"/> added, each named by its target dev; skipped ones become notes.</summary>
-    private static BackupRequest WithDisks(BackupRequest request, IReadOnlyList<DomainDisk> disks, List<string> skipped)
+    /// <summary>
+    /// The request with <paramref name="disks"/> added (format from their driver type), named by target dev
+    /// when <paramref name="byTarget"/> (a libvirt domain) or by file name (a domain XML file, as before);
+    /// the skipped ones are listed in <paramref name="skipped"/>.
+    /// </summary>
+    private static BackupRequest WithDisks(BackupRequest request, IReadOnlyList<DomainDisk> disks, bool byTarget, List<string> skipped)
     {
         var images = request.Images.ToList();
         var formats = images.Select((_, i) => i < request.Formats.Count ? request.Formats[i] : null).ToList();
@@ -242,7 +224,7 @@ public sealed class BackupRunner
             {
                 images.Add(disk.Image);
                 formats.Add(disk.Format);
-                names.Add(disk.Target);
+                names.Add(byTarget ? disk.Target : null);
             }
             else
             {

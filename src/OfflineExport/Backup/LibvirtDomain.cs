@@ -48,7 +48,6 @@ public sealed record LibvirtDomain(string Name, string Uuid, string Xml, IReadOn
     /// </summary>
     public async Task<bool> ShutDownAsync(Virsh virsh, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var name = Name;
         var state = await virsh.DomainStateAsync(Uuid, cancellationToken).ConfigureAwait(false);
         if (state == "shut off")
         {
@@ -69,7 +68,7 @@ public sealed record LibvirtDomain(string Name, string Uuid, string Xml, IReadOn
             if (clock.Elapsed >= timeout)
             {
                 throw new OfflineExportException(ErrorKind.ImageInUse,
-                    $"domain {name} did not shut down within {timeout.TotalSeconds:0} s (it is {state}); nothing was backed up: does its guest act on the ACPI power button? --shutdown-timeout waits longer");
+                    $"domain {Name} did not shut down within {timeout.TotalSeconds:0} s (it is {state}); nothing was backed up: does its guest act on the ACPI power button? --shutdown-timeout waits longer");
             }
         }
     }

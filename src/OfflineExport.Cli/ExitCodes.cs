@@ -35,6 +35,9 @@ public static class ExitCodes
     /// <summary>The backup folder is unusable: unreadable manifest, missing point file, locked by another run.</summary>
     public const int BackupFolderProblem = 9;
 
+    /// <summary>A backup point is damaged: its file is missing, truncated, mislinked or changed since it was written (check, restore).</summary>
+    public const int DamagedPoint = 11;
+
     /// <summary>Unexpected internal error (a bug: please report it with --verbose output).</summary>
     public const int InternalError = 10;
 
@@ -56,8 +59,9 @@ public static class ExitCodes
           6    output problem (exists, folder missing or not writable, disk full)
           7    qemu program missing
           8    qemu failure (daemon died, qemu command failed)
-          9    backup folder problem (manifest unreadable, point missing, folder in use)
+          9    backup folder problem (manifest unreadable, folder in use)
           10   internal error
+          11   a backup point is damaged (missing, truncated, changed: see 'check')
           130  interrupted (SIGINT), 143 terminated (SIGTERM)
         """;
 
@@ -76,6 +80,7 @@ public static class ExitCodes
         ToolMissing => "tool",
         QemuFailure => "qemu",
         BackupFolderProblem => "folder",
+        DamagedPoint => "damaged",
         Interrupted => "interrupted",
         Terminated => "terminated",
         _ => "bug",
@@ -101,6 +106,7 @@ public static class ExitCodes
         ErrorKind.QemuFailure => QemuFailure,
         ErrorKind.VerificationFailed => Different,
         ErrorKind.BackupFolderProblem => BackupFolderProblem,
+        ErrorKind.DamagedPoint => DamagedPoint,
         _ => InternalError,
     };
 

@@ -22,6 +22,7 @@ var root = new RootCommand("""
     BackupCommand.Create(runner),
     ListCommand.Create(runner),
     RestoreCommand.Create(runner),
+    CheckCommand.Create(runner),
     VerifyCommand.Create(runner),
 };
 

@@ -68,6 +68,7 @@ public static class ResultJson
         level = result.Point.Level,
         output = result.Output,
         chainLength = result.ChainLength,
+        filesChecksummed = result.FilesChecksummed,
         durationSeconds = Math.Round(result.Duration.TotalSeconds, 3),
         verified = true,
     };
@@ -78,5 +79,19 @@ public static class ResultJson
         domainXml = result.DomainXml,
         checkpoint = result.Checkpoint,
         disks = result.Disks.Select(Of),
+    };
+
+    /// <summary>A folder check's result.</summary>
+    public static object Of(FolderCheckResult result) => new
+    {
+        folder = result.Folder,
+        healthy = result.Healthy,
+        disks = result.Disks,
+        points = result.Points,
+        readData = result.ReadData,
+        withoutChecksum = result.WithoutChecksum,
+        bytesRead = result.BytesRead,
+        damaged = result.Damaged.Select(d => new { disk = d.Disk, point = d.Point, file = d.File, problem = d.What, takesDown = d.TakesDown }),
+        durationSeconds = Math.Round(result.Duration.TotalSeconds, 3),
     };
 }

@@ -36,4 +36,19 @@ public static class ResultText
             : $"{Units.Bytes(disk.Export.BytesCopied)} copied, {Units.Bytes(disk.Export.BytesZeroed)} zeroed in {Units.Duration(disk.Export.Duration)}";
         return $"{disk.Plan.Disk.Name}: {verb} point {disk.Plan.Number} ({level}: {disk.Plan.Reason}) -> {disk.Plan.File}: {amount}{verified}";
     }
+
+    /// <summary>The last line of <c>check</c>: healthy or how many points are damaged, and what was checked.</summary>
+    public static string Describe(FolderCheckResult result)
+    {
+        var what = result.ReadData
+            ? $"files, links, qemu-img check and SHA-256 of {Units.Bytes(result.BytesRead)}"
+            : "files, links and qemu-img check; --read-data also proves the data";
+        var unproved = result.ReadData && result.WithoutChecksum > 0
+            ? $"; {result.WithoutChecksum} point(s) predate checksums, their data is not proved"
+            : string.Empty;
+        var verdict = result.Healthy
+            ? "healthy"
+            : $"{result.Damaged.Count} of {result.Points} points damaged, {result.Damaged.SelectMany(d => d.TakesDown.Select(n => (d.Disk, n))).Distinct().Count()} more depend on them";
+        return $"{result.Folder}: {verdict}: {result.Points} point(s) of {result.Disks} disk(s) checked ({what}) in {Units.Duration(result.Duration)}{unproved}";
+    }
 }

@@ -35,4 +35,10 @@ public enum ErrorKind
 
     /// <summary>A backup folder is unusable: unreadable manifest, missing point, locked by another run.</summary>
     BackupFolderProblem,
+
+    /// <summary>
+    /// A point of a backup folder is damaged: its file is missing, truncated, not what the manifest links, or no
+    /// longer of its recorded checksum. The points that need it cannot be restored either.
+    /// </summary>
+    DamagedPoint,
 }

@@ -17,6 +17,7 @@ public sealed class ExitCodesTests
         { ErrorKind.QemuFailure, 8, "qemu" },
         { ErrorKind.VerificationFailed, 1, "different" },
         { ErrorKind.BackupFolderProblem, 9, "folder" },
+        { ErrorKind.DamagedPoint, 11, "damaged" },
     };
 
     [Theory]

@@ -37,9 +37,12 @@ public static class ListCommand
     {
         var path = Path.GetFullPath(arguments.Folder);
         var manifest = ManifestStore.LoadExisting(path);
+        // Headers only (no qemu, no data read): a missing, truncated or mislinked file shows here; 'check' does the rest.
+        var damage = PointFiles.Damage(path, manifest);
         if (arguments.Json)
         {
-            await context.Console.Out.WriteLineAsync(JsonSerializer.Serialize(new { folder = path, manifest.FormatVersion, manifest.Disks }, ManifestStore.JsonOptions)).ConfigureAwait(false);
+            var damaged = damage.Select(d => new { disk = d.Disk, point = d.Point, file = d.File, problem = d.What, takesDown = d.TakesDown });
+            await context.Console.Out.WriteLineAsync(JsonSerializer.Serialize(new { folder = path, manifest.FormatVersion, manifest.Disks, damaged }, ManifestStore.JsonOptions)).ConfigureAwait(false);
             return ExitCodes.Success;
         }
 
@@ -48,7 +51,7 @@ public static class ListCommand
         foreach (var disk in manifest.Disks)
         {
             var table = new Table().Title(Markup.Escape($"{disk.Name}  ({disk.Source}, {Units.Bytes(disk.VirtualSize)}, current checkpoint: {disk.CurrentCheckpoint ?? "none"})"));
-            table.AddColumns("point", "level", "file", "on", "since", "copied", "zeroed", "taken (UTC)", "verified");
+            table.AddColumns("point", "level", "file", "on", "since", "copied", "zeroed", "taken (UTC)", "verified", "state");
             foreach (var point in disk.Points)
             {
                 table.AddRow(
@@ -60,12 +63,35 @@ public static class ListCommand
                     Units.Bytes(point.BytesCopied),
                     Units.Bytes(point.BytesZeroed),
                     point.EndTime.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
-                    point.Verified ? "yes" : "no");
+                    point.Verified ? "yes" : "no",
+                    State(damage, disk.Name, point.Number));
             }
 
             console.Write(table);
         }
 
+        foreach (var found in damage)
+        {
+            console.WriteLine(found.Describe());
+        }
+
+        if (damage.Count > 0)
+        {
+            console.WriteLine($"run 'offline-export check {path}' for the full check");
+        }
+
         return ExitCodes.Success;
+    }
+
+    /// <summary>"ok", "DAMAGED", or "needs N" for a point whose chain runs through a damaged point N.</summary>
+    private static string State(IReadOnlyList<PointDamage> damage, string disk, int number)
+    {
+        if (damage.Any(d => d.Disk == disk && d.Point == number))
+        {
+            return "DAMAGED";
+        }
+
+        var needed = damage.Where(d => d.Disk == disk && d.TakesDown.Contains(number)).Select(d => d.Point).ToList();
+        return needed.Count == 0 ? "ok" : $"needs {string.Join(", ", needed)}";
     }
 }

@@ -90,6 +90,14 @@ public static class RestoreCommand
         return ExitCodes.Success;
     }
 
-    private static string Describe(RestoreResult result) =>
-        $"restored {result.Disk} point {result.Point.Number} ({result.Point.Level.ToString().ToLowerInvariant()}, {result.ChainLength} file(s) in its chain) -> {result.Output} in {Units.Duration(result.Duration)}; verified identical with qemu-img compare";
+    private static string Describe(RestoreResult result)
+    {
+        var checksums = result.FilesChecksummed switch
+        {
+            0 => "no recorded checksums (the points predate them)",
+            var n when n == result.ChainLength => "every file matched its recorded SHA-256",
+            var n => $"{n} of {result.ChainLength} files matched their recorded SHA-256 (the others predate checksums)",
+        };
+        return $"restored {result.Disk} point {result.Point.Number} ({result.Point.Level.ToString().ToLowerInvariant()}, {result.ChainLength} file(s) in its chain) -> {result.Output} in {Units.Duration(result.Duration)}; verified: {checksums}, and qemu-img compare found the output identical to the chain";
+    }
 }

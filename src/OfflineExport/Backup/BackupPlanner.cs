@@ -14,11 +14,11 @@ public static partial class BackupPlanner
     /// <param name="disks">The disks to back up, with their chains.</param>
     /// <param name="level">The requested level.</param>
     /// <param name="now">The run's start time (names the new checkpoints).</param>
-    /// <param name="pointFileExists">Whether a point's file (relative to the folder) is present.</param>
-    public static IReadOnlyList<DiskPlan> Plan(BackupManifest manifest, IReadOnlyList<DiskSource> disks, BackupLevel level, DateTimeOffset now, Func<string, bool> pointFileExists)
+    /// <param name="pointProblem">What is wrong with a point's chain of files (missing, damaged), or null when a new point can build on it.</param>
+    public static IReadOnlyList<DiskPlan> Plan(BackupManifest manifest, IReadOnlyList<DiskSource> disks, BackupLevel level, DateTimeOffset now, Func<PointRecord, string?> pointProblem)
     {
         CheckNames(disks);
-        return disks.Select(d => PlanDisk(manifest.Folder, manifest.Disk(d.Name), d, level, now, pointFileExists)).ToList();
+        return disks.Select(d => PlanDisk(manifest.Folder, manifest.Disk(d.Name), d, level, now, pointProblem)).ToList();
     }
 
     /// <summary>
@@ -55,7 +55,7 @@ public static partial class BackupPlanner
         }
     }
 
-    private static DiskPlan PlanDisk(FolderRecord? folder, DiskRecord? record, DiskSource disk, BackupLevel level, DateTimeOffset now, Func<string, bool> pointFileExists)
+    private static DiskPlan PlanDisk(FolderRecord? folder, DiskRecord? record, DiskSource disk, BackupLevel level, DateTimeOffset now, Func<PointRecord, string?> pointProblem)
     {
         var number = record is null || record.Points.Count == 0 ? 0 : record.Points.Max(p => p.Number) + 1;
         // Names still recorded for this disk are taken too, even if --keep-checkpoints removed the bitmap:
@@ -85,7 +85,7 @@ public static partial class BackupPlanner
                     throw new OfflineExportException(ErrorKind.InvalidCheckpoint, $"{disk.Name}: cannot make an incremental point: {untrusted}");
                 }
 
-                var problem = IncrementalProblem(record, disk, pointFileExists);
+                var problem = IncrementalProblem(record, disk, pointProblem);
                 if (problem is not null)
                 {
                     throw new OfflineExportException(ErrorKind.InvalidRequest, $"{disk.Name}: cannot make an incremental point: {problem}");
@@ -101,7 +101,7 @@ public static partial class BackupPlanner
                     throw new OfflineExportException(ErrorKind.InvalidCheckpoint, $"{disk.Name}: cannot make a differential point: {untrusted}");
                 }
 
-                var (problem, checkpoints, full) = DifferentialSources(record, disk, pointFileExists);
+                var (problem, checkpoints, full) = DifferentialSources(record, disk, pointProblem);
                 if (problem is not null)
                 {
                     throw new OfflineExportException(ErrorKind.InvalidRequest, $"{disk.Name}: cannot make a differential point: {problem}");
@@ -122,10 +122,20 @@ public static partial class BackupPlanner
                     return Make(PointLevel.Full, [], null, $"full because {untrusted}") with { Warning = $"{disk.Name}: new full point: {untrusted}" };
                 }
 
-                var problem = IncrementalProblem(record, disk, pointFileExists);
-                return problem is null
-                    ? Make(PointLevel.Inc, [record!.CurrentCheckpoint!], record.Latest, $"changes since point {record.Latest!.Number}")
-                    : Make(PointLevel.Full, [], null, record is null || record.Points.Count == 0 ? "first backup of this disk" : $"full because {problem}");
+                var problem = IncrementalProblem(record, disk, pointProblem);
+                if (problem is null)
+                {
+                    return Make(PointLevel.Inc, [record!.CurrentCheckpoint!], record.Latest, $"changes since point {record.Latest!.Number}");
+                }
+
+                if (record is null || record.Points.Count == 0)
+                {
+                    return Make(PointLevel.Full, [], null, "first backup of this disk");
+                }
+
+                var full = Make(PointLevel.Full, [], null, $"full because {problem}");
+                // A damaged latest point is news the operator must hear, not only a reason in the table.
+                return record.Latest is { } latest && pointProblem(latest) is not null ? full with { Warning = $"{disk.Name}: new full point: {problem}" } : full;
             }
         }
     }
@@ -157,22 +167,22 @@ public static partial class BackupPlanner
             : $"checkpoint {checkpoint} was started by the backup folder this one is a copy of; a copied folder builds only on checkpoints it started itself";
 
     /// <summary>Why an incremental is impossible, or null when it is possible.</summary>
-    private static string? IncrementalProblem(DiskRecord? record, DiskSource disk, Func<string, bool> pointFileExists)
+    private static string? IncrementalProblem(DiskRecord? record, DiskSource disk, Func<PointRecord, string?> pointProblem)
     {
         if (record?.Latest is not { } latest || record.CurrentCheckpoint is not { } checkpoint)
         {
             return "the backup folder has no point for this disk yet; make a full point first";
         }
 
-        if (!pointFileExists(latest.File))
+        if (pointProblem(latest) is { } damaged)
         {
-            return $"the latest point's file {latest.File} is missing from the backup folder";
+            return $"the latest point ({latest.File}) cannot be built on: {damaged}";
         }
 
         return CheckpointProblem(disk, latest, [checkpoint]);
     }
 
-    private static (string? Problem, IReadOnlyList<string> Checkpoints, PointRecord? Full) DifferentialSources(DiskRecord? record, DiskSource disk, Func<string, bool> pointFileExists)
+    private static (string? Problem, IReadOnlyList<string> Checkpoints, PointRecord? Full) DifferentialSources(DiskRecord? record, DiskSource disk, Func<PointRecord, string?> pointProblem)
     {
         var chain = record?.CurrentChain ?? [];
         if (chain.Count == 0)
@@ -181,9 +191,9 @@ public static partial class BackupPlanner
         }
 
         var full = chain[0];
-        if (!pointFileExists(full.File))
+        if (pointProblem(full) is { } damaged)
         {
-            return ($"the full point's file {full.File} is missing from the backup folder", [], null);
+            return ($"the full point ({full.File}) cannot be built on: {damaged}", [], null);
         }
 
         var top = disk.Chain[0].Bitmaps.Select(b => b.Name).ToHashSet(StringComparer.Ordinal);

@@ -168,7 +168,7 @@ public sealed class BackupRunner
             request = request with { Verify = true };
         }
 
-        var plans = BackupPlanner.Plan(manifest, disks, request.Level, DateTimeOffset.UtcNow, file => imports.Any(i => i.File == file) || File.Exists(Path.Combine(target, file)));
+        var plans = BackupPlanner.Plan(manifest, disks, request.Level, DateTimeOffset.UtcNow, point => ChainProblem(target, manifest, point, imports));
         BackupSeeds.RequireIncrementals(plans, request);
         warnings.AddRange(plans.Select(p => p.Warning).OfType<string>());
         CheckCheckpointsCanBeWritten(plans);
@@ -185,14 +185,10 @@ public sealed class BackupRunner
             return new BackupResult(target, measured, [], warnings, clock.Elapsed) { Notes = notes, Skipped = skipped };
         }
 
+        // The previous points' chains were examined by the planner (ChainProblem) before qemu opens any of them.
         foreach (var plan in plans)
         {
             RefuseForeignFile(target, plan.File);
-            if (plan.BackingPoint is { ImportedFrom: null } backing)
-            {
-                // Before qemu opens the previous point's chain: it must not lead out of the folder.
-                PointChainGuard.Check(target, plan.Disk.Name, backing);
-            }
         }
 
         var results = await BackUpAllOrNothingAsync(qemuImg, manifest, plans, imports, target, request, progress, warnings, cancellationToken).ConfigureAwait(false);
@@ -477,6 +473,9 @@ public sealed class BackupRunner
                 }
 
                 placed.Add(Path.Combine(target, import.File));
+                var seeded = manifest.Disks.First(d => d.Points.Any(p => p.File == import.File));
+                var digest = await DigestAsync(Path.Combine(target, import.File), cancellationToken).ConfigureAwait(false);
+                manifest = manifest.WithDisk(seeded with { Points = [.. seeded.Points.Select(p => p.File == import.File ? p with { FileSha256 = digest.Sha256, FileSize = digest.Size } : p)] });
             }
 
             string PendingPath(DiskPlan plan)
@@ -507,10 +506,12 @@ public sealed class BackupRunner
             for (var i = 0; i < plans.Count; i++)
             {
                 var final = Path.Combine(target, plans[i].File);
+                // Taken of the finished file before it becomes the point: check and restore prove it by this.
+                var digest = await DigestAsync(pending[i], cancellationToken).ConfigureAwait(false);
                 // Never over a file that appeared meanwhile: a point name is taken only by its own point.
                 OutputFile.Publish(pending[i], final, overwrite: false);
                 placed.Add(final);
-                var point = Record(plans[i], exports[i], now);
+                var point = Record(plans[i], exports[i], now) with { FileSha256 = digest.Sha256, FileSize = digest.Size };
                 manifest = manifest.WithDisk(UpdatedDisk(manifest.Disk(plans[i].Disk.Name), plans[i], point));
                 results.Add(new BackupDiskResult(plans[i], point, exports[i]));
             }
@@ -573,6 +574,32 @@ public sealed class BackupRunner
             warnings.Add(full.Warning!);
             return (full, await ExportAsync(full, target, output(full), request, progress, cancellationToken).ConfigureAwait(false));
         }
+    }
+
+    private static async Task<FileDigest> DigestAsync(string path, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await FileChecksum.ComputeAsync(path, null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new OfflineExportException(ErrorKind.OutputProblem, $"cannot read back {path} to record its checksum: {IoErrorText.Reason(ex)}", ex);
+        }
+    }
+
+    /// <summary>What is wrong with the files of <paramref name="point"/>'s chain (headers only), or null; a seed about to be copied is sound.</summary>
+    private static string? ChainProblem(string target, BackupManifest manifest, PointRecord point, IReadOnlyList<BackupSeeds.Import> imports)
+    {
+        if (imports.Any(i => i.File == point.File))
+        {
+            return null;
+        }
+
+        var disk = manifest.Disks.First(d => d.Points.Contains(point));
+        return PointFiles.ChainOf(disk, point)
+            .Select(member => PointFiles.Examine(target, disk, member) is { } what ? (member == point ? what : $"it needs point {member.Number} ({member.File}): {what}") : null)
+            .FirstOrDefault(what => what is not null);
     }
 
     /// <summary>Refuses to go on when a point's name (or its pending name) is taken by a file the manifest does not record.</summary>

@@ -49,6 +49,16 @@ public sealed record PointRecord
     public bool Verified { get; init; }
 
     /// <summary>
+    /// The SHA-256 (lower-case hex) of <see cref="File"/> when the point was written (or last merged by
+    /// <c>forget</c>): <c>check --read-data</c> and <c>restore</c> prove the file unchanged by it. Null in
+    /// manifests written before it was recorded.
+    /// </summary>
+    public string? FileSha256 { get; init; }
+
+    /// <summary>The size of <see cref="File"/> in bytes when <see cref="FileSha256"/> was taken (null with it).</summary>
+    public long? FileSize { get; init; }
+
+    /// <summary>
     /// Where the point came from when it was not made by this tool: a backup libvirt wrote at the checkpoint
     /// <see cref="CheckpointCreated"/> (<c>backup --seed</c>). Its checkpoint is libvirt's, trusted as the start
     /// of the next window and never removed by this folder. Null for points this tool made.

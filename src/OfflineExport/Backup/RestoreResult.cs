@@ -6,4 +6,8 @@ namespace OfflineExport.Backup;
 /// <param name="Output">The standalone image written.</param>
 /// <param name="ChainLength">How many point files the point's chain has.</param>
 /// <param name="Duration">How long it took.</param>
-public sealed record RestoreResult(string Disk, PointRecord Point, string Output, int ChainLength, TimeSpan Duration);
+public sealed record RestoreResult(string Disk, PointRecord Point, string Output, int ChainLength, TimeSpan Duration)
+{
+    /// <summary>How many files of the chain matched the SHA-256 recorded when they were written (older points have none).</summary>
+    public int FilesChecksummed { get; init; }
+}

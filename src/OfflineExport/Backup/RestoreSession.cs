@@ -28,15 +28,14 @@ public sealed class RestoreSession
         var folder = Path.GetFullPath(request.Folder);
         var output = Path.GetFullPath(request.Output);
         var manifest = ManifestStore.LoadExisting(folder);
+        // Held while the chain is read: a forget must not replace or remove its files meanwhile.
+        using var reading = PointFilesLock.Shared(folder);
+        manifest = ManifestStore.LoadExisting(folder); // as it is now that no forget can change it
         var disk = SelectDisk(manifest, request.Disk, folder);
         var point = SelectPoint(disk, request.Point, folder);
         var pointPath = Path.Combine(folder, point.File);
-        if (!File.Exists(pointPath))
-        {
-            throw new OfflineExportException(ErrorKind.BackupFolderProblem, $"point {point.Number} of {disk.Name} is missing its file {pointPath}");
-        }
-
-        PointChainGuard.Check(folder, disk.Name, point);
+        // Headers first (before qemu opens any file of the chain), checksums once the output is known to be writable.
+        await PointFiles.RequireIntactAsync(folder, disk, point, "restore", checksums: false, null, cancellationToken).ConfigureAwait(false);
         OutputFile.CheckCanCreate(output, request.Force);
         // By identity: through a symlink, OUTPUT could be a point; rewritten, every later restore of it would lie.
         if (SameFile.FindIn(output, Directory.EnumerateFiles(folder)) is { } own)
@@ -54,6 +53,8 @@ public sealed class RestoreSession
             }
         }
 
+        // The files read now are the files written then: a restore is "verified" only against the point as it was taken.
+        var checksummed = await PointFiles.RequireIntactAsync(folder, disk, point, "restore", checksums: true, null, cancellationToken).ConfigureAwait(false);
         IReadOnlyList<ImageInfo> chain;
         try
         {
@@ -79,7 +80,7 @@ public sealed class RestoreSession
         var compare = await qemuImg.CompareAsync(partial.Path, "qcow2", pointPath, "qcow2", cancellationToken).ConfigureAwait(false);
         Verification.RequireIdentical(compare, $"the restored image differs from point {point.Number} of {disk.Name}");
         partial.Publish(overwrite: request.Force);
-        return new RestoreResult(disk.Name, point, output, chain.Count, clock.Elapsed);
+        return new RestoreResult(disk.Name, point, output, chain.Count, clock.Elapsed) { FilesChecksummed = checksummed };
     }
 
     private static DiskRecord SelectDisk(BackupManifest manifest, string? name, string folder)

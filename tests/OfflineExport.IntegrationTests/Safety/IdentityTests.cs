@@ -192,8 +192,8 @@ public sealed class IdentityTests : IDisposable
 
         var (code, _, stderr) = await CliProcess.RunAsync(_ws, "restore", Folder, _ws["r.qcow2"]);
 
-        Assert.Equal(9, code);
-        Assert.Contains($"is backed by '{outside}', outside the backup folder; nothing was read from there", stderr, StringComparison.Ordinal);
+        Assert.Equal(11, code);
+        Assert.Contains($"its header names backing file '{outside}', outside the backup folder; nothing was read from there", stderr, StringComparison.Ordinal);
         Assert.False(File.Exists(_ws["r.qcow2"]));
         _ws.AssertNothingLeftBehind();
     }

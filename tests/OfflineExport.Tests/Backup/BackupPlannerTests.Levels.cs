@@ -70,7 +70,7 @@ public sealed partial class BackupPlannerTests
         var disk = Source(Qcow2(Image, Bitmap(CheckpointB)));
 
         // Act
-        var ex = Assert.Throws<OfflineExportException>(() => BackupPlanner.Plan(manifest, [disk], BackupLevel.Inc, Now, file => file != "vda.1.inc.qcow2"));
+        var ex = Assert.Throws<OfflineExportException>(() => BackupPlanner.Plan(manifest, [disk], BackupLevel.Inc, Now, p => p.File == "vda.1.inc.qcow2" ? "its file is missing" : null));
 
         // Assert
         Assert.Equal(ErrorKind.InvalidRequest, ex.Kind);
@@ -242,7 +242,7 @@ public sealed partial class BackupPlannerTests
         var disk = Source(Qcow2(Image, Bitmap(CheckpointA), Bitmap(CheckpointB)));
 
         // Act
-        var ex = Assert.Throws<OfflineExportException>(() => BackupPlanner.Plan(manifest, [disk], BackupLevel.Diff, Now, file => file != "vda.0.full.qcow2"));
+        var ex = Assert.Throws<OfflineExportException>(() => BackupPlanner.Plan(manifest, [disk], BackupLevel.Diff, Now, p => p.File == "vda.0.full.qcow2" ? "its file is missing" : null));
 
         // Assert
         Assert.Equal(ErrorKind.InvalidRequest, ex.Kind);

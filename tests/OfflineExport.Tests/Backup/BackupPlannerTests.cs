@@ -19,12 +19,12 @@ public sealed partial class BackupPlannerTests
 
     private static readonly DateTimeOffset Now = new(2026, 11, 22, 1, 30, 0, TimeSpan.Zero);
 
-    private static bool AllFilesExist(string file) => true;
+    private static string? AllFilesExist(PointRecord point) => null;
 
     private static DiskSource Source(params ImageInfo[] topFirst) => new(DiskName, Image, Chain(topFirst));
 
-    private static DiskPlan PlanOne(BackupManifest manifest, DiskSource disk, BackupLevel level, Func<string, bool>? fileExists = null) =>
-        Assert.Single(BackupPlanner.Plan(manifest, [disk], level, Now, fileExists ?? AllFilesExist));
+    private static DiskPlan PlanOne(BackupManifest manifest, DiskSource disk, BackupLevel level, Func<PointRecord, string?>? pointProblem = null) =>
+        Assert.Single(BackupPlanner.Plan(manifest, [disk], level, Now, pointProblem ?? AllFilesExist));
 
     /// <summary>Points 0 (full, started A) and 1 (inc, started B); the current checkpoint is B.</summary>
     private static BackupManifest TwoPointManifest() => Manifest(Disk(
@@ -116,7 +116,7 @@ public sealed partial class BackupPlannerTests
         var disk = Source(Qcow2(Image, Bitmap(CheckpointA), Bitmap(CheckpointB)));
 
         // Act
-        var plan = PlanOne(manifest, disk, BackupLevel.Auto, file => file != "vda.1.inc.qcow2");
+        var plan = PlanOne(manifest, disk, BackupLevel.Auto, p => p.File == "vda.1.inc.qcow2" ? "its file is missing" : null);
 
         // Assert
         Assert.Equal(PointLevel.Full, plan.Level);
@@ -126,6 +126,7 @@ public sealed partial class BackupPlannerTests
         Assert.Null(plan.BackingPoint);
         Assert.Equal(NextName, plan.NextCheckpoint);
         Assert.Contains("vda.1.inc.qcow2", plan.Reason, StringComparison.Ordinal);
+        Assert.Contains("its file is missing", plan.Warning, StringComparison.Ordinal);
     }
 
     [Fact]

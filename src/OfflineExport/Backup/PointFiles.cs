@@ -1,0 +1,163 @@
+using OfflineExport.IO;
+using OfflineExport.Qemu;
+
+namespace OfflineExport.Backup;
+
+/// <summary>
+/// What a point's file must be before anything trusts it (ARCHITECTURE.md, "Checking a folder"): present,
+/// a regular file of the recorded size, a qcow2 whose header names exactly the backing file the manifest
+/// says (never one outside the folder), and — when its data is read — of the recorded SHA-256. These
+/// checks read headers only, so <c>list</c>, <c>check</c>, <c>restore</c> and <c>backup</c> all afford them.
+/// </summary>
+public static class PointFiles
+{
+    /// <summary>What is wrong with the point's file and its link to its backing, or null when nothing is. Reads the header only.</summary>
+    public static string? Examine(string folder, DiskRecord disk, PointRecord point)
+    {
+        if (point.BackingPoint is { } number && (number >= point.Number || disk.Point(number) is null))
+        {
+            return $"the manifest says it is backed by point {number}, which {(number >= point.Number ? "is not an earlier point" : "the manifest does not list")}";
+        }
+
+        var path = Path.Combine(folder, point.File);
+        switch (FileIdentity.OfLink(path))
+        {
+            case null:
+                return "its file is missing";
+            case { Kind: not FileKind.Regular }:
+                return "its file is not a regular file (a symlink or a special file)";
+        }
+
+        long size;
+        string? backing;
+        try
+        {
+            size = new FileInfo(path).Length;
+            backing = Qcow2Header.BackingName(path);
+        }
+        catch (InvalidDataException ex)
+        {
+            return ex.Message;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return $"its file cannot be read: {IoErrorText.Reason(ex)}";
+        }
+
+        if (point.FileSize is { } recorded && recorded != size)
+        {
+            return $"its file is {size} bytes, but it was {recorded} bytes when it was written (truncated, extended or replaced)";
+        }
+
+        var expected = point.BackingPoint is { } backingNumber ? disk.Point(backingNumber)!.File : null;
+        if (backing is null)
+        {
+            return expected is null ? null : $"its header names no backing file, but the manifest says it is backed by point {point.BackingPoint} ({expected})";
+        }
+
+        var resolved = Path.GetFullPath(backing, folder);
+        if (backing.Contains(':', StringComparison.Ordinal) || !string.Equals(Path.GetDirectoryName(resolved), folder, StringComparison.Ordinal))
+        {
+            return $"its header names backing file '{backing}', outside the backup folder; nothing was read from there";
+        }
+
+        if (expected is null)
+        {
+            return $"it is a full point, but its header names backing file '{backing}'";
+        }
+
+        return Path.GetFileName(resolved) == expected
+            ? null
+            : $"its header names backing file '{backing}', but the manifest says it is backed by point {point.BackingPoint} ({expected})";
+    }
+
+    /// <summary>The point and every point under it, by the manifest, the point first and its full last.</summary>
+    public static IReadOnlyList<PointRecord> ChainOf(DiskRecord disk, PointRecord point)
+    {
+        var chain = new List<PointRecord> { point };
+        // Backing numbers must decrease (Examine refuses others), so the walk ends; a missing one ends it too.
+        while (chain[^1].BackingPoint is { } below && below < chain[^1].Number && disk.Point(below) is { } next)
+        {
+            chain.Add(next);
+        }
+
+        return chain;
+    }
+
+    /// <summary>The numbers of the later points whose chain runs through point <paramref name="number"/>, in order.</summary>
+    public static IReadOnlyList<int> Dependents(DiskRecord disk, int number) =>
+        disk.Points.Where(p => p.Number != number && ChainOf(disk, p).Any(c => c.Number == number)).Select(p => p.Number).ToList();
+
+    /// <summary>Every point of the folder that <see cref="Examine"/> finds damaged, with the points each takes down.</summary>
+    public static IReadOnlyList<PointDamage> Damage(string folder, BackupManifest manifest) =>
+        manifest.Disks.SelectMany(disk => disk.Points
+            .Select(point => (point, what: Examine(folder, disk, point)))
+            .Where(x => x.what is not null)
+            .Select(x => new PointDamage(disk.Name, x.point.Number, x.point.File, x.what!, Dependents(disk, x.point.Number))))
+        .ToList();
+
+    /// <summary>What is wrong with the file's content by its recorded checksum, or null (also when none was recorded).</summary>
+    public static async Task<string?> ChecksumProblemAsync(string folder, PointRecord point, IProgress<long>? progress, CancellationToken cancellationToken)
+    {
+        if (point.FileSha256 is not { } recorded)
+        {
+            return null;
+        }
+
+        try
+        {
+            var digest = await FileChecksum.ComputeAsync(Path.Combine(folder, point.File), progress, cancellationToken).ConfigureAwait(false);
+            return digest.Sha256 == recorded
+                ? null
+                : $"its SHA-256 is {digest.Sha256[..16]}…, not the {recorded[..Math.Min(16, recorded.Length)]}… recorded when it was written: its content changed";
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return $"its file cannot be read: {IoErrorText.Reason(ex)}";
+        }
+    }
+
+    /// <summary>
+    /// Refuses to use <paramref name="point"/> unless every file of its chain passes <see cref="Examine"/>
+    /// and, with <paramref name="checksums"/>, its recorded checksum; returns how many files were checksummed.
+    /// </summary>
+    /// <exception cref="OfflineExportException">DamagedPoint, naming the damaged point and what is wrong.</exception>
+    public static async Task<int> RequireIntactAsync(string folder, DiskRecord disk, PointRecord point, string use, bool checksums, IProgress<long>? progress, CancellationToken cancellationToken)
+    {
+        var chain = ChainOf(disk, point);
+        foreach (var member in chain)
+        {
+            if (Examine(folder, disk, member) is { } what)
+            {
+                throw Damaged(disk, point, member, use, what);
+            }
+        }
+
+        if (!checksums)
+        {
+            return 0;
+        }
+
+        long done = 0;
+        var verified = 0;
+        foreach (var member in chain)
+        {
+            var before = done;
+            var fileProgress = progress is null ? null : new Progress<long>(read => progress.Report(before + read));
+            if (await ChecksumProblemAsync(folder, member, fileProgress, cancellationToken).ConfigureAwait(false) is { } what)
+            {
+                throw Damaged(disk, point, member, use, what);
+            }
+
+            done += member.FileSize ?? 0;
+            verified += member.FileSha256 is null ? 0 : 1;
+        }
+
+        return verified;
+    }
+
+    private static OfflineExportException Damaged(DiskRecord disk, PointRecord point, PointRecord member, string use, string what) =>
+        new(ErrorKind.DamagedPoint, member == point
+            ? $"cannot {use} point {point.Number} of {disk.Name}: point {member.Number} ({member.File}) is damaged: {what}"
+            : $"cannot {use} point {point.Number} of {disk.Name}: it needs point {member.Number} ({member.File}), which is damaged: {what}");
+}

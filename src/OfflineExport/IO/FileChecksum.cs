@@ -1,0 +1,36 @@
+using System.Buffers;
+using System.Security.Cryptography;
+
+namespace OfflineExport.IO;
+
+/// <summary>Streams a file through SHA-256 in 1 MiB reads: memory stays bounded whatever the file's size.</summary>
+public static class FileChecksum
+{
+    private const int ChunkSize = 1 << 20;
+
+    /// <summary>The digest of <paramref name="path"/>; <paramref name="progress"/> receives the bytes read so far.</summary>
+    /// <exception cref="IOException">The file cannot be read.</exception>
+    public static async Task<FileDigest> ComputeAsync(string path, IProgress<long>? progress, CancellationToken cancellationToken)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
+        try
+        {
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            long total = 0;
+            int read;
+            while ((read = await stream.ReadAsync(buffer.AsMemory(0, ChunkSize), cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                hash.AppendData(buffer, 0, read);
+                total += read;
+                progress?.Report(total);
+            }
+
+            return new FileDigest(Convert.ToHexStringLower(hash.GetHashAndReset()), total);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+}

@@ -1,0 +1,50 @@
+using System.Buffers.Binary;
+using System.Text;
+
+namespace OfflineExport.Qemu;
+
+/// <summary>
+/// Reads the backing-file name straight from a qcow2 header, without qemu: qemu-img would open the backing
+/// file to report the next one, and a point's header is never trusted that far before it is checked.
+/// </summary>
+public static class Qcow2Header
+{
+    private const uint Magic = 0x514649fb; // "QFI\xfb"
+    private const int MaximumBackingName = 1023; // qemu's own limit
+
+    /// <summary>The backing file name as the header records it, or null when there is none.</summary>
+    /// <exception cref="InvalidDataException">Not a qcow2 image, or a damaged backing-file field.</exception>
+    /// <exception cref="IOException">The file cannot be read.</exception>
+    public static string? BackingName(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.None);
+        Span<byte> header = stackalloc byte[20];
+        if (stream.Length < header.Length)
+        {
+            throw new InvalidDataException("it is not a qcow2 image (too short)");
+        }
+
+        stream.ReadExactly(header);
+        if (BinaryPrimitives.ReadUInt32BigEndian(header) != Magic)
+        {
+            throw new InvalidDataException("it is not a qcow2 image");
+        }
+
+        var offset = BinaryPrimitives.ReadUInt64BigEndian(header[8..]);
+        var size = BinaryPrimitives.ReadUInt32BigEndian(header[16..]);
+        if (offset == 0 || size == 0)
+        {
+            return null;
+        }
+
+        if (size > MaximumBackingName || offset > (ulong)stream.Length || offset + size > (ulong)stream.Length)
+        {
+            throw new InvalidDataException("its header has a damaged backing-file field");
+        }
+
+        var name = new byte[size];
+        stream.Position = (long)offset;
+        stream.ReadExactly(name);
+        return Encoding.UTF8.GetString(name);
+    }
+}

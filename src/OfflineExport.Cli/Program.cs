@@ -23,6 +23,7 @@ var root = new RootCommand("""
     ListCommand.Create(runner),
     RestoreCommand.Create(runner),
     CheckCommand.Create(runner),
+    ForgetCommand.Create(runner),
     VerifyCommand.Create(runner),
 };
 

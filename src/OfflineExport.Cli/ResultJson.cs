@@ -94,4 +94,23 @@ public static class ResultJson
         damaged = result.Damaged.Select(d => new { disk = d.Disk, point = d.Point, file = d.File, problem = d.What, takesDown = d.TakesDown }),
         durationSeconds = Math.Round(result.Duration.TotalSeconds, 3),
     };
+
+    /// <summary>A forget run's result.</summary>
+    public static object Of(ForgetResult result) => new
+    {
+        folder = result.Folder,
+        dryRun = result.DryRun,
+        disks = result.Disks.Select(d => new
+        {
+            disk = d.Disk.Name,
+            kept = d.Kept.OrderBy(k => k.Key).Select(k => new { point = k.Key, rules = k.Value }),
+            forgotten = d.Removed.Select(p => p.Number),
+            merged = d.Merges.Select(m => new { point = m.Point.Number, backingPoint = m.NewBacking?.Number, absorbed = m.Absorbed.Select(p => p.Number).Order() }),
+        }),
+        bytesFreed = result.BytesFreed,
+        removedCheckpoints = result.RemovedCheckpoints,
+        notes = result.Notes,
+        warnings = result.Warnings,
+        durationSeconds = Math.Round(result.Duration.TotalSeconds, 3),
+    };
 }

@@ -51,4 +51,48 @@ public static class ResultText
             : $"{result.Damaged.Count} of {result.Points} points damaged, {result.Damaged.SelectMany(d => d.TakesDown.Select(n => (d.Disk, n))).Distinct().Count()} more depend on them";
         return $"{result.Folder}: {verdict}: {result.Points} point(s) of {result.Disks} disk(s) checked ({what}) in {Units.Duration(result.Duration)}{unproved}";
     }
+
+    /// <summary>One disk of a forget run: what is kept (and why), forgotten and merged.</summary>
+    public static string Describe(DiskForgetPlan plan, bool dryRun)
+    {
+        var kept = string.Join(", ", plan.Kept.OrderBy(k => k.Key).Select(k => $"{k.Key} ({string.Join(", ", k.Value)})"));
+        if (plan.Removed.Count == 0)
+        {
+            return $"{plan.Disk.Name}: keeps all {plan.Kept.Count} point(s): {kept}";
+        }
+
+        var merges = plan.Merges.Select(m =>
+            $"point {m.Point.Number} takes in {Numbers(m.Absorbed.Select(p => p.Number))} ({(m.NewBacking is { } on ? $"now on point {on.Number}" : "now a full point")})");
+        return $"{plan.Disk.Name}: {(dryRun ? "would keep" : "kept")} {kept}; {(dryRun ? "would forget" : "forgot")} {Numbers(plan.Removed.Select(p => p.Number))}"
+            + (plan.Merges.Count == 0 ? string.Empty : "; " + string.Join("; ", merges));
+    }
+
+    /// <summary>The last line of a forget run.</summary>
+    public static string Describe(ForgetResult result)
+    {
+        var forgotten = result.Disks.Sum(d => d.Removed.Count);
+        return result.DryRun
+            ? $"dry run: would forget {forgotten} point(s) of {result.Disks.Count} disk(s); nothing was changed"
+            : $"forgot {forgotten} point(s) of {result.Disks.Count} disk(s) in {Units.Duration(result.Duration)}; {Units.Bytes(Math.Max(0, result.BytesFreed))} freed";
+    }
+
+    /// <summary>"1-3, 7, 9-10".</summary>
+    private static string Numbers(IEnumerable<int> numbers)
+    {
+        var sorted = numbers.Order().ToList();
+        var parts = new List<string>();
+        for (var i = 0; i < sorted.Count;)
+        {
+            var j = i;
+            while (j + 1 < sorted.Count && sorted[j + 1] == sorted[j] + 1)
+            {
+                j++;
+            }
+
+            parts.Add(i == j ? $"{sorted[i]}" : $"{sorted[i]}-{sorted[j]}");
+            i = j + 1;
+        }
+
+        return string.Join(", ", parts);
+    }
 }

@@ -157,6 +157,12 @@ public sealed class BackupRunner
         var warnings = new List<string>();
         if (!request.DryRun)
         {
+            if (ForgetJournal.TryFinishPending(target, folderLockHeld: true) is { } finished)
+            {
+                notes.Add(finished);
+                manifest = BackupFolderIdentity.Settle(ManifestStore.Load(target), FileIdentity.Of(target), BackupFolderIdentity.NewId, target).Manifest;
+            }
+
             notes.AddRange(await KilledRunRecovery.RecoverAsync(qemuImg, target, manifest, warnings, cancellationToken).ConfigureAwait(false));
         }
 

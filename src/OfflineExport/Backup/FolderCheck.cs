@@ -26,6 +26,7 @@ public sealed class FolderCheck
         var clock = Stopwatch.StartNew();
         var folder = Path.GetFullPath(request.Folder);
         ManifestStore.LoadExisting(folder);
+        ForgetJournal.TryFinishPending(folder, folderLockHeld: false);
         using var reading = PointFilesLock.Shared(folder);
         var manifest = ManifestStore.LoadExisting(folder);
         var qemuImg = _options.CreateQemuImg();

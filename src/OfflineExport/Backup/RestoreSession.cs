@@ -27,10 +27,11 @@ public sealed class RestoreSession
         var qemuImg = _options.CreateQemuImg();
         var folder = Path.GetFullPath(request.Folder);
         var output = Path.GetFullPath(request.Output);
-        var manifest = ManifestStore.LoadExisting(folder);
+        ManifestStore.LoadExisting(folder);
+        ForgetJournal.TryFinishPending(folder, folderLockHeld: false);
         // Held while the chain is read: a forget must not replace or remove its files meanwhile.
         using var reading = PointFilesLock.Shared(folder);
-        manifest = ManifestStore.LoadExisting(folder); // as it is now that no forget can change it
+        var manifest = ManifestStore.LoadExisting(folder); // as it is now that no forget can change it
         var disk = SelectDisk(manifest, request.Disk, folder);
         var point = SelectPoint(disk, request.Point, folder);
         var pointPath = Path.Combine(folder, point.File);

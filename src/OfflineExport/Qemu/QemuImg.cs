@@ -162,6 +162,21 @@ public sealed class QemuImg
     public async Task ConvertToQcow2Async(string source, string sourceFormat, string output, CancellationToken cancellationToken) =>
         await RunAsync(["convert", "-f", sourceFormat, "-O", "qcow2", source, output], output, cancellationToken).ConfigureAwait(false);
 
+    /// <summary>
+    /// Puts <paramref name="image"/> on <paramref name="backing"/> (a name relative to the image's folder, as
+    /// recorded) in qemu-img's safe mode: every cluster whose content would change with the new backing is
+    /// first written into the image, so the image reads exactly as before. Reads only where the old chain
+    /// differs from the new one when the new backing is part of the old chain. Zeroes it writes become zero
+    /// clusters (<c>detect-zeroes=on</c>), as they were in the layers they came from: written as data, they
+    /// would look like data a later incremental's untracked-change check must distrust.
+    /// </summary>
+    public async Task RebaseAsync(string image, string format, string backing, string backingFormat, CancellationToken cancellationToken)
+    {
+        // qemu's option syntax doubles a comma inside a value.
+        var options = $"driver={format},file.driver=file,file.filename={Path.GetFullPath(image).Replace(",", ",,", StringComparison.Ordinal)},detect-zeroes=on";
+        await RunAsync(["rebase", "--image-opts", options, "-b", backing, "-F", backingFormat], image, cancellationToken).ConfigureAwait(false);
+    }
+
     private async Task RunWithLockCheckAsync(IReadOnlyList<string> args, string image, CancellationToken cancellationToken, bool tiedToParent = true)
     {
         try

@@ -1,0 +1,239 @@
+using System.Globalization;
+using System.Text.Json;
+using OfflineExport.Export;
+using OfflineExport.IO;
+using OfflineExport.Processes;
+
+namespace OfflineExport.Backup;
+
+/// <summary>
+/// The journal of a forget run (ARCHITECTURE.md, "Retention"), written before each stage. While it is
+/// <see cref="ForgetStage.Building"/> only temporary files exist and a killed run is undone; once it is
+/// <see cref="ForgetStage.Committing"/> every merged file is complete and proved, and a killed run is finished
+/// (rename, manifest, removals: each step can be repeated). Whoever takes the folder next does either.
+/// </summary>
+public sealed record ForgetJournal
+{
+    /// <summary>The journal's file name inside the backup folder.</summary>
+    public const string FileName = ".offline-export.forget.json";
+
+    /// <summary>The run.</summary>
+    public required ProcessIdentity Owner { get; init; }
+
+    /// <summary>When the run started.</summary>
+    public required DateTimeOffset StartTime { get; init; }
+
+    /// <summary>How far the run got.</summary>
+    public required ForgetStage Stage { get; init; }
+
+    /// <summary>The temporary names the run writes merged files under (plain names).</summary>
+    public IReadOnlyList<string> Temporaries { get; init; } = [];
+
+    /// <summary>The merged files and their new records (when committing).</summary>
+    public IReadOnlyList<ForgetSwap> Swaps { get; init; } = [];
+
+    /// <summary>The forgotten points (when committing).</summary>
+    public IReadOnlyList<ForgottenPoint> Forgotten { get; init; } = [];
+
+    /// <summary>Writes the journal durably: it exists before the stage it announces.</summary>
+    /// <exception cref="OfflineExportException">The folder cannot be written (OutputProblem).</exception>
+    public void Save(string folder)
+    {
+        var path = Path.Combine(folder, FileName);
+        var temporary = path + ".tmp";
+        try
+        {
+            using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write))
+            {
+                JsonSerializer.Serialize(stream, this, ForgetJournalJsonContext.Default.ForgetJournal);
+                stream.Flush(flushToDisk: true);
+            }
+
+            File.Move(temporary, path, overwrite: true);
+            FileSync.Folder(folder);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            OutputFile.TryDelete(temporary);
+            throw new OfflineExportException(ErrorKind.OutputProblem, $"cannot write {path}: {IoErrorText.Reason(ex)}", ex);
+        }
+    }
+
+    /// <summary>The journal in <paramref name="folder"/>, or null when there is none.</summary>
+    /// <exception cref="OfflineExportException">A journal is there but cannot be read or names files outside the folder (BackupFolderProblem).</exception>
+    public static ForgetJournal? Load(string folder)
+    {
+        var path = Path.Combine(folder, FileName);
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        try
+        {
+            var journal = JsonSerializer.Deserialize(File.ReadAllText(path), ForgetJournalJsonContext.Default.ForgetJournal)
+                ?? throw new JsonException("empty journal");
+            var names = journal.Temporaries.Concat(journal.Swaps.SelectMany(s => new[] { s.File, s.Temporary })).Concat(journal.Forgotten.Select(f => f.File));
+            if (names.Any(n => n is null || !ManifestValidation.IsPlainName(n)))
+            {
+                throw new JsonException("it names a file that is not a plain name inside the folder");
+            }
+
+            return journal;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)
+        {
+            throw new OfflineExportException(ErrorKind.BackupFolderProblem,
+                $"cannot read {path}, the journal of an unfinished forget run: {ex.Message}; look at what it lists, remove it, and run again", ex);
+        }
+    }
+
+    /// <summary>Removes the journal (its run is finished or undone).</summary>
+    public static void Delete(string folder)
+    {
+        OutputFile.TryDelete(Path.Combine(folder, FileName));
+        TrySyncFolder(folder);
+    }
+
+    /// <summary>
+    /// Finishes (committing) or undoes (building) the forget run a journal in <paramref name="folder"/> records.
+    /// The caller holds the folder lock and the point files lock exclusively. Returns the note to print, or null.
+    /// </summary>
+    public static string? FinishPending(string folder)
+    {
+        if (Load(folder) is not { } journal)
+        {
+            return null;
+        }
+
+        var started = journal.StartTime.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+        if (journal.Stage == ForgetStage.Building)
+        {
+            RemoveTemporaries(folder, journal.Temporaries);
+            Delete(folder);
+            return $"undid an interrupted forget run (pid {journal.Owner.Pid}, started {started}): it had changed nothing yet";
+        }
+
+        journal.RollForward(folder);
+        return $"finished an interrupted forget run (pid {journal.Owner.Pid}, started {started}): {journal.Forgotten.Count} point(s) forgotten, {journal.Swaps.Count} merged";
+    }
+
+    /// <summary>
+    /// For the commands other than forget: finishes or undoes a pending forget when the folder can be taken at
+    /// once (<paramref name="folderLockHeld"/>: the caller already holds the folder lock), else leaves it for
+    /// the next command. Returns the note to print, or null.
+    /// </summary>
+    public static string? TryFinishPending(string folder, bool folderLockHeld)
+    {
+        if (!File.Exists(Path.Combine(folder, FileName)))
+        {
+            return null;
+        }
+
+        BackupFolderLock? folderLock = null;
+        try
+        {
+            folderLock = folderLockHeld ? null : BackupFolderLock.Acquire(folder);
+            using var pointsLock = PointFilesLock.Exclusive(folder);
+            return FinishPending(folder);
+        }
+        catch (OfflineExportException ex) when (ex.Kind is ErrorKind.BackupFolderProblem or ErrorKind.OutputProblem)
+        {
+            return null; // busy, or a read-only copy: whoever can take the folder finishes it
+        }
+        finally
+        {
+            folderLock?.Dispose();
+        }
+    }
+
+    /// <summary>Removes the temporary files a run wrote (regular files only).</summary>
+    public static void RemoveTemporaries(string folder, IEnumerable<string> names)
+    {
+        foreach (var name in names)
+        {
+            var path = Path.Combine(folder, name);
+            if (FileIdentity.OfLink(path) is { Kind: FileKind.Regular })
+            {
+                OutputFile.TryDelete(path);
+            }
+        }
+    }
+
+    /// <summary>The manifest with this run's changes: forgotten points gone, merged points' new records. Applying it twice changes nothing more.</summary>
+    public BackupManifest Apply(BackupManifest manifest)
+    {
+        foreach (var disk in manifest.Disks.ToList())
+        {
+            var gone = Forgotten.Where(f => f.Disk == disk.Name).Select(f => f.Point).ToHashSet();
+            var points = disk.Points.Where(p => !gone.Contains(p.Number)).Select(point =>
+                Swaps.FirstOrDefault(s => s.Disk == disk.Name && s.Point == point.Number) is { } swap
+                    ? point with
+                    {
+                        Level = swap.Level,
+                        BackingPoint = swap.BackingPoint,
+                        CheckpointsUsed = swap.CheckpointsUsed,
+                        FileSha256 = swap.FileSha256,
+                        FileSize = swap.FileSize,
+                    }
+                    : point).ToList();
+            manifest = manifest.WithDisk(disk with { Points = points });
+        }
+
+        return manifest;
+    }
+
+    /// <summary>
+    /// Puts the merged files in place, records the manifest, then removes the forgotten files. Every step can be
+    /// repeated; a forgotten file is removed only once every point of its disk links without it.
+    /// </summary>
+    public void RollForward(string folder)
+    {
+        foreach (var swap in Swaps)
+        {
+            var temporary = Path.Combine(folder, swap.Temporary);
+            if (FileIdentity.OfLink(temporary) is { Kind: FileKind.Regular })
+            {
+                File.Move(temporary, Path.Combine(folder, swap.File), overwrite: true);
+            }
+        }
+
+        TrySyncFolder(folder);
+        var manifest = Apply(ManifestStore.LoadExisting(folder));
+        ManifestStore.Save(folder, manifest);
+        foreach (var disk in manifest.Disks.Where(d => Forgotten.Any(f => f.Disk == d.Name)))
+        {
+            // A merged file that is not what the journal says (someone removed its temporary) still needs the old files.
+            var merged = Swaps.Where(s => s.Disk == disk.Name).Select(s => disk.Point(s.Point)).OfType<PointRecord>();
+            if (merged.Any(p => PointFiles.ChainOf(disk, p).Any(member => PointFiles.Examine(folder, disk, member) is not null)))
+            {
+                continue;
+            }
+
+            var used = disk.Points.Select(p => p.File).ToHashSet(StringComparer.Ordinal);
+            foreach (var forgotten in Forgotten.Where(f => f.Disk == disk.Name && !used.Contains(f.File)))
+            {
+                var path = Path.Combine(folder, forgotten.File);
+                if (FileIdentity.OfLink(path) is { Kind: FileKind.Regular })
+                {
+                    File.Delete(path);
+                }
+            }
+        }
+
+        RemoveTemporaries(folder, Temporaries);
+        Delete(folder);
+    }
+
+    private static void TrySyncFolder(string folder)
+    {
+        try
+        {
+            FileSync.Folder(folder);
+        }
+        catch (IOException)
+        {
+            // Only durability across a power cut is in doubt; the next run repeats what did not last.
+        }
+    }
+}

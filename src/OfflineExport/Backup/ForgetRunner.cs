@@ -1,0 +1,177 @@
+using System.Diagnostics;
+using OfflineExport.Export;
+using OfflineExport.IO;
+using OfflineExport.Processes;
+using OfflineExport.Qemu;
+
+namespace OfflineExport.Backup;
+
+/// <summary>
+/// <c>forget DIR --keep-…</c> (ARCHITECTURE.md, "Retention"): removes the points a <see cref="RetentionPolicy"/>
+/// does not keep without breaking a kept one. A kept point whose chain runs through forgotten points gets a
+/// merged copy of its file — rebased (qemu-img's safe mode) onto the nearest kept point under it, or converted
+/// into a full point — proved identical to the point with <c>qemu-img compare</c> before anything is replaced.
+/// Kept points keep their numbers and file names. A <see cref="ForgetJournal"/> makes a killed run undone or finished.
+/// </summary>
+public sealed class ForgetRunner
+{
+    private readonly ExportOptions _options;
+
+    /// <summary>Creates a runner with the given tools.</summary>
+    public ForgetRunner(ExportOptions options) => _options = options;
+
+    /// <summary>Forgets.</summary>
+    public Task<ForgetResult> RunAsync(ForgetRequest request, CancellationToken cancellationToken) =>
+        FailureTranslation.RunAsync(() => ForgetAsync(request, cancellationToken));
+
+    private async Task<ForgetResult> ForgetAsync(ForgetRequest request, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        request.Policy.Check();
+        var folder = Path.GetFullPath(request.Folder);
+        var zone = request.TimeZone ?? TimeZoneInfo.Local;
+        var manifest = ManifestStore.LoadExisting(folder);
+        if (request.DryRun)
+        {
+            var plans = manifest.Disks.Select(d => ForgetPlanner.Plan(d, request.Policy, zone)).ToList();
+            return new ForgetResult(folder, true, plans, 0, [], clock.Elapsed);
+        }
+
+        using var folderLock = BackupFolderLock.Acquire(folder);
+        using var pointsLock = PointFilesLock.Exclusive(folder);
+        var qemuImg = _options.CreateQemuImg();
+        var notes = new List<string>();
+        var warnings = new List<string>();
+        if (ForgetJournal.FinishPending(folder) is { } finished)
+        {
+            notes.Add(finished);
+        }
+
+        notes.AddRange(await KilledRunRecovery.RecoverAsync(qemuImg, folder, ManifestStore.LoadExisting(folder), warnings, cancellationToken).ConfigureAwait(false));
+        manifest = ManifestStore.LoadExisting(folder);
+        var diskPlans = manifest.Disks.Select(d => ForgetPlanner.Plan(d, request.Policy, zone)).ToList();
+        long freed = 0;
+        if (diskPlans.Any(p => p.Removed.Count > 0))
+        {
+            await RequireSoundMergesAsync(folder, diskPlans, cancellationToken).ConfigureAwait(false);
+            freed = await MergeAndCommitAsync(qemuImg, folder, diskPlans, cancellationToken).ConfigureAwait(false);
+        }
+
+        // The points are safe now: what follows only tidies the disks, and its failures are warnings.
+        var after = ManifestStore.LoadExisting(folder);
+        var removed = new List<string>();
+        foreach (var plan in diskPlans)
+        {
+            var disk = after.Disk(plan.Disk.Name)!;
+            var forgotten = ForgetPlanner.CheckpointsToRemove(plan, disk, after.Folder);
+            var recorded = disk.Points.Select(p => p.CheckpointCreated).OfType<string>().Append(disk.CurrentCheckpoint).OfType<string>().ToHashSet(StringComparer.Ordinal);
+            // This folder's checkpoints that no point records were left by a crashed run (in use or not); without a folder id nothing unrecorded is provably ours.
+            bool Remove(BitmapInfo bitmap) => forgotten.Contains(bitmap.Name)
+                || (after.Folder is not null && CheckpointNames.BelongsTo(bitmap.Name, after.Folder) && !recorded.Contains(bitmap.Name));
+            removed.AddRange(await CheckpointRemoval.RemoveAsync(qemuImg, disk, Remove, warnings, cancellationToken).ConfigureAwait(false));
+        }
+
+        return new ForgetResult(folder, false, diskPlans, freed, removed, clock.Elapsed) { Notes = notes, Warnings = warnings };
+    }
+
+    /// <summary>A merge copies data: every file it reads must be what was written (links, sizes, checksums), or damage would spread into kept points.</summary>
+    private static async Task RequireSoundMergesAsync(string folder, IReadOnlyList<DiskForgetPlan> plans, CancellationToken cancellationToken)
+    {
+        foreach (var plan in plans)
+        {
+            foreach (var merge in plan.Merges)
+            {
+                await PointFiles.RequireIntactAsync(folder, plan.Disk, merge.Point, "keep", checksums: false, null, cancellationToken).ConfigureAwait(false);
+                foreach (var read in merge.Absorbed.Prepend(merge.Point))
+                {
+                    if (await PointFiles.ChecksumProblemAsync(folder, read, null, cancellationToken).ConfigureAwait(false) is { } what)
+                    {
+                        throw new OfflineExportException(ErrorKind.DamagedPoint,
+                            $"cannot forget: kept point {merge.Point.Number} of {plan.Disk.Name} would take in point {read.Number} ({read.File}), which is damaged: {what}; nothing was changed; see 'offline-export check {folder}'");
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Writes and proves every merged file, commits the journal, then puts everything in place. Returns the bytes freed.</summary>
+    private async Task<long> MergeAndCommitAsync(QemuImg qemuImg, string folder, IReadOnlyList<DiskForgetPlan> plans, CancellationToken cancellationToken)
+    {
+        long SizeOf(string file) => FileIdentity.OfLink(Path.Combine(folder, file)) is { Kind: FileKind.Regular } ? new FileInfo(Path.Combine(folder, file)).Length : 0;
+        var merges = plans.SelectMany(p => p.Merges.Select(m => (p.Disk, Merge: m, Temporary: $"{m.Point.File}.{Guid.NewGuid().ToString("N")[..8]}.forget"))).ToList();
+        var before = plans.Sum(p => p.Removed.Sum(r => SizeOf(r.File)) + p.Merges.Sum(m => SizeOf(m.Point.File)));
+        var journal = new ForgetJournal { Owner = ProcessIdentity.Current, StartTime = DateTimeOffset.UtcNow, Stage = ForgetStage.Building, Temporaries = merges.Select(m => m.Temporary).ToList() };
+        journal.Save(folder);
+        var swaps = new List<ForgetSwap>();
+        try
+        {
+            foreach (var (disk, merge, temporary) in merges)
+            {
+                swaps.Add(await MergeAsync(qemuImg, folder, disk, merge, temporary, cancellationToken).ConfigureAwait(false));
+            }
+        }
+        catch
+        {
+            ForgetJournal.RemoveTemporaries(folder, journal.Temporaries);
+            ForgetJournal.Delete(folder);
+            throw;
+        }
+
+        journal = journal with
+        {
+            Stage = ForgetStage.Committing,
+            Swaps = swaps,
+            Forgotten = plans.SelectMany(p => p.Removed.Select(r => new ForgottenPoint(p.Disk.Name, r.Number, r.File))).ToList(),
+        };
+        // The commit: from here a killed run is finished by the next one, so this one finishes too, Ctrl-C or not.
+        journal.Save(folder);
+        journal.RollForward(folder);
+        return before - swaps.Sum(s => s.FileSize);
+    }
+
+    /// <summary>One kept point's merged file under its temporary name, proved identical to the point, synced, and its record.</summary>
+    private static async Task<ForgetSwap> MergeAsync(QemuImg qemuImg, string folder, DiskRecord disk, PointMerge merge, string temporary, CancellationToken cancellationToken)
+    {
+        var point = Path.Combine(folder, merge.Point.File);
+        var path = Path.Combine(folder, temporary);
+        try
+        {
+            if (merge.NewBacking is { } backing)
+            {
+                // The copy still names the old backing; the safe rebase writes into it whatever the forgotten points held.
+                File.Copy(point, path);
+                await qemuImg.RebaseAsync(path, ImageFormats.Qcow2, backing.File, ImageFormats.Qcow2, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await qemuImg.ConvertToQcow2Async(point, ImageFormats.Qcow2, path, cancellationToken).ConfigureAwait(false);
+            }
+
+            var compare = await qemuImg.CompareAsync(path, ImageFormats.Qcow2, point, ImageFormats.Qcow2, cancellationToken).ConfigureAwait(false);
+            Verification.RequireIdentical(compare, $"the merged copy of point {merge.Point.Number} of {disk.Name} differs from the point; nothing was changed");
+            LayerChecks.Judge(path, await qemuImg.CheckQcow2Async(path, cancellationToken).ConfigureAwait(false));
+            FileSync.File(path);
+            var digest = await FileChecksum.ComputeAsync(path, null, cancellationToken).ConfigureAwait(false);
+            return new ForgetSwap
+            {
+                Disk = disk.Name,
+                Point = merge.Point.Number,
+                File = merge.Point.File,
+                Temporary = temporary,
+                FileSha256 = digest.Sha256,
+                FileSize = digest.Size,
+                BackingPoint = merge.NewBacking?.Number,
+                Level = merge.NewBacking is null ? PointLevel.Full : merge.Point.Level,
+                CheckpointsUsed = merge.NewBacking is null ? [] : [.. merge.Absorbed.AsEnumerable().Reverse().SelectMany(p => p.CheckpointsUsed), .. merge.Point.CheckpointsUsed],
+            };
+        }
+        catch (QemuImgException ex)
+        {
+            throw new OfflineExportException(ErrorKind.OutputProblem, $"cannot merge forgotten points into point {merge.Point.Number} of {disk.Name}: {ChainReader.QemuErrorText(ex.StandardError)}; nothing was changed", ex);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new OfflineExportException(ErrorKind.OutputProblem, $"cannot write the merged copy of point {merge.Point.Number} of {disk.Name} in {folder}: {IoErrorText.Reason(ex)}; nothing was changed", ex);
+        }
+    }
+}

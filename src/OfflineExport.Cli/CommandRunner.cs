@@ -33,6 +33,8 @@ public sealed class CommandRunner
         var verbose = parse.GetValue(CommonOptions.Verbose);
         try
         {
+            // Whatever the verb, a killed run before this one leaves nothing of the .NET runtime behind.
+            OfflineExport.Processes.RuntimeEndpoints.RemoveStale();
             var context = new VerbContext(_console, BuildOptions(parse, verbose), parse.GetValue(CommonOptions.Quiet));
             return await verb(context, _interruption.Token).ConfigureAwait(false);
         }

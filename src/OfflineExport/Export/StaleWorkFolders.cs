@@ -79,7 +79,7 @@ public static partial class StaleWorkFolders
             removed.Add($"its partial output {partial}");
         }
 
-        RemoveRuntimeEndpoints(record.Owner, us);
+        RuntimeEndpoints.RemoveStale(); // the killed run's debugger pipes and diagnostic socket among them
         try
         {
             Directory.Delete(folder, recursive: true);
@@ -90,25 +90,6 @@ public static partial class StaleWorkFolders
         }
 
         return $"cleaned up after a killed offline-export run (pid {record.Owner.Pid}): removed {string.Join(", ", removed)}";
-    }
-
-    /// <summary>
-    /// The .NET runtime's debugger pipes and diagnostic socket of the killed run, in the temp folder: it
-    /// removes them at exit, a SIGKILL leaves them. Their names carry the pid and its start ticks, so
-    /// only that dead process's are matched.
-    /// </summary>
-    private static void RemoveRuntimeEndpoints(ProcessIdentity owner, uint us)
-    {
-        var key = $"{owner.Pid}-{owner.StartTicks}";
-        string[] names = [$"clr-debug-pipe-{key}-in", $"clr-debug-pipe-{key}-out", $"dotnet-diagnostic-{key}-socket"];
-        foreach (var name in names)
-        {
-            var path = Path.Combine(Path.GetTempPath(), name);
-            if (FileIdentity.OfLink(path) is { Kind: FileKind.Fifo or FileKind.Socket } file && file.OwnerId == us)
-            {
-                OutputFile.TryDelete(path);
-            }
-        }
     }
 
     /// <summary>Only a regular file of ours named like <see cref="OutputFile.PartialName"/> makes.</summary>

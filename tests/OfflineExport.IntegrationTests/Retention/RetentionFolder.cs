@@ -58,15 +58,32 @@ public sealed class RetentionFolder
     }
 
     /// <summary>Point n's time becomes night n, 01:30 UTC.</summary>
-    public void SetNights()
+    public void SetNights() => SetTimes(number => FirstNight.AddDays(number));
+
+    /// <summary>Point n's time becomes <paramref name="time"/>(n).</summary>
+    public void SetTimes(Func<int, DateTimeOffset> time)
     {
         var manifest = ManifestStore.Load(Folder);
         var disk = manifest.Disks.Single();
         ManifestStore.Save(Folder, manifest.WithDisk(disk with
         {
-            Points = disk.Points.Select(p => p with { StartTime = FirstNight.AddDays(p.Number), EndTime = FirstNight.AddDays(p.Number).AddMinutes(1) }).ToList(),
+            Points = disk.Points.Select(p => p with { StartTime = time(p.Number), EndTime = time(p.Number).AddMinutes(1) }).ToList(),
         }));
     }
+
+    /// <summary>
+    /// Eight points on three days (0-2, 3-5, 6-7), so <c>--keep-daily 3</c> keeps 2, 5 and 7 and makes three
+    /// merges: 2 takes in 0-1 (a new full), 5 takes in 3-4 (on 2), 7 takes in 6 (on 5).
+    /// </summary>
+    public static async Task<RetentionFolder> ThreeDaysAsync(TestWorkspace ws, int megabytes)
+    {
+        var folder = await CreateAsync(ws, 8, megabytes: megabytes);
+        folder.SetTimes(number => FirstNight.AddDays(number / 3).AddHours(number % 3));
+        return folder;
+    }
+
+    /// <summary>The points <see cref="ThreeDaysAsync"/>'s folder keeps with <c>--keep-daily 3</c>.</summary>
+    public static readonly int[] KeptOfThreeDays = [2, 5, 7];
 
     /// <summary>The disk's record now.</summary>
     public DiskRecord Disk => ManifestStore.Load(Folder).Disks.Single();

@@ -34,6 +34,9 @@ public sealed class CliProcess : IAsyncDisposable
     /// <summary>The process id (also the process group id when started in its own session).</summary>
     public int Id => _process.Id;
 
+    /// <summary>True once the program has exited.</summary>
+    public bool HasExited => _process.HasExited;
+
     /// <summary>Completes when the first progress line ("copying …") appears on stderr.</summary>
     public Task FirstProgress => _firstProgress.Task;
 

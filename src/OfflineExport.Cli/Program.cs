@@ -24,6 +24,7 @@ var root = new RootCommand("""
     RestoreCommand.Create(runner),
     CheckCommand.Create(runner),
     ForgetCommand.Create(runner),
+    CheckpointsCommand.Create(runner),
     VerifyCommand.Create(runner),
 };
 

@@ -113,4 +113,17 @@ public static class ResultJson
         warnings = result.Warnings,
         durationSeconds = Math.Round(result.Duration.TotalSeconds, 3),
     };
+
+    /// <summary>The checkpoints of a folder's disks.</summary>
+    public static object Of(string folder, IReadOnlyList<DiskCheckpoints> disks) => new
+    {
+        folder,
+        disks = disks.Select(d => new
+        {
+            disk = d.Disk,
+            image = d.Image,
+            problem = d.Problem,
+            checkpoints = d.Checkpoints.Select(c => new { name = c.Name, layer = c.Layer, owner = c.Owner, point = c.Point, current = c.Current, flags = c.Flags }),
+        }),
+    };
 }

@@ -95,4 +95,26 @@ public static class ResultText
 
         return string.Join(", ", parts);
     }
+
+    /// <summary>The line above a disk's checkpoints.</summary>
+    public static string Heading(DiskCheckpoints disk) =>
+        disk.Problem is { } problem ? $"{disk.Disk} ({disk.Image}): cannot be read: {problem}"
+        : disk.Checkpoints.Count == 0 ? $"{disk.Disk} ({disk.Image}): no checkpoints"
+        : $"{disk.Disk} ({disk.Image}):";
+
+    /// <summary>One checkpoint: its name, whose it is, and its flags.</summary>
+    public static string Describe(CheckpointEntry entry, string image)
+    {
+        var whose = entry.Owner switch
+        {
+            CheckpointOwner.ThisFolder when entry.Current => "this folder's, current: the next incremental starts from it",
+            CheckpointOwner.ThisFolder when entry.Point is { } point => $"this folder's, started with point {point}",
+            CheckpointOwner.ThisFolder => "this folder's, recorded by no point: left by a crashed run",
+            CheckpointOwner.OtherFolder => "another backup folder's",
+            _ => "not this tool's (libvirt's or another program's)",
+        };
+        var where = entry.Layer == image ? string.Empty : $" [in {entry.Layer}]";
+        var inUse = entry.Flags.Contains("in-use") ? "; in use (not closed cleanly: no longer usable)" : string.Empty;
+        return $"{entry.Name}: {whose}{inUse}{where}";
+    }
 }

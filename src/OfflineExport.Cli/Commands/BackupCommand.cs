@@ -27,6 +27,7 @@ public static class BackupCommand
             BackupLevel.Auto);
         var verify = new Option<bool>("--verify") { Description = "Prove every new point with qemu-img compare before it counts" };
         var keep = CommonOptions.Count("--keep-checkpoints", null, "Keep only the newest N checkpoints this folder created in each disk (plus the current chain's first)");
+        var fullEvery = CommonOptions.Count("--full-every", null, "With --level auto: a full point once a disk's chain holds N points, so no chain grows without bound");
         var format = CommonOptions.Format("the IMAGE arguments (--domain-xml disks use their <driver type>); a backup folder keeps each disk's first format");
         var json = CommonOptions.Json();
         var dryRun = CommonOptions.DryRun();
@@ -41,12 +42,13 @@ public static class BackupCommand
             Examples:
               offline-export backup vm/vda.qcow2 vm/vdb.qcow2 --target /backups/web1 --verify
               offline-export backup vm/vda.qcow2 --target /backups/web1 --level diff --keep-checkpoints 7
+              offline-export backup vm/vda.qcow2 --target /backups/web1 --full-every 14   # then: forget --keep-daily 14
               offline-export backup --domain web1 --target /backups/web1
               offline-export backup --domain web1 --shutdown --start --target /backups/web1   # nightly, from cron
               virsh dumpxml web1 > web1.xml && offline-export backup --domain-xml web1.xml --target /backups/web1
             """)
         {
-            images, format, domain, connect, shutdown, shutdownTimeout, start, seeds, sinceCheckpoint, domainXml, target, level, verify, keep, json, dryRun,
+            images, format, domain, connect, shutdown, shutdownTimeout, start, seeds, sinceCheckpoint, domainXml, target, level, fullEvery, verify, keep, json, dryRun,
         };
 
         command.SetAction((parse, _) => runner.RunAsync(parse, parse.GetValue(json), (context, cancellationToken) => RunAsync(
@@ -67,6 +69,7 @@ public static class BackupCommand
                     Level = parse.GetValue(level) ?? BackupLevel.Auto,
                     Verify = parse.GetValue(verify),
                     KeepCheckpoints = parse.GetValue(keep),
+                    FullEvery = parse.GetValue(fullEvery),
                     DryRun = parse.GetValue(dryRun),
                 },
                 parse.GetValue(json)),

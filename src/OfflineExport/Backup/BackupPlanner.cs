@@ -15,10 +15,11 @@ public static partial class BackupPlanner
     /// <param name="level">The requested level.</param>
     /// <param name="now">The run's start time (names the new checkpoints).</param>
     /// <param name="pointProblem">What is wrong with a point's chain of files (missing, damaged), or null when a new point can build on it.</param>
-    public static IReadOnlyList<DiskPlan> Plan(BackupManifest manifest, IReadOnlyList<DiskSource> disks, BackupLevel level, DateTimeOffset now, Func<PointRecord, string?> pointProblem)
+    /// <param name="fullEvery">With <see cref="BackupLevel.Auto"/>: a full point once the current chain holds this many points (null: never).</param>
+    public static IReadOnlyList<DiskPlan> Plan(BackupManifest manifest, IReadOnlyList<DiskSource> disks, BackupLevel level, DateTimeOffset now, Func<PointRecord, string?> pointProblem, int? fullEvery = null)
     {
         CheckNames(disks);
-        return disks.Select(d => PlanDisk(manifest.Folder, manifest.Disk(d.Name), d, level, now, pointProblem)).ToList();
+        return disks.Select(d => PlanDisk(manifest.Folder, manifest.Disk(d.Name), d, level, now, pointProblem, fullEvery)).ToList();
     }
 
     /// <summary>
@@ -55,7 +56,7 @@ public static partial class BackupPlanner
         }
     }
 
-    private static DiskPlan PlanDisk(FolderRecord? folder, DiskRecord? record, DiskSource disk, BackupLevel level, DateTimeOffset now, Func<PointRecord, string?> pointProblem)
+    private static DiskPlan PlanDisk(FolderRecord? folder, DiskRecord? record, DiskSource disk, BackupLevel level, DateTimeOffset now, Func<PointRecord, string?> pointProblem, int? fullEvery)
     {
         var number = record is null || record.Points.Count == 0 ? 0 : record.Points.Max(p => p.Number) + 1;
         // Names still recorded for this disk are taken too, even if --keep-checkpoints removed the bitmap:
@@ -120,6 +121,11 @@ public static partial class BackupPlanner
                 if (untrusted is not null)
                 {
                     return Make(PointLevel.Full, [], null, $"full because {untrusted}") with { Warning = $"{disk.Name}: new full point: {untrusted}" };
+                }
+
+                if (fullEvery is { } every && record?.CurrentChain.Count >= every)
+                {
+                    return Make(PointLevel.Full, [], null, $"full because the chain since full point {record.CurrentChain[0].Number} holds {record.CurrentChain.Count} points (--full-every {every})");
                 }
 
                 var problem = IncrementalProblem(record, disk, pointProblem);

@@ -65,6 +65,12 @@ public sealed record BackupRequest
     /// <summary>Keep only this many of this folder's newest checkpoints in the source images (null: keep all).</summary>
     public int? KeepCheckpoints { get; init; }
 
+    /// <summary>
+    /// With an automatic level, a full point instead of an incremental once the disk's current chain holds this
+    /// many points (its full one included), so no chain grows without bound (null: never).
+    /// </summary>
+    public int? FullEvery { get; init; }
+
     /// <summary>Plan and measure only: no checkpoint added, nothing written.</summary>
     public bool DryRun { get; init; }
 }

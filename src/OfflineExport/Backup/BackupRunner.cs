@@ -106,6 +106,11 @@ public sealed class BackupRunner
             throw new OfflineExportException(ErrorKind.InvalidRequest, "--keep-checkpoints must be at least 1 (the newest checkpoint is the one the next backup needs)");
         }
 
+        if (request.FullEvery is < 1)
+        {
+            throw new OfflineExportException(ErrorKind.InvalidRequest, "--full-every must be at least 1 (1: every point is a full one)");
+        }
+
         if (request.Domain is not null && request.DomainXml is not null)
         {
             throw new OfflineExportException(ErrorKind.InvalidRequest, "--domain and --domain-xml do not go together: --domain reads the XML from libvirt");
@@ -174,7 +179,7 @@ public sealed class BackupRunner
             request = request with { Verify = true };
         }
 
-        var plans = BackupPlanner.Plan(manifest, disks, request.Level, DateTimeOffset.UtcNow, point => ChainProblem(target, manifest, point, imports));
+        var plans = BackupPlanner.Plan(manifest, disks, request.Level, DateTimeOffset.UtcNow, point => ChainProblem(target, manifest, point, imports), request.FullEvery);
         BackupSeeds.RequireIncrementals(plans, request);
         warnings.AddRange(plans.Select(p => p.Warning).OfType<string>());
         CheckCheckpointsCanBeWritten(plans);
@@ -694,20 +699,14 @@ public sealed class BackupRunner
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var plan in plans.Where(p => p.NextCheckpoint is not null))
         {
-            try
+            // Every layer's checkpoints as read before this run: after an external snapshot the old ones sit below the top.
+            var present = plan.Disk.Chain.SelectMany(l => l.Bitmaps).Select(b => b.Name).ToHashSet(StringComparer.Ordinal);
+            var disk = manifest.Disk(plan.Disk.Name)!;
+            var old = CheckpointRetention.ToRemove(disk, manifest.Folder, keep, present).ToHashSet(StringComparer.Ordinal);
+            foreach (var (name, layer) in await CheckpointRemoval.RemoveAsync(qemuImg, disk, b => old.Contains(b.Name), warnings, cancellationToken).ConfigureAwait(false))
             {
-                var chain = await qemuImg.GetBackingChainAsync(plan.Disk.Image, plan.Disk.Chain[0].Format, cancellationToken).ConfigureAwait(false);
-                var present = chain[0].Bitmaps.Select(b => b.Name).ToHashSet(StringComparer.Ordinal);
-                foreach (var name in CheckpointRetention.ToRemove(manifest.Disk(plan.Disk.Name)!, manifest.Folder, keep, present))
-                {
-                    await qemuImg.RemoveBitmapAsync(plan.Disk.Image, chain[0].Format, name, cancellationToken).ConfigureAwait(false);
-                    removed.Add($"{plan.Disk.Name}: {name}");
-                    names.Add(name);
-                }
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                warnings.Add($"{plan.Disk.Name}: could not remove old checkpoints: {ex.Message}");
+                removed.Add(CheckpointRemoval.Describe(disk.Name, name, layer));
+                names.Add(name);
             }
         }
 

@@ -10,13 +10,21 @@ namespace OfflineExport.Backup;
 /// </summary>
 public static class CheckpointRemoval
 {
-    /// <summary>Removes the bitmaps <paramref name="remove"/> selects; returns "disk: name" for each one removed.</summary>
-    public static async Task<IReadOnlyList<string>> RemoveAsync(
+    /// <summary>"disk: name", with the layer when it is not the top one.</summary>
+    public static string Describe(string disk, string name, string? layer) => layer is null ? $"{disk}: {name}" : $"{disk}: {name} (in {layer})";
+
+    /// <summary>Removes the bitmaps <paramref name="remove"/> selects; returns each one removed, with its layer when it is not the top one.</summary>
+    public static async Task<IReadOnlyList<(string Name, string? Layer)>> RemoveAsync(
         QemuImg qemuImg, DiskRecord disk, Func<BitmapInfo, bool> remove, List<string> warnings, CancellationToken cancellationToken)
     {
         if (disk.KnownFormat == ImageFormats.Raw)
         {
             return []; // a raw disk holds no checkpoint
+        }
+
+        if (!disk.Points.Any() && disk.CurrentCheckpoint is null)
+        {
+            return [];
         }
 
         var image = disk.Source;
@@ -26,7 +34,7 @@ public static class CheckpointRemoval
             return [];
         }
 
-        var removed = new List<string>();
+        var removed = new List<(string Name, string? Layer)>();
         try
         {
             var chain = await qemuImg.GetBackingChainAsync(image, disk.KnownFormat, cancellationToken).ConfigureAwait(false);
@@ -51,7 +59,7 @@ public static class CheckpointRemoval
                 foreach (var bitmap in layer.Bitmaps.Where(remove))
                 {
                     await qemuImg.RemoveBitmapAsync(path, layer.Format, bitmap.Name, cancellationToken).ConfigureAwait(false);
-                    removed.Add(i == 0 ? $"{disk.Name}: {bitmap.Name}" : $"{disk.Name}: {bitmap.Name} (in {path})");
+                    removed.Add((bitmap.Name, i == 0 ? null : path));
                 }
             }
         }

@@ -68,7 +68,8 @@ public sealed class ForgetRunner
             // This folder's checkpoints that no point records were left by a crashed run (in use or not); without a folder id nothing unrecorded is provably ours.
             bool Remove(BitmapInfo bitmap) => forgotten.Contains(bitmap.Name)
                 || (after.Folder is not null && CheckpointNames.BelongsTo(bitmap.Name, after.Folder) && !recorded.Contains(bitmap.Name));
-            removed.AddRange(await CheckpointRemoval.RemoveAsync(qemuImg, disk, Remove, warnings, cancellationToken).ConfigureAwait(false));
+            removed.AddRange((await CheckpointRemoval.RemoveAsync(qemuImg, disk, Remove, warnings, cancellationToken).ConfigureAwait(false))
+                .Select(r => CheckpointRemoval.Describe(disk.Name, r.Name, r.Layer)));
         }
 
         return new ForgetResult(folder, false, diskPlans, freed, removed, clock.Elapsed) { Notes = notes, Warnings = warnings };

@@ -109,6 +109,27 @@ public sealed partial class BackupPlannerTests
     // ----- auto: fallbacks to full -----
 
     [Fact]
+    public void Auto_with_full_every_makes_a_full_point_once_the_chain_holds_that_many_points()
+    {
+        // Arrange: the current chain is points 0 (full) and 1 (inc).
+        var manifest = TwoPointManifest();
+        var disk = Source(Qcow2(Image, Bitmap(CheckpointA), Bitmap(CheckpointB)));
+
+        // Act
+        var atTwo = Assert.Single(BackupPlanner.Plan(manifest, [disk], BackupLevel.Auto, Now, AllFilesExist, fullEvery: 2));
+        var atThree = Assert.Single(BackupPlanner.Plan(manifest, [disk], BackupLevel.Auto, Now, AllFilesExist, fullEvery: 3));
+        var forcedInc = Assert.Single(BackupPlanner.Plan(manifest, [disk], BackupLevel.Inc, Now, AllFilesExist, fullEvery: 2));
+
+        // Assert
+        Assert.Equal(PointLevel.Full, atTwo.Level);
+        Assert.Equal("full because the chain since full point 0 holds 2 points (--full-every 2)", atTwo.Reason);
+        Assert.Null(atTwo.BackingPoint);
+        Assert.Equal(NextName, atTwo.NextCheckpoint);
+        Assert.Equal(PointLevel.Inc, atThree.Level);
+        Assert.Equal(PointLevel.Inc, forcedInc.Level);
+    }
+
+    [Fact]
     public void Auto_falls_back_to_full_when_the_latest_points_file_is_missing()
     {
         // Arrange

@@ -139,9 +139,9 @@ public static partial class BackupPlanner
                     return Make(PointLevel.Full, [], null, "first backup of this disk");
                 }
 
-                var full = Make(PointLevel.Full, [], null, $"full because {problem}");
-                // A damaged latest point is news the operator must hear, not only a reason in the table.
-                return record.Latest is { } latest && pointProblem(latest) is not null ? full with { Warning = $"{disk.Name}: new full point: {problem}" } : full;
+                // A chain that cannot go on (a damaged point, a lost or untrustworthy checkpoint, an external
+                // snapshot with data) is news the operator must hear, not only a reason in the table.
+                return Make(PointLevel.Full, [], null, $"full because {problem}") with { Warning = $"{disk.Name}: new full point: {problem}" };
             }
         }
     }

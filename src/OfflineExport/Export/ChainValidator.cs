@@ -23,15 +23,16 @@ public static class ChainValidator
         }
 
         var sources = new List<(ChainLayer, string)>();
+        var notes = new List<string>();
         foreach (var name in bitmaps.Distinct(StringComparer.Ordinal))
         {
-            sources.AddRange(ValidateBitmap(layers, name));
+            sources.AddRange(ValidateBitmap(layers, name, notes));
         }
 
         var granularity = sources.Count == 0
             ? 0
             : sources.Min(s => s.Item1.Info.Bitmaps.First(b => b.Name == s.Item2).Granularity);
-        return new ValidatedChain(layers, sources, granularity);
+        return new ValidatedChain(layers, sources, granularity) { Notes = notes.Distinct().ToList() };
     }
 
     /// <summary>Checks formats, encryption, corruption and backing links of every layer (rule 5).</summary>
@@ -104,18 +105,35 @@ public static class ChainValidator
         return layers;
     }
 
-    private static IEnumerable<(ChainLayer, string)> ValidateBitmap(IReadOnlyList<ChainLayer> layers, string name)
+    private static IEnumerable<(ChainLayer, string)> ValidateBitmap(IReadOnlyList<ChainLayer> layers, string name, List<string> notes)
     {
         var top = layers[0];
+        var start = 0;
         if (!top.Info.Bitmaps.Any(b => b.Name == name))
         {
-            var available = top.Info.Bitmaps.Count == 0 ? "none" : string.Join(", ", top.Info.Bitmaps.Select(b => b.Name));
-            throw new OfflineExportException(ErrorKind.InvalidCheckpoint, $"bitmap '{name}' not found in {top.Path}; available: {available}");
+            // An external snapshot puts a layer without bitmaps on top. If it (and any like it) holds nothing,
+            // nothing was written since the snapshot and the layer below still saw every write: exact.
+            var holder = layers.TakeWhile(l => l.Format == "qcow2").FirstOrDefault(l => l.Info.Bitmaps.Any(b => b.Name == name));
+            if (holder is null)
+            {
+                var available = top.Info.Bitmaps.Count == 0 ? "none" : string.Join(", ", top.Info.Bitmaps.Select(b => b.Name));
+                throw new OfflineExportException(ErrorKind.InvalidCheckpoint, $"bitmap '{name}' not found in {top.Path}; available: {available}");
+            }
+
+            if (layers.Take(holder.Index).FirstOrDefault(l => !l.Info.HoldsNoClusters) is { } written)
+            {
+                throw new OfflineExportException(ErrorKind.InvalidCheckpoint,
+                    $"bitmap '{name}' is in {holder.Path} but not in {written.Path} above it (an external snapshot), and {written.Path} holds data written since, which no checkpoint recorded; take a full export. " +
+                    $"To keep incrementals across a snapshot, add the checkpoint to the new layer right after the snapshot, before the VM starts: qemu-img bitmap --add --enable {top.Path} {name}");
+            }
+
+            notes.Add($"checkpoint {name} is read from {holder.Path}: {string.Join(", ", layers.Take(holder.Index).Select(l => l.Path))} above it (an external snapshot) holds no data yet, so no write escaped it");
+            start = holder.Index;
         }
 
         var sources = new List<(ChainLayer, string)>();
         ChainLayer? firstWithout = null;
-        foreach (var layer in layers)
+        foreach (var layer in layers.Skip(start))
         {
             if (layer.Format != "qcow2")
             {

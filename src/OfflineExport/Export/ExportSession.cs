@@ -84,7 +84,7 @@ public sealed class ExportSession
                 Output = paths.Output,
                 Format = validated.Top.Format,
                 FormatOrigin = request.Format is null ? FormatOrigin.Detected : FormatOrigin.Stated,
-                Notes = [.. cleanedUp, .. request.Format is null ? [$"{paths.Image}: format {ImageFormats.Describe(validated.Top.Format, FormatOrigin.Detected)}"] : Array.Empty<string>()],
+                Notes = [.. cleanedUp, .. validated.Notes, .. request.Format is null ? [$"{paths.Image}: format {ImageFormats.Describe(validated.Top.Format, FormatOrigin.Detected)}"] : Array.Empty<string>()],
                 Mode = request.Mode,
                 Bitmaps = request.Bitmaps,
                 Backing = paths.BackingAsRecorded,

@@ -6,6 +6,9 @@ namespace OfflineExport.Export;
 /// <param name="Granularity">The finest granularity among the merge sources (0 for a full export).</param>
 public sealed record ValidatedChain(IReadOnlyList<ChainLayer> Layers, IReadOnlyList<(ChainLayer Layer, string Bitmap)> MergeSources, long Granularity)
 {
+    /// <summary>What the operator should know about how the checkpoints were read (an incremental across an empty external snapshot).</summary>
+    public IReadOnlyList<string> Notes { get; init; } = [];
+
     /// <summary>The top (active) layer.</summary>
     public ChainLayer Top => Layers[0];
 

@@ -38,6 +38,13 @@ public sealed record ImageInfo
     /// <summary>Format-specific details (qcow2: bitmaps, corrupt flag, encryption).</summary>
     public ImageFormatSpecific? FormatSpecific { get; init; }
 
+    /// <summary>
+    /// True when the layer is a qcow2 that holds no cluster (every read falls through to its backing), as read
+    /// from its header by <see cref="QemuImg.GetBackingChainAsync"/>; false when it holds some or is unknown.
+    /// </summary>
+    [JsonIgnore]
+    public bool HoldsNoClusters { get; init; }
+
     /// <summary>The persistent dirty bitmaps stored in this layer.</summary>
     [JsonIgnore]
     public IReadOnlyList<BitmapInfo> Bitmaps => FormatSpecific?.Data?.Bitmaps ?? [];

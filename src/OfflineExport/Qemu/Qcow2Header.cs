@@ -47,4 +47,56 @@ public static class Qcow2Header
         stream.ReadExactly(name);
         return Encoding.UTF8.GetString(name);
     }
+
+    /// <summary>
+    /// True when the qcow2 layer holds no cluster at all, neither data nor zeroes: every L1 entry is zero, so
+    /// no L2 table exists and every read falls through to the backing file. An external snapshot's new layer
+    /// is like this until the guest writes. False when unsure (not qcow2, unreadable, damaged).
+    /// </summary>
+    public static bool HoldsNoClusters(string path)
+    {
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.None);
+            Span<byte> header = stackalloc byte[48];
+            if (stream.Length < header.Length)
+            {
+                return false;
+            }
+
+            stream.ReadExactly(header);
+            if (BinaryPrimitives.ReadUInt32BigEndian(header) != Magic)
+            {
+                return false;
+            }
+
+            var entries = BinaryPrimitives.ReadUInt32BigEndian(header[36..]);
+            var offset = BinaryPrimitives.ReadUInt64BigEndian(header[40..]);
+            // qemu caps the L1 table at 32 MiB; anything larger is damage, not an empty layer.
+            if (entries > (32 << 20) / 8 || offset + ((ulong)entries * 8) > (ulong)stream.Length)
+            {
+                return false;
+            }
+
+            stream.Position = (long)offset;
+            var table = new byte[64 * 1024];
+            for (long left = entries * 8L; left > 0;)
+            {
+                var chunk = (int)Math.Min(left, table.Length);
+                stream.ReadExactly(table, 0, chunk);
+                if (table.AsSpan(0, chunk).ContainsAnyExcept((byte)0))
+                {
+                    return false;
+                }
+
+                left -= chunk;
+            }
+
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
 }

@@ -48,7 +48,12 @@ public sealed class QemuImg
 
         args.Add(image);
         var result = await RunAsync(args, image, cancellationToken).ConfigureAwait(false);
-        return QemuJson.ParseChain(result.StandardOutput);
+        // Which layers hold nothing at all: an incremental may cross an empty external snapshot (ChainValidator).
+        return QemuJson.ParseChain(result.StandardOutput)
+            .Select(layer => layer.Format == "qcow2" && Path.IsPathRooted(layer.Filename) && FileIdentity.Of(layer.Filename)?.Kind == FileKind.Regular
+                ? layer with { HoldsNoClusters = Qcow2Header.HoldsNoClusters(layer.Filename) }
+                : layer)
+            .ToList();
     }
 
     /// <summary>

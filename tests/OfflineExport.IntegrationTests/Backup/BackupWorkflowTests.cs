@@ -79,6 +79,32 @@ public sealed class BackupWorkflowTests : IDisposable
     }
 
     [Fact]
+    public async Task A_disk_with_nothing_dirty_gets_a_point_no_larger_than_an_empty_qcow2_overlay()
+    {
+        var vda = _ws["vda.qcow2"];
+        var vdb = _ws["vdb.qcow2"];
+        await CreateQcow2Async(vda, "64G");
+        await CreateQcow2Async(vdb, "16M");
+        await IoAsync(vda, "write -P 0x10 0 4M");
+        await IoAsync(vdb, "write -P 0x20 0 1M");
+        await BackupAsync(BackupLevel.Auto, null, vda, vdb);
+        await IoAsync(vdb, "write -P 0x21 0 64K"); // only vdb changes
+
+        var run = await BackupAsync(BackupLevel.Auto, null, vda, vdb);
+
+        // Every run has one point per disk; the unchanged disk's is an overlay with nothing in it.
+        Assert.Equal([PointLevel.Inc, PointLevel.Inc], run.Disks.Select(d => d.Point!.Level));
+        var empty = _ws["empty-overlay.qcow2"];
+        await CreateOverlayAsync(empty, Path.Combine(Dir, "vda.0.full.qcow2"));
+        var point = Path.Combine(Dir, run.Disks[0].Point!.File);
+        Assert.Equal(0UL, run.Disks[0].Export.BytesCopied);
+        Assert.True(new FileInfo(point).Length <= new FileInfo(empty).Length + 65536, $"{new FileInfo(point).Length} bytes against {new FileInfo(empty).Length} for an empty overlay");
+        Assert.Equal(0L, await TopLayerDataBytesAsync(point));
+        await RestoreAsync(_ws["r.qcow2"], disk: "vda");
+        Assert.Equal(0, await CompareAsync(_ws["r.qcow2"], vda));
+    }
+
+    [Fact]
     public async Task Moved_backup_folder_still_restores()
     {
         var vda = _ws["vda.qcow2"];

@@ -10,23 +10,23 @@ public sealed partial class ChainValidatorTests
     // ----- Rule 1: the top layer must hold the bitmap -----
 
     [Fact]
-    public void Bitmap_missing_in_top_lists_the_available_names()
+    public void Bitmap_in_no_layer_lists_the_top_layers_names()
     {
         // Arrange
         var chain = Chain(Qcow2(TopPath, Bitmap("b1"), Bitmap("b2")), Qcow2(BasePath, Bitmap("b9")));
 
         // Act
-        var ex = Assert.Throws<OfflineExportException>(() => ChainValidator.Validate(chain, ["b9"]));
+        var ex = Assert.Throws<OfflineExportException>(() => ChainValidator.Validate(chain, ["b3"]));
 
         // Assert
         Assert.Equal(ErrorKind.InvalidCheckpoint, ex.Kind);
-        Assert.Contains($"bitmap 'b9' not found in {TopPath}; available: b1, b2", ex.Message, StringComparison.Ordinal);
+        Assert.Contains($"bitmap 'b3' not found in {TopPath}; available: b1, b2", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void Bitmap_missing_in_a_top_without_bitmaps_says_none_are_available()
+    public void Bitmap_only_below_a_top_that_holds_data_is_refused_with_the_advice_that_keeps_the_chain()
     {
-        // Arrange
+        // Arrange: an external snapshot the guest has written to.
         var chain = Chain(Qcow2(TopPath), Qcow2(BasePath, Bitmap("b1")));
 
         // Act
@@ -34,7 +34,24 @@ public sealed partial class ChainValidatorTests
 
         // Assert
         Assert.Equal(ErrorKind.InvalidCheckpoint, ex.Kind);
-        Assert.Contains($"bitmap 'b1' not found in {TopPath}; available: none", ex.Message, StringComparison.Ordinal);
+        Assert.Contains($"bitmap 'b1' is in {BasePath} but not in {TopPath} above it (an external snapshot), and {TopPath} holds data written since", ex.Message, StringComparison.Ordinal);
+        Assert.Contains($"qemu-img bitmap --add --enable {TopPath} b1", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Bitmap_only_below_an_empty_top_is_read_from_below_and_says_why()
+    {
+        // Arrange: an external snapshot nobody has written to yet.
+        var chain = Chain(Qcow2(TopPath) with { HoldsNoClusters = true }, Qcow2(BasePath, Bitmap("b1")));
+
+        // Act
+        var validated = ChainValidator.Validate(chain, ["b1"]);
+
+        // Assert
+        var source = Assert.Single(validated.MergeSources);
+        Assert.Equal(BasePath, source.Layer.Path);
+        Assert.Equal("b1", source.Bitmap);
+        Assert.Contains($"checkpoint b1 is read from {BasePath}: {TopPath} above it (an external snapshot) holds no data yet", Assert.Single(validated.Notes), StringComparison.Ordinal);
     }
 
     // ----- Rule 2: no gap -----

@@ -1,6 +1,4 @@
-using System.Text.Json;
 using OfflineExport.Export;
-using OfflineExport.IO;
 using OfflineExport.Processes;
 
 namespace OfflineExport.Backup;
@@ -36,50 +34,13 @@ public sealed record BackupRunRecord
     public BackupRunRecord WithFile(string file) => this with { Files = [.. Files, file] };
 
     /// <summary>Writes the record durably (temporary file, fsync, rename): it must exist before the step it announces.</summary>
-    /// <exception cref="OfflineExportException">The folder cannot be written (BackupFolderProblem).</exception>
-    public void Save(string folder)
-    {
-        var path = Path.Combine(folder, FileName);
-        var temporary = path + ".tmp";
-        try
-        {
-            using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write))
-            {
-                JsonSerializer.Serialize(stream, this, BackupRunJsonContext.Default.BackupRunRecord);
-                stream.Flush(flushToDisk: true);
-            }
-
-            File.Move(temporary, path, overwrite: true);
-            FileSync.Folder(folder);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            OutputFile.TryDelete(temporary);
-            throw new OfflineExportException(ErrorKind.OutputProblem, $"cannot write {path}: {IoErrorText.Reason(ex)}", ex);
-        }
-    }
+    /// <exception cref="OfflineExportException">The folder cannot be written (OutputProblem).</exception>
+    public void Save(string folder) => FolderRecordFile.Save(folder, FileName, this, BackupRunJsonContext.Default.BackupRunRecord);
 
     /// <summary>The record in <paramref name="folder"/>, or null when there is none.</summary>
     /// <exception cref="OfflineExportException">A record is there but cannot be read (BackupFolderProblem).</exception>
-    public static BackupRunRecord? Load(string folder)
-    {
-        var path = Path.Combine(folder, FileName);
-        if (!File.Exists(path))
-        {
-            return null;
-        }
-
-        try
-        {
-            return JsonSerializer.Deserialize(File.ReadAllText(path), BackupRunJsonContext.Default.BackupRunRecord)
-                ?? throw new JsonException("empty record");
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)
-        {
-            throw new OfflineExportException(ErrorKind.BackupFolderProblem,
-                $"cannot read {path}, the record of an earlier run's unfinished work: {ex.Message}; look at what it lists, remove it, and run again", ex);
-        }
-    }
+    public static BackupRunRecord? Load(string folder) =>
+        FolderRecordFile.Load(folder, FileName, BackupRunJsonContext.Default.BackupRunRecord, "the record of an earlier run's unfinished work");
 
     /// <summary>Removes the record of <paramref name="folder"/> (its work is recorded in the manifest or undone).</summary>
     public static void Delete(string folder) => OutputFile.TryDelete(Path.Combine(folder, FileName));

@@ -37,56 +37,24 @@ public sealed record ForgetJournal
 
     /// <summary>Writes the journal durably: it exists before the stage it announces.</summary>
     /// <exception cref="OfflineExportException">The folder cannot be written (OutputProblem).</exception>
-    public void Save(string folder)
-    {
-        var path = Path.Combine(folder, FileName);
-        var temporary = path + ".tmp";
-        try
-        {
-            using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write))
-            {
-                JsonSerializer.Serialize(stream, this, ForgetJournalJsonContext.Default.ForgetJournal);
-                stream.Flush(flushToDisk: true);
-            }
-
-            File.Move(temporary, path, overwrite: true);
-            FileSync.Folder(folder);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            OutputFile.TryDelete(temporary);
-            throw new OfflineExportException(ErrorKind.OutputProblem, $"cannot write {path}: {IoErrorText.Reason(ex)}", ex);
-        }
-    }
+    public void Save(string folder) => FolderRecordFile.Save(folder, FileName, this, ForgetJournalJsonContext.Default.ForgetJournal);
 
     /// <summary>The journal in <paramref name="folder"/>, or null when there is none.</summary>
     /// <exception cref="OfflineExportException">A journal is there but cannot be read or names files outside the folder (BackupFolderProblem).</exception>
-    public static ForgetJournal? Load(string folder)
-    {
-        var path = Path.Combine(folder, FileName);
-        if (!File.Exists(path))
+    public static ForgetJournal? Load(string folder) =>
+        FolderRecordFile.Load(folder, FileName, ForgetJournalJsonContext.Default.ForgetJournal, "the journal of an unfinished forget run", journal =>
         {
-            return null;
-        }
+            if (journal.Temporaries is null || journal.Swaps is null || journal.Forgotten is null || journal.Swaps.Any(s => s is null) || journal.Forgotten.Any(f => f is null))
+            {
+                throw new JsonException("a list in it is missing or null");
+            }
 
-        try
-        {
-            var journal = JsonSerializer.Deserialize(File.ReadAllText(path), ForgetJournalJsonContext.Default.ForgetJournal)
-                ?? throw new JsonException("empty journal");
             var names = journal.Temporaries.Concat(journal.Swaps.SelectMany(s => new[] { s.File, s.Temporary })).Concat(journal.Forgotten.Select(f => f.File));
             if (names.Any(n => n is null || !ManifestValidation.IsPlainName(n)))
             {
                 throw new JsonException("it names a file that is not a plain name inside the folder");
             }
-
-            return journal;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)
-        {
-            throw new OfflineExportException(ErrorKind.BackupFolderProblem,
-                $"cannot read {path}, the journal of an unfinished forget run: {ex.Message}; look at what it lists, remove it, and run again", ex);
-        }
-    }
+        });
 
     /// <summary>Removes the journal (its run is finished or undone).</summary>
     public static void Delete(string folder)

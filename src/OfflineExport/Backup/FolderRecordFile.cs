@@ -1,0 +1,62 @@
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using OfflineExport.Export;
+using OfflineExport.IO;
+
+namespace OfflineExport.Backup;
+
+/// <summary>
+/// The small JSON records a run keeps in its backup folder for the next run (<see cref="BackupRunRecord"/>,
+/// <see cref="ForgetJournal"/>): written durably before the step they announce (temporary file, fsync,
+/// rename, folder fsync), read back whole or refused with a clear message.
+/// </summary>
+public static class FolderRecordFile
+{
+    /// <summary>Writes <paramref name="value"/> as <paramref name="folder"/>/<paramref name="fileName"/>.</summary>
+    /// <exception cref="OfflineExportException">The folder cannot be written (OutputProblem).</exception>
+    public static void Save<T>(string folder, string fileName, T value, JsonTypeInfo<T> type)
+    {
+        var path = Path.Combine(folder, fileName);
+        var temporary = path + ".tmp";
+        try
+        {
+            using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write))
+            {
+                JsonSerializer.Serialize(stream, value, type);
+                stream.Flush(flushToDisk: true);
+            }
+
+            File.Move(temporary, path, overwrite: true);
+            FileSync.Folder(folder);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            OutputFile.TryDelete(temporary);
+            throw new OfflineExportException(ErrorKind.OutputProblem, $"cannot write {path}: {IoErrorText.Reason(ex)}", ex);
+        }
+    }
+
+    /// <summary>The record, or null when there is none; <paramref name="check"/> may refuse its content with a <see cref="JsonException"/>.</summary>
+    /// <exception cref="OfflineExportException">A record is there but cannot be read (BackupFolderProblem), naming <paramref name="what"/> it is.</exception>
+    public static T? Load<T>(string folder, string fileName, JsonTypeInfo<T> type, string what, Action<T>? check = null)
+        where T : class
+    {
+        var path = Path.Combine(folder, fileName);
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        try
+        {
+            var value = JsonSerializer.Deserialize(File.ReadAllText(path), type) ?? throw new JsonException("it is empty");
+            check?.Invoke(value);
+            return value;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)
+        {
+            throw new OfflineExportException(ErrorKind.BackupFolderProblem,
+                $"cannot read {path}, {what}: {ex.Message}; look at what it lists, remove it, and run again", ex);
+        }
+    }
+}

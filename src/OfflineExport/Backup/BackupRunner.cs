@@ -713,18 +713,7 @@ public sealed class BackupRunner
         if (libvirt is { } registered)
         {
             // Only checkpoints this folder made are removed above; libvirt forgets those, and no other.
-            try
-            {
-                var known = await registered.Virsh.CheckpointNamesAsync(registered.Domain, cancellationToken).ConfigureAwait(false);
-                foreach (var name in names.Where(known.Contains))
-                {
-                    await registered.Virsh.DeleteCheckpointMetadataAsync(registered.Domain, name, cancellationToken).ConfigureAwait(false);
-                }
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                warnings.Add($"domain {registered.Name}: could not remove libvirt's record of the removed checkpoints: {ex.Message}");
-            }
+            await LibvirtCheckpointRecords.ForgetAsync(registered.Virsh, registered.Domain, registered.Name, names, warnings, cancellationToken).ConfigureAwait(false);
         }
 
         return removed;

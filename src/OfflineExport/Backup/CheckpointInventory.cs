@@ -33,13 +33,19 @@ public sealed class CheckpointInventory
         var qemuImg = _options.CreateQemuImg();
         var warnings = new List<string>();
         var removed = new List<string>();
+        var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var disk in manifest.Disks)
         {
             var libvirts = disk.Points.Where(p => p.ImportedFrom is not null).Select(p => p.CheckpointCreated).OfType<string>().ToHashSet(StringComparer.Ordinal);
             bool Ours(Qemu.BitmapInfo bitmap) => OwnerOf(bitmap.Name, manifest, disk) == CheckpointOwner.ThisFolder && !libvirts.Contains(bitmap.Name);
-            removed.AddRange((await CheckpointRemoval.RemoveAsync(qemuImg, disk, Ours, warnings, cancellationToken).ConfigureAwait(false))
-                .Select(r => CheckpointRemoval.Describe(disk.Name, r.Name, r.Layer)));
+            foreach (var (name, layer) in await CheckpointRemoval.RemoveAsync(qemuImg, disk, Ours, warnings, cancellationToken).ConfigureAwait(false))
+            {
+                removed.Add(CheckpointRemoval.Describe(disk.Name, name, layer));
+                names.Add(name);
+            }
         }
+
+        await LibvirtCheckpointRecords.ForgetForFolderAsync(folder, _options.LibvirtUri, _options.Log, names, warnings, cancellationToken).ConfigureAwait(false);
 
         return (removed, warnings);
     }

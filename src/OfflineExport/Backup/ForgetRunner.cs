@@ -60,6 +60,7 @@ public sealed class ForgetRunner
         // The points are safe now: what follows only tidies the disks, and its failures are warnings.
         var after = ManifestStore.LoadExisting(folder);
         var removed = new List<string>();
+        var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var plan in diskPlans)
         {
             var disk = after.Disk(plan.Disk.Name)!;
@@ -68,9 +69,14 @@ public sealed class ForgetRunner
             // This folder's checkpoints that no point records were left by a crashed run (in use or not); without a folder id nothing unrecorded is provably ours.
             bool Remove(BitmapInfo bitmap) => forgotten.Contains(bitmap.Name)
                 || (after.Folder is not null && CheckpointNames.BelongsTo(bitmap.Name, after.Folder) && !recorded.Contains(bitmap.Name));
-            removed.AddRange((await CheckpointRemoval.RemoveAsync(qemuImg, disk, Remove, warnings, cancellationToken).ConfigureAwait(false))
-                .Select(r => CheckpointRemoval.Describe(disk.Name, r.Name, r.Layer)));
+            foreach (var (name, layer) in await CheckpointRemoval.RemoveAsync(qemuImg, disk, Remove, warnings, cancellationToken).ConfigureAwait(false))
+            {
+                removed.Add(CheckpointRemoval.Describe(disk.Name, name, layer));
+                names.Add(name);
+            }
         }
+
+        await LibvirtCheckpointRecords.ForgetForFolderAsync(folder, _options.LibvirtUri, _options.Log, names, warnings, cancellationToken).ConfigureAwait(false);
 
         return new ForgetResult(folder, false, diskPlans, freed, removed, clock.Elapsed) { Notes = notes, Warnings = warnings };
     }

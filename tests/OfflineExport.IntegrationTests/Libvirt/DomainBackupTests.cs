@@ -111,6 +111,34 @@ public sealed class DomainBackupTests : IDisposable
     }
 
     [Fact]
+    public async Task Forget_and_remove_all_make_libvirt_forget_the_checkpoints_they_remove()
+    {
+        await using var domain = await TestDomain.DefineAsync(_ws);
+        var checkpoints = new List<string>();
+        for (var run = 0; run < 3; run++)
+        {
+            await IoAsync(domain.Vda, $"write -P 0x4{run} {run * 4}M 1M");
+            var (code, stdout, stderr) = await CliProcess.RunAsync(_ws, "backup", "--domain", domain.Name, "--target", _ws["bk"], "--json");
+            Assert.True(code == 0, stderr);
+            checkpoints.Add(JsonDocument.Parse(stdout).RootElement.GetProperty("disks")[0].GetProperty("checkpointCreated").GetString()!);
+            await Task.Delay(1100); // checkpoint names carry the second
+        }
+
+        var forget = await CliProcess.RunAsync(_ws, "forget", _ws["bk"], "--keep-last", "1");
+        var afterForget = await domain.CheckpointsAsync();
+        var bitmapsAfterForget = await BitmapNamesAsync(domain.Vda);
+        var retire = await CliProcess.RunAsync(_ws, "checkpoints", _ws["bk"], "--remove-all");
+
+        Assert.True(forget.ExitCode == 0, forget.Stderr);
+        Assert.Equal([checkpoints[2]], afterForget);
+        Assert.Equal([checkpoints[2]], bitmapsAfterForget);
+        Assert.True(retire.ExitCode == 0, retire.Stderr);
+        Assert.Empty(retire.Stderr);
+        Assert.Empty(await domain.CheckpointsAsync());
+        Assert.Empty(await BitmapNamesAsync(domain.Vda));
+    }
+
+    [Fact]
     public async Task Restore_domain_out_writes_every_disk_and_a_domain_xml_that_boots()
     {
         // Arrange: two runs, so the restore picks one that is not the latest.

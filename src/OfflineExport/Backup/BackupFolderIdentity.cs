@@ -34,6 +34,14 @@ public static class BackupFolderIdentity
             $"backup folder {path} is a copy of another (it was inode {recorded.Inode}, now {inode}): it gets its own id ({copy.Tag}) and checkpoints; those it inherited stay the original's");
     }
 
+    /// <summary>
+    /// For the verbs that remove checkpoints but make no point (forget, checkpoints): only a copy is settled
+    /// (a new id, the original's remembered), so the original's checkpoints are never taken for this folder's;
+    /// a manifest without a folder record stays without one (only what its points record is provably its own).
+    /// </summary>
+    public static (BackupManifest Manifest, string? Note) SettleCopy(BackupManifest manifest, FileIdentity? folder, string path) =>
+        manifest.Folder is null ? (manifest, null) : Settle(manifest, folder, NewId, path);
+
     /// <summary>A new random folder id: 32 hex digits.</summary>
     public static string NewId() => Guid.NewGuid().ToString("N");
 }

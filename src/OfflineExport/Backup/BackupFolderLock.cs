@@ -17,6 +17,7 @@ public sealed class BackupFolderLock : IDisposable
     public static BackupFolderLock Acquire(string folder)
     {
         var path = Path.Combine(folder, ".offline-export.lock");
+        RequireRegularOrAbsent(path);
         try
         {
             // FileShare.None makes .NET take an exclusive flock on Unix.
@@ -30,6 +31,16 @@ public sealed class BackupFolderLock : IDisposable
         {
             // A read-only, full or forbidden folder is not "in use": say what it is.
             throw new OfflineExportException(ErrorKind.OutputProblem, $"cannot write to backup folder {folder}: {IoErrorText.Reason(ex)}", ex);
+        }
+    }
+
+    /// <summary>Refuses a lock file that is a symlink or a special file: opening it would create or lock whatever it leads to.</summary>
+    /// <exception cref="OfflineExportException">BackupFolderProblem.</exception>
+    public static void RequireRegularOrAbsent(string path)
+    {
+        if (FileIdentity.OfLink(path) is { Kind: not FileKind.Regular })
+        {
+            throw new OfflineExportException(ErrorKind.BackupFolderProblem, $"{path} is not a regular file (a symlink or a special file); remove it and run again");
         }
     }
 

@@ -1,4 +1,5 @@
 using OfflineExport.Export;
+using OfflineExport.IO;
 using OfflineExport.Qemu;
 
 namespace OfflineExport.Backup;
@@ -17,7 +18,7 @@ public sealed class CheckpointInventory
 
     /// <summary>Lists the checkpoints of every disk of the folder.</summary>
     public Task<IReadOnlyList<DiskCheckpoints>> ListAsync(string folder, CancellationToken cancellationToken) =>
-        FailureTranslation.RunAsync(() => ReadAsync(ManifestStore.LoadExisting(Path.GetFullPath(folder)), cancellationToken));
+        FailureTranslation.RunAsync(() => ReadAsync(Settled(Path.GetFullPath(folder), save: false), cancellationToken));
 
     /// <summary>Removes every checkpoint of this folder from every layer of its disks; returns "disk: name" of each one removed.</summary>
     public Task<(IReadOnlyList<string> Removed, IReadOnlyList<string> Warnings)> RemoveAllAsync(string folder, CancellationToken cancellationToken) =>
@@ -29,7 +30,7 @@ public sealed class CheckpointInventory
         // No backup may add a checkpoint meanwhile: it would be left, or removed under the run that counts on it.
         using var folderLock = BackupFolderLock.Acquire(folder);
         ForgetJournal.TryFinishPending(folder, folderLockHeld: true);
-        var manifest = ManifestStore.LoadExisting(folder);
+        var manifest = Settled(folder, save: true);
         var qemuImg = _options.CreateQemuImg();
         var warnings = new List<string>();
         var removed = new List<string>();
@@ -83,6 +84,18 @@ public sealed class CheckpointInventory
         }
 
         return result;
+    }
+
+    /// <summary>The manifest with a copy's identity settled (a copy's inherited tag is the original's), saved when asked.</summary>
+    private static BackupManifest Settled(string folder, bool save)
+    {
+        var (manifest, copyNote) = BackupFolderIdentity.SettleCopy(ManifestStore.LoadExisting(folder), FileIdentity.Of(folder), folder);
+        if (copyNote is not null && save)
+        {
+            ManifestStore.Save(folder, manifest);
+        }
+
+        return manifest;
     }
 
     /// <summary>Whose <paramref name="name"/> is: recorded by the disk's points or tagged with this folder's id; another folder's; or not this tool's.</summary>

@@ -26,6 +26,10 @@ public sealed class DomainRestore
     {
         var folder = Path.GetFullPath(request.Folder);
         var output = Path.GetFullPath(request.OutputFolder);
+        ManifestStore.LoadExisting(folder);
+        ForgetJournal.TryFinishPending(folder, folderLockHeld: false);
+        // One shared hold for the whole run: no forget between two disks of it.
+        using var reading = PointFilesLock.Shared(folder);
         var manifest = ManifestStore.LoadExisting(folder);
         if (FileIdentity.Of(output) is { } existing && FileIdentity.Of(folder) is { } own && existing.IsSameFileAs(own))
         {

@@ -17,10 +17,11 @@ public static class FolderRecordFile
     public static void Save<T>(string folder, string fileName, T value, JsonTypeInfo<T> type)
     {
         var path = Path.Combine(folder, fileName);
-        var temporary = path + ".tmp";
+        // A fresh name, created new: a symlink planted at a fixed name is never followed.
+        var temporary = $"{path}.{Guid.NewGuid().ToString("N")[..8]}.tmp";
         try
         {
-            using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write))
+            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write))
             {
                 JsonSerializer.Serialize(stream, value, type);
                 stream.Flush(flushToDisk: true);
@@ -42,9 +43,13 @@ public static class FolderRecordFile
         where T : class
     {
         var path = Path.Combine(folder, fileName);
-        if (!File.Exists(path))
+        switch (FileIdentity.OfLink(path))
         {
-            return null;
+            case null:
+                return null;
+            case { Kind: not FileKind.Regular }:
+                // A FIFO would block the read for ever; a symlink could lead anywhere.
+                throw new OfflineExportException(ErrorKind.BackupFolderProblem, $"{path}, {what}, is not a regular file (a symlink, FIFO or device); remove it and run again");
         }
 
         try

@@ -75,6 +75,7 @@ public sealed record ForgetJournal
         }
 
         var started = journal.StartTime.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+        journal.CheckAgainst(ManifestStore.LoadExisting(folder), folder);
         if (journal.Stage == ForgetStage.Building)
         {
             RemoveTemporaries(folder, journal.Temporaries);
@@ -82,8 +83,9 @@ public sealed record ForgetJournal
             return $"undid an interrupted forget run (pid {journal.Owner.Pid}, started {started}): it had changed nothing yet";
         }
 
-        journal.RollForward(folder);
-        return $"finished an interrupted forget run (pid {journal.Owner.Pid}, started {started}): {journal.Forgotten.Count} point(s) forgotten, {journal.Swaps.Count} merged";
+        var left = journal.RollForward(folder);
+        return $"finished an interrupted forget run (pid {journal.Owner.Pid}, started {started}): {journal.Forgotten.Count} point(s) forgotten, {journal.Swaps.Count} merged"
+            + (left.Count == 0 ? string.Empty : $"; could not remove {string.Join(", ", left)}, which no point needs any more");
     }
 
     /// <summary>
@@ -128,14 +130,24 @@ public sealed record ForgetJournal
         }
     }
 
-    /// <summary>The manifest with this run's changes: forgotten points gone, merged points' new records. Applying it twice changes nothing more.</summary>
-    public BackupManifest Apply(BackupManifest manifest)
+    /// <summary>
+    /// The manifest with this run's changes for every disk whose merged files are all in place: forgotten points
+    /// gone, merged points' new records. A disk with a swap not in place keeps its records (its old files are all
+    /// still there). Applying it twice changes nothing more.
+    /// </summary>
+    public BackupManifest Apply(BackupManifest manifest, Func<ForgetSwap, bool> inPlace)
     {
         foreach (var disk in manifest.Disks.ToList())
         {
+            var swaps = Swaps.Where(s => s.Disk == disk.Name).ToList();
+            if (!swaps.All(inPlace))
+            {
+                continue;
+            }
+
             var gone = Forgotten.Where(f => f.Disk == disk.Name).Select(f => f.Point).ToHashSet();
             var points = disk.Points.Where(p => !gone.Contains(p.Number)).Select(point =>
-                Swaps.FirstOrDefault(s => s.Disk == disk.Name && s.Point == point.Number) is { } swap
+                swaps.FirstOrDefault(s => s.Point == point.Number) is { } swap
                     ? point with
                     {
                         Level = swap.Level,
@@ -152,28 +164,89 @@ public sealed record ForgetJournal
     }
 
     /// <summary>
-    /// Puts the merged files in place, records the manifest, then removes the forgotten files. Every step can be
-    /// repeated; a forgotten file is removed only once every point of its disk links without it.
+    /// Refuses a journal that does not fit the folder's manifest, before it moves or removes anything: every
+    /// name it holds must be a point file of its disk (<c>DISK.N.LEVEL.qcow2</c>) or such a file's temporary
+    /// (<c>….8 hex.forget</c>), and a swap must be a point's own file.
     /// </summary>
-    public void RollForward(string folder)
+    /// <exception cref="OfflineExportException">BackupFolderProblem.</exception>
+    public void CheckAgainst(BackupManifest manifest, string folder)
     {
-        foreach (var swap in Swaps)
+        static bool IsPointFile(string file, string disk, int number) =>
+            file is var f && (f == $"{disk}.{number}.full.qcow2" || f == $"{disk}.{number}.inc.qcow2" || f == $"{disk}.{number}.diff.qcow2");
+
+        bool IsTemporaryOf(string temporary, string file) =>
+            temporary.Length == file.Length + ".12345678.forget".Length && temporary.StartsWith(file + ".", StringComparison.Ordinal)
+            && temporary.EndsWith(".forget", StringComparison.Ordinal) && temporary[(file.Length + 1)..^".forget".Length].All(char.IsAsciiHexDigitLower);
+
+        var files = manifest.Disks.SelectMany(d => d.Points.Select(p => p.File)).ToList();
+        var fits = Temporaries.All(t => files.Any(f => IsTemporaryOf(t, f)))
+            && Swaps.All(s => manifest.Disk(s.Disk)?.Point(s.Point)?.File == s.File && IsTemporaryOf(s.Temporary, s.File) && Temporaries.Contains(s.Temporary))
+            && Forgotten.All(f => IsPointFile(f.File, f.Disk, f.Point) && manifest.Disk(f.Disk) is { } disk && (disk.Point(f.Point) is not { } point || point.File == f.File)
+                && !manifest.Disks.Any(d => d.Name != f.Disk && d.Points.Any(p => p.File == f.File)));
+        if (!fits)
         {
-            var temporary = Path.Combine(folder, swap.Temporary);
-            if (FileIdentity.OfLink(temporary) is { Kind: FileKind.Regular })
+            throw new OfflineExportException(ErrorKind.BackupFolderProblem,
+                $"{Path.Combine(folder, FileName)}, the journal of an unfinished forget run, does not fit the folder's manifest (it names files that are not its points'); nothing was done: look at what it lists, remove it, and run 'offline-export check {folder}'");
+        }
+    }
+
+    /// <summary>
+    /// Puts the merged files in place, records the manifest, then removes the forgotten files. Every step can be
+    /// repeated. A disk whose merged file is not in place (its temporary gone) keeps its records and old files;
+    /// a forgotten file is removed only once every merged point of its disk links without it. Returns what could
+    /// not be removed (the points are safe regardless).
+    /// </summary>
+    /// <exception cref="OfflineExportException">A rename or the manifest failed (OutputProblem); the journal stays for the next run.</exception>
+    public IReadOnlyList<string> RollForward(string folder)
+    {
+        var manifest = ManifestStore.LoadExisting(folder);
+        CheckAgainst(manifest, folder);
+        try
+        {
+            foreach (var swap in Swaps)
             {
-                File.Move(temporary, Path.Combine(folder, swap.File), overwrite: true);
+                var temporary = Path.Combine(folder, swap.Temporary);
+                if (FileIdentity.OfLink(temporary) is { Kind: FileKind.Regular })
+                {
+                    File.Move(temporary, Path.Combine(folder, swap.File), overwrite: true);
+                }
             }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new OfflineExportException(ErrorKind.OutputProblem, $"cannot finish the forget run in {folder}: {IoErrorText.Reason(ex)}; the next command on the folder tries again", ex);
         }
 
         TrySyncFolder(folder);
-        var manifest = Apply(ManifestStore.LoadExisting(folder));
+        bool InPlace(ForgetSwap swap)
+        {
+            // The merged file, not the old one: its recorded size and the backing file it was merged onto.
+            var path = Path.Combine(folder, swap.File);
+            if (FileIdentity.OfLink(path) is not { Kind: FileKind.Regular } file || file.Size != swap.FileSize)
+            {
+                return false;
+            }
+
+            var expected = swap.BackingPoint is { } backing ? manifest.Disk(swap.Disk)?.Point(backing)?.File : null;
+            try
+            {
+                return Qemu.Qcow2Header.BackingName(path) is var name && (name is null ? expected is null : expected is not null && Path.GetFileName(name) == expected);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException)
+            {
+                return false;
+            }
+        }
+
+        manifest = Apply(manifest, InPlace);
         ManifestStore.Save(folder, manifest);
+        var left = new List<string>();
         foreach (var disk in manifest.Disks.Where(d => Forgotten.Any(f => f.Disk == d.Name)))
         {
-            // A merged file that is not what the journal says (someone removed its temporary) still needs the old files.
-            var merged = Swaps.Where(s => s.Disk == disk.Name).Select(s => disk.Point(s.Point)).OfType<PointRecord>();
-            if (merged.Any(p => PointFiles.ChainOf(disk, p).Any(member => PointFiles.Examine(folder, disk, member) is not null)))
+            // A disk not applied, or a merged point that does not examine sound, still needs the old files.
+            var merged = Swaps.Where(s => s.Disk == disk.Name).Select(s => disk.Point(s.Point)).OfType<PointRecord>().ToList();
+            if (Forgotten.Any(f => f.Disk == disk.Name && disk.Point(f.Point) is not null)
+                || merged.Any(p => PointFiles.ChainOf(disk, p).Any(member => PointFiles.Examine(folder, disk, member) is not null)))
             {
                 continue;
             }
@@ -182,15 +255,23 @@ public sealed record ForgetJournal
             foreach (var forgotten in Forgotten.Where(f => f.Disk == disk.Name && !used.Contains(f.File)))
             {
                 var path = Path.Combine(folder, forgotten.File);
-                if (FileIdentity.OfLink(path) is { Kind: FileKind.Regular })
+                try
                 {
-                    File.Delete(path);
+                    if (FileIdentity.OfLink(path) is { Kind: FileKind.Regular })
+                    {
+                        File.Delete(path);
+                    }
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    left.Add($"{forgotten.File} ({IoErrorText.Reason(ex)})");
                 }
             }
         }
 
         RemoveTemporaries(folder, Temporaries);
         Delete(folder);
+        return left;
     }
 
     private static void TrySyncFolder(string folder)

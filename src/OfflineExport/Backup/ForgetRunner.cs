@@ -47,14 +47,22 @@ public sealed class ForgetRunner
             notes.Add(finished);
         }
 
-        notes.AddRange(await KilledRunRecovery.RecoverAsync(qemuImg, folder, ManifestStore.LoadExisting(folder), warnings, cancellationToken).ConfigureAwait(false));
+        // A copy (cp -a) carries the original's tag: settled first, the original's checkpoints are not this folder's.
+        var (settled, copyNote) = BackupFolderIdentity.SettleCopy(ManifestStore.LoadExisting(folder), FileIdentity.Of(folder), folder);
+        if (copyNote is not null)
+        {
+            notes.Add(copyNote);
+            ManifestStore.Save(folder, settled);
+        }
+
+        notes.AddRange(await KilledRunRecovery.RecoverAsync(qemuImg, folder, settled, warnings, cancellationToken).ConfigureAwait(false));
         manifest = ManifestStore.LoadExisting(folder);
         var diskPlans = manifest.Disks.Select(d => ForgetPlanner.Plan(d, request.Policy, zone)).ToList();
         long freed = 0;
         if (diskPlans.Any(p => p.Removed.Count > 0))
         {
             await RequireSoundMergesAsync(folder, diskPlans, cancellationToken).ConfigureAwait(false);
-            freed = await MergeAndCommitAsync(qemuImg, folder, diskPlans, cancellationToken).ConfigureAwait(false);
+            freed = await MergeAndCommitAsync(qemuImg, folder, diskPlans, warnings, cancellationToken).ConfigureAwait(false);
         }
 
         // The points are safe now: what follows only tidies the disks, and its failures are warnings.
@@ -102,7 +110,7 @@ public sealed class ForgetRunner
     }
 
     /// <summary>Writes and proves every merged file, commits the journal, then puts everything in place. Returns the bytes freed.</summary>
-    private async Task<long> MergeAndCommitAsync(QemuImg qemuImg, string folder, IReadOnlyList<DiskForgetPlan> plans, CancellationToken cancellationToken)
+    private static async Task<long> MergeAndCommitAsync(QemuImg qemuImg, string folder, IReadOnlyList<DiskForgetPlan> plans, List<string> warnings, CancellationToken cancellationToken)
     {
         long SizeOf(string file) => FileIdentity.OfLink(Path.Combine(folder, file)) is { Kind: FileKind.Regular } ? new FileInfo(Path.Combine(folder, file)).Length : 0;
         var merges = plans.SelectMany(p => p.Merges.Select(m => (p.Disk, Merge: m, Temporary: $"{m.Point.File}.{Guid.NewGuid().ToString("N")[..8]}.forget"))).ToList();
@@ -132,7 +140,11 @@ public sealed class ForgetRunner
         };
         // The commit: from here a killed run is finished by the next one, so this one finishes too, Ctrl-C or not.
         journal.Save(folder);
-        journal.RollForward(folder);
+        foreach (var left in journal.RollForward(folder))
+        {
+            warnings.Add($"could not remove {left}, which no point needs any more");
+        }
+
         return before - swaps.Sum(s => s.FileSize);
     }
 

@@ -24,9 +24,13 @@ public static class ManifestStore
     public static BackupManifest Load(string folder)
     {
         var path = Path.Combine(folder, FileName);
-        if (!File.Exists(path))
+        switch (FileIdentity.OfLink(path))
         {
-            return new BackupManifest();
+            case null:
+                return new BackupManifest();
+            case { Kind: not FileKind.Regular }:
+                // A FIFO would block the read for ever; a symlink could lead anywhere.
+                throw new OfflineExportException(ErrorKind.BackupFolderProblem, $"{path} is not a regular file (a symlink, FIFO or device); nothing was read");
         }
 
         try

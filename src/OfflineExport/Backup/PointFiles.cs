@@ -34,6 +34,11 @@ public static class PointFiles
         {
             size = new FileInfo(path).Length;
             backing = Qcow2Header.BackingName(path);
+            if (Qcow2Header.UsesExternalDataFile(path))
+            {
+                // Its data would come from another file, outside any check: this tool never writes such a point.
+                return "it keeps its data in an external data file, which this tool never writes; nothing was read from there";
+            }
         }
         catch (InvalidDataException ex)
         {

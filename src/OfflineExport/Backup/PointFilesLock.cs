@@ -21,6 +21,7 @@ public sealed class PointFilesLock : IDisposable
     /// <exception cref="OfflineExportException">BackupFolderProblem when a restore, check or forget holds the folder.</exception>
     public static PointFilesLock Exclusive(string folder)
     {
+        BackupFolderLock.RequireRegularOrAbsent(Path.Combine(folder, FileName));
         try
         {
             // FileShare.None makes .NET take an exclusive flock.
@@ -44,6 +45,7 @@ public sealed class PointFilesLock : IDisposable
     public static PointFilesLock Shared(string folder)
     {
         var path = Path.Combine(folder, FileName);
+        BackupFolderLock.RequireRegularOrAbsent(path);
         try
         {
             // Any sharing but None makes .NET take a shared flock.

@@ -99,4 +99,24 @@ public static class Qcow2Header
             return false;
         }
     }
+
+    /// <summary>
+    /// True when the qcow2 keeps its guest data in an external data file (incompatible feature bit 2): its
+    /// clusters are read from another file, which neither its backing name nor its checksum covers.
+    /// </summary>
+    /// <exception cref="IOException">The file cannot be read.</exception>
+    public static bool UsesExternalDataFile(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.None);
+        Span<byte> header = stackalloc byte[80];
+        if (stream.Length < header.Length)
+        {
+            return false;
+        }
+
+        stream.ReadExactly(header);
+        return BinaryPrimitives.ReadUInt32BigEndian(header) == Magic
+            && BinaryPrimitives.ReadUInt32BigEndian(header[4..]) >= 3
+            && (BinaryPrimitives.ReadUInt64BigEndian(header[72..]) & 4) != 0;
+    }
 }

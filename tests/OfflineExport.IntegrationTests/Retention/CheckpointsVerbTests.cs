@@ -39,6 +39,29 @@ public sealed class CheckpointsVerbTests : IDisposable
     }
 
     [Fact]
+    public async Task A_copied_folder_never_takes_the_originals_checkpoints_for_its_own()
+    {
+        var folder = await RetentionFolder.CreateAsync(_ws, 3);
+        var copy = _ws["backups-copy"];
+        await RunProgramAsync("cp", "-a", folder.Folder, copy);
+        await IoAsync(folder.Image, "write -P 0x77 0 64K");
+        using (var cts = new CancellationTokenSource(ExportHarness.Deadline))
+        {
+            await new BackupRunner(_ws.Options).RunAsync(new BackupRequest { Images = [folder.Image], Target = folder.Folder }, null, cts.Token);
+        }
+
+        var originals = await BitmapNamesAsync(folder.Image);
+        var forget = await CliProcess.RunAsync(_ws, "forget", copy, "--keep-last", "5");
+        var retire = await CliProcess.RunAsync(_ws, "checkpoints", copy, "--remove-all");
+
+        Assert.True(forget.ExitCode == 0, forget.Stderr);
+        Assert.Contains("is a copy of another", forget.Stderr, StringComparison.Ordinal);
+        Assert.True(retire.ExitCode == 0, retire.Stderr);
+        Assert.Contains("removed 0 checkpoint(s)", retire.Stdout, StringComparison.Ordinal);
+        Assert.Equal(originals, await BitmapNamesAsync(folder.Image));
+    }
+
+    [Fact]
     public async Task Checkpoints_tells_whose_each_is_in_every_layer()
     {
         var (folder, overlay, leftover) = await FolderWithLayersAsync();

@@ -95,10 +95,9 @@ public sealed class ForgetInterruptionTests : IDisposable
                 Thread.Sleep(1);
             }
 
-            if (!forget.HasExited)
-            {
-                Signals.Send(forget.Id, signal);
-            }
+            // The stage must be caught with the run still going, or this case would test nothing.
+            Assert.False(forget.HasExited, $"forget ended before the {stage} stage could be signalled");
+            Signals.Send(forget.Id, signal);
 
             var code = await forget.WaitAsync(TimeSpan.FromSeconds(60));
             // Ctrl-C before the commit undoes the run; after it, the run finishes (exit 0).
@@ -118,6 +117,54 @@ public sealed class ForgetInterruptionTests : IDisposable
         var again = await CliProcess.RunAsync(_ws, "forget", folder.Folder, "--keep-daily", "3");
         Assert.True(again.ExitCode == 0, again.Stderr);
         await AssertForgottenAsync(folder);
+    }
+
+    [Fact]
+    public async Task A_journal_naming_files_that_are_not_its_points_is_refused_and_nothing_is_removed()
+    {
+        var folder = await RetentionFolder.ThreeDaysAsync(_ws, megabytes: 1);
+        var kept = folder.Disk.Point(4)!.File;
+        new ForgetJournal
+        {
+            Owner = ProcessIdentity.Current,
+            StartTime = DateTimeOffset.UtcNow,
+            Stage = ForgetStage.Committing,
+            Temporaries = [kept],
+            Forgotten = [new ForgottenPoint("vda", 99, ManifestStore.FileName)],
+        }.Save(folder.Folder);
+
+        var forget = await CliProcess.RunAsync(_ws, "forget", folder.Folder, "--keep-daily", "3");
+        var check = await CliProcess.RunAsync(_ws, "check", folder.Folder);
+
+        Assert.Equal(9, forget.ExitCode);
+        Assert.Contains("does not fit the folder's manifest", forget.Stderr, StringComparison.Ordinal);
+        Assert.True(check.ExitCode == 0, check.Stdout + check.Stderr);
+        Assert.True(File.Exists(Path.Combine(folder.Folder, kept)));
+        Assert.Equal(8, folder.Disk.Points.Count);
+    }
+
+    [Fact]
+    public async Task A_journal_whose_merged_copy_was_removed_keeps_that_disks_old_points()
+    {
+        var folder = await RetentionFolder.ThreeDaysAsync(_ws, megabytes: 1);
+        var disk = folder.Disk;
+        var file = disk.Point(2)!.File;
+        new ForgetJournal
+        {
+            Owner = ProcessIdentity.Current,
+            StartTime = DateTimeOffset.UtcNow,
+            Stage = ForgetStage.Committing,
+            Temporaries = [$"{file}.00000002.forget"],
+            Swaps = [new ForgetSwap { Disk = "vda", Point = 2, File = file, Temporary = $"{file}.00000002.forget", FileSha256 = new string('0', 64), FileSize = 1, Level = PointLevel.Full }],
+            Forgotten = [new ForgottenPoint("vda", 0, disk.Point(0)!.File), new ForgottenPoint("vda", 1, disk.Point(1)!.File)],
+        }.Save(folder.Folder); // its temporary is gone, as an operator's rm *.forget leaves it
+
+        var check = await CliProcess.RunAsync(_ws, "check", folder.Folder, "--read-data");
+
+        Assert.True(check.ExitCode == 0, check.Stdout + check.Stderr);
+        Assert.False(File.Exists(Journal(folder)));
+        Assert.Equal(Enumerable.Range(0, 8), folder.Disk.Points.Select(p => p.Number));
+        await folder.AssertEveryPointReadsAsItsNightAsync();
     }
 
     /// <summary>How far the hand-built run goes before the "kill".</summary>
@@ -206,7 +253,7 @@ public sealed class ForgetInterruptionTests : IDisposable
                     File.Move(Path.Combine(folder.Folder, swap.Temporary), Path.Combine(folder.Folder, swap.File), overwrite: true);
                 }
 
-                ManifestStore.Save(folder.Folder, journal.Apply(ManifestStore.Load(folder.Folder)));
+                ManifestStore.Save(folder.Folder, journal.Apply(ManifestStore.Load(folder.Folder), _ => true));
                 if (reached == Reached.FilesRemoved)
                 {
                     foreach (var forgotten in journal.Forgotten)

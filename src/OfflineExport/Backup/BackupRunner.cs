@@ -591,7 +591,7 @@ public sealed class BackupRunner
     {
         try
         {
-            return await FileChecksum.ComputeAsync(path, null, cancellationToken).ConfigureAwait(false);
+            return await FileChecksum.ComputeAsync(path, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -608,9 +608,9 @@ public sealed class BackupRunner
         }
 
         var disk = manifest.Disks.First(d => d.Points.Contains(point));
-        return PointFiles.ChainOf(disk, point)
-            .Select(member => PointFiles.Examine(target, disk, member) is { } what ? (member == point ? what : $"it needs point {member.Number} ({member.File}): {what}") : null)
-            .FirstOrDefault(what => what is not null);
+        return PointFiles.FirstDamage(target, disk, point) is not { } damage ? null
+            : damage.Member == point ? damage.What
+            : $"it needs point {damage.Member.Number} ({damage.Member.File}): {damage.What}";
     }
 
     /// <summary>Refuses to go on when a point's name (or its pending name) is taken by a file the manifest does not record.</summary>

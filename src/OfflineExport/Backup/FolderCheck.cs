@@ -74,7 +74,7 @@ public sealed class FolderCheck
         {
             foreach (var (disk, point) in sound.Where(s => !found.ContainsKey((s.Disk.Name, s.Point.Number)) && s.Point.FileSha256 is not null))
             {
-                if (await PointFiles.ChecksumProblemAsync(folder, point, null, cancellationToken).ConfigureAwait(false) is { } what)
+                if (await PointFiles.ChecksumProblemAsync(folder, point, cancellationToken).ConfigureAwait(false) is { } what)
                 {
                     found[(disk.Name, point.Number)] = what;
                 }

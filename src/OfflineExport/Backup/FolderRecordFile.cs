@@ -28,12 +28,21 @@ public static class FolderRecordFile
             }
 
             File.Move(temporary, path, overwrite: true);
-            FileSync.Folder(folder);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
+            // The old file is untouched: the caller undoes what it added and the folder is as before.
             OutputFile.TryDelete(temporary);
             throw new OfflineExportException(ErrorKind.OutputProblem, $"cannot write {path}: {IoErrorText.Reason(ex)}", ex);
+        }
+
+        try
+        {
+            FileSync.Folder(folder);
+        }
+        catch (IOException)
+        {
+            // The rename is done and visible: failing now would make the caller undo what is recorded. Only its durability across a power cut is in doubt.
         }
     }
 

@@ -246,7 +246,7 @@ public sealed record ForgetJournal
             // A disk not applied, or a merged point that does not examine sound, still needs the old files.
             var merged = Swaps.Where(s => s.Disk == disk.Name).Select(s => disk.Point(s.Point)).OfType<PointRecord>().ToList();
             if (Forgotten.Any(f => f.Disk == disk.Name && disk.Point(f.Point) is not null)
-                || merged.Any(p => PointFiles.ChainOf(disk, p).Any(member => PointFiles.Examine(folder, disk, member) is not null)))
+                || merged.Any(p => PointFiles.FirstDamage(folder, disk, p) is not null))
             {
                 continue;
             }

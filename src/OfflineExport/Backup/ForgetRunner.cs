@@ -96,10 +96,10 @@ public sealed class ForgetRunner
         {
             foreach (var merge in plan.Merges)
             {
-                await PointFiles.RequireIntactAsync(folder, plan.Disk, merge.Point, "keep", checksums: false, null, cancellationToken).ConfigureAwait(false);
+                await PointFiles.RequireIntactAsync(folder, plan.Disk, merge.Point, "keep", checksums: false, cancellationToken).ConfigureAwait(false);
                 foreach (var read in merge.Absorbed.Prepend(merge.Point))
                 {
-                    if (await PointFiles.ChecksumProblemAsync(folder, read, null, cancellationToken).ConfigureAwait(false) is { } what)
+                    if (await PointFiles.ChecksumProblemAsync(folder, read, cancellationToken).ConfigureAwait(false) is { } what)
                     {
                         throw new OfflineExportException(ErrorKind.DamagedPoint,
                             $"cannot forget: kept point {merge.Point.Number} of {plan.Disk.Name} would take in point {read.Number} ({read.File}), which is damaged: {what}; nothing was changed; see 'offline-export check {folder}'");
@@ -170,7 +170,7 @@ public sealed class ForgetRunner
             Verification.RequireIdentical(compare, $"the merged copy of point {merge.Point.Number} of {disk.Name} differs from the point; nothing was changed");
             LayerChecks.Judge(path, await qemuImg.CheckQcow2Async(path, cancellationToken).ConfigureAwait(false));
             FileSync.File(path);
-            var digest = await FileChecksum.ComputeAsync(path, null, cancellationToken).ConfigureAwait(false);
+            var digest = await FileChecksum.ComputeAsync(path, cancellationToken).ConfigureAwait(false);
             return new ForgetSwap
             {
                 Disk = disk.Name,

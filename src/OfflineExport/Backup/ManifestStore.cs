@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using OfflineExport.Export;
 using OfflineExport.IO;
 
@@ -18,6 +19,7 @@ public static class ManifestStore
         WriteIndented = true,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+        TypeInfoResolver = new DefaultJsonTypeInfoResolver(),
     };
 
     /// <summary>Loads the manifest of <paramref name="folder"/>; an empty one when the folder has none yet.</summary>
@@ -64,34 +66,7 @@ public static class ManifestStore
     }
 
     /// <summary>Replaces the manifest atomically: readers see the old or the new one, never half of one.</summary>
-    public static void Save(string folder, BackupManifest manifest)
-    {
-        var path = Path.Combine(folder, FileName);
-        var temporary = $"{path}.{Guid.NewGuid().ToString("N")[..8]}.tmp";
-        try
-        {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write))
-            {
-                JsonSerializer.Serialize(stream, manifest, JsonOptions);
-                stream.Flush(flushToDisk: true);
-            }
-
-            File.Move(temporary, path, overwrite: true);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // The old manifest is untouched: the caller undoes what this run added and the folder is as before.
-            OutputFile.TryDelete(temporary);
-            throw new OfflineExportException(ErrorKind.OutputProblem, $"cannot write {path}: {IoErrorText.Reason(ex)}", ex);
-        }
-
-        try
-        {
-            FileSync.Folder(folder);
-        }
-        catch (IOException)
-        {
-            // The rename is done and visible; only its durability across a power cut is in doubt.
-        }
-    }
+    /// <exception cref="OfflineExportException">The folder cannot be written (OutputProblem); the old manifest is untouched.</exception>
+    public static void Save(string folder, BackupManifest manifest) =>
+        FolderRecordFile.Save(folder, FileName, manifest, (JsonTypeInfo<BackupManifest>)JsonOptions.GetTypeInfo(typeof(BackupManifest)));
 }

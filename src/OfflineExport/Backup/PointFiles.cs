@@ -101,8 +101,14 @@ public static class PointFiles
             .Select(x => new PointDamage(disk.Name, x.point.Number, x.point.File, x.what!, Dependents(disk, x.point.Number))))
         .ToList();
 
+    /// <summary>The first member of <paramref name="point"/>'s chain (the point first) that <see cref="Examine"/> finds damaged, and what is wrong; null when none is.</summary>
+    public static (PointRecord Member, string What)? FirstDamage(string folder, DiskRecord disk, PointRecord point) =>
+        ChainOf(disk, point).Select(member => (member, what: Examine(folder, disk, member))).FirstOrDefault(x => x.what is not null) is { what: { } what } found
+            ? (found.member, what)
+            : null;
+
     /// <summary>What is wrong with the file's content by its recorded checksum, or null (also when none was recorded).</summary>
-    public static async Task<string?> ChecksumProblemAsync(string folder, PointRecord point, IProgress<long>? progress, CancellationToken cancellationToken)
+    public static async Task<string?> ChecksumProblemAsync(string folder, PointRecord point, CancellationToken cancellationToken)
     {
         if (point.FileSha256 is not { } recorded)
         {
@@ -111,7 +117,7 @@ public static class PointFiles
 
         try
         {
-            var digest = await FileChecksum.ComputeAsync(Path.Combine(folder, point.File), progress, cancellationToken).ConfigureAwait(false);
+            var digest = await FileChecksum.ComputeAsync(Path.Combine(folder, point.File), cancellationToken).ConfigureAwait(false);
             return digest.Sha256 == recorded
                 ? null
                 : $"its SHA-256 is {digest.Sha256[..16]}…, not the {recorded[..Math.Min(16, recorded.Length)]}… recorded when it was written: its content changed";
@@ -127,15 +133,11 @@ public static class PointFiles
     /// and, with <paramref name="checksums"/>, its recorded checksum; returns how many files were checksummed.
     /// </summary>
     /// <exception cref="OfflineExportException">DamagedPoint, naming the damaged point and what is wrong.</exception>
-    public static async Task<int> RequireIntactAsync(string folder, DiskRecord disk, PointRecord point, string use, bool checksums, IProgress<long>? progress, CancellationToken cancellationToken)
+    public static async Task<int> RequireIntactAsync(string folder, DiskRecord disk, PointRecord point, string use, bool checksums, CancellationToken cancellationToken)
     {
-        var chain = ChainOf(disk, point);
-        foreach (var member in chain)
+        if (FirstDamage(folder, disk, point) is { } damage)
         {
-            if (Examine(folder, disk, member) is { } what)
-            {
-                throw Damaged(disk, point, member, use, what);
-            }
+            throw Damaged(disk, point, damage.Member, use, damage.What);
         }
 
         if (!checksums)
@@ -143,18 +145,14 @@ public static class PointFiles
             return 0;
         }
 
-        long done = 0;
         var verified = 0;
-        foreach (var member in chain)
+        foreach (var member in ChainOf(disk, point))
         {
-            var before = done;
-            var fileProgress = progress is null ? null : new Progress<long>(read => progress.Report(before + read));
-            if (await ChecksumProblemAsync(folder, member, fileProgress, cancellationToken).ConfigureAwait(false) is { } what)
+            if (await ChecksumProblemAsync(folder, member, cancellationToken).ConfigureAwait(false) is { } what)
             {
                 throw Damaged(disk, point, member, use, what);
             }
 
-            done += member.FileSize ?? 0;
             verified += member.FileSha256 is null ? 0 : 1;
         }
 

@@ -36,7 +36,7 @@ public sealed class RestoreSession
         var point = SelectPoint(disk, request.Point, folder);
         var pointPath = Path.Combine(folder, point.File);
         // Headers first (before qemu opens any file of the chain), checksums once the output is known to be writable.
-        await PointFiles.RequireIntactAsync(folder, disk, point, "restore", checksums: false, null, cancellationToken).ConfigureAwait(false);
+        await PointFiles.RequireIntactAsync(folder, disk, point, "restore", checksums: false, cancellationToken).ConfigureAwait(false);
         OutputFile.CheckCanCreate(output, request.Force);
         // By identity: through a symlink, OUTPUT could be a point; rewritten, every later restore of it would lie.
         if (SameFile.FindIn(output, Directory.EnumerateFiles(folder)) is { } own)
@@ -55,7 +55,7 @@ public sealed class RestoreSession
         }
 
         // The files read now are the files written then: a restore is "verified" only against the point as it was taken.
-        var checksummed = await PointFiles.RequireIntactAsync(folder, disk, point, "restore", checksums: true, null, cancellationToken).ConfigureAwait(false);
+        var checksummed = await PointFiles.RequireIntactAsync(folder, disk, point, "restore", checksums: true, cancellationToken).ConfigureAwait(false);
         IReadOnlyList<ImageInfo> chain;
         try
         {

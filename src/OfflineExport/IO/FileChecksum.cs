@@ -8,9 +8,9 @@ public static class FileChecksum
 {
     private const int ChunkSize = 1 << 20;
 
-    /// <summary>The digest of <paramref name="path"/>; <paramref name="progress"/> receives the bytes read so far.</summary>
+    /// <summary>The digest of <paramref name="path"/>.</summary>
     /// <exception cref="IOException">The file cannot be read.</exception>
-    public static async Task<FileDigest> ComputeAsync(string path, IProgress<long>? progress, CancellationToken cancellationToken)
+    public static async Task<FileDigest> ComputeAsync(string path, CancellationToken cancellationToken)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
         try
@@ -23,7 +23,6 @@ public static class FileChecksum
             {
                 hash.AppendData(buffer, 0, read);
                 total += read;
-                progress?.Report(total);
             }
 
             return new FileDigest(Convert.ToHexStringLower(hash.GetHashAndReset()), total);

@@ -3,6 +3,7 @@
 # qemu-storage-daemon (qemu-system-common), libvirt (libvirt-daemon-system, libvirt-clients, qemu-system-x86)
 # for backup --domain and its tests, python3 (test summary, benchmark), script (tests of the
 # terminal progress display), nbdcopy and /usr/bin/time for the benchmark (libnbd-bin, time), then
+# clang and zlib1g-dev (NativeAOT's native link step for bin/offline-export), then
 # restores the NuGet packages. Safe to run again: it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +21,9 @@ command -v virsh >/dev/null 2>&1 || need+=(libvirt-clients)
 command -v qemu-system-x86_64 >/dev/null 2>&1 || need+=(qemu-system-x86)
 command -v script >/dev/null 2>&1 || need+=(bsdutils)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
+# NativeAOT links the native binary with clang against zlib.
+command -v clang >/dev/null 2>&1 || need+=(clang)
+[ -e /usr/include/zlib.h ] || need+=(zlib1g-dev)
 
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""

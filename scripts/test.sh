@@ -6,6 +6,10 @@ cd "$(dirname "$0")/.."
 results="$(mktemp -d)"
 trap 'rm -rf "$results"' EXIT
 
+# The CLI tests run the shipped program: the native binary make build publishes.
+scripts/build.sh || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
+export TEST_OFFLINE_EXPORT_PROGRAM="$(pwd)/bin/offline-export"
+
 status=0
 projects=(tests/OfflineExport.Tests tests/OfflineExport.Cli.Tests tests/OfflineExport.IntegrationTests)
 for project in "${projects[@]}"; do

@@ -78,7 +78,7 @@ public sealed class CommandRunner
 
         if (json)
         {
-            await JsonOutput.WriteAsync(_console.Out, new { error = new { message, exitCode = code, type = ExitCodes.KindOf(code) } }).ConfigureAwait(false);
+            await JsonOutput.WriteAsync(_console.Out, ResultJson.OfError(message, code)).ConfigureAwait(false);
         }
     }
 

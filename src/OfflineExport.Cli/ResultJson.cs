@@ -1,129 +1,211 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using OfflineExport.Backup;
 using OfflineExport.Export;
+using static OfflineExport.Cli.JsonValues;
 
 namespace OfflineExport.Cli;
 
-/// <summary>The objects --json prints for each command's result.</summary>
+/// <summary>The objects --json prints for each command's result, in one place so every verb names things alike.</summary>
 public static class ResultJson
 {
     /// <summary>An export's result.</summary>
-    public static object Of(ExportResult result) => new
+    public static JsonObject Of(ExportResult result) => new()
     {
-        image = result.Image,
-        output = result.Output,
-        format = result.Format,
-        formatOrigin = result.FormatOrigin,
-        mode = result.Mode,
-        bitmaps = result.Bitmaps,
-        backing = result.Backing,
-        virtualSize = result.VirtualSize,
-        plannedBytes = result.PlannedBytes,
-        plannedDataBytes = result.PlannedDataBytes,
-        plannedZeroBytes = result.PlannedZeroBytes,
-        bytesCopied = result.BytesCopied,
-        bytesZeroed = result.BytesZeroed,
-        requests = result.Requests,
-        startTime = result.StartTime,
-        durationSeconds = Math.Round(result.Duration.TotalSeconds, 3),
-        verified = result.Verified,
-        dryRun = result.DryRun,
-        notes = result.Notes,
+        ["image"] = result.Image,
+        ["output"] = result.Output,
+        ["format"] = result.Format,
+        ["formatOrigin"] = Name(result.FormatOrigin),
+        ["mode"] = Name(result.Mode),
+        ["bitmaps"] = Array(result.Bitmaps),
+        ["backing"] = result.Backing,
+        ["virtualSize"] = result.VirtualSize,
+        ["plannedBytes"] = result.PlannedBytes,
+        ["plannedDataBytes"] = result.PlannedDataBytes,
+        ["plannedZeroBytes"] = result.PlannedZeroBytes,
+        ["bytesCopied"] = result.BytesCopied,
+        ["bytesZeroed"] = result.BytesZeroed,
+        ["requests"] = result.Requests,
+        ["startTime"] = result.StartTime,
+        ["durationSeconds"] = Seconds(result.Duration),
+        ["verified"] = result.Verified,
+        ["dryRun"] = result.DryRun,
+        ["notes"] = Array(result.Notes),
     };
 
     /// <summary>A backup run's result.</summary>
-    public static object Of(BackupResult result) => new
+    public static JsonObject Of(BackupResult result) => new()
     {
-        target = result.Target,
-        dryRun = result.Disks.Any(d => d.Point is null),
-        disks = result.Disks.Select(d => new
+        ["target"] = result.Target,
+        ["dryRun"] = result.Disks.Any(d => d.Point is null),
+        ["disks"] = Array(result.Disks.Select(d => new JsonObject
         {
-            disk = d.Plan.Disk.Name,
-            image = d.Plan.Disk.Image,
-            format = d.Plan.Disk.Chain[0].Format,
-            formatOrigin = d.Plan.Disk.FormatOrigin,
-            point = d.Plan.Number,
-            level = d.Plan.Level,
-            reason = d.Plan.Reason,
-            file = d.Plan.File,
-            backingPoint = d.Plan.BackingPoint?.Number,
-            checkpointsUsed = d.Plan.Checkpoints,
-            checkpointCreated = d.Point?.CheckpointCreated,
-            plannedBytes = d.Export.PlannedBytes,
-            bytesCopied = d.Export.BytesCopied,
-            bytesZeroed = d.Export.BytesZeroed,
-            durationSeconds = Math.Round(d.Export.Duration.TotalSeconds, 3),
-            verified = d.Export.Verified,
-        }),
-        removedCheckpoints = result.RemovedCheckpoints,
-        notes = result.Notes,
-        warnings = result.Skipped.Concat(result.Warnings),
-        durationSeconds = Math.Round(result.Duration.TotalSeconds, 3),
+            ["disk"] = d.Plan.Disk.Name,
+            ["image"] = d.Plan.Disk.Image,
+            ["format"] = d.Plan.Disk.Chain[0].Format,
+            ["formatOrigin"] = Name(d.Plan.Disk.FormatOrigin),
+            ["point"] = d.Plan.Number,
+            ["level"] = Name(d.Plan.Level),
+            ["reason"] = d.Plan.Reason,
+            ["file"] = d.Plan.File,
+            ["backingPoint"] = d.Plan.BackingPoint?.Number,
+            ["checkpointsUsed"] = Array(d.Plan.Checkpoints),
+            ["checkpointCreated"] = d.Point?.CheckpointCreated,
+            ["plannedBytes"] = d.Export.PlannedBytes,
+            ["bytesCopied"] = d.Export.BytesCopied,
+            ["bytesZeroed"] = d.Export.BytesZeroed,
+            ["durationSeconds"] = Seconds(d.Export.Duration),
+            ["verified"] = d.Export.Verified,
+        })),
+        ["removedCheckpoints"] = Array(result.RemovedCheckpoints),
+        ["notes"] = Array(result.Notes),
+        ["warnings"] = Array(result.Skipped.Concat(result.Warnings)),
+        ["durationSeconds"] = Seconds(result.Duration),
     };
 
     /// <summary>A restore's result.</summary>
-    public static object Of(RestoreResult result) => new
+    public static JsonObject Of(RestoreResult result) => new()
     {
-        disk = result.Disk,
-        point = result.Point.Number,
-        level = result.Point.Level,
-        output = result.Output,
-        chainLength = result.ChainLength,
-        filesChecksummed = result.FilesChecksummed,
-        durationSeconds = Math.Round(result.Duration.TotalSeconds, 3),
-        verified = true,
+        ["disk"] = result.Disk,
+        ["point"] = result.Point.Number,
+        ["level"] = Name(result.Point.Level),
+        ["output"] = result.Output,
+        ["chainLength"] = result.ChainLength,
+        ["filesChecksummed"] = result.FilesChecksummed,
+        ["durationSeconds"] = Seconds(result.Duration),
+        ["verified"] = true,
     };
 
     /// <summary>A domain restore's result.</summary>
-    public static object Of(DomainRestoreResult result) => new
+    public static JsonObject Of(DomainRestoreResult result) => new()
     {
-        domainXml = result.DomainXml,
-        checkpoint = result.Checkpoint,
-        disks = result.Disks.Select(Of),
+        ["domainXml"] = result.DomainXml,
+        ["checkpoint"] = result.Checkpoint,
+        ["disks"] = Array(result.Disks.Select(Of)),
     };
 
     /// <summary>A folder check's result.</summary>
-    public static object Of(FolderCheckResult result) => new
+    public static JsonObject Of(FolderCheckResult result) => new()
     {
-        folder = result.Folder,
-        healthy = result.Healthy,
-        disks = result.Disks,
-        points = result.Points,
-        readData = result.ReadData,
-        withoutChecksum = result.WithoutChecksum,
-        bytesRead = result.BytesRead,
-        damaged = result.Damaged.Select(d => new { disk = d.Disk, point = d.Point, file = d.File, problem = d.What, takesDown = d.TakesDown }),
-        durationSeconds = Math.Round(result.Duration.TotalSeconds, 3),
+        ["folder"] = result.Folder,
+        ["healthy"] = result.Healthy,
+        ["disks"] = result.Disks,
+        ["points"] = result.Points,
+        ["readData"] = result.ReadData,
+        ["withoutChecksum"] = result.WithoutChecksum,
+        ["bytesRead"] = result.BytesRead,
+        ["damaged"] = Array(result.Damaged.Select(Of)),
+        ["durationSeconds"] = Seconds(result.Duration),
+    };
+
+    /// <summary>One damaged point, as <c>check</c> and <c>list</c> print it.</summary>
+    public static JsonObject Of(PointDamage damage) => new()
+    {
+        ["disk"] = damage.Disk,
+        ["point"] = damage.Point,
+        ["file"] = damage.File,
+        ["problem"] = damage.What,
+        ["takesDown"] = Array(damage.TakesDown),
     };
 
     /// <summary>A forget run's result.</summary>
-    public static object Of(ForgetResult result) => new
+    public static JsonObject Of(ForgetResult result) => new()
     {
-        folder = result.Folder,
-        dryRun = result.DryRun,
-        disks = result.Disks.Select(d => new
+        ["folder"] = result.Folder,
+        ["dryRun"] = result.DryRun,
+        ["disks"] = Array(result.Disks.Select(d => new JsonObject
         {
-            disk = d.Disk.Name,
-            kept = d.Kept.OrderBy(k => k.Key).Select(k => new { point = k.Key, rules = k.Value }),
-            forgotten = d.Removed.Select(p => p.Number),
-            merged = d.Merges.Select(m => new { point = m.Point.Number, backingPoint = m.NewBacking?.Number, absorbed = m.Absorbed.Select(p => p.Number).Order() }),
-        }),
-        bytesFreed = result.BytesFreed,
-        removedCheckpoints = result.RemovedCheckpoints,
-        notes = result.Notes,
-        warnings = result.Warnings,
-        durationSeconds = Math.Round(result.Duration.TotalSeconds, 3),
+            ["disk"] = d.Disk.Name,
+            ["kept"] = Array(d.Kept.OrderBy(k => k.Key).Select(k => new JsonObject { ["point"] = k.Key, ["rules"] = Array(k.Value) })),
+            ["forgotten"] = Array(d.Removed.Select(p => p.Number)),
+            ["merged"] = Array(d.Merges.Select(m => new JsonObject
+            {
+                ["point"] = m.Point.Number,
+                ["backingPoint"] = m.NewBacking?.Number,
+                ["absorbed"] = Array(m.Absorbed.Select(p => p.Number).Order()),
+            })),
+        })),
+        ["bytesFreed"] = result.BytesFreed,
+        ["removedCheckpoints"] = Array(result.RemovedCheckpoints),
+        ["notes"] = Array(result.Notes),
+        ["warnings"] = Array(result.Warnings),
+        ["durationSeconds"] = Seconds(result.Duration),
     };
 
     /// <summary>The checkpoints of a folder's disks.</summary>
-    public static object Of(string folder, IReadOnlyList<DiskCheckpoints> disks) => new
+    public static JsonObject Of(string folder, IReadOnlyList<DiskCheckpoints> disks) => new()
     {
-        folder,
-        disks = disks.Select(d => new
+        ["folder"] = folder,
+        ["disks"] = Array(disks.Select(d => new JsonObject
         {
-            disk = d.Disk,
-            image = d.Image,
-            problem = d.Problem,
-            checkpoints = d.Checkpoints.Select(c => new { name = c.Name, layer = c.Layer, owner = c.Owner, point = c.Point, current = c.Current, flags = c.Flags }),
-        }),
+            ["disk"] = d.Disk,
+            ["image"] = d.Image,
+            ["problem"] = d.Problem,
+            ["checkpoints"] = Array(d.Checkpoints.Select(c => new JsonObject
+            {
+                ["name"] = c.Name,
+                ["layer"] = c.Layer,
+                ["owner"] = Name(c.Owner),
+                ["point"] = c.Point,
+                ["current"] = c.Current,
+                ["flags"] = Array(c.Flags),
+            })),
+        })),
+    };
+
+    /// <summary>What <c>checkpoints --remove-all</c> removed.</summary>
+    public static JsonObject OfRemoval(string folder, IReadOnlyList<string> removed, IReadOnlyList<string> warnings) => new()
+    {
+        ["folder"] = folder,
+        ["removedCheckpoints"] = Array(removed),
+        ["warnings"] = Array(warnings),
+    };
+
+    /// <summary>A folder's manifest with the damage <c>list</c> found in its headers.</summary>
+    public static JsonObject Of(string folder, BackupManifest manifest, IReadOnlyList<PointDamage> damage) => new()
+    {
+        ["folder"] = folder,
+        ["formatVersion"] = manifest.FormatVersion,
+        // The manifest's own encoding, so list --json shows points exactly as manifest.json records them.
+        ["disks"] = JsonSerializer.SerializeToNode(manifest.Disks, ManifestJsonContext.Default.IReadOnlyListDiskRecord),
+        ["damaged"] = Array(damage.Select(Of)),
+    };
+
+    /// <summary>A disk image's chain and checkpoints (<c>info</c>).</summary>
+    public static JsonObject Of(ImageReport report) => new()
+    {
+        ["image"] = report.Image,
+        ["format"] = report.Format,
+        ["formatOrigin"] = Name(report.FormatOrigin),
+        ["inUse"] = report.InUse is not null,
+        ["inUseReason"] = report.InUse,
+        ["chainProblem"] = report.ChainProblem,
+        ["layers"] = Array(report.Layers.Select(l => new JsonObject
+        {
+            ["filename"] = l.Filename,
+            ["format"] = l.Format,
+            ["virtualSize"] = l.VirtualSize,
+            ["actualSize"] = l.ActualSize,
+            ["clusterSize"] = l.ClusterSize,
+            ["backingFilename"] = l.BackingFilename,
+            ["backingFormat"] = l.BackingFilenameFormat,
+            ["bitmaps"] = Array(l.Bitmaps.Select(b => new JsonObject { ["name"] = b.Name, ["granularity"] = b.Granularity, ["flags"] = Array(b.Flags) })),
+        })),
+        ["bitmaps"] = Array(report.Bitmaps.Select(b => new JsonObject { ["name"] = b.Name, ["valid"] = b.Valid, ["reason"] = b.Reason })),
+    };
+
+    /// <summary>A comparison's verdict (<c>verify</c>).</summary>
+    public static JsonObject Of(string image, string output, bool identical, string message) => new()
+    {
+        ["image"] = image,
+        ["output"] = output,
+        ["identical"] = identical,
+        ["message"] = message,
+    };
+
+    /// <summary>A failed command: its one-line message and exit code.</summary>
+    public static JsonObject OfError(string message, int exitCode) => new()
+    {
+        ["error"] = new JsonObject { ["message"] = message, ["exitCode"] = exitCode, ["type"] = ExitCodes.KindOf(exitCode) },
     };
 }

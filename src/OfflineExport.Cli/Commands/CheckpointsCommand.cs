@@ -43,7 +43,7 @@ public static class CheckpointsCommand
             var (removed, warnings) = await inventory.RemoveAllAsync(arguments.Folder, cancellationToken).ConfigureAwait(false);
             if (arguments.Json)
             {
-                await JsonOutput.WriteAsync(context.Console.Out, new { folder = Path.GetFullPath(arguments.Folder), removedCheckpoints = removed, warnings }).ConfigureAwait(false);
+                await JsonOutput.WriteAsync(context.Console.Out, ResultJson.OfRemoval(Path.GetFullPath(arguments.Folder), removed, warnings)).ConfigureAwait(false);
                 return ExitCodes.Success;
             }
 

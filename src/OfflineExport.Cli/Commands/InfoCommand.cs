@@ -40,27 +40,7 @@ public static class InfoCommand
         var report = await new ImageInspector(context.Options).InspectAsync(arguments.Image, arguments.Format, cancellationToken).ConfigureAwait(false);
         if (arguments.Json)
         {
-            await JsonOutput.WriteAsync(context.Console.Out, new
-            {
-                image = report.Image,
-                format = report.Format,
-                formatOrigin = report.FormatOrigin,
-                inUse = report.InUse is not null,
-                inUseReason = report.InUse,
-                chainProblem = report.ChainProblem,
-                layers = report.Layers.Select(l => new
-                {
-                    filename = l.Filename,
-                    format = l.Format,
-                    virtualSize = l.VirtualSize,
-                    actualSize = l.ActualSize,
-                    clusterSize = l.ClusterSize,
-                    backingFilename = l.BackingFilename,
-                    backingFormat = l.BackingFilenameFormat,
-                    bitmaps = l.Bitmaps.Select(b => new { name = b.Name, granularity = b.Granularity, flags = b.Flags }),
-                }),
-                bitmaps = report.Bitmaps.Select(b => new { name = b.Name, valid = b.Valid, reason = b.Reason }),
-            }).ConfigureAwait(false);
+            await JsonOutput.WriteAsync(context.Console.Out, ResultJson.Of(report)).ConfigureAwait(false);
             return ExitCodes.Success;
         }
 

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using OfflineExport.Backup;
 using Spectre.Console;
 
@@ -41,8 +40,7 @@ public static class ListCommand
         var damage = PointFiles.Damage(path, manifest);
         if (arguments.Json)
         {
-            var damaged = damage.Select(d => new { disk = d.Disk, point = d.Point, file = d.File, problem = d.What, takesDown = d.TakesDown });
-            await context.Console.Out.WriteLineAsync(JsonSerializer.Serialize(new { folder = path, manifest.FormatVersion, manifest.Disks, damaged }, ManifestStore.JsonOptions)).ConfigureAwait(false);
+            await JsonOutput.WriteAsync(context.Console.Out, ResultJson.Of(path, manifest, damage)).ConfigureAwait(false);
             return ExitCodes.Success;
         }
 

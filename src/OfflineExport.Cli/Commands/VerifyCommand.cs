@@ -37,7 +37,7 @@ public static class VerifyCommand
         var result = await new ImageVerifier(context.Options).VerifyAsync(arguments.Image, arguments.Output, cancellationToken).ConfigureAwait(false);
         if (arguments.Json)
         {
-            await JsonOutput.WriteAsync(context.Console.Out, new { image = Path.GetFullPath(arguments.Image), output = Path.GetFullPath(arguments.Output), identical = result.Identical, message = result.Message }).ConfigureAwait(false);
+            await JsonOutput.WriteAsync(context.Console.Out, ResultJson.Of(Path.GetFullPath(arguments.Image), Path.GetFullPath(arguments.Output), result.Identical, result.Message)).ConfigureAwait(false);
         }
         else
         {

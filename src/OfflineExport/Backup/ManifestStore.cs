@@ -1,6 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
-using System.Text.Json.Serialization.Metadata;
 using OfflineExport.Export;
 using OfflineExport.IO;
 
@@ -11,16 +9,6 @@ public static class ManifestStore
 {
     /// <summary>The manifest's file name inside the backup folder.</summary>
     public const string FileName = "manifest.json";
-
-    /// <summary>JSON settings of the manifest: camelCase, enums as lower-case words, indented.</summary>
-    public static JsonSerializerOptions JsonOptions { get; } = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        WriteIndented = true,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
-        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
-        TypeInfoResolver = new DefaultJsonTypeInfoResolver(),
-    };
 
     /// <summary>Loads the manifest of <paramref name="folder"/>; an empty one when the folder has none yet.</summary>
     public static BackupManifest Load(string folder)
@@ -37,7 +25,7 @@ public static class ManifestStore
 
         try
         {
-            var manifest = JsonSerializer.Deserialize<BackupManifest>(File.ReadAllText(path), JsonOptions)
+            var manifest = JsonSerializer.Deserialize(File.ReadAllText(path), ManifestJsonContext.Default.BackupManifest)
                 ?? throw new JsonException("empty manifest");
             if (manifest.FormatVersion != 1)
             {
@@ -68,5 +56,5 @@ public static class ManifestStore
     /// <summary>Replaces the manifest atomically: readers see the old or the new one, never half of one.</summary>
     /// <exception cref="OfflineExportException">The folder cannot be written (OutputProblem); the old manifest is untouched.</exception>
     public static void Save(string folder, BackupManifest manifest) =>
-        FolderRecordFile.Save(folder, FileName, manifest, (JsonTypeInfo<BackupManifest>)JsonOptions.GetTypeInfo(typeof(BackupManifest)));
+        FolderRecordFile.Save(folder, FileName, manifest, ManifestJsonContext.Default.BackupManifest);
 }

@@ -20,11 +20,11 @@ public static class QmpBlockCommands
         var bitmaps = new JsonArray();
         foreach (var (sourceNode, sourceName) in sources)
         {
-            bitmaps.Add(new JsonObject { ["node"] = sourceNode, ["name"] = sourceName });
+            bitmaps.Add((JsonNode)new JsonObject { ["node"] = sourceNode, ["name"] = sourceName });
         }
 
-        var actions = new JsonArray
-        {
+        // The params constructor, not a collection initializer: Add<T> would need reflection.
+        var actions = new JsonArray(
             new JsonObject
             {
                 ["type"] = "block-dirty-bitmap-add",
@@ -41,8 +41,7 @@ public static class QmpBlockCommands
             {
                 ["type"] = "block-dirty-bitmap-merge",
                 ["data"] = new JsonObject { ["node"] = node, ["target"] = name, ["bitmaps"] = bitmaps },
-            },
-        };
+            });
         return qmp.ExecuteAsync("transaction", new JsonObject { ["actions"] = actions }, cancellationToken);
     }
 

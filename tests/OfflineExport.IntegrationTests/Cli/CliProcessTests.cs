@@ -79,8 +79,17 @@ public sealed class CliProcessTests : IDisposable
         if (Environment.UserName == "root")
         {
             var app = Path.Combine(_ws.Root, "app");
-            CopyFolder(AppContext.BaseDirectory, app);
             program = Path.Combine(app, "offline-export");
+            if (CliProcess.NativeProgram is { } native)
+            {
+                Directory.CreateDirectory(app);
+                File.SetUnixFileMode(app, (UnixFileMode)0b111_101_101);
+                File.Copy(native, program);
+            }
+            else
+            {
+                CopyFolder(AppContext.BaseDirectory, app);
+            }
             File.SetUnixFileMode(_ws.Root, (UnixFileMode)0b111_101_101);
             File.SetUnixFileMode(shared, (UnixFileMode)0b111_111_111);
             prefix = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "env", $"HOME={shared}", $"TMPDIR={shared}"];

@@ -28,8 +28,17 @@ public sealed class CliProcess : IAsyncDisposable
         process.BeginErrorReadLine();
     }
 
-    /// <summary>The program next to the test assembly.</summary>
-    public static string Program => Path.Combine(AppContext.BaseDirectory, "offline-export");
+    /// <summary>
+    /// The program under test: the native bin/offline-export when scripts/test.sh built it (it sets
+    /// <see cref="ProgramVariable"/>), else the JIT-compiled build next to the test assembly.
+    /// </summary>
+    public static string Program => NativeProgram ?? Path.Combine(AppContext.BaseDirectory, "offline-export");
+
+    /// <summary>The variable naming the native program; not OFFLINE_EXPORT_*, which the program reads as settings.</summary>
+    public const string ProgramVariable = "TEST_OFFLINE_EXPORT_PROGRAM";
+
+    /// <summary>The native program the tests run, or null when they run the JIT-compiled build.</summary>
+    public static string? NativeProgram => Environment.GetEnvironmentVariable(ProgramVariable) is { Length: > 0 } path ? Path.GetFullPath(path) : null;
 
     /// <summary>The process id (also the process group id when started in its own session).</summary>
     public int Id => _process.Id;

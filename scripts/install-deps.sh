@@ -2,7 +2,8 @@
 # Installs what OfflineExport needs on Debian/Ubuntu: qemu-img/qemu-io/qemu-nbd (qemu-utils),
 # qemu-storage-daemon (qemu-system-common), libvirt (libvirt-daemon-system, libvirt-clients, qemu-system-x86)
 # for backup --domain and its tests, python3 (test summary, benchmark), script (tests of the
-# terminal progress display), nbdcopy and /usr/bin/time for the benchmark (libnbd-bin, time), then
+# terminal progress display), nbdcopy, libnbd-dev, virtnbdbackup and /usr/bin/time
+# for the benchmark (libnbd-bin, libnbd-dev, virtnbdbackup, time), then
 # clang and zlib1g-dev (NativeAOT's native link step for bin/offline-export), then
 # restores the NuGet packages. Safe to run again: it only installs what is missing.
 set -euo pipefail
@@ -13,6 +14,8 @@ command -v qemu-img >/dev/null 2>&1 && command -v qemu-io >/dev/null 2>&1 || nee
 command -v qemu-storage-daemon >/dev/null 2>&1 || need+=(qemu-system-common)
 if [ "${WITH_BENCH_TOOLS:-0}" = 1 ]; then
   command -v nbdcopy >/dev/null 2>&1 || need+=(libnbd-bin)
+  [ -e /usr/include/libnbd.h ] || need+=(libnbd-dev)   # the bench's minimal libnbd client (nbd_pull.c)
+  command -v virtnbdbackup >/dev/null 2>&1 || need+=(virtnbdbackup)
   [ -x /usr/bin/time ] || need+=(time)
 fi
 # libvirt, for backup --domain and its tests (a real libvirtd runs the test domains).

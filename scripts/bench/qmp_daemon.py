@@ -15,7 +15,9 @@ class Daemon:
                 break
             time.sleep(0.01)
         sock = socket.socket(socket.AF_UNIX)
+        sock.settimeout(600)  # a daemon that stops answering ends the run instead of hanging it
         sock.connect(qmp_path)
+        self.events = []
         self.stream = sock.makefile("rw")
         self.stream.readline()  # greeting
         self.qmp("qmp_capabilities")
@@ -28,13 +30,19 @@ class Daemon:
         while True:
             reply = json.loads(self.stream.readline())
             if "event" in reply:
+                # Kept: a job over an empty bitmap can complete before its command's return arrives.
+                self.events.append(reply)
                 continue
             if "error" in reply:
                 raise SystemExit(f"{command}: {reply['error']['desc']}")
             return reply["return"]
 
     def wait_event(self, name):
-        """Waits for the next event called `name`."""
+        """Waits for the next event called `name` (or returns one that already came)."""
+        for event in self.events:
+            if event.get("event") == name:
+                self.events.remove(event)
+                return event
         while True:
             reply = json.loads(self.stream.readline())
             if reply.get("event") == name:

@@ -311,8 +311,8 @@ def levers():
     print()
     print(f"levers (incremental, {LEVER_ROUNDS} pairs each; ratio = median of lever/default over the pairs):")
     settings = [
-        ["Export:MaxInFlight=4"], ["Export:MaxInFlight=16"], ["Export:RequestSize=256K"], ["Export:RequestSize=4M"],
-        ["Export:MaxInFlight=16", "Export:RequestSize=4M"], ["Daemon:CacheDirect=none"], ["Daemon:CacheDirect=all"],
+        ["Export:MaxInFlight=8"], ["Export:MaxInFlight=4"], ["Export:RequestSize=64K"], ["Export:RequestSize=1M"],
+        ["Export:RequestSize=1M", "Export:MaxInFlight=8"], ["Export:RequestSize=4M"], ["Daemon:CacheDirect=none"], ["Daemon:CacheDirect=all"],
     ]
     args = [TOOL, "export", path("lever-disk.qcow2"), path("l.qcow2"), "--bitmap", BITMAP, "--backing", path("lever-previous.qcow2"), "--quiet"]
     for setting in settings:

@@ -8,11 +8,15 @@ public sealed record ExportOptions
     /// <summary>The qemu programs.</summary>
     public QemuTools Tools { get; init; } = new();
 
-    /// <summary>Largest READ/WRITE request in bytes (capped by the server's maximum).</summary>
-    public int RequestSize { get; init; } = 1 << 20;
+    /// <summary>
+    /// Largest READ/WRITE request in bytes (capped by the server's maximum). 256 KiB with 16 in flight,
+    /// measured against 1 MiB with 8 (docs/PERFORMANCE.md): the same incremental, a full export 26 %
+    /// faster, because the daemon spends a third less CPU on smaller writes.
+    /// </summary>
+    public int RequestSize { get; init; } = 256 << 10;
 
     /// <summary>Requests in flight at once.</summary>
-    public int MaxInFlight { get; init; } = 8;
+    public int MaxInFlight { get; init; } = 16;
 
     /// <summary>Which image files are opened with O_DIRECT.</summary>
     public CacheDirectScope CacheDirect { get; init; } = CacheDirectScope.Output;

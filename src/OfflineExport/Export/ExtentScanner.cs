@@ -14,8 +14,8 @@ namespace OfflineExport.Export;
 /// </remarks>
 public static class ExtentScanner
 {
-    /// <summary>Largest range asked in one BLOCK_STATUS (its length field is 32-bit; see NBD-CLIENT.md).</summary>
-    public const uint MaxRequestLength = 0x8000_0000;
+    /// <summary>Largest range asked in one BLOCK_STATUS: its length field is 32-bit, so 4 GiB less one 64 KiB cluster (see NBD-CLIENT.md).</summary>
+    public const uint MaxRequestLength = 0xFFFF_0000;
 
     /// <summary>Windows asked ahead of the one being used (the connection needs this many requests in flight).</summary>
     public const int Lookahead = 8;

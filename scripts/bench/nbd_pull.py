@@ -7,20 +7,13 @@ offline-export does) and a new qcow2 OUTPUT on PREVIOUS writable; the minimal li
 
 usage: nbd_pull.py PROGRAM IMAGE BITMAP PREVIOUS OUTPUT
 """
-import os, subprocess, sys
+import sys
 import measure
 from qmp_daemon import Daemon
 
 program, image, bitmap, previous, output = sys.argv[1:6]
-previous_rel = os.path.relpath(os.path.abspath(previous), os.path.dirname(os.path.abspath(output)))
-subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-b", previous_rel, "-F", "qcow2", output], check=True)
 with Daemon() as daemon:
-    daemon.open_qcow2("src", image, read_only=True)
-    daemon.qmp("transaction", actions=[
-        {"type": "block-dirty-bitmap-add", "data": {"node": "src", "name": "tmp", "persistent": False, "disabled": True}},
-        {"type": "block-dirty-bitmap-merge", "data": {"node": "src", "target": "tmp", "bitmaps": [{"node": "src", "name": bitmap}]}},
-    ])
-    daemon.open_qcow2("dst", output, read_only=False)
+    daemon.open_incremental(image, bitmap, previous, output)
     daemon.qmp("nbd-server-start", addr={"type": "unix", "data": {"path": daemon.nbd_path}})
     daemon.qmp("block-export-add", type="nbd", id="source", **{"node-name": "src"}, name="source", writable=False, bitmaps=["tmp"])
     daemon.qmp("block-export-add", type="nbd", id="target", **{"node-name": "dst"}, name="target", writable=True)

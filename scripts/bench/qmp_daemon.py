@@ -56,6 +56,18 @@ class Daemon:
             options["backing"] = None
         self.qmp("blockdev-add", **options)
 
+    def open_incremental(self, image, bitmap, previous, output):
+        """As offline-export does: IMAGE read-only as node src with BITMAP merged into a temporary
+        disabled bitmap "tmp", and a new qcow2 OUTPUT on PREVIOUS as node dst, writable."""
+        previous_rel = os.path.relpath(os.path.abspath(previous), os.path.dirname(os.path.abspath(output)))
+        subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-b", previous_rel, "-F", "qcow2", output], check=True)
+        self.open_qcow2("src", image, read_only=True)
+        self.qmp("transaction", actions=[
+            {"type": "block-dirty-bitmap-add", "data": {"node": "src", "name": "tmp", "persistent": False, "disabled": True}},
+            {"type": "block-dirty-bitmap-merge", "data": {"node": "src", "target": "tmp", "bitmaps": [{"node": "src", "name": bitmap}]}},
+        ])
+        self.open_qcow2("dst", output, read_only=False)
+
     def __exit__(self, *failure):
         try:
             if failure[0] is None:

@@ -1,4 +1,5 @@
 using OfflineExport.Export;
+using OfflineExport.IO;
 using OfflineExport.Qemu;
 
 namespace OfflineExport.Backup;
@@ -52,7 +53,7 @@ public static class CheckpointRemoval
             }
 
             // A running VM's disk is never written: its checkpoints go at the next removal after it stops.
-            await qemuImg.EnsureNotInUseAsync(image, chain[0].Format, cancellationToken).ConfigureAwait(false);
+            QemuImageLocks.RefuseIfHeldForWriting(image);
             for (var i = 0; i < layers.Count; i++)
             {
                 var (layer, path) = layers[i];

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using OfflineExport.IO;
 using OfflineExport.Nbd;
 using OfflineExport.Qmp;
 
@@ -24,6 +25,11 @@ public sealed class BlockGraph
     private const string PreviousFileNode = "previous-file";
     private const string TargetNode = "target";
     private const string TargetFileNode = "target-file";
+    private const string CreationFileNode = "creation-file";
+    private const string CreationJob = "create-target";
+
+    /// <summary>rw-r--r--, what qemu-img create gives a new image.</summary>
+    private const UnixFileMode NewImageMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
 
     private readonly QmpClient _qmp;
     private readonly CacheDirectScope _cacheDirect;
@@ -92,6 +98,51 @@ public sealed class BlockGraph
         await _qmp.BlockdevAddAsync(FileNode(PreviousFileNode, previous, readOnly: true, direct: false), cancellationToken).ConfigureAwait(false);
         await _qmp.BlockdevAddAsync(FormatNode(PreviousNode, PreviousFileNode, readOnly: true), cancellationToken).ConfigureAwait(false);
         await _qmp.BlockExportAddNbdAsync(PreviousExport, PreviousNode, writable: false, [], cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Creates the partial output: an empty file of our own (never an existing one, nor a symlink's target),
+    /// then the qcow2 in it by the daemon's <c>blockdev-create</c> job, byte for byte what <c>qemu-img create</c>
+    /// writes, without starting a process. Its backing file is recorded as given, with format qcow2.
+    /// </summary>
+    /// <exception cref="OfflineExportException">The file or the image cannot be created (OutputProblem).</exception>
+    public async Task CreateTargetAsync(OutputTarget target, long virtualSize, int clusterSize, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var partial = target.PartialPath;
+        try
+        {
+            using var file = new FileStream(partial, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = NewImageMode });
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new OfflineExportException(ErrorKind.OutputProblem, $"cannot create {target.Output}: {IoErrorText.Reason(ex)}", ex);
+        }
+
+        var image = new JsonObject
+        {
+            ["driver"] = "qcow2",
+            ["file"] = CreationFileNode,
+            ["size"] = virtualSize,
+            ["cluster-size"] = clusterSize,
+        };
+        if (target.RecordedBacking is { } backing)
+        {
+            image["backing-file"] = backing;
+            image["backing-fmt"] = "qcow2";
+        }
+
+        await _qmp.BlockdevAddAsync(FileNode(CreationFileNode, partial, readOnly: false, direct: false), cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _qmp.BlockdevCreateAsync(CreationJob, image, timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (QmpException ex)
+        {
+            throw new OfflineExportException(ErrorKind.OutputProblem, $"cannot create {target.Output}: {ex.Description}", ex);
+        }
+
+        // Closed again: the target opens below with the cache mode its measured work asks for.
+        await _qmp.ExecuteAsync("blockdev-del", new JsonObject { ["node-name"] = CreationFileNode }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -23,20 +23,20 @@ public sealed class ExportCopy
     /// <param name="daemon">The started daemon (nothing opened yet).</param>
     /// <param name="chain">The validated source chain.</param>
     /// <param name="previous">The previous backup for an incremental, or null.</param>
-    /// <param name="partial">The partial output to write, or null for a dry run.</param>
+    /// <param name="output">The partial output to create and write, or null for a dry run.</param>
     /// <param name="progress">Receives the copy's progress, or null.</param>
     /// <param name="cancellationToken">Cancels the work.</param>
     /// <returns>What was planned, and what was done (null for a dry run).</returns>
     public async Task<(ExportTotals Totals, CopyStatistics? Statistics)> RunAsync(
-        StorageDaemon daemon, ValidatedChain chain, string? previous, string? partial, IProgress<ExportProgress>? progress, CancellationToken cancellationToken)
+        StorageDaemon daemon, ValidatedChain chain, string? previous, OutputTarget? output, IProgress<ExportProgress>? progress, CancellationToken cancellationToken)
     {
         try
         {
-            return await CopyAsync(daemon, chain, previous, partial, progress, cancellationToken).ConfigureAwait(false);
+            return await CopyAsync(daemon, chain, previous, output, progress, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OfflineExportException and not OperationCanceledException)
         {
-            if (await ExportFailures.TranslateAsync(ex, daemon, chain.Top.Path, partial, cancellationToken.IsCancellationRequested).ConfigureAwait(false) is { } translated)
+            if (await ExportFailures.TranslateAsync(ex, daemon, chain.Top.Path, output?.PartialPath, cancellationToken.IsCancellationRequested).ConfigureAwait(false) is { } translated)
             {
                 throw translated;
             }
@@ -46,7 +46,7 @@ public sealed class ExportCopy
     }
 
     private async Task<(ExportTotals Totals, CopyStatistics? Statistics)> CopyAsync(
-        StorageDaemon daemon, ValidatedChain chain, string? previous, string? partial, IProgress<ExportProgress>? progress, CancellationToken cancellationToken)
+        StorageDaemon daemon, ValidatedChain chain, string? previous, OutputTarget? output, IProgress<ExportProgress>? progress, CancellationToken cancellationToken)
     {
         var graph = new BlockGraph(daemon.Qmp, _options.CacheDirect, _options.OutputDirectMinimum, _options.Log);
         var dirtyContext = await graph.ExportSourceAsync(chain, daemon.NbdSocket, cancellationToken).ConfigureAwait(false);
@@ -60,7 +60,7 @@ public sealed class ExportCopy
 
         var requestSize = (int)Math.Min((uint)_options.RequestSize, nbd.Source.Export.MaximumBlockSize);
         var planner = new ExportPlanner(nbd.DirtyScanner, dirtyContext, nbd.Source, nbd.Source.Export.Size, (ulong)requestSize, MaximumZeroRequest);
-        if (partial is null)
+        if (output is null)
         {
             var totals = await ExportPlanner.TotalsAsync(planner.PlanAsync(null, cancellationToken), cancellationToken).ConfigureAwait(false);
             await nbd.FinishAsync(cancellationToken).ConfigureAwait(false);
@@ -70,7 +70,8 @@ public sealed class ExportCopy
 
         // Measured before the target opens: how much will be written decides how it is opened.
         var measurement = await planner.MeasureAsync(cancellationToken).ConfigureAwait(false);
-        await graph.ExportTargetAsync(partial, measurement.WorkBytes, cancellationToken).ConfigureAwait(false);
+        await graph.CreateTargetAsync(output, chain.VirtualSize, chain.Top.Info.ClusterSize ?? 65536, _options.ProgressTimeout, cancellationToken).ConfigureAwait(false);
+        await graph.ExportTargetAsync(output.PartialPath, measurement.WorkBytes, cancellationToken).ConfigureAwait(false);
         await nbd.ConnectTargetAsync(daemon.NbdSocket, _options.MaxInFlight, cancellationToken).ConfigureAwait(false);
         var engine = new CopyEngine(nbd.Source, nbd.Target!, _options.MaxInFlight, requestSize, targetHasBacking: chain.MergeSources.Count > 0, progress);
         var statistics = await engine.RunAsync(planner.PlanAsync(measurement, cancellationToken), measurement.WorkBytes, cancellationToken).ConfigureAwait(false);

@@ -62,11 +62,11 @@ public sealed class ExportSession
             {
                 // Recorded before it exists: a run killed from here on leaves a partial the next run can find.
                 new WorkFolderRecord { Owner = ProcessIdentity.Current, Partial = partial.Path }.Save(workDirectory.Path);
-                await CreatePartialOutputAsync(qemuImg, partial.Path, paths, validated, cancellationToken).ConfigureAwait(false);
             }
 
             daemon = await daemonStarting.ConfigureAwait(false);
-            var (totals, statistics) = await new ExportCopy(_options).RunAsync(daemon, validated, paths.Backing, partial?.Path, progress, cancellationToken).ConfigureAwait(false);
+            var output = partial is null ? null : new OutputTarget(paths.Output, partial.Path, paths.BackingAsRecorded);
+            var (totals, statistics) = await new ExportCopy(_options).RunAsync(daemon, validated, paths.Backing, output, progress, cancellationToken).ConfigureAwait(false);
 
             var verified = false;
             if (partial is not null && request.Verify)
@@ -176,19 +176,6 @@ public sealed class ExportSession
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw new OfflineExportException(ErrorKind.OutputProblem, $"cannot create a private work folder: {IoErrorText.Reason(ex)}", ex);
-        }
-    }
-
-    private static async Task CreatePartialOutputAsync(QemuImg qemuImg, string partial, ExportPaths paths, ValidatedChain chain, CancellationToken cancellationToken)
-    {
-        var clusterSize = chain.Top.Info.ClusterSize ?? 65536;
-        try
-        {
-            await qemuImg.CreateQcow2Async(partial, chain.VirtualSize, clusterSize, paths.BackingAsRecorded, "qcow2", cancellationToken).ConfigureAwait(false);
-        }
-        catch (QemuImgException ex)
-        {
-            throw new OfflineExportException(ErrorKind.OutputProblem, $"cannot create {paths.Output}: {ChainReader.QemuErrorText(ex.StandardError)}", ex);
         }
     }
 }

@@ -1,3 +1,4 @@
+using OfflineExport.IO;
 using OfflineExport.Qemu;
 
 namespace OfflineExport.Export;
@@ -27,7 +28,7 @@ public sealed class ImageInspector
         string? inUse = null;
         try
         {
-            await qemuImg.EnsureNotInUseAsync(image, chain[0].Format, cancellationToken).ConfigureAwait(false);
+            QemuImageLocks.RefuseIfHeldForWriting(image);
         }
         catch (OfflineExportException ex) when (ex.Kind == ErrorKind.ImageInUse)
         {

@@ -1,11 +1,12 @@
+using OfflineExport.IO;
 using OfflineExport.Qemu;
 
 namespace OfflineExport.Export;
 
 /// <summary>
 /// A source disk's chain, read the one way export and backup both need: the chain from qemu-img, then the
-/// probe for a writer (a running VM), while <c>qemu-img check</c> of every layer runs beside everything that
-/// follows. Disposing it stops checks no longer wanted, so no qemu-img outlives the run.
+/// kernel's answer whether a writer (a running VM) holds it, while <c>qemu-img check</c> of every layer runs
+/// beside everything that follows. Disposing it stops checks no longer wanted, so no qemu-img outlives the run.
 /// </summary>
 public sealed class SourceChain : IAsyncDisposable
 {
@@ -37,7 +38,7 @@ public sealed class SourceChain : IAsyncDisposable
         try
         {
             // Before bitmaps are judged: a running VM marks its bitmaps in-use, and "shut it down" is the useful message.
-            await qemuImg.EnsureNotInUseAsync(image, chain[0].Format, cancellationToken).ConfigureAwait(false);
+            QemuImageLocks.RefuseIfHeldForWriting(image);
             return source;
         }
         catch

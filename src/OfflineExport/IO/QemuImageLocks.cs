@@ -24,6 +24,31 @@ public static partial class QemuImageLocks
     /// <summary>True when a qemu process (a VM, qemu-nbd, qemu-io) has <paramref name="path"/> open for writing.</summary>
     public static bool IsHeldForWriting(string path) => IsLocked(path, PermissionBase + WritePermission, 1);
 
+    /// <summary>
+    /// Fails with an <see cref="ErrorKind.ImageInUse"/> error when a qemu process (a running VM) holds
+    /// <paramref name="image"/> for writing. The kernel's lock table answers without a process; for a qcow2 it
+    /// says what <c>qemu-img info</c> without <c>-U</c> would, and for a raw disk more (qemu-img shares every
+    /// permission of a raw image). A writer that starts after this check is stopped by the daemon's own lock.
+    /// </summary>
+    /// <exception cref="OfflineExportException">A writer holds the image (ImageInUse), or its locks cannot be read (InvalidImage).</exception>
+    public static void RefuseIfHeldForWriting(string image)
+    {
+        bool held;
+        try
+        {
+            held = IsHeldForWriting(image);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new OfflineExportException(ErrorKind.InvalidImage, $"cannot tell whether {image} is in use: {IoErrorText.Reason(ex)}", ex);
+        }
+
+        if (held)
+        {
+            throw OfflineExportException.ImageInUse(image, "a qemu process holds its write lock");
+        }
+    }
+
     /// <summary>True when any qemu process has <paramref name="path"/> open, reading or writing.</summary>
     public static bool IsOpenByQemu(string path) => IsLocked(path, PermissionBase, 2 * LockBytes);
 

@@ -32,7 +32,7 @@ public sealed class QemuImg
 
     /// <summary>
     /// Reads the whole chain, top first, with <c>info --backing-chain --output=json -U</c>. <c>-U</c>
-    /// reads images held by other processes too; <see cref="EnsureNotInUseAsync"/> checks the lock.
+    /// reads images held by other processes too; <see cref="QemuImageLocks.RefuseIfHeldForWriting"/> checks the lock.
     /// </summary>
     /// <param name="image">The top image.</param>
     /// <param name="format">The top's format as stated ("raw", "qcow2"), or null to let qemu probe it.
@@ -104,42 +104,11 @@ public sealed class QemuImg
         return new ImageCheckResult(result.ExitCode, report, first);
     }
 
-    /// <summary>
-    /// Fails with an <see cref="ErrorKind.ImageInUse"/> error when another process holds <paramref name="image"/>
-    /// for writing: without <c>-U</c>, qemu-img takes the shared locks a running VM refuses.
-    /// </summary>
-    public async Task EnsureNotInUseAsync(string image, string format, CancellationToken cancellationToken)
-    {
-        // qemu-img opens a raw image sharing every permission, so it never sees a raw disk's writer.
-        if (QemuImageLocks.IsHeldForWriting(image))
-        {
-            throw OfflineExportException.ImageInUse(image, "a qemu process holds its write lock");
-        }
-
-        await RunWithLockCheckAsync(["info", "-f", format, "--output=json", image], image, cancellationToken).ConfigureAwait(false);
-    }
-
     /// <summary>True when qemu's error text says a lock is held by someone else.</summary>
     public static bool IsLockError(string text) =>
         text.Contains("Failed to get shared \"write\" lock", StringComparison.Ordinal)
         || text.Contains("Failed to get \"write\" lock", StringComparison.Ordinal)
         || text.Contains("Is another process using the image", StringComparison.Ordinal);
-
-    /// <summary>
-    /// Creates a qcow2 image. <paramref name="backing"/> is recorded as given (pass a name relative to
-    /// the new image's folder so a backup folder can move), always with its format.
-    /// </summary>
-    public async Task CreateQcow2Async(string path, long virtualSize, int clusterSize, string? backing, string backingFormat, CancellationToken cancellationToken)
-    {
-        List<string> args = ["create", "-q", "-f", "qcow2", "-o", $"cluster_size={clusterSize.ToString(CultureInfo.InvariantCulture)}"];
-        if (backing is not null)
-        {
-            args.AddRange(["-b", backing, "-F", backingFormat]);
-        }
-
-        args.AddRange([path, virtualSize.ToString(CultureInfo.InvariantCulture)]);
-        await RunAsync(args, path, cancellationToken).ConfigureAwait(false);
-    }
 
     /// <summary>
     /// Compares the guest-visible contents of two images (<c>qemu-img compare</c>, never strict).

@@ -10,6 +10,43 @@ public static class QmpBlockCommands
         qmp.ExecuteAsync("blockdev-add", options, cancellationToken);
 
     /// <summary>
+    /// <c>blockdev-create</c>, a job: waited for until it concludes (at most <paramref name="timeout"/>), then
+    /// dismissed. The job's own error, which its command's return does not carry, fails it as a <see cref="QmpException"/>.
+    /// </summary>
+    /// <exception cref="QmpException">The daemon refused the command or the job failed.</exception>
+    /// <exception cref="QmpProtocolException">The job did not conclude in time, or the connection broke.</exception>
+    public static async Task BlockdevCreateAsync(this QmpClient qmp, string jobId, JsonObject options, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        await qmp.ExecuteAsync("blockdev-create", new JsonObject { ["job-id"] = jobId, ["options"] = options }, cancellationToken).ConfigureAwait(false);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        try
+        {
+            // Events are queued from the connection's start, so one that came before the return is not missed.
+            while (true)
+            {
+                var change = await qmp.WaitForEventAsync("JOB_STATUS_CHANGE", deadline.Token).ConfigureAwait(false);
+                if ((string?)change.Data?["id"] == jobId && (string?)change.Data?["status"] == "concluded")
+                {
+                    break;
+                }
+            }
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new QmpProtocolException($"QMP: blockdev-create did not finish within {timeout.TotalSeconds:0.#} s; the daemon stopped answering", ex);
+        }
+
+        var jobs = await qmp.ExecuteAsync("query-jobs", null, cancellationToken).ConfigureAwait(false) as JsonArray;
+        var error = (string?)jobs?.FirstOrDefault(job => (string?)job?["id"] == jobId)?["error"];
+        await qmp.ExecuteAsync("job-dismiss", new JsonObject { ["id"] = jobId }, cancellationToken).ConfigureAwait(false);
+        if (error is not null)
+        {
+            throw new QmpException("blockdev-create", "GenericError", error);
+        }
+    }
+
+    /// <summary>
     /// Adds a non-persistent, disabled bitmap <paramref name="name"/> on <paramref name="node"/> and merges
     /// <paramref name="sources"/> into it, in one <c>transaction</c> so both happen or neither.
     /// Disabled because a read-only NBD export refuses an enabled bitmap; never persistent because the

@@ -1,0 +1,7 @@
+namespace OfflineExport.Export;
+
+/// <summary>The new backup an export writes: created in the daemon under its temporary name.</summary>
+/// <param name="Output">Its final name (the one errors name).</param>
+/// <param name="PartialPath">The temporary name it is created and written under.</param>
+/// <param name="RecordedBacking">The previous backup as its header records it (relative to its folder), or null for a full export.</param>
+public sealed record OutputTarget(string Output, string PartialPath, string? RecordedBacking);

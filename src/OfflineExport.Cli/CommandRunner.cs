@@ -35,7 +35,7 @@ public sealed class CommandRunner
         {
             // Whatever the verb, a killed run before this one leaves nothing of the .NET runtime behind.
             OfflineExport.Processes.RuntimeEndpoints.RemoveStale();
-            var context = new VerbContext(_console, BuildOptions(parse, verbose), parse.GetValue(CommonOptions.Quiet));
+            var context = new VerbContext(_console, BuildOptions(parse, verbose), parse.GetValue(CommonOptions.Quiet), verbose);
             return await verb(context, _interruption.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (_interruption.Signal is not null)
@@ -69,6 +69,8 @@ public sealed class CommandRunner
 
     private async Task ReportAsync(bool json, string message, int code, Exception? detail)
     {
+        // The bar stays where it stopped; the message starts on a line of its own.
+        _console.EndProgress(keep: true);
         var prefix = code is ExitCodes.Interrupted or ExitCodes.Terminated ? "offline-export: " : "offline-export: error: ";
         await _console.Error.WriteLineAsync(prefix + message).ConfigureAwait(false);
         if (detail is not null)

@@ -5,64 +5,94 @@ using OfflineExport.Export;
 namespace OfflineExport.Cli;
 
 /// <summary>
-/// Progress on stderr. On a terminal: one line with a bar, redrawn in place. Otherwise (a log, a pipe):
-/// no carriage returns, just a plain line at the start, every 10 seconds, and at the end.
+/// Progress on stderr. On a terminal: one line with a bar, fitted to the terminal's width and redrawn in
+/// place, erased at the end so the result line takes its place. Otherwise (a log, a pipe): no carriage
+/// returns, just a plain line at the start, every 10 seconds, and at the end.
 /// </summary>
 public sealed class ProgressReporter : IProgress<ExportProgress>, IProgress<DiskProgress>
 {
+    private const int WidestBar = 30;
+    private const int NarrowestBar = 10;
     private static readonly TimeSpan PlainInterval = TimeSpan.FromSeconds(10);
     private readonly CliConsole _console;
+    private readonly string _label;
     private readonly object _gate = new();
     private TimeSpan? _lastPlain;
-    private bool _drawn;
+    private string? _lastLabel;
+    private bool _endTold;
 
     /// <summary>Creates a reporter on <paramref name="console"/>'s stderr.</summary>
-    public ProgressReporter(CliConsole console) => _console = console;
-
-    /// <summary>Shows <paramref name="value"/>.</summary>
-    public void Report(ExportProgress value) => Show(string.Empty, value);
-
-    /// <summary>Shows one disk's progress within a backup run.</summary>
-    public void Report(DiskProgress value) => Show($"{value.Disk} ({value.Index + 1}/{value.Count}) ", value.Export);
-
-    /// <summary>Ends the in-place line.</summary>
-    public void Finish()
+    /// <param name="console">Where to draw.</param>
+    /// <param name="label">What is being copied (an export's disk), shown before the bar; empty for none.</param>
+    public ProgressReporter(CliConsole console, string label = "")
     {
-        lock (_gate)
-        {
-            if (_drawn)
-            {
-                _console.Error.WriteLine();
-                _drawn = false;
-            }
-        }
+        _console = console;
+        _label = label;
     }
 
-    /// <summary>The in-place line: "[#######-------------]  35%  312.0 MiB / 890.0 MiB  410.3 MiB/s  1.4 s left".</summary>
-    public static string FormatBar(ExportProgress value, int width = 20)
+    /// <summary>Shows <paramref name="value"/>.</summary>
+    public void Report(ExportProgress value) => Show(_label, value);
+
+    /// <summary>Shows one disk's progress within a backup run.</summary>
+    public void Report(DiskProgress value) => Show($"{value.Disk} ({value.Index + 1}/{value.Count})", value.Export);
+
+    /// <summary>Erases the in-place line: the result is printed where it was.</summary>
+    public void Finish() => _console.EndProgress(keep: false);
+
+    /// <summary>
+    /// The in-place line, at most <paramref name="columns"/> − 1 characters (a terminal wraps a line that
+    /// fills its last column): "vda [#######------]  35%  312.0 MiB / 890.0 MiB  410.3 MiB/s  1.4 s left".
+    /// Narrow terminals lose the rate, then the time left, then the sizes; the label is cut last.
+    /// </summary>
+    public static string FormatBar(string label, ExportProgress value, int columns)
     {
-        var filled = (int)Math.Round(value.Fraction * width);
-        var bar = new string('#', filled) + new string('-', width - filled);
-        return string.Create(CultureInfo.InvariantCulture,
-            $"[{bar}] {(int)(value.Fraction * 100),3}%  {Units.Bytes(value.BytesDone)} / {Units.Bytes(value.BytesTotal)}  {Units.Bytes(value.BytesPerSecond)}/s  {Units.Duration(TimeLeft(value))} left");
+        var room = columns - 1;
+        var percent = string.Create(CultureInfo.InvariantCulture, $" {(int)(value.Fraction * 100),3}%");
+        var sizes = $"  {Units.Bytes(value.BytesDone)} / {Units.Bytes(value.BytesTotal)}";
+        var rate = $"  {Units.Bytes(value.BytesPerSecond)}/s";
+        var left = $"  {Units.Duration(TimeLeft(value))} left";
+        var prefix = label.Length == 0 ? string.Empty : label + " ";
+        string[][] layouts = [[sizes, rate, left], [sizes, left], [sizes], []];
+        foreach (var layout in layouts)
+        {
+            var tail = percent + string.Concat(layout);
+            var bar = Math.Min(WidestBar, room - prefix.Length - tail.Length - 2);
+            if (bar >= NarrowestBar)
+            {
+                return prefix + Bar(value.Fraction, bar) + tail;
+            }
+        }
+
+        // Too narrow even for the bar and the percentage: the label gives way.
+        var barOnly = Bar(value.Fraction, NarrowestBar) + percent;
+        var keep = room - barOnly.Length - 1;
+        return (keep < 4 ? string.Empty : Cut(label, keep) + " ") + barOnly;
     }
 
     /// <summary>A log line: the start, a step, or the end.</summary>
     public static string FormatPlain(ExportProgress value)
     {
-        if (value.BytesDone == 0 && value.BytesTotal > 0)
-        {
-            return $"copying {Units.Bytes(value.BytesTotal)} ({value.BytesTotal} bytes)";
-        }
-
         if (value.BytesDone >= value.BytesTotal)
         {
             return $"copied {Units.Bytes(value.BytesTotal)} in {Units.Duration(value.Elapsed)} ({Units.Bytes(value.BytesPerSecond)}/s)";
         }
 
+        if (value.BytesDone == 0)
+        {
+            return $"copying {Units.Bytes(value.BytesTotal)} ({value.BytesTotal} bytes)";
+        }
+
         return string.Create(CultureInfo.InvariantCulture,
             $"{(int)(value.Fraction * 100)}% ({Units.Bytes(value.BytesDone)} of {Units.Bytes(value.BytesTotal)}), {Units.Bytes(value.BytesPerSecond)}/s, {Units.Duration(TimeLeft(value))} left");
     }
+
+    private static string Bar(double fraction, int width)
+    {
+        var filled = (int)Math.Round(Math.Clamp(fraction, 0, 1) * width);
+        return "[" + new string('#', filled) + new string('-', width - filled) + "]";
+    }
+
+    private static string Cut(string text, int length) => text.Length <= length ? text : text[..Math.Max(0, length - 1)] + "…";
 
     private static TimeSpan TimeLeft(ExportProgress value) =>
         value.BytesPerSecond > 0 ? TimeSpan.FromSeconds((value.BytesTotal - value.BytesDone) / value.BytesPerSecond) : TimeSpan.Zero;
@@ -73,17 +103,25 @@ public sealed class ProgressReporter : IProgress<ExportProgress>, IProgress<Disk
         {
             if (_console.ErrorIsTerminal)
             {
-                // \x1b[K clears what a longer previous line left behind.
-                _console.Error.Write("\r" + label + FormatBar(value) + "\x1b[K");
-                _drawn = true;
+                _console.ShowProgress(FormatBar(label, value, _console.ErrorColumns));
                 return;
             }
 
-            var isEdge = value.BytesDone == 0 || value.BytesDone >= value.BytesTotal;
-            if (isEdge || _lastPlain is null || value.Elapsed - _lastPlain >= PlainInterval)
+            // A line at each disk's start (a copy of nothing starts and ends at once: one line), one every
+            // 10 seconds, one at its end.
+            if (label != _lastLabel)
+            {
+                _lastLabel = label;
+                _lastPlain = null;
+                _endTold = false;
+            }
+
+            var isEnd = value.BytesDone >= value.BytesTotal;
+            if (!_endTold && (isEnd || _lastPlain is null || value.Elapsed - _lastPlain >= PlainInterval))
             {
                 _lastPlain = value.Elapsed;
-                _console.Error.WriteLine(label + FormatPlain(value));
+                _endTold = isEnd;
+                _console.Error.WriteLine((label.Length == 0 ? string.Empty : label + " ") + FormatPlain(value));
             }
         }
     }

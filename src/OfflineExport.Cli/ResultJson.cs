@@ -89,8 +89,8 @@ public static class ResultJson
     {
         ["folder"] = result.Folder,
         ["healthy"] = result.Healthy,
-        ["disks"] = result.Disks,
-        ["points"] = result.Points,
+        ["diskCount"] = result.Disks,
+        ["pointCount"] = result.Points,
         ["readData"] = result.ReadData,
         ["withoutChecksum"] = result.WithoutChecksum,
         ["bytesRead"] = result.BytesRead,
@@ -166,8 +166,9 @@ public static class ResultJson
     {
         ["folder"] = folder,
         ["formatVersion"] = manifest.FormatVersion,
-        // The manifest's own encoding, so list --json shows points exactly as manifest.json records them.
-        ["disks"] = JsonSerializer.SerializeToNode(manifest.Disks, ManifestJsonContext.Default.IReadOnlyListDiskRecord),
+        // The manifest's own encoding, so list --json shows points exactly as manifest.json records them;
+        // only a disk's name and image take the keys every other verb gives them.
+        ["disks"] = WithVerbKeys(JsonSerializer.SerializeToNode(manifest.Disks, ManifestJsonContext.Default.IReadOnlyListDiskRecord)),
         ["damaged"] = Array(damage.Select(Of)),
     };
 
@@ -202,6 +203,24 @@ public static class ResultJson
         ["identical"] = identical,
         ["message"] = message,
     };
+
+    /// <summary>Renames each manifest disk's "name" and "source" to "disk" and "image", in place.</summary>
+    private static JsonNode? WithVerbKeys(JsonNode? disks)
+    {
+        foreach (var disk in disks?.AsArray().OfType<JsonObject>() ?? [])
+        {
+            var at = 0;
+            foreach (var (from, to) in new[] { ("name", "disk"), ("source", "image") })
+            {
+                if (disk.Remove(from, out var value))
+                {
+                    disk.Insert(at++, to, value);
+                }
+            }
+        }
+
+        return disks;
+    }
 
     /// <summary>A failed command: its one-line message and exit code.</summary>
     public static JsonObject OfError(string message, int exitCode) => new()

@@ -10,11 +10,12 @@ namespace OfflineExport.Cli;
 public sealed class VerbContext
 {
     /// <summary>Creates the context.</summary>
-    public VerbContext(CliConsole console, ExportOptions options, bool quiet)
+    public VerbContext(CliConsole console, ExportOptions options, bool quiet, bool verbose = false)
     {
         Console = console;
         Options = options;
         Quiet = quiet;
+        Verbose = verbose;
     }
 
     /// <summary>Where results (stdout) and messages (stderr) go.</summary>
@@ -26,8 +27,11 @@ public sealed class VerbContext
     /// <summary>--quiet: no progress and no notes (warnings and errors still print).</summary>
     public bool Quiet { get; }
 
-    /// <summary>A progress display, or null with --quiet or --json.</summary>
-    public ProgressReporter? Progress(bool json) => Quiet || json ? null : new ProgressReporter(Console);
+    /// <summary>--verbose: tables show full checkpoint names, not short references.</summary>
+    public bool Verbose { get; }
+
+    /// <summary>A progress display labelled <paramref name="label"/> (an export's disk), or null with --quiet or --json.</summary>
+    public ProgressReporter? Progress(bool json, string label = "") => Quiet || json ? null : new ProgressReporter(Console, label);
 
     /// <summary>Prints a result's notes on stderr, one "offline-export: note: …" line each; --quiet leaves them to --json.</summary>
     public async Task NotesAsync(IReadOnlyList<string> notes)
@@ -37,6 +41,7 @@ public sealed class VerbContext
             return;
         }
 
+        Console.EndProgress(keep: false);
         foreach (var note in notes)
         {
             await Console.Error.WriteLineAsync($"offline-export: note: {note}").ConfigureAwait(false);
@@ -46,6 +51,7 @@ public sealed class VerbContext
     /// <summary>Prints a result's warnings on stderr, one "offline-export: warning: …" line each, even with --quiet.</summary>
     public async Task WarningsAsync(IReadOnlyList<string> warnings)
     {
+        Console.EndProgress(keep: false);
         foreach (var warning in warnings)
         {
             await Console.Error.WriteLineAsync($"offline-export: warning: {warning}").ConfigureAwait(false);

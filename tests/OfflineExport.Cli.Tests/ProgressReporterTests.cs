@@ -26,9 +26,9 @@ public sealed class ProgressReporterTests
     }
 
     [Fact]
-    public void A_terminal_gets_one_line_redrawn_in_place_and_a_newline_at_the_end()
+    public void A_terminal_gets_one_line_redrawn_in_place_and_erased_at_the_end_for_the_result()
     {
-        var console = new TestConsole(errorIsTerminal: true);
+        var console = new TestConsole(errorIsTerminal: true, columns: 120);
         var reporter = new ProgressReporter(console.Console);
 
         reporter.Report(new DiskProgress("vda", 0, 2, Progress(32, 64, 2)));
@@ -36,10 +36,25 @@ public sealed class ProgressReporterTests
         reporter.Finish();
 
         var text = console.Error.ToString();
-        Assert.Equal(2, text.Count(c => c == '\r'));
-        Assert.Contains("\rvda (1/2) [##########----------]  50%  32.0 MiB / 64.0 MiB", text, StringComparison.Ordinal);
-        Assert.Contains("\rvda (1/2) [####################] 100%", text, StringComparison.Ordinal);
-        Assert.EndsWith("\x1b[K" + Environment.NewLine, text, StringComparison.Ordinal);
+        Assert.Equal(3, text.Count(c => c == '\r'));
+        Assert.Contains("\rvda (1/2) [###############---------------]  50%  32.0 MiB / 64.0 MiB", text, StringComparison.Ordinal);
+        Assert.Contains("\rvda (1/2) [##############################] 100%", text, StringComparison.Ordinal);
+        Assert.EndsWith("\r\x1b[K", text, StringComparison.Ordinal); // the result line takes the bar's place
+        Assert.DoesNotContain('\n', text);
+    }
+
+    [Fact]
+    public void An_error_after_a_bar_starts_on_a_line_of_its_own_and_the_bar_stays()
+    {
+        var console = new TestConsole(errorIsTerminal: true, columns: 80);
+        new ProgressReporter(console.Console, "vda.qcow2").Report(Progress(16, 64, 2));
+
+        console.Console.EndProgress(keep: true);
+        console.Error.Write("offline-export: interrupted by SIGINT; stopped and cleaned up");
+
+        var lines = console.Error.ToString().Split(Environment.NewLine);
+        Assert.StartsWith("\rvda.qcow2 [", lines[0], StringComparison.Ordinal);
+        Assert.Equal("offline-export: interrupted by SIGINT; stopped and cleaned up", lines[1]);
     }
 
     [Fact]
@@ -53,11 +68,51 @@ public sealed class ProgressReporterTests
     }
 
     [Fact]
-    public void The_bar_shows_rate_and_time_left()
+    public void A_copy_of_nothing_is_one_plain_line()
     {
-        var bar = ProgressReporter.FormatBar(Progress(16, 64, 2));
+        var console = new TestConsole(errorIsTerminal: false);
+        var reporter = new ProgressReporter(console.Console);
 
-        Assert.Equal("[#####---------------]  25%  16.0 MiB / 64.0 MiB  8.0 MiB/s  6.0 s left", bar);
+        reporter.Report(new DiskProgress("vdb", 1, 2, Progress(0, 0, 0)));
+        reporter.Report(new DiskProgress("vdb", 1, 2, Progress(0, 0, 0)));
+
+        Assert.Equal("vdb (2/2) copied 0 B in 0.0 s (0 B/s)" + Environment.NewLine, console.Error.ToString());
+    }
+
+    [Theory]
+    [InlineData(120, "vda (1/2) [########----------------------]  25%  222.5 MiB / 890.0 MiB  8.0 MiB/s  1 min 23 s left")]
+    [InlineData(80, "vda (1/2) [###--------]  25%  222.5 MiB / 890.0 MiB  8.0 MiB/s  1 min 23 s left")]
+    [InlineData(70, "vda (1/2) [###---------]  25%  222.5 MiB / 890.0 MiB  1 min 23 s left")]
+    [InlineData(50, "vda (1/2) [########----------------------]  25%")]
+    [InlineData(30, "vda (1/2) [###---------]  25%")]
+    [InlineData(26, "vda (1… [##--------]  25%")]
+    [InlineData(20, "[##--------]  25%")]
+    public void The_bar_fits_the_terminal_s_width_dropping_the_least_useful_parts_first(int columns, string expected)
+    {
+        var line = ProgressReporter.FormatBar("vda (1/2)", new ExportProgress(233_308_160, 933_232_640, 233_308_160, 0, TimeSpan.FromSeconds(27.8125)), columns);
+
+        Assert.Equal(expected, line);
+        Assert.True(line.Length < columns, $"{line.Length} characters do not fit {columns} columns without wrapping");
+    }
+
+    [Theory]
+    [InlineData(70)]
+    [InlineData(80)]
+    [InlineData(120)]
+    public void A_long_copy_on_a_terminal_never_leaves_more_than_one_line(int columns)
+    {
+        var console = new TestConsole(errorIsTerminal: true, columns: columns);
+        var reporter = new ProgressReporter(console.Console);
+
+        for (ulong done = 0; done <= 890; done += 10)
+        {
+            reporter.Report(new DiskProgress("a-rather-long-disk-name", 0, 1, new ExportProgress(done * MiB, 890 * MiB, done * MiB, 0, TimeSpan.FromSeconds(done / 40.0))));
+        }
+
+        var frames = console.Error.ToString().Split('\r', StringSplitOptions.RemoveEmptyEntries).Select(f => f.Replace("\x1b[K", string.Empty, StringComparison.Ordinal)).ToList();
+        Assert.Equal(90, frames.Count);
+        Assert.All(frames, f => Assert.True(f.Length < columns, $"'{f}' ({f.Length}) wraps at {columns} columns"));
+        Assert.DoesNotContain('\n', console.Error.ToString());
     }
 
     private static ExportProgress Progress(ulong doneMiB, ulong totalMiB, double seconds) =>

@@ -40,4 +40,14 @@ public sealed class ResultJsonTests
         Assert.Equal(12288UL, (ulong)json["plannedBytes"]!);
         Assert.Equal(1.235, (double)json["durationSeconds"]!);
     }
+
+    [Fact]
+    public async Task Json_output_writes_plus_signs_and_apostrophes_as_themselves()
+    {
+        var writer = new StringWriter();
+
+        await JsonOutput.WriteAsync(writer, new System.Text.Json.Nodes.JsonObject { ["t"] = "2026-12-04T18:23:54+00:00 it's \"q\"" });
+
+        Assert.Contains("\"2026-12-04T18:23:54+00:00 it's \\\"q\\\"\"", writer.ToString(), StringComparison.Ordinal);
+    }
 }

@@ -5,7 +5,7 @@ namespace OfflineExport.Cli.Tests;
 /// <summary>A console over strings, and a verb context on it, for the CLI's tests.</summary>
 internal sealed class TestConsole
 {
-    public TestConsole(bool errorIsTerminal = false) => Console = new CliConsole(Out, Error, errorIsTerminal);
+    public TestConsole(bool errorIsTerminal = false, int columns = 80) => Console = new CliConsole(Out, Error, errorIsTerminal, () => columns);
 
     public StringWriter Out { get; } = new();
 
@@ -13,5 +13,5 @@ internal sealed class TestConsole
 
     public CliConsole Console { get; }
 
-    public VerbContext Context(bool quiet = false) => new(Console, new ExportOptions(), quiet);
+    public VerbContext Context(bool quiet = false, bool verbose = false) => new(Console, new ExportOptions(), quiet, verbose);
 }

@@ -64,8 +64,23 @@ public sealed class VerbTests : IDisposable
         Assert.Equal(0, code);
         Assert.Contains($"Backup folder {_folder}", text, StringComparison.Ordinal);
         Assert.Contains("vda", text, StringComparison.Ordinal);
-        Assert.Contains("vda.0.full.qcow2", text, StringComparison.Ordinal);
+        Assert.Contains(text.Split('\n'), l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries) is ["1", "inc", "point", "0", ..]);
+        Assert.DoesNotContain("ck0", text, StringComparison.Ordinal); // checkpoint names: --verbose
+        Assert.All(text.Split('\n'), l => Assert.True(l.TrimEnd().Length <= 80, l));
+    }
+
+    [Fact]
+    public async Task List_verbose_adds_files_and_full_checkpoint_names()
+    {
+        ManifestStore.Save(_folder, Manifest());
+        var console = new TestConsole();
+
+        await ListCommand.RunAsync(new ListArguments(_folder, Json: false), console.Context(verbose: true));
+
+        var text = console.Out.ToString();
+        Assert.Contains("current checkpoint: ", text, StringComparison.Ordinal);
         Assert.Contains("vda.1.inc.qcow2", text, StringComparison.Ordinal);
+        Assert.Contains("ck0", text, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -79,6 +94,8 @@ public sealed class VerbTests : IDisposable
         var json = JsonNode.Parse(console.Out.ToString())!;
         Assert.Equal(_folder, (string?)json["folder"]);
         Assert.Equal([0, 1], json["disks"]![0]!["points"]!.AsArray().Select(p => (int)p!["number"]!));
+        Assert.Equal("vda", (string?)json["disks"]![0]!["disk"]); // the key every verb's JSON names a disk by
+        Assert.Null(json["disks"]![0]!["name"]);
     }
 
     [Fact]

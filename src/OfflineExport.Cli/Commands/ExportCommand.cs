@@ -62,7 +62,7 @@ public static class ExportCommand
     /// <summary>Runs the export and prints its result.</summary>
     public static async Task<int> RunAsync(ExportArguments arguments, VerbContext context, CancellationToken cancellationToken)
     {
-        var progress = context.Progress(arguments.Json);
+        var progress = context.Progress(arguments.Json, Path.GetFileName(arguments.Request.Image));
         var result = await new ExportSession(context.Options).RunAsync(arguments.Request, progress, cancellationToken).ConfigureAwait(false);
         progress?.Finish();
         if (arguments.Json)

@@ -48,26 +48,33 @@ public static class InfoCommand
         return ExitCodes.Success;
     }
 
+    private static string LayerName(int index) => index == 0 ? "top" : index.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     private static void Render(IAnsiConsole console, ImageReport report)
     {
-        var layers = new Table().Title(Markup.Escape(report.Image));
-        layers.AddColumns("#", "file", "format", "virtual size", "allocated", "bitmaps (granularity, flags)");
+        // 80 columns: the layers with how many checkpoints each holds, then each checkpoint once with
+        // its layers; a format note and a shared reason are told once, under their table.
+        console.WriteLine(report.Image);
+        var layers = Tables.Plain("layer", "file", "format", "size", "allocated", "checkpoints");
+        layers.Columns[1].NoWrap(); // a path to copy, whole
         for (var i = 0; i < report.Layers.Count; i++)
         {
             var layer = report.Layers[i];
-            var bitmaps = layer.Bitmaps.Count == 0
-                ? "-"
-                : string.Join("\n", layer.Bitmaps.Select(b => $"{b.Name} ({Units.Bytes(b.Granularity)}, {(b.Flags.Count == 0 ? "disabled" : string.Join(",", b.Flags))})"));
             layers.AddRow(
-                i == 0 ? "top" : i.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                LayerName(i),
                 Markup.Escape(layer.Filename),
-                Markup.Escape(i == 0 ? ImageFormats.Describe(layer.Format, report.FormatOrigin) : layer.Format),
+                Markup.Escape(layer.Format),
                 Units.Bytes(layer.VirtualSize),
                 layer.ActualSize is { } actual ? Units.Bytes(actual) : "?",
-                Markup.Escape(bitmaps));
+                layer.Bitmaps.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
 
         console.Write(layers);
+        if (report.FormatOrigin == FormatOrigin.Detected)
+        {
+            console.WriteLine($"format of the top layer: {ImageFormats.Describe(report.Layers[0].Format, report.FormatOrigin)}");
+        }
+
         if (report.InUse is not null)
         {
             console.MarkupLine("[red]in use:[/] " + Markup.Escape(report.InUse));
@@ -84,13 +91,25 @@ public static class InfoCommand
             return;
         }
 
-        var verdicts = new Table();
-        verdicts.AddColumns("checkpoint", "usable for an incremental", "reason");
+        // A reason many checkpoints share (one broken layer fails them all) is told once, under the table.
+        var reasons = report.Bitmaps.Where(b => !b.Valid && b.Reason is not null).Select(b => b.Reason!).Distinct(StringComparer.Ordinal).ToList();
+        var verdicts = Tables.Plain("checkpoint", "granularity", "in layers", "incremental");
+        verdicts.Columns[0].NoWrap(); // a name to copy into --bitmap, whole
         foreach (var verdict in report.Bitmaps)
         {
-            verdicts.AddRow(Markup.Escape(verdict.Name), verdict.Valid ? "[green]yes[/]" : "[red]no[/]", Markup.Escape(verdict.Reason ?? string.Empty));
+            var usable = verdict.Valid ? "[green]yes[/]" : verdict.Reason is null ? "[red]no[/]" : $"[red]no[/] ({reasons.IndexOf(verdict.Reason) + 1})";
+            var holders = Enumerable.Range(0, report.Layers.Count).Where(i => report.Layers[i].Bitmaps.Any(b => b.Name == verdict.Name)).ToList();
+            var granularity = holders.Select(i => report.Layers[i].Bitmaps.First(b => b.Name == verdict.Name))
+                .Select(b => b.Flags.Contains("auto") ? Units.Bytes(b.Granularity) : $"{Units.Bytes(b.Granularity)}, {(b.Flags.Count == 0 ? "disabled" : string.Join(",", b.Flags))}")
+                .Distinct(StringComparer.Ordinal);
+            verdicts.AddRow(Markup.Escape(verdict.Name), Markup.Escape(string.Join("; ", granularity)), string.Join(", ", holders.Select(LayerName)), usable);
         }
 
         console.Write(verdicts);
+        for (var i = 0; i < reasons.Count; i++)
+        {
+            // Unwrapped: a message an operator may search for or paste.
+            console.Profile.Out.Writer.WriteLine($"({i + 1}) {reasons[i]}");
+        }
     }
 }

@@ -48,21 +48,40 @@ public static class ListCommand
         console.WriteLine($"Backup folder {path}");
         foreach (var disk in manifest.Disks)
         {
-            var table = new Table().Title(Markup.Escape($"{disk.Name}  ({disk.Source}, {Units.Bytes(disk.VirtualSize)}, current checkpoint: {disk.CurrentCheckpoint ?? "none"})"));
-            table.AddColumns("point", "level", "file", "on", "since", "copied", "zeroed", "taken (UTC)", "verified", "state");
+            console.WriteLine();
+            console.WriteLine($"{disk.Name}: {disk.Source}, {Units.Bytes(disk.VirtualSize)}");
+            if (context.Verbose)
+            {
+                console.WriteLine($"  current checkpoint: {disk.CurrentCheckpoint ?? "none"}");
+            }
+
+            // Short enough for 80 columns: what a point is based on says what it holds changes since (an
+            // incremental: the point before; a differential: the full point); --verbose adds its file and checkpoints.
+            var table = Tables.Plain("point", "level", "based on", "copied", "taken (UTC)", "state");
+            if (context.Verbose)
+            {
+                Tables.AddColumns(table, "file", "zeroed", "checkpoints used");
+            }
+
             foreach (var point in disk.Points)
             {
-                table.AddRow(
+                List<string> row =
+                [
                     point.Number.ToString(CultureInfo.InvariantCulture),
                     point.Level.ToString().ToLowerInvariant(),
-                    Markup.Escape(point.File),
-                    point.BackingPoint?.ToString(CultureInfo.InvariantCulture) ?? "-",
-                    Markup.Escape(point.CheckpointsUsed.Count == 0 ? "-" : string.Join(" + ", point.CheckpointsUsed)),
+                    point.BackingPoint is { } backing ? $"point {backing.ToString(CultureInfo.InvariantCulture)}" : "-",
                     Units.Bytes(point.BytesCopied),
-                    Units.Bytes(point.BytesZeroed),
-                    point.EndTime.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
-                    point.Verified ? "yes" : "no",
-                    State(damage, disk.Name, point.Number));
+                    point.EndTime.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture),
+                    State(damage, disk.Name, point),
+                ];
+                if (context.Verbose)
+                {
+                    row.Add(Markup.Escape(point.File));
+                    row.Add(Units.Bytes(point.BytesZeroed));
+                    row.Add(Markup.Escape(point.CheckpointsUsed.Count == 0 ? "-" : string.Join(" + ", point.CheckpointsUsed)));
+                }
+
+                table.AddRow([.. row]);
             }
 
             console.Write(table);
@@ -81,15 +100,16 @@ public static class ListCommand
         return ExitCodes.Success;
     }
 
-    /// <summary>"ok", "DAMAGED", or "needs N" for a point whose chain runs through a damaged point N.</summary>
-    private static string State(IReadOnlyList<PointDamage> damage, string disk, int number)
+    /// <summary>"verified" (proven identical when taken), "ok", "DAMAGED", or "needs N" for a point whose chain runs through a damaged point N.</summary>
+    private static string State(IReadOnlyList<PointDamage> damage, string disk, PointRecord point)
     {
+        var number = point.Number;
         if (damage.Any(d => d.Disk == disk && d.Point == number))
         {
             return "DAMAGED";
         }
 
         var needed = damage.Where(d => d.Disk == disk && d.TakesDown.Contains(number)).Select(d => d.Point).ToList();
-        return needed.Count == 0 ? "ok" : $"needs {string.Join(", ", needed)}";
+        return needed.Count > 0 ? $"needs {string.Join(", ", needed)}" : point.Verified ? "verified" : "ok";
     }
 }

@@ -32,9 +32,26 @@ public static partial class BackupPlanner
         File = FileName(plan.Disk.Name, plan.Number, PointLevel.Full),
         Checkpoints = [],
         BackingPoint = null,
-        Reason = $"full because {why}",
+        Reason = AsReasonForFull(why),
         Warning = $"{plan.Disk.Name}: new full point: {why}",
     };
+
+    /// <summary>
+    /// A refusal's text as the reason a full point is made instead, read after "full: ": its closing advice
+    /// ("take a full export") is what is being done, so it goes.
+    /// </summary>
+    private static string AsReasonForFull(string problem)
+    {
+        foreach (var advice in new[] { "; take a full export", ": take a full export", ", take a full export" })
+        {
+            if (problem.EndsWith(advice, StringComparison.Ordinal))
+            {
+                return problem[..^advice.Length];
+            }
+        }
+
+        return problem;
+    }
 
     private static string FileName(string disk, int number, PointLevel level) => $"{disk}.{number}.{level.ToString().ToLowerInvariant()}.qcow2";
 
@@ -115,17 +132,17 @@ public static partial class BackupPlanner
             {
                 if (!canHoldCheckpoints)
                 {
-                    return Make(PointLevel.Full, [], null, $"full because {disk.Image} is a {disk.Chain[0].Format} image, which cannot hold checkpoints");
+                    return Make(PointLevel.Full, [], null, $"{disk.Image} is a {disk.Chain[0].Format} image, which cannot hold checkpoints");
                 }
 
                 if (untrusted is not null)
                 {
-                    return Make(PointLevel.Full, [], null, $"full because {untrusted}") with { Warning = $"{disk.Name}: new full point: {untrusted}" };
+                    return Make(PointLevel.Full, [], null, AsReasonForFull(untrusted)) with { Warning = $"{disk.Name}: new full point: {untrusted}" };
                 }
 
                 if (fullEvery is { } every && record?.CurrentChain.Count >= every)
                 {
-                    return Make(PointLevel.Full, [], null, $"full because the chain since full point {record.CurrentChain[0].Number} holds {record.CurrentChain.Count} points (--full-every {every})");
+                    return Make(PointLevel.Full, [], null, $"the chain since full point {record.CurrentChain[0].Number} holds {record.CurrentChain.Count} points (--full-every {every})");
                 }
 
                 var problem = IncrementalProblem(record, disk, pointProblem);
@@ -141,7 +158,7 @@ public static partial class BackupPlanner
 
                 // A chain that cannot go on (a damaged point, a lost or untrustworthy checkpoint, an external
                 // snapshot with data) is news the operator must hear, not only a reason in the table.
-                return Make(PointLevel.Full, [], null, $"full because {problem}") with { Warning = $"{disk.Name}: new full point: {problem}" };
+                return Make(PointLevel.Full, [], null, AsReasonForFull(problem)) with { Warning = $"{disk.Name}: new full point: {problem}" };
             }
         }
     }

@@ -45,6 +45,12 @@ public static class ManifestStore
     /// <summary>Loads the manifest of a folder that must already be a backup folder.</summary>
     public static BackupManifest LoadExisting(string folder)
     {
+        if (!Directory.Exists(folder))
+        {
+            throw new OfflineExportException(ErrorKind.BackupFolderProblem,
+                File.Exists(folder) ? $"{folder} is a file, not a backup folder" : $"backup folder {folder} does not exist");
+        }
+
         if (!File.Exists(Path.Combine(folder, FileName)))
         {
             throw new OfflineExportException(ErrorKind.BackupFolderProblem, $"{folder} is not a backup folder (no {FileName})");

@@ -45,7 +45,7 @@ public sealed class DomainXmlTests : IDisposable
         Assert.Contains("web1-vda: made point 0", stdout, StringComparison.Ordinal);
         Assert.Contains("web1-vdb: made point 0", stdout, StringComparison.Ordinal);
         var list = await CliProcess.RunAsync(_ws, "list", _ws["bk"], "--json");
-        Assert.Equal(["web1-vda", "web1-vdb"], JsonDocument.Parse(list.Stdout).RootElement.GetProperty("disks").EnumerateArray().Select(d => d.GetProperty("name").GetString()));
+        Assert.Equal(["web1-vda", "web1-vdb"], JsonDocument.Parse(list.Stdout).RootElement.GetProperty("disks").EnumerateArray().Select(d => d.GetProperty("disk").GetString()));
     }
 
     [Fact]

@@ -58,10 +58,12 @@ public sealed class InterfaceTests : IDisposable
         var (code, stdout, _) = await CliProcess.RunAsync(_ws, "info", top);
 
         Assert.Equal(0, code);
-        Assert.Contains(_ws["base.qcow2"], stdout, StringComparison.Ordinal);
-        Assert.Contains("ok (64.0 KiB, auto)", stdout, StringComparison.Ordinal);
-        Assert.Contains("stopped (64.0 KiB, disabled)", stdout, StringComparison.Ordinal);
-        Assert.Contains("is disabled (no 'auto' flag)", stdout, StringComparison.Ordinal);
+        var lines = stdout.Split('\n');
+        Assert.Contains(lines, l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries) is ["1", var file, "qcow2", "32.0", "MiB", _, _, "1"] && file == _ws["base.qcow2"]);
+        Assert.Contains(lines, l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries) is ["ok", "64.0", "KiB", "top,", "1", "yes"]);
+        Assert.Contains(lines, l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries) is ["stopped", "64.0", "KiB,", "disabled", "top", "no", "(1)"]);
+        // The reason is told once, under the table.
+        Assert.Single(lines, l => l.StartsWith("(1) bitmap 'stopped' in ", StringComparison.Ordinal) && l.Contains("is disabled (no 'auto' flag)", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -86,19 +88,24 @@ public sealed class InterfaceTests : IDisposable
         var plain = await CliProcess.RunAsync(_ws, "export", image, _ws["plain.qcow2"]);
         var quiet = await CliProcess.RunAsync(_ws, "export", image, _ws["quiet.qcow2"], "--quiet");
         // script(1) gives the program a pseudo-terminal, as an operator's shell would.
-        var line = $"TMPDIR={_ws.WorkDirectory} {CliProcess.Program} export {image} {_ws["tty.qcow2"]}";
+        var line = $"stty cols 70; TMPDIR={_ws.WorkDirectory} {CliProcess.Program} export {image} {_ws["tty.qcow2"]}";
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         var tty = await CliWrap.Cli.Wrap("script").WithArguments(["-qec", line, "/dev/null"]).ExecuteBufferedAsync(cts.Token);
 
         Assert.Equal(0, plain.ExitCode);
         Assert.DoesNotContain('\r', plain.Stderr);
-        Assert.StartsWith("copying 16.0 MiB (16777216 bytes)", plain.Stderr, StringComparison.Ordinal);
-        Assert.Contains("copied 16.0 MiB in ", plain.Stderr, StringComparison.Ordinal);
+        Assert.StartsWith("vda.qcow2 copying 16.0 MiB (16777216 bytes)", plain.Stderr, StringComparison.Ordinal);
+        Assert.Contains("vda.qcow2 copied 16.0 MiB in ", plain.Stderr, StringComparison.Ordinal);
         Assert.Equal(string.Empty, quiet.Stderr);
-        Assert.Contains("\r[", tty.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("\rvda.qcow2 [", tty.StandardOutput, StringComparison.Ordinal);
         Assert.Contains("100%  16.0 MiB / 16.0 MiB", tty.StandardOutput, StringComparison.Ordinal);
-        Assert.Contains("/s ", tty.StandardOutput, StringComparison.Ordinal);
         Assert.Contains(" left", tty.StandardOutput, StringComparison.Ordinal);
+        // The terminal's 70 columns, read from the pseudo-terminal itself: no frame wraps.
+        var frames = tty.StandardOutput.Split('\r', '\n').Select(f => f.Replace("\x1b[K", string.Empty, StringComparison.Ordinal)).Where(f => f.StartsWith("vda.qcow2 [", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(frames);
+        Assert.All(frames, f => Assert.True(f.Length < 70, $"'{f}' ({f.Length}) wraps at 70 columns"));
+        // The result line takes the bar's place.
+        Assert.Contains("\r\x1b[Kfull export of ", tty.StandardOutput, StringComparison.Ordinal);
         Assert.Equal(0, await CompareAsync(_ws["tty.qcow2"], image));
     }
 
@@ -207,5 +214,32 @@ public sealed class InterfaceTests : IDisposable
 
         Assert.Equal(2, code);
         Assert.Contains("--no-such-option", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_option_typo_is_named_with_a_suggestion_in_one_line_never_taken_for_a_file_and_in_json_too()
+    {
+        var target = _ws["folder"];
+
+        var (code, stdout, stderr) = await CliProcess.RunAsync(_ws, "backup", "--keep-checkpoint", "3", _ws["vda.qcow2"], "--target", target, "--json");
+
+        Assert.Equal(2, code);
+        Assert.Equal(
+            "offline-export: error: unknown option '--keep-checkpoint' for 'offline-export backup' (did you mean '--keep-checkpoints'?); see 'offline-export backup --help'",
+            stderr.TrimEnd('\n'));
+        using var json = JsonDocument.Parse(stdout);
+        Assert.Equal(2, json.RootElement.GetProperty("error").GetProperty("exitCode").GetInt32());
+        Assert.StartsWith("unknown option '--keep-checkpoint'", json.RootElement.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.False(Directory.Exists(target)); // nothing ran
+    }
+
+    [Fact]
+    public async Task A_verb_typo_suggests_the_verb()
+    {
+        var (code, stdout, stderr) = await CliProcess.RunAsync(_ws, "bakup", _ws["vda.qcow2"]);
+
+        Assert.Equal(2, code);
+        Assert.Equal(string.Empty, stdout);
+        Assert.Equal("offline-export: error: unknown command 'bakup' (did you mean 'backup'?); see 'offline-export --help'", stderr.TrimEnd('\n'));
     }
 }

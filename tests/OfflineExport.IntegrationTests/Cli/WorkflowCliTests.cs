@@ -33,7 +33,7 @@ public sealed class WorkflowCliTests : IDisposable
         Assert.Equal(0, second.ExitCode);
         Assert.StartsWith("vda: made point 1 (inc: changes since point 0) -> vda.1.inc.qcow2: 64.0 KiB copied", second.Stdout, StringComparison.Ordinal);
         Assert.Equal(0, table.ExitCode);
-        Assert.Contains("vda.1.inc.qcow2", table.Stdout, StringComparison.Ordinal);
+        Assert.Contains(table.Stdout.Split('\n'), l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries) is ["1", "inc", "point", "0", "64.0", "KiB", ..]);
         var points = JsonDocument.Parse(json.Stdout).RootElement.GetProperty("disks")[0].GetProperty("points");
         Assert.Equal(["full", "inc"], points.EnumerateArray().Select(p => p.GetProperty("level").GetString()));
         Assert.Equal(0, restore.ExitCode);
@@ -52,6 +52,39 @@ public sealed class WorkflowCliTests : IDisposable
 
         Assert.Equal(9, code);
         Assert.Equal($"offline-export: error: {_ws.Root} is not a backup folder (no manifest.json)", stderr.Trim());
+    }
+
+    [Fact]
+    public async Task List_of_a_missing_folder_says_it_does_not_exist_and_of_a_file_that_it_is_a_file()
+    {
+        var file = _ws["some.qcow2"];
+        await File.WriteAllTextAsync(file, "x");
+
+        var missing = await CliProcess.RunAsync(_ws, "list", _ws["no-such-folder"]);
+        var notFolder = await CliProcess.RunAsync(_ws, "list", file);
+
+        Assert.Equal(9, missing.ExitCode);
+        Assert.Equal($"offline-export: error: backup folder {_ws["no-such-folder"]} does not exist", missing.Stderr.Trim());
+        Assert.Equal(9, notFolder.ExitCode);
+        Assert.Equal($"offline-export: error: {file} is a file, not a backup folder", notFolder.Stderr.Trim());
+    }
+
+    [Fact]
+    public async Task List_reads_well_at_80_columns_and_when_piped()
+    {
+        var vda = _ws["vda.qcow2"];
+        await CreateQcow2Async(vda, "32M");
+        var dir = _ws["bk80"];
+        Assert.Equal(0, (await CliProcess.RunAsync(_ws, "backup", vda, "--target", dir, "--quiet")).ExitCode);
+        Assert.Equal(0, (await CliProcess.RunAsync(_ws, "backup", vda, "--target", dir, "--quiet", "--verify")).ExitCode);
+
+        var table = await CliProcess.RunAsync(_ws, "list", dir);
+
+        Assert.Equal(0, table.ExitCode);
+        var lines = table.Stdout.Split('\n');
+        Assert.All(lines, l => Assert.True(l.TrimEnd().Length <= 80, $"'{l}' is wider than 80 columns"));
+        Assert.Contains(lines, l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries) is ["1", "inc", "point", "0", _, "B", _, _, "verified"]);
+        Assert.DoesNotContain("offline-export-", table.Stdout, StringComparison.Ordinal); // no full checkpoint names without --verbose
     }
 
     [Fact]

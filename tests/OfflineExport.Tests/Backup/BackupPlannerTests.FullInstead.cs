@@ -21,7 +21,17 @@ public sealed partial class BackupPlannerTests
         Assert.Empty(full.Checkpoints);
         Assert.Null(full.BackingPoint);
         Assert.Equal(incremental.NextCheckpoint, full.NextCheckpoint);
-        Assert.Equal("full because the disk reads as zeroes at offset 0", full.Reason);
+        Assert.Equal("the disk reads as zeroes at offset 0", full.Reason);
         Assert.Equal("vda: new full point: the disk reads as zeroes at offset 0", full.Warning);
+    }
+
+    [Fact]
+    public void The_reason_for_a_full_point_reads_as_one_sentence_without_the_advice_being_followed()
+    {
+        var incremental = PlanOne(TwoPointManifest(), Source(Qcow2(Image, Bitmap(CheckpointA), Bitmap(CheckpointB))), BackupLevel.Auto);
+
+        var full = BackupPlanner.FullInstead(incremental, "checkpoint B did not record that change; take a full export");
+
+        Assert.Equal("checkpoint B did not record that change", full.Reason);
     }
 }

@@ -36,7 +36,7 @@ public sealed partial class BackupPlannerTests
         Assert.Equal(PointLevel.Full, plan.Level);
         Assert.Null(plan.BackingPoint);
         Assert.Empty(plan.Checkpoints);
-        Assert.StartsWith("full because /var/lib/vm/vda.qcow2 is not the disk point 1 was taken of", plan.Reason, StringComparison.Ordinal);
+        Assert.StartsWith("/var/lib/vm/vda.qcow2 is not the disk point 1 was taken of", plan.Reason, StringComparison.Ordinal);
         Assert.Contains("file 2049:100", plan.Reason, StringComparison.Ordinal);
         Assert.Contains("file 2049:200", plan.Reason, StringComparison.Ordinal);
         Assert.StartsWith("vda: new full point: ", plan.Warning, StringComparison.Ordinal);

@@ -122,7 +122,7 @@ public sealed partial class BackupPlannerTests
 
         // Assert
         Assert.Equal(PointLevel.Full, atTwo.Level);
-        Assert.Equal("full because the chain since full point 0 holds 2 points (--full-every 2)", atTwo.Reason);
+        Assert.Equal("the chain since full point 0 holds 2 points (--full-every 2)", atTwo.Reason);
         Assert.Null(atTwo.BackingPoint);
         Assert.Equal(NextName, atTwo.NextCheckpoint);
         Assert.Equal(PointLevel.Inc, atThree.Level);

@@ -14,6 +14,8 @@ public sealed class ProgressReporter : IProgress<ExportProgress>, IProgress<Disk
     private const int WidestBar = 30;
     private const int NarrowestBar = 10;
     private static readonly TimeSpan PlainInterval = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan FrameInterval = TimeSpan.FromMilliseconds(100);
+    private readonly System.Diagnostics.Stopwatch _sinceFrame = System.Diagnostics.Stopwatch.StartNew();
     private readonly CliConsole _console;
     private readonly string _label;
     private readonly object _gate = new();
@@ -31,10 +33,20 @@ public sealed class ProgressReporter : IProgress<ExportProgress>, IProgress<Disk
     }
 
     /// <summary>Shows <paramref name="value"/>.</summary>
-    public void Report(ExportProgress value) => Show(_label, value);
+    public void Report(ExportProgress value) => Show(WithStep(_label, value.Step), value);
 
-    /// <summary>Shows one disk's progress within a backup run.</summary>
-    public void Report(DiskProgress value) => Show($"{value.Disk} ({value.Index + 1}/{value.Count})", value.Export);
+    /// <summary>Shows one disk's progress within a backup run (or one point's within a forget).</summary>
+    public void Report(DiskProgress value) => Show(WithStep($"{value.Disk} ({value.Index + 1}/{value.Count})", value.Export.Step), value.Export);
+
+    /// <summary>The word before the bar: none for an export's copy, which the result line names.</summary>
+    public static string? Doing(ProgressStep step) => step switch
+    {
+        ProgressStep.Verify => "verifying",
+        ProgressStep.Restore => "restoring",
+        ProgressStep.Read => "reading",
+        ProgressStep.Merge => "merging",
+        _ => null,
+    };
 
     /// <summary>Erases the in-place line: the result is printed where it was.</summary>
     public void Finish() => _console.EndProgress(keep: false);
@@ -72,14 +84,22 @@ public sealed class ProgressReporter : IProgress<ExportProgress>, IProgress<Disk
     /// <summary>A log line: the start, a step, or the end.</summary>
     public static string FormatPlain(ExportProgress value)
     {
+        var (doing, done) = value.Step switch
+        {
+            ProgressStep.Verify => ("verifying", "verified"),
+            ProgressStep.Restore => ("restoring", "restored"),
+            ProgressStep.Read => ("reading", "read"),
+            ProgressStep.Merge => ("merging", "merged"),
+            _ => ("copying", "copied"),
+        };
         if (value.BytesDone >= value.BytesTotal)
         {
-            return $"copied {Units.Bytes(value.BytesTotal)} in {Units.Duration(value.Elapsed)} ({Units.Bytes(value.BytesPerSecond)}/s)";
+            return $"{done} {Units.Bytes(value.BytesTotal)} in {Units.Duration(value.Elapsed)} ({Units.Bytes(value.BytesPerSecond)}/s)";
         }
 
         if (value.BytesDone == 0)
         {
-            return $"copying {Units.Bytes(value.BytesTotal)} ({value.BytesTotal} bytes)";
+            return $"{doing} {Units.Bytes(value.BytesTotal)} ({value.BytesTotal} bytes)";
         }
 
         return string.Create(CultureInfo.InvariantCulture,
@@ -97,21 +117,36 @@ public sealed class ProgressReporter : IProgress<ExportProgress>, IProgress<Disk
     private static TimeSpan TimeLeft(ExportProgress value) =>
         value.BytesPerSecond > 0 ? TimeSpan.FromSeconds((value.BytesTotal - value.BytesDone) / value.BytesPerSecond) : TimeSpan.Zero;
 
+    private static string WithStep(string label, ProgressStep step) =>
+        Doing(step) is { } doing ? (label.Length == 0 ? doing : $"{label} {doing}") : label;
+
     private void Show(string label, ExportProgress value)
     {
         lock (_gate)
         {
             if (_console.ErrorIsTerminal)
             {
-                _console.ShowProgress(FormatBar(label, value, _console.ErrorColumns));
+                // At most 10 frames a second (a checksum reports every MiB), but every first and last one.
+                var edge = value.BytesDone == 0 || value.BytesDone >= value.BytesTotal || label != _lastLabel;
+                if (edge || _sinceFrame.Elapsed >= FrameInterval)
+                {
+                    _lastLabel = label;
+                    _sinceFrame.Restart();
+                    _console.ShowProgress(FormatBar(label, value, _console.ErrorColumns));
+                }
+
                 return;
             }
 
+            // A log line says what it does itself ("verifying 1.0 GiB"): the label keeps only the disk.
+            label = Doing(value.Step) is { } word && label.EndsWith(word, StringComparison.Ordinal) ? label[..^word.Length].TrimEnd() : label;
+            var key = $"{label}/{value.Step}";
+
             // A line at each disk's start (a copy of nothing starts and ends at once: one line), one every
             // 10 seconds, one at its end.
-            if (label != _lastLabel)
+            if (key != _lastLabel)
             {
-                _lastLabel = label;
+                _lastLabel = key;
                 _lastPlain = null;
                 _endTold = false;
             }

@@ -37,7 +37,9 @@ public static class CheckCommand
     /// <summary>Checks and prints what was found; exit 11 when a point is damaged.</summary>
     public static async Task<int> RunAsync(CheckArguments arguments, VerbContext context, CancellationToken cancellationToken)
     {
-        var result = await new FolderCheck(context.Options).RunAsync(new FolderCheckRequest { Folder = arguments.Folder, ReadData = arguments.ReadData }, cancellationToken).ConfigureAwait(false);
+        var progress = context.Progress(arguments.Json);
+        var result = await new FolderCheck(context.Options).RunAsync(new FolderCheckRequest { Folder = arguments.Folder, ReadData = arguments.ReadData }, progress, cancellationToken).ConfigureAwait(false);
+        progress?.Finish();
         var code = result.Healthy ? ExitCodes.Success : ExitCodes.DamagedPoint;
         if (arguments.Json)
         {

@@ -47,9 +47,12 @@ public static class ForgetCommand
     /// <summary>Forgets and prints a line per disk, the removed checkpoints, notes and warnings.</summary>
     public static async Task<int> RunAsync(ForgetArguments arguments, VerbContext context, CancellationToken cancellationToken)
     {
+        var progress = context.Progress(arguments.Json);
         var result = await new ForgetRunner(context.Options).RunAsync(
             new ForgetRequest { Folder = arguments.Folder, Policy = arguments.Policy, DryRun = arguments.DryRun },
+            progress,
             cancellationToken).ConfigureAwait(false);
+        progress?.Finish();
         if (arguments.Json)
         {
             await JsonOutput.WriteAsync(context.Console.Out, ResultJson.Of(result)).ConfigureAwait(false);

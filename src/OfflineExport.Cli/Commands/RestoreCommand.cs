@@ -59,9 +59,12 @@ public static class RestoreCommand
                 throw new OfflineExportException(ErrorKind.InvalidRequest, "--disk does not go with --domain-out, which restores every disk of the run");
             }
 
+            var shown = context.Progress(arguments.Json);
             var run = await new DomainRestore(context.Options).RunAsync(
                 new DomainRestoreRequest { Folder = arguments.Folder, OutputFolder = domainOut, Point = arguments.Point, Force = arguments.Force },
+                shown,
                 cancellationToken).ConfigureAwait(false);
+            shown?.Finish();
             if (arguments.Json)
             {
                 await JsonOutput.WriteAsync(context.Console.Out, ResultJson.Of(run)).ConfigureAwait(false);
@@ -77,9 +80,12 @@ public static class RestoreCommand
             return ExitCodes.Success;
         }
 
+        var progress = context.Progress(arguments.Json, arguments.Disk ?? string.Empty);
         var result = await new RestoreSession(context.Options).RunAsync(
             new RestoreRequest { Folder = arguments.Folder, Output = arguments.Output!, Point = arguments.Point, Disk = arguments.Disk, Force = arguments.Force },
+            progress,
             cancellationToken).ConfigureAwait(false);
+        progress?.Finish();
         if (arguments.Json)
         {
             await JsonOutput.WriteAsync(context.Console.Out, ResultJson.Of(result)).ConfigureAwait(false);

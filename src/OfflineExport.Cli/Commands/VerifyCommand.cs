@@ -34,7 +34,9 @@ public static class VerifyCommand
     /// <summary>Compares and prints the verdict; exit 0 when identical, 1 when different.</summary>
     public static async Task<int> RunAsync(VerifyArguments arguments, VerbContext context, CancellationToken cancellationToken)
     {
-        var result = await new ImageVerifier(context.Options).VerifyAsync(arguments.Image, arguments.Output, cancellationToken).ConfigureAwait(false);
+        var progress = context.Progress(arguments.Json, Path.GetFileName(arguments.Output));
+        var result = await new ImageVerifier(context.Options).VerifyAsync(arguments.Image, arguments.Output, progress, cancellationToken).ConfigureAwait(false);
+        progress?.Finish();
         if (arguments.Json)
         {
             await JsonOutput.WriteAsync(context.Console.Out, ResultJson.Of(Path.GetFullPath(arguments.Image), Path.GetFullPath(arguments.Output), result.Identical, result.Message)).ConfigureAwait(false);

@@ -20,9 +20,13 @@ public sealed class DomainRestore
 
     /// <summary>Restores the run.</summary>
     public Task<DomainRestoreResult> RunAsync(DomainRestoreRequest request, CancellationToken cancellationToken) =>
-        FailureTranslation.RunAsync(() => RestoreAsync(request, cancellationToken));
+        RunAsync(request, null, cancellationToken);
 
-    private async Task<DomainRestoreResult> RestoreAsync(DomainRestoreRequest request, CancellationToken cancellationToken)
+    /// <summary>Restores every disk of the run, reporting each disk's copy and comparison to <paramref name="progress"/>.</summary>
+    public Task<DomainRestoreResult> RunAsync(DomainRestoreRequest request, IProgress<DiskProgress>? progress, CancellationToken cancellationToken) =>
+        FailureTranslation.RunAsync(() => RestoreAsync(request, progress, cancellationToken));
+
+    private async Task<DomainRestoreResult> RestoreAsync(DomainRestoreRequest request, IProgress<DiskProgress>? progress, CancellationToken cancellationToken)
     {
         var folder = Path.GetFullPath(request.Folder);
         var output = Path.GetFullPath(request.OutputFolder);
@@ -70,11 +74,13 @@ public sealed class DomainRestore
         }
 
         var restored = new List<RestoreResult>();
-        foreach (var (disk, point) in points)
+        for (var i = 0; i < points.Count; i++)
         {
+            var (disk, point) = points[i];
             var image = Path.Combine(output, disk + ".qcow2");
             restored.Add(await new RestoreSession(_options).RunAsync(
                 new RestoreRequest { Folder = folder, Output = image, Disk = disk, Point = point.Number, Force = request.Force },
+                progress is null ? null : new DiskProgressAdapter(progress, disk, i, points.Count),
                 cancellationToken).ConfigureAwait(false));
         }
 

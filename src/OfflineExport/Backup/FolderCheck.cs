@@ -19,9 +19,13 @@ public sealed class FolderCheck
 
     /// <summary>Checks the folder; damage is the result, not an error.</summary>
     public Task<FolderCheckResult> RunAsync(FolderCheckRequest request, CancellationToken cancellationToken) =>
-        FailureTranslation.RunAsync(() => CheckAsync(request, cancellationToken));
+        RunAsync(request, null, cancellationToken);
 
-    private async Task<FolderCheckResult> CheckAsync(FolderCheckRequest request, CancellationToken cancellationToken)
+    /// <summary>Checks the folder, reporting the reading of <c>--read-data</c> (<see cref="ProgressStep.Read"/>) to <paramref name="progress"/>.</summary>
+    public Task<FolderCheckResult> RunAsync(FolderCheckRequest request, IProgress<ExportProgress>? progress, CancellationToken cancellationToken) =>
+        FailureTranslation.RunAsync(() => CheckAsync(request, progress, cancellationToken));
+
+    private async Task<FolderCheckResult> CheckAsync(FolderCheckRequest request, IProgress<ExportProgress>? progress, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var folder = Path.GetFullPath(request.Folder);
@@ -72,15 +76,28 @@ public sealed class FolderCheck
         long bytesRead = 0;
         if (request.ReadData)
         {
-            foreach (var (disk, point) in sound.Where(s => !found.ContainsKey((s.Disk.Name, s.Point.Number)) && s.Point.FileSha256 is not null))
+            var toRead = sound.Where(s => !found.ContainsKey((s.Disk.Name, s.Point.Number)) && s.Point.FileSha256 is not null).ToList();
+            var total = (ulong)toRead.Sum(s => s.Point.FileSize ?? 0);
+            var readClock = Stopwatch.StartNew();
+            ulong done = 0;
+            progress?.Report(new ExportProgress(0, total, 0, 0, TimeSpan.Zero) { Step = ProgressStep.Read });
+            foreach (var (disk, point) in toRead)
             {
-                if (await PointFiles.ChecksumProblemAsync(folder, point, cancellationToken).ConfigureAwait(false) is { } what)
+                void Read(long bytes)
+                {
+                    done = Math.Min(total, done + (ulong)bytes);
+                    progress?.Report(new ExportProgress(done, total, 0, 0, readClock.Elapsed) { Step = ProgressStep.Read });
+                }
+
+                if (await PointFiles.ChecksumProblemAsync(folder, point, cancellationToken, progress is null ? null : Read).ConfigureAwait(false) is { } what)
                 {
                     found[(disk.Name, point.Number)] = what;
                 }
 
                 bytesRead += point.FileSize ?? 0;
             }
+
+            progress?.Report(new ExportProgress(total, total, 0, 0, readClock.Elapsed) { Step = ProgressStep.Read });
         }
 
         var damaged = manifest.Disks.SelectMany(disk => disk.Points

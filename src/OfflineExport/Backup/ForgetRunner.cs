@@ -22,9 +22,13 @@ public sealed class ForgetRunner
 
     /// <summary>Forgets.</summary>
     public Task<ForgetResult> RunAsync(ForgetRequest request, CancellationToken cancellationToken) =>
-        FailureTranslation.RunAsync(() => ForgetAsync(request, cancellationToken));
+        RunAsync(request, null, cancellationToken);
 
-    private async Task<ForgetResult> ForgetAsync(ForgetRequest request, CancellationToken cancellationToken)
+    /// <summary>Forgets, reporting each merge (<see cref="ProgressStep.Merge"/>) and its proof (<see cref="ProgressStep.Verify"/>) to <paramref name="progress"/>.</summary>
+    public Task<ForgetResult> RunAsync(ForgetRequest request, IProgress<DiskProgress>? progress, CancellationToken cancellationToken) =>
+        FailureTranslation.RunAsync(() => ForgetAsync(request, progress, cancellationToken));
+
+    private async Task<ForgetResult> ForgetAsync(ForgetRequest request, IProgress<DiskProgress>? progress, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         request.Policy.Check();
@@ -62,7 +66,7 @@ public sealed class ForgetRunner
         if (diskPlans.Any(p => p.Removed.Count > 0))
         {
             await RequireSoundMergesAsync(folder, diskPlans, cancellationToken).ConfigureAwait(false);
-            freed = await MergeAndCommitAsync(qemuImg, folder, diskPlans, warnings, cancellationToken).ConfigureAwait(false);
+            freed = await MergeAndCommitAsync(qemuImg, folder, diskPlans, warnings, progress, cancellationToken).ConfigureAwait(false);
         }
 
         // The points are safe now: what follows only tidies the disks, and its failures are warnings.
@@ -110,7 +114,7 @@ public sealed class ForgetRunner
     }
 
     /// <summary>Writes and proves every merged file, commits the journal, then puts everything in place. Returns the bytes freed.</summary>
-    private static async Task<long> MergeAndCommitAsync(QemuImg qemuImg, string folder, IReadOnlyList<DiskForgetPlan> plans, List<string> warnings, CancellationToken cancellationToken)
+    private static async Task<long> MergeAndCommitAsync(QemuImg qemuImg, string folder, IReadOnlyList<DiskForgetPlan> plans, List<string> warnings, IProgress<DiskProgress>? progress, CancellationToken cancellationToken)
     {
         long SizeOf(string file) => FileIdentity.OfLink(Path.Combine(folder, file)) is { Kind: FileKind.Regular } ? new FileInfo(Path.Combine(folder, file)).Length : 0;
         var merges = plans.SelectMany(p => p.Merges.Select(m => (p.Disk, Merge: m, Temporary: $"{m.Point.File}.{Guid.NewGuid().ToString("N")[..8]}.forget"))).ToList();
@@ -120,9 +124,11 @@ public sealed class ForgetRunner
         var swaps = new List<ForgetSwap>();
         try
         {
-            foreach (var (disk, merge, temporary) in merges)
+            for (var i = 0; i < merges.Count; i++)
             {
-                swaps.Add(await MergeAsync(qemuImg, folder, disk, merge, temporary, cancellationToken).ConfigureAwait(false));
+                var (disk, merge, temporary) = merges[i];
+                var shown = progress is null ? null : new DiskProgressAdapter(progress, $"{disk.Name} point {merge.Point.Number}", i, merges.Count);
+                swaps.Add(await MergeAsync(qemuImg, folder, disk, merge, temporary, shown, cancellationToken).ConfigureAwait(false));
             }
         }
         catch
@@ -149,8 +155,14 @@ public sealed class ForgetRunner
     }
 
     /// <summary>One kept point's merged file under its temporary name, proved identical to the point, synced, and its record.</summary>
-    private static async Task<ForgetSwap> MergeAsync(QemuImg qemuImg, string folder, DiskRecord disk, PointMerge merge, string temporary, CancellationToken cancellationToken)
+    private static async Task<ForgetSwap> MergeAsync(QemuImg qemuImg, string folder, DiskRecord disk, PointMerge merge, string temporary, IProgress<ExportProgress>? progress, CancellationToken cancellationToken)
     {
+        Action<double>? Step(ProgressStep step)
+        {
+            var clock = Stopwatch.StartNew();
+            return progress is null ? null : f => progress.Report(ExportProgress.Of(step, f, (ulong)disk.VirtualSize, clock.Elapsed));
+        }
+
         var point = Path.Combine(folder, merge.Point.File);
         var path = Path.Combine(folder, temporary);
         try
@@ -159,14 +171,14 @@ public sealed class ForgetRunner
             {
                 // The copy still names the old backing; the safe rebase writes into it whatever the forgotten points held.
                 File.Copy(point, path);
-                await qemuImg.RebaseAsync(path, ImageFormats.Qcow2, backing.File, ImageFormats.Qcow2, cancellationToken).ConfigureAwait(false);
+                await qemuImg.RebaseAsync(path, ImageFormats.Qcow2, backing.File, ImageFormats.Qcow2, cancellationToken, Step(ProgressStep.Merge)).ConfigureAwait(false);
             }
             else
             {
-                await qemuImg.ConvertToQcow2Async(point, ImageFormats.Qcow2, path, cancellationToken).ConfigureAwait(false);
+                await qemuImg.ConvertToQcow2Async(point, ImageFormats.Qcow2, path, cancellationToken, Step(ProgressStep.Merge)).ConfigureAwait(false);
             }
 
-            var compare = await qemuImg.CompareAsync(path, ImageFormats.Qcow2, point, ImageFormats.Qcow2, cancellationToken).ConfigureAwait(false);
+            var compare = await qemuImg.CompareAsync(path, ImageFormats.Qcow2, point, ImageFormats.Qcow2, cancellationToken, Step(ProgressStep.Verify)).ConfigureAwait(false);
             Verification.RequireIdentical(compare, $"the merged copy of point {merge.Point.Number} of {disk.Name} differs from the point; nothing was changed");
             LayerChecks.Judge(path, await qemuImg.CheckQcow2Async(path, cancellationToken).ConfigureAwait(false));
             FileSync.File(path);

@@ -108,7 +108,7 @@ public static class PointFiles
             : null;
 
     /// <summary>What is wrong with the file's content by its recorded checksum, or null (also when none was recorded).</summary>
-    public static async Task<string?> ChecksumProblemAsync(string folder, PointRecord point, CancellationToken cancellationToken)
+    public static async Task<string?> ChecksumProblemAsync(string folder, PointRecord point, CancellationToken cancellationToken, Action<long>? read = null)
     {
         if (point.FileSha256 is not { } recorded)
         {
@@ -117,7 +117,7 @@ public static class PointFiles
 
         try
         {
-            var digest = await FileChecksum.ComputeAsync(Path.Combine(folder, point.File), cancellationToken).ConfigureAwait(false);
+            var digest = await FileChecksum.ComputeAsync(Path.Combine(folder, point.File), cancellationToken, read).ConfigureAwait(false);
             return digest.Sha256 == recorded
                 ? null
                 : $"its SHA-256 is {digest.Sha256[..16]}…, not the {recorded[..Math.Min(16, recorded.Length)]}… recorded when it was written: its content changed";

@@ -19,9 +19,13 @@ public sealed class RestoreSession
 
     /// <summary>Restores.</summary>
     public Task<RestoreResult> RunAsync(RestoreRequest request, CancellationToken cancellationToken) =>
-        FailureTranslation.RunAsync(() => RestoreAsync(request, cancellationToken));
+        RunAsync(request, null, cancellationToken);
 
-    private async Task<RestoreResult> RestoreAsync(RestoreRequest request, CancellationToken cancellationToken)
+    /// <summary>Restores, reporting the copy (<see cref="ProgressStep.Restore"/>) and its comparison (<see cref="ProgressStep.Verify"/>) to <paramref name="progress"/>.</summary>
+    public Task<RestoreResult> RunAsync(RestoreRequest request, IProgress<ExportProgress>? progress, CancellationToken cancellationToken) =>
+        FailureTranslation.RunAsync(() => RestoreAsync(request, progress, cancellationToken));
+
+    private async Task<RestoreResult> RestoreAsync(RestoreRequest request, IProgress<ExportProgress>? progress, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var qemuImg = _options.CreateQemuImg();
@@ -71,18 +75,24 @@ public sealed class RestoreSession
         using var partial = PartialOutput.For(output);
         try
         {
-            await qemuImg.ConvertToQcow2Async(pointPath, "qcow2", partial.Path, cancellationToken).ConfigureAwait(false);
+            var copying = Stopwatch.StartNew();
+            await qemuImg.ConvertToQcow2Async(pointPath, "qcow2", partial.Path, cancellationToken, Reporter(progress, ProgressStep.Restore, chain[0], copying)).ConfigureAwait(false);
         }
         catch (QemuImgException ex)
         {
             throw new OfflineExportException(ErrorKind.OutputProblem, $"cannot write {output}: {ChainReader.QemuErrorText(ex.StandardError)}", ex);
         }
 
-        var compare = await qemuImg.CompareAsync(partial.Path, "qcow2", pointPath, "qcow2", cancellationToken).ConfigureAwait(false);
+        var comparing = Stopwatch.StartNew();
+        var compare = await qemuImg.CompareAsync(partial.Path, "qcow2", pointPath, "qcow2", cancellationToken, Reporter(progress, ProgressStep.Verify, chain[0], comparing)).ConfigureAwait(false);
         Verification.RequireIdentical(compare, $"the restored image differs from point {point.Number} of {disk.Name}");
         partial.Publish(overwrite: request.Force);
         return new RestoreResult(disk.Name, point, output, chain.Count, clock.Elapsed) { FilesChecksummed = checksummed };
     }
+
+    /// <summary>qemu-img's fraction as <paramref name="step"/>'s progress over the point's virtual size, or null when nobody listens.</summary>
+    private static Action<double>? Reporter(IProgress<ExportProgress>? progress, ProgressStep step, ImageInfo top, Stopwatch clock) =>
+        progress is null ? null : fraction => progress.Report(ExportProgress.Of(step, fraction, (ulong)top.VirtualSize, clock.Elapsed));
 
     private static DiskRecord SelectDisk(BackupManifest manifest, string? name, string folder)
     {

@@ -1,6 +1,6 @@
 namespace OfflineExport.Export;
 
-/// <summary>A snapshot of an export's progress.</summary>
+/// <summary>A snapshot of the progress of an export or of another long step over a disk's bytes.</summary>
 /// <param name="BytesDone">Planned bytes handled so far (copied, zeroed or found to be zero).</param>
 /// <param name="BytesTotal">Planned bytes in all.</param>
 /// <param name="BytesCopied">Bytes read and written as data.</param>
@@ -8,9 +8,19 @@ namespace OfflineExport.Export;
 /// <param name="Elapsed">Time since the copy started.</param>
 public sealed record ExportProgress(ulong BytesDone, ulong BytesTotal, ulong BytesCopied, ulong BytesZeroed, TimeSpan Elapsed)
 {
+    /// <summary>The step this is the progress of: the copy, or a long step around it (its verification).</summary>
+    public ProgressStep Step { get; init; } = ProgressStep.Copy;
+
     /// <summary>Fraction done, 0 to 1.</summary>
     public double Fraction => BytesTotal == 0 ? 1 : (double)BytesDone / BytesTotal;
 
     /// <summary>Bytes handled per second so far.</summary>
     public double BytesPerSecond => Elapsed.TotalSeconds <= 0 ? 0 : BytesDone / Elapsed.TotalSeconds;
+
+    /// <summary>The progress of <paramref name="step"/> as qemu-img reports it, a fraction of <paramref name="bytes"/>.</summary>
+    public static ExportProgress Of(ProgressStep step, double fraction, ulong bytes, TimeSpan elapsed)
+    {
+        var done = (ulong)(Math.Clamp(fraction, 0, 1) * bytes);
+        return new ExportProgress(done, bytes, 0, 0, elapsed) { Step = step };
+    }
 }

@@ -71,7 +71,9 @@ public sealed class ExportSession
             var verified = false;
             if (partial is not null && request.Verify)
             {
-                var compare = await qemuImg.CompareAsync(partial.Path, "qcow2", paths.Image, validated.Top.Format, cancellationToken).ConfigureAwait(false);
+                var comparing = Stopwatch.StartNew();
+                var compare = await qemuImg.CompareAsync(partial.Path, "qcow2", paths.Image, validated.Top.Format, cancellationToken,
+                    progress is null ? null : f => progress.Report(ExportProgress.Of(ProgressStep.Verify, f, (ulong)validated.VirtualSize, comparing.Elapsed))).ConfigureAwait(false);
                 Verification.RequireIdentical(compare, $"the backup differs from {paths.Image}");
                 verified = true;
             }

@@ -12,9 +12,13 @@ public sealed class ImageVerifier
 
     /// <summary>Compares <paramref name="output"/> (a backup) with <paramref name="image"/>: identical or different; a comparison that cannot run is an error.</summary>
     public Task<CompareResult> VerifyAsync(string image, string output, CancellationToken cancellationToken) =>
-        FailureTranslation.RunAsync(() => CompareAsync(image, output, cancellationToken));
+        VerifyAsync(image, output, null, cancellationToken);
 
-    private async Task<CompareResult> CompareAsync(string image, string output, CancellationToken cancellationToken)
+    /// <summary>Compares, reporting how far the comparison got to <paramref name="progress"/> (<see cref="ProgressStep.Verify"/>).</summary>
+    public Task<CompareResult> VerifyAsync(string image, string output, IProgress<ExportProgress>? progress, CancellationToken cancellationToken) =>
+        FailureTranslation.RunAsync(() => CompareAsync(image, output, progress, cancellationToken));
+
+    private async Task<CompareResult> CompareAsync(string image, string output, IProgress<ExportProgress>? progress, CancellationToken cancellationToken)
     {
         var qemuImg = _options.CreateQemuImg();
         image = Path.GetFullPath(image);
@@ -28,7 +32,10 @@ public sealed class ImageVerifier
         var outputChain = await ChainReader.ReadAsync(qemuImg, output, null, "backup", cancellationToken).ConfigureAwait(false);
         ChainValidator.ValidateStructure(imageChain);
         ChainValidator.ValidateStructure(outputChain);
-        var result = await qemuImg.CompareAsync(output, outputChain[0].Format, image, imageChain[0].Format, cancellationToken).ConfigureAwait(false);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var size = (ulong)imageChain[0].VirtualSize;
+        var result = await qemuImg.CompareAsync(output, outputChain[0].Format, image, imageChain[0].Format, cancellationToken,
+            progress is null ? null : f => progress.Report(ExportProgress.Of(ProgressStep.Verify, f, size, clock.Elapsed))).ConfigureAwait(false);
         if (result.ExitCode >= 2 && QemuImg.IsLockError(result.Message))
         {
             throw OfflineExportException.ImageInUse(image, result.Message);

@@ -8,9 +8,9 @@ public static class FileChecksum
 {
     private const int ChunkSize = 1 << 20;
 
-    /// <summary>The digest of <paramref name="path"/>.</summary>
+    /// <summary>The digest of <paramref name="path"/>; <paramref name="read"/> is told the bytes of each read, for progress.</summary>
     /// <exception cref="IOException">The file cannot be read.</exception>
-    public static async Task<FileDigest> ComputeAsync(string path, CancellationToken cancellationToken)
+    public static async Task<FileDigest> ComputeAsync(string path, CancellationToken cancellationToken, Action<long>? read = null)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
         try
@@ -18,11 +18,12 @@ public static class FileChecksum
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.Asynchronous | FileOptions.SequentialScan);
             long total = 0;
-            int read;
-            while ((read = await stream.ReadAsync(buffer.AsMemory(0, ChunkSize), cancellationToken).ConfigureAwait(false)) > 0)
+            int count;
+            while ((count = await stream.ReadAsync(buffer.AsMemory(0, ChunkSize), cancellationToken).ConfigureAwait(false)) > 0)
             {
-                hash.AppendData(buffer, 0, read);
-                total += read;
+                hash.AppendData(buffer, 0, count);
+                total += count;
+                read?.Invoke(count);
             }
 
             return new FileDigest(Convert.ToHexStringLower(hash.GetHashAndReset()), total);

@@ -114,10 +114,16 @@ public sealed class QemuImg
     /// Compares the guest-visible contents of two images (<c>qemu-img compare</c>, never strict).
     /// Exit 0: identical, 1: different, 2+: error (see ARCHITECTURE.md).
     /// </summary>
-    public async Task<CompareResult> CompareAsync(string first, string firstFormat, string second, string secondFormat, CancellationToken cancellationToken)
+    /// <param name="first">The first image (its folder is qemu-img's working folder).</param>
+    /// <param name="firstFormat">Its format.</param>
+    /// <param name="second">The second image.</param>
+    /// <param name="secondFormat">Its format.</param>
+    /// <param name="cancellationToken">Kills qemu-img.</param>
+    /// <param name="progress">Receives the fraction compared, as qemu-img's <c>-p</c> reports it; null for none.</param>
+    public async Task<CompareResult> CompareAsync(string first, string firstFormat, string second, string secondFormat, CancellationToken cancellationToken, Action<double>? progress = null)
     {
-        var result = await RunUncheckedAsync(["compare", "-f", firstFormat, "-F", secondFormat, first, second], first, cancellationToken).ConfigureAwait(false);
-        var message = TextTail.LastLines(result.StandardOutput + "\n" + result.StandardError, 2);
+        var result = await RunUncheckedAsync(["compare", "-f", firstFormat, "-F", secondFormat, first, second], first, cancellationToken, progress: progress).ConfigureAwait(false);
+        var message = TextTail.LastLines(QemuProgressOutput.WithoutProgress(result.StandardOutput) + "\n" + result.StandardError, 2);
         return new CompareResult(result.ExitCode, message);
     }
 
@@ -133,8 +139,8 @@ public sealed class QemuImg
     /// Copies the guest-visible contents of <paramref name="source"/> (with its whole chain) into a new
     /// standalone qcow2 <paramref name="output"/>, keeping it sparse.
     /// </summary>
-    public async Task ConvertToQcow2Async(string source, string sourceFormat, string output, CancellationToken cancellationToken) =>
-        await RunAsync(["convert", "-f", sourceFormat, "-O", "qcow2", source, output], output, cancellationToken).ConfigureAwait(false);
+    public async Task ConvertToQcow2Async(string source, string sourceFormat, string output, CancellationToken cancellationToken, Action<double>? progress = null) =>
+        await RunAsync(["convert", "-f", sourceFormat, "-O", "qcow2", source, output], output, cancellationToken, progress: progress).ConfigureAwait(false);
 
     /// <summary>
     /// Puts <paramref name="image"/> on <paramref name="backing"/> (a name relative to the image's folder, as
@@ -144,11 +150,11 @@ public sealed class QemuImg
     /// clusters (<c>detect-zeroes=on</c>), as they were in the layers they came from: written as data, they
     /// would look like data a later incremental's untracked-change check must distrust.
     /// </summary>
-    public async Task RebaseAsync(string image, string format, string backing, string backingFormat, CancellationToken cancellationToken)
+    public async Task RebaseAsync(string image, string format, string backing, string backingFormat, CancellationToken cancellationToken, Action<double>? progress = null)
     {
         // qemu's option syntax doubles a comma inside a value.
         var options = $"driver={format},file.driver=file,file.filename={Path.GetFullPath(image).Replace(",", ",,", StringComparison.Ordinal)},detect-zeroes=on";
-        await RunAsync(["rebase", "--image-opts", options, "-b", backing, "-F", backingFormat], image, cancellationToken).ConfigureAwait(false);
+        await RunAsync(["rebase", "--image-opts", options, "-b", backing, "-F", backingFormat], image, cancellationToken, progress: progress).ConfigureAwait(false);
     }
 
     private async Task RunWithLockCheckAsync(IReadOnlyList<string> args, string image, CancellationToken cancellationToken, bool tiedToParent = true)
@@ -164,9 +170,9 @@ public sealed class QemuImg
     }
 
     /// <summary>Runs qemu-img and requires exit code 0 (<see cref="QemuImgException"/> otherwise).</summary>
-    private async Task<BufferedCommandResult> RunAsync(IReadOnlyList<string> args, string pathForFolder, CancellationToken cancellationToken, bool tiedToParent = true)
+    private async Task<BufferedCommandResult> RunAsync(IReadOnlyList<string> args, string pathForFolder, CancellationToken cancellationToken, bool tiedToParent = true, Action<double>? progress = null)
     {
-        var result = await RunUncheckedAsync(args, pathForFolder, cancellationToken, tiedToParent).ConfigureAwait(false);
+        var result = await RunUncheckedAsync(args, pathForFolder, cancellationToken, tiedToParent, progress).ConfigureAwait(false);
         return result.ExitCode == 0 ? result : throw new QemuImgException(result.ExitCode, result.StandardError);
     }
 
@@ -175,11 +181,17 @@ public sealed class QemuImg
     /// offline-export leaves no qemu-img reading on. The calls that write into a source image (bitmap)
     /// are not, so they never stop half way.
     /// </summary>
-    private async Task<BufferedCommandResult> RunUncheckedAsync(IReadOnlyList<string> args, string pathForFolder, CancellationToken cancellationToken, bool tiedToParent = true)
+    private async Task<BufferedCommandResult> RunUncheckedAsync(IReadOnlyList<string> args, string pathForFolder, CancellationToken cancellationToken, bool tiedToParent = true, Action<double>? progress = null)
     {
         var command = Cli.Wrap(_executable)
-            .WithArguments(args)
+            .WithArguments(progress is null ? args : [args[0], "-p", .. args.Skip(1)])
             .WithWorkingDirectory(Path.GetDirectoryName(Path.GetFullPath(pathForFolder))!);
+        if (progress is not null)
+        {
+            // Read as it comes; the buffered result still gets the whole output.
+            command = command.WithStandardOutputPipe(PipeTarget.Create((stream, token) => QemuProgressOutput.ReadAsync(stream, progress, token)));
+        }
+
         try
         {
             return await ChildProcess.RunBufferedAsync(command, new ProcessSettings(_log, _progressTimeout, tiedToParent), cancellationToken).ConfigureAwait(false);

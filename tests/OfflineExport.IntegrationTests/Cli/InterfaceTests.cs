@@ -110,6 +110,39 @@ public sealed class InterfaceTests : IDisposable
     }
 
     [Fact]
+    public async Task Every_long_step_shows_its_progress_in_a_log_restore_verify_check_and_forget()
+    {
+        var image = _ws["vda.qcow2"];
+        var dir = _ws["steps"];
+        await CreateQcow2Async(image, "64M");
+        await IoAsync(image, "write -P 0x01 0 8M");
+        Assert.Equal(0, (await CliProcess.RunAsync(_ws, "backup", image, "--target", dir, "--quiet")).ExitCode);
+        await IoAsync(image, "write -P 0x02 16M 1M");
+
+        var backup = await CliProcess.RunAsync(_ws, "backup", image, "--target", dir, "--verify");
+        var restore = await CliProcess.RunAsync(_ws, "restore", dir, _ws["restored.qcow2"]);
+        var verify = await CliProcess.RunAsync(_ws, "verify", image, _ws["restored.qcow2"]);
+        var check = await CliProcess.RunAsync(_ws, "check", dir, "--read-data");
+        var forget = await CliProcess.RunAsync(_ws, "forget", dir, "--keep-last", "1");
+
+        Assert.Equal(0, backup.ExitCode);
+        Assert.Contains("vda (1/1) verified 64.0 MiB in ", backup.Stderr, StringComparison.Ordinal);
+        Assert.Equal(0, restore.ExitCode);
+        Assert.Contains("restored 64.0 MiB in ", restore.Stderr, StringComparison.Ordinal);
+        Assert.Contains("verified 64.0 MiB in ", restore.Stderr, StringComparison.Ordinal);
+        Assert.Equal(0, verify.ExitCode);
+        Assert.Contains("restored.qcow2 verified 64.0 MiB in ", verify.Stderr, StringComparison.Ordinal);
+        Assert.StartsWith("identical: Images are identical.", verify.Stdout, StringComparison.Ordinal); // no progress left in the verdict
+        Assert.Equal(0, check.ExitCode);
+        Assert.Matches(@"(?m)^reading [\d.]+ MiB \(\d+ bytes\)$", check.Stderr);
+        Assert.Matches(@"(?m)^read [\d.]+ MiB in ", check.Stderr);
+        Assert.True(forget.ExitCode == 0, forget.Stderr);
+        Assert.Contains("vda point 1 (1/1) merged 64.0 MiB in ", forget.Stderr, StringComparison.Ordinal);
+        Assert.Contains("vda point 1 (1/1) verified 64.0 MiB in ", forget.Stderr, StringComparison.Ordinal);
+        Assert.Equal(0, await CompareAsync(_ws["restored.qcow2"], image));
+    }
+
+    [Fact]
     public async Task Json_on_export_and_restore_prints_one_object_with_the_result()
     {
         var image = _ws["vda.qcow2"];

@@ -42,12 +42,12 @@ printf '\nThe incremental holds %s of data clusters; the full backup holds %s.\n
 step "7. The same, as a backup folder: two disks, checkpoint rotation, list, restore to any point"
 run qemu-img create -q -f qcow2 vm/vdb.qcow2 256M
 qemu-io -f qcow2 -c "write -P 0x41 0 32M" vm/vdb.qcow2 >/dev/null
-run "$tool" backup vm/vda.qcow2 vm/vdb.qcow2 --target backups/web1 --verify --quiet
+run "$tool" backup vm/vda.qcow2 vm/vdb.qcow2 --target backups/web1 --verify
 qemu-io -f qcow2 -c "write -P 0x51 100M 2M" -c "write -z 0 1M" vm/vda.qcow2 >/dev/null
 qemu-img convert -O qcow2 vm/vda.qcow2 vda-as-of-point-1.qcow2
-run "$tool" backup vm/vda.qcow2 vm/vdb.qcow2 --target backups/web1 --keep-checkpoints 2 --quiet
+run "$tool" backup vm/vda.qcow2 vm/vdb.qcow2 --target backups/web1 --keep-checkpoints 2
 qemu-io -f qcow2 -c "write -P 0x61 200M 64K" vm/vda.qcow2 >/dev/null
-run "$tool" backup vm/vda.qcow2 vm/vdb.qcow2 --target backups/web1 --quiet
+run "$tool" backup vm/vda.qcow2 vm/vdb.qcow2 --target backups/web1
 run "$tool" list backups/web1
 run "$tool" info vm/vda.qcow2
 run "$tool" restore backups/web1 restored-vda-1.qcow2 --disk vda --point 1

@@ -13,10 +13,10 @@ public static class CommonOptions
         Recursive = true,
     };
 
-    /// <summary>--quiet: no progress output.</summary>
+    /// <summary>--quiet: nothing on success (no progress, notes or summaries); warnings and errors still print.</summary>
     public static Option<bool> Quiet { get; } = new("--quiet", "-q")
     {
-        Description = "No progress output",
+        Description = "Print nothing when all goes well: no progress, notes or summaries (warnings and errors still print; for cron)",
         Recursive = true,
     };
 

@@ -24,7 +24,7 @@ public sealed class VerbContext
     /// <summary>The library's tools and tuning.</summary>
     public ExportOptions Options { get; }
 
-    /// <summary>--quiet: no progress and no notes (warnings and errors still print).</summary>
+    /// <summary>--quiet: no progress, no notes and no success summaries (warnings and errors still print).</summary>
     public bool Quiet { get; }
 
     /// <summary>--verbose: tables show full checkpoint names, not short references.</summary>
@@ -32,6 +32,19 @@ public sealed class VerbContext
 
     /// <summary>A progress display labelled <paramref name="label"/> (an export's disk), or null with --quiet or --json.</summary>
     public ProgressReporter? Progress(bool json, string label = "") => Quiet || json ? null : new ProgressReporter(Console, label);
+
+    /// <summary>
+    /// Prints a success summary on stdout, unless --quiet: a quiet run that works prints nothing, so cron mails
+    /// only failures and warnings. <paramref name="asked"/> (a dry run's plan, a damage report) prints anyway.
+    /// </summary>
+    public async Task ResultAsync(string line, bool asked = false)
+    {
+        if (!Quiet || asked)
+        {
+            Console.EndProgress(keep: false);
+            await Console.Out.WriteLineAsync(line).ConfigureAwait(false);
+        }
+    }
 
     /// <summary>Prints a result's notes on stderr, one "offline-export: note: …" line each; --quiet leaves them to --json.</summary>
     public async Task NotesAsync(IReadOnlyList<string> notes)

@@ -108,12 +108,12 @@ public static class BackupCommand
 
         foreach (var disk in result.Disks)
         {
-            await context.Console.Out.WriteLineAsync(ResultText.Describe(disk)).ConfigureAwait(false);
+            await context.ResultAsync(ResultText.Describe(disk), asked: disk.Point is null).ConfigureAwait(false);
         }
 
         foreach (var removed in result.RemovedCheckpoints)
         {
-            await context.Console.Out.WriteLineAsync($"removed old checkpoint {removed}").ConfigureAwait(false);
+            await context.ResultAsync($"removed old checkpoint {removed}").ConfigureAwait(false);
         }
 
         // Skipped disks are notes here (cron mails only on failure with --quiet), warnings in --json.

@@ -49,10 +49,10 @@ public static class CheckCommand
 
         foreach (var damage in result.Damaged)
         {
-            await context.Console.Out.WriteLineAsync(damage.Describe()).ConfigureAwait(false);
+            await context.ResultAsync(damage.Describe(), asked: true).ConfigureAwait(false);
         }
 
-        await context.Console.Out.WriteLineAsync(ResultText.Describe(result)).ConfigureAwait(false);
+        await context.ResultAsync(ResultText.Describe(result), asked: !result.Healthy).ConfigureAwait(false);
         return code;
     }
 }

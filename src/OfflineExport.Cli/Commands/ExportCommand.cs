@@ -71,7 +71,7 @@ public static class ExportCommand
         }
         else
         {
-            await context.Console.Out.WriteLineAsync(ResultText.Describe(result)).ConfigureAwait(false);
+            await context.ResultAsync(ResultText.Describe(result), asked: result.DryRun).ConfigureAwait(false);
             await context.NotesAsync(result.Notes).ConfigureAwait(false);
         }
 

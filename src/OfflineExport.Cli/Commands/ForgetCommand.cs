@@ -62,15 +62,15 @@ public static class ForgetCommand
         await context.NotesAsync(result.Notes).ConfigureAwait(false);
         foreach (var disk in result.Disks)
         {
-            await context.Console.Out.WriteLineAsync(ResultText.Describe(disk, result.DryRun)).ConfigureAwait(false);
+            await context.ResultAsync(ResultText.Describe(disk, result.DryRun), asked: result.DryRun).ConfigureAwait(false);
         }
 
         foreach (var removed in result.RemovedCheckpoints)
         {
-            await context.Console.Out.WriteLineAsync($"removed checkpoint {removed}").ConfigureAwait(false);
+            await context.ResultAsync($"removed checkpoint {removed}").ConfigureAwait(false);
         }
 
-        await context.Console.Out.WriteLineAsync(ResultText.Describe(result)).ConfigureAwait(false);
+        await context.ResultAsync(ResultText.Describe(result), asked: result.DryRun).ConfigureAwait(false);
         await context.WarningsAsync(result.Warnings).ConfigureAwait(false);
         return ExitCodes.Success;
     }

@@ -73,10 +73,10 @@ public static class RestoreCommand
 
             foreach (var disk in run.Disks)
             {
-                await context.Console.Out.WriteLineAsync(Describe(disk)).ConfigureAwait(false);
+                await context.ResultAsync(Describe(disk)).ConfigureAwait(false);
             }
 
-            await context.Console.Out.WriteLineAsync($"domain XML -> {run.DomainXml} (virsh define {run.DomainXml} boots it; it keeps the domain's name and uuid)").ConfigureAwait(false);
+            await context.ResultAsync($"domain XML -> {run.DomainXml} (virsh define {run.DomainXml} boots it; it keeps the domain's name and uuid)").ConfigureAwait(false);
             return ExitCodes.Success;
         }
 
@@ -92,7 +92,7 @@ public static class RestoreCommand
             return ExitCodes.Success;
         }
 
-        await context.Console.Out.WriteLineAsync(Describe(result)).ConfigureAwait(false);
+        await context.ResultAsync(Describe(result)).ConfigureAwait(false);
         return ExitCodes.Success;
     }
 

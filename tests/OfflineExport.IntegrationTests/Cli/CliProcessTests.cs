@@ -17,9 +17,10 @@ public sealed class CliProcessTests : IDisposable
         await CreateQcow2Async(image, "32M");
         await IoAsync(image, "write -P 0x01 0 3M");
 
-        var (code, stdout, _) = await CliProcess.RunAsync(_ws, "export", image, _ws["full.qcow2"], "--verify", "--quiet");
+        var (code, stdout, _) = await CliProcess.RunAsync(_ws, "export", image, _ws["full.qcow2"], "--verify", "--format", "qcow2");
 
         Assert.Equal(0, code);
+        Assert.Single(stdout.TrimEnd('\n').Split('\n'));
         Assert.StartsWith($"full export of {image} -> {_ws["full.qcow2"]}: 3.0 MiB copied", stdout, StringComparison.Ordinal);
         Assert.Contains("verified identical", stdout, StringComparison.Ordinal);
         Assert.Equal(0, await CompareAsync(_ws["full.qcow2"], image));

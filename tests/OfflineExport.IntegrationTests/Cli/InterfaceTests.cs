@@ -97,6 +97,7 @@ public sealed class InterfaceTests : IDisposable
         Assert.StartsWith("vda.qcow2 copying 16.0 MiB (16777216 bytes)", plain.Stderr, StringComparison.Ordinal);
         Assert.Contains("vda.qcow2 copied 16.0 MiB in ", plain.Stderr, StringComparison.Ordinal);
         Assert.Equal(string.Empty, quiet.Stderr);
+        Assert.Equal(string.Empty, quiet.Stdout);
         Assert.Contains("\rvda.qcow2 [", tty.StandardOutput, StringComparison.Ordinal);
         Assert.Contains("100%  16.0 MiB / 16.0 MiB", tty.StandardOutput, StringComparison.Ordinal);
         Assert.Contains(" left", tty.StandardOutput, StringComparison.Ordinal);

@@ -156,7 +156,7 @@ public sealed class FormatTrustTests : IDisposable
         await ImageFaults.ForgeQcow2HeaderAsync(disk, secret);
         var before = Sha256All(disk, secret);
 
-        var text = await CliProcess.RunAsync(_ws, "backup", disk, "--target", Folder, "--quiet");
+        var text = await CliProcess.RunAsync(_ws, "backup", disk, "--target", Folder);
         var json = await CliProcess.RunAsync(_ws, "backup", disk, "--target", Folder, "--json");
 
         Assert.Equal(0, first.ExitCode);

@@ -58,7 +58,7 @@ public sealed class QmpClient : IAsyncDisposable
             var first = await client.ReadMessageAsync(cancellationToken).ConfigureAwait(false)
                 ?? throw new QmpProtocolException("QMP: connection closed before the greeting");
             client.Greeting = first as QmpGreeting
-                ?? throw new QmpProtocolException($"QMP: expected a greeting, got {first.GetType().Name}");
+                ?? throw new QmpProtocolException($"QMP: expected a greeting, got {first switch { QmpEvent e => $"the event {e.Name}", QmpErrorReply => "an error reply", _ => "a command's reply" }}");
             client._readLoop = Task.Run(client.ReadLoopAsync, CancellationToken.None);
             await client.ExecuteAsync("qmp_capabilities", null, cancellationToken).ConfigureAwait(false);
             return client;

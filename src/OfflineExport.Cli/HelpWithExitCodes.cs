@@ -15,12 +15,15 @@ public sealed class HelpWithExitCodes : SynchronousCommandLineAction
     /// <summary>Prints the help, then the exit codes.</summary>
     public override int Invoke(ParseResult parseResult)
     {
+        // As wide as the terminal; piped (a pager, a mail), 80 columns or $COLUMNS, as the tables.
+        _inner.MaxWidth = Console.IsOutputRedirected ? TerminalWidth.FromEnvironment() ?? TerminalWidth.Default : TerminalWidth.Of(1);
         var code = _inner.Invoke(parseResult);
         var output = parseResult.InvocationConfiguration.Output;
         output.WriteLine(ExitCodes.HelpTable);
         output.WriteLine();
-        output.WriteLine("Configuration: /etc/offline-export/config.json, ~/.config/offline-export/config.json, --config FILE,");
-        output.WriteLine("OFFLINE_EXPORT_* variables (e.g. OFFLINE_EXPORT_Tools__QemuImg), --set KEY=VALUE; later wins.");
+        output.WriteLine("Configuration, later wins: /etc/offline-export/config.json,");
+        output.WriteLine("~/.config/offline-export/config.json, --config FILE, OFFLINE_EXPORT_* variables");
+        output.WriteLine("(e.g. OFFLINE_EXPORT_Tools__QemuImg), --set KEY=VALUE.");
         return code;
     }
 

@@ -267,6 +267,21 @@ public sealed class InterfaceTests : IDisposable
         Assert.False(Directory.Exists(target)); // nothing ran
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("backup")]
+    [InlineData("restore")]
+    [InlineData("forget")]
+    [InlineData("export")]
+    public async Task Help_piped_into_a_pager_or_a_mail_is_80_columns_wide(string verb)
+    {
+        var (code, stdout, _) = await CliProcess.RunAsync(_ws, [.. verb.Split(' ', StringSplitOptions.RemoveEmptyEntries), "--help"]);
+
+        Assert.Equal(0, code);
+        Assert.Contains("Exit codes:", stdout, StringComparison.Ordinal);
+        Assert.All(stdout.Split('\n'), l => Assert.True(l.TrimEnd().Length <= 80, $"'{l}' is wider than 80 columns"));
+    }
+
     [Fact]
     public async Task A_verb_typo_suggests_the_verb()
     {

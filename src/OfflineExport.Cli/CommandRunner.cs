@@ -62,7 +62,12 @@ public sealed class CommandRunner
         var configuration = ConfigurationLayers.Build(parse.GetValue(CommonOptions.Config), parse.GetValue(CommonOptions.Set) ?? []);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         Action<string>? log = verbose
-            ? line => _console.Error.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"  [{clock.Elapsed.TotalSeconds,7:F3}] {line}"))
+            ? line =>
+            {
+                // Below the bar, not on top of it: the next frame starts on a line of its own.
+                _console.EndProgress(keep: true);
+                _console.Error.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"  [{clock.Elapsed.TotalSeconds,7:F3}] {line}"));
+            }
             : null;
         return Settings.ToExportOptions(configuration, log);
     }

@@ -59,7 +59,7 @@ public static class ResultJson
         })),
         ["removedCheckpoints"] = Array(result.RemovedCheckpoints),
         ["notes"] = Array(result.Notes),
-        ["warnings"] = Array(result.Skipped.Concat(result.Warnings)),
+        ["warnings"] = Array(result.Skipped.Concat(result.SkippedData).Concat(result.Warnings)),
         ["durationSeconds"] = Seconds(result.Duration),
     };
 

@@ -116,9 +116,9 @@ public static class BackupCommand
             await context.ResultAsync($"removed old checkpoint {removed}").ConfigureAwait(false);
         }
 
-        // Skipped disks are notes here (cron mails only on failure with --quiet), warnings in --json.
+        // Skipped cdroms are notes here (silent with --quiet), skipped data disks warnings; all are warnings in --json.
         await context.NotesAsync([.. result.Skipped, .. result.Notes]).ConfigureAwait(false);
-        await context.WarningsAsync(result.Warnings).ConfigureAwait(false);
+        await context.WarningsAsync([.. result.SkippedData, .. result.Warnings]).ConfigureAwait(false);
         return ExitCodes.Success;
     }
 }

@@ -49,10 +49,10 @@ public static class CheckpointsCommand
 
             foreach (var name in removed)
             {
-                await context.Console.Out.WriteLineAsync($"removed checkpoint {name}").ConfigureAwait(false);
+                await context.ResultAsync($"removed checkpoint {name}").ConfigureAwait(false);
             }
 
-            await context.Console.Out.WriteLineAsync($"removed {removed.Count} checkpoint(s) of {Path.GetFullPath(arguments.Folder)}; its next backup is a full one").ConfigureAwait(false);
+            await context.ResultAsync($"removed {removed.Count} checkpoint(s) of {Path.GetFullPath(arguments.Folder)}; its next backup is a full one").ConfigureAwait(false);
             await context.WarningsAsync(warnings).ConfigureAwait(false);
             return ExitCodes.Success;
         }

@@ -43,7 +43,7 @@ public static class VerifyCommand
         }
         else
         {
-            await context.Console.Out.WriteLineAsync((result.Identical ? "identical: " : "different: ") + result.Message).ConfigureAwait(false);
+            await context.ResultAsync((result.Identical ? "identical: " : "different: ") + result.Message, asked: !result.Identical).ConfigureAwait(false);
         }
 
         return ExitCodes.FromComparison(result.Identical);

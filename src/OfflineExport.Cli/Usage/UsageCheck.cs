@@ -17,6 +17,12 @@ public static partial class UsageCheck
     {
         var command = parse.CommandResult;
         var values = OptionValues(parse.RootCommandResult);
+        // "--target --json" with $DIR unset in a cron line: --target would take "--json" for a folder's name.
+        if (OptionTakingAnOption(parse.RootCommandResult, OptionNames(command).ToHashSet(StringComparer.Ordinal)) is var (option, taken))
+        {
+            return $"{option} needs a value, not the option '{taken}' (for a file of that name, write ./{taken})";
+        }
+
         var afterDoubleDash = false;
         foreach (var token in parse.Tokens)
         {
@@ -53,7 +59,7 @@ public static partial class UsageCheck
             }
         }
 
-        return parse.Errors.Count > 0 ? Rephrase(parse.Errors[0].Message) : null;
+        return parse.Errors.Count > 0 ? OneLine(Rephrase(parse.Errors[0].Message, OptionOf(parse.Errors[0].SymbolResult))) : null;
     }
 
     /// <summary>True when the line asks for help or the version: those are shown whatever else is wrong.</summary>
@@ -62,7 +68,7 @@ public static partial class UsageCheck
 
     /// <summary>True when the line has --json: the usage error is then also a JSON object on stdout.</summary>
     public static bool AsksForJson(ParseResult parse) =>
-        parse.Tokens.TakeWhile(t => t.Type != TokenType.DoubleDash).Any(t => t.Value == "--json");
+        parse.Tokens.TakeWhile(t => t.Type != TokenType.DoubleDash).Any(t => t.Type == TokenType.Option && t.Value == "--json");
 
     /// <summary>The verb as the user types it, for "see '… --help'".</summary>
     public static string Verb(CommandResult command)
@@ -77,8 +83,16 @@ public static partial class UsageCheck
     }
 
     /// <summary>System.CommandLine's messages in this tool's words: no .NET type names, no trailing full stop.</summary>
-    public static string Rephrase(string message)
+    /// <param name="message">System.CommandLine's message.</param>
+    /// <param name="option">The option the message is about, when known (for a value not among the allowed ones).</param>
+    public static string Rephrase(string message, string? option = null)
     {
+        if (NotAmong().Match(message) is { Success: true } among)
+        {
+            var allowed = string.Join(" or ", Quoted().Matches(among.Groups["allowed"].Value).Select(m => m.Groups[1].Value));
+            return $"'{among.Groups["value"].Value}' is not a valid value{(option is null ? string.Empty : $" for {option}")} ({allowed})";
+        }
+
         if (CannotParse().Match(message) is { Success: true } bad)
         {
             return $"'{bad.Groups["value"].Value}' is not a valid value for {bad.Groups["option"].Value} ({Expected(bad.Groups["type"].Value)})";
@@ -100,6 +114,38 @@ public static partial class UsageCheck
         }
 
         return message.TrimEnd('.');
+    }
+
+    /// <summary>One line: a message that spans several (a list of allowed values) joined with spaces.</summary>
+    private static string OneLine(string message) =>
+        string.Join(' ', message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+
+    /// <summary>The option a parse error's symbol belongs to ("--format" for its argument), or null.</summary>
+    private static string? OptionOf(SymbolResult? symbol) => symbol switch
+    {
+        OptionResult option => option.Option.Name,
+        ArgumentResult { Parent: OptionResult option } => option.Option.Name,
+        _ => null,
+    };
+
+    /// <summary>The first option that took another option's spelling as its value, or null.</summary>
+    private static (string Option, string Taken)? OptionTakingAnOption(CommandResult root, HashSet<string> optionNames)
+    {
+        var pending = new Stack<SymbolResult>([root]);
+        while (pending.TryPop(out var result))
+        {
+            if (result is OptionResult option && option.Tokens.FirstOrDefault(t => optionNames.Contains(t.Value)) is { } taken)
+            {
+                return (option.IdentifierToken?.Value ?? option.Option.Name, taken.Value);
+            }
+
+            foreach (var child in result is CommandResult c ? c.Children : [])
+            {
+                pending.Push(child);
+            }
+        }
+
+        return null;
     }
 
     private static string Expected(string type) => type switch
@@ -164,6 +210,12 @@ public static partial class UsageCheck
 
     [GeneratedRegex("^Option '(?<option>[^']+)' is required")]
     private static partial Regex RequiredOption();
+
+    [GeneratedRegex("^Argument '(?<value>.*)' not recognized\\. Must be one of:(?<allowed>[\\s\\S]*)$")]
+    private static partial Regex NotAmong();
+
+    [GeneratedRegex("'([^']*)'")]
+    private static partial Regex Quoted();
 
     [GeneratedRegex("^Required argument '(?<argument>[^']+)' missing")]
     private static partial Regex MissingArgument();

@@ -11,6 +11,9 @@ public sealed record BackupResult(string Target, IReadOnlyList<BackupDiskResult>
     /// <summary>Things the user should know that are not problems (a format qemu detected because nobody stated it).</summary>
     public IReadOnlyList<string> Notes { get; init; } = [];
 
-    /// <summary>The domain's disks that were not backed up, and why ("skipping sda: a cdrom"): notes on a terminal, warnings in JSON.</summary>
+    /// <summary>The domain's cdroms and floppies, not backed up ("skipping sda: a cdrom"): notes on a terminal, warnings in JSON.</summary>
     public IReadOnlyList<string> Skipped { get; init; } = [];
+
+    /// <summary>The domain's data disks that could not be backed up ("skipping vdb: a block disk, not a file"): warnings, even with --quiet.</summary>
+    public IReadOnlyList<string> SkippedData { get; init; } = [];
 }

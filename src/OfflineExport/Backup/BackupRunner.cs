@@ -118,9 +118,10 @@ public sealed class BackupRunner
 
         var notes = new List<string>();
         var skipped = new List<string>();
+        var skippedData = new List<string>();
         if (request.DomainXml is not null)
         {
-            request = WithDisks(request, DomainXml.Read(request.DomainXml), byTarget: false, skipped);
+            request = WithDisks(request, DomainXml.Read(request.DomainXml), byTarget: false, skipped, skippedData);
         }
 
         var virsh = request.Domain is null ? null : new Virsh(request.Connect ?? _options.LibvirtUri, log: _options.Log);
@@ -129,7 +130,7 @@ public sealed class BackupRunner
         {
             // With --shutdown the domain may still run: it is shut down only once everything local is in order.
             domain = await LibvirtDomain.ReadAsync(virsh, request.Domain!, anyState: request.Shutdown, cancellationToken).ConfigureAwait(false);
-            request = WithDisks(request, domain.Disks, byTarget: true, skipped);
+            request = WithDisks(request, domain.Disks, byTarget: true, skipped, skippedData);
         }
 
         if (request.Images.Count == 0)
@@ -193,7 +194,7 @@ public sealed class BackupRunner
                 measured.Add(new BackupDiskResult(plan, null, export));
             }
 
-            return new BackupResult(target, measured, [], warnings, clock.Elapsed) { Notes = notes, Skipped = skipped };
+            return new BackupResult(target, measured, [], warnings, clock.Elapsed) { Notes = notes, Skipped = skipped, SkippedData = skippedData };
         }
 
         // The previous points' chains were examined by the planner (ChainProblem) before qemu opens any of them.
@@ -212,7 +213,7 @@ public sealed class BackupRunner
         var removed = request.KeepCheckpoints is { } keep
             ? await PruneCheckpointsAsync(qemuImg, ManifestStore.Load(target), plans, keep, virsh is null ? null : (virsh, domain!.Uuid, domain.Name), warnings, cancellationToken).ConfigureAwait(false)
             : [];
-        return new BackupResult(target, results, removed, warnings, clock.Elapsed) { Notes = notes, Skipped = skipped };
+        return new BackupResult(target, results, removed, warnings, clock.Elapsed) { Notes = notes, Skipped = skipped, SkippedData = skippedData };
     }
 
     /// <summary>
@@ -220,7 +221,7 @@ public sealed class BackupRunner
     /// when <paramref name="byTarget"/> (a libvirt domain) or by file name (a domain XML file, as before);
     /// the skipped ones are listed in <paramref name="skipped"/>.
     /// </summary>
-    private static BackupRequest WithDisks(BackupRequest request, IReadOnlyList<DomainDisk> disks, bool byTarget, List<string> skipped)
+    private static BackupRequest WithDisks(BackupRequest request, IReadOnlyList<DomainDisk> disks, bool byTarget, List<string> skipped, List<string> skippedData)
     {
         var images = request.Images.ToList();
         var formats = images.Select((_, i) => i < request.Formats.Count ? request.Formats[i] : null).ToList();
@@ -235,7 +236,7 @@ public sealed class BackupRunner
             }
             else
             {
-                skipped.Add($"skipping {disk.Target ?? "a disk"}: {disk.Skipped}");
+                (disk.HoldsData ? skippedData : skipped).Add($"skipping {disk.Target ?? "a disk"}: {disk.Skipped}");
             }
         }
 

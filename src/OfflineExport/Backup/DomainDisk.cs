@@ -5,4 +5,5 @@ namespace OfflineExport.Backup;
 /// <param name="Image">The image path, or null when skipped.</param>
 /// <param name="Skipped">Why it was skipped, or null.</param>
 /// <param name="Format">The format the domain runs it as (&lt;driver type&gt;: "raw" or "qcow2"), or null when the XML gives none.</param>
-public sealed record DomainDisk(string? Target, string? Image, string? Skipped, string? Format = null);
+/// <param name="HoldsData">False for a cdrom or floppy: skipping one loses nothing; a skipped data disk is a warning.</param>
+public sealed record DomainDisk(string? Target, string? Image, string? Skipped, string? Format = null, bool HoldsData = true);

@@ -73,7 +73,7 @@ public static class DomainXml
                     $"disk {target ?? file} of {origin} is a {format} image ({file}); offline-export reads only raw and qcow2 disks, and will not back up the domain without it");
             }
 
-            disks.Add(new DomainDisk(target, skipped is null ? file : null, skipped, skipped is null ? format : null));
+            disks.Add(new DomainDisk(target, skipped is null ? file : null, skipped, skipped is null ? format : null, HoldsData: device is "disk" or "lun"));
         }
 
         if (!disks.Any(d => d.Image is not null))

@@ -76,6 +76,15 @@ public static class ExportPreconditions
         }
 
         CheckOutputOutsideChain(paths.Output, chain, "previous backup's chain");
+        // The name recorded is relative to OUTPUT's folder as spelled; the kernel resolves its ".." from where
+        // a symlinked folder really is, so it could lead to another file (or none) when the backup is opened.
+        var recorded = Path.Combine(paths.OutputFolder, paths.BackingAsRecorded!);
+        if (!FileIdentity.AreSameFile(recorded, backing))
+        {
+            throw new OfflineExportException(ErrorKind.InvalidRequest,
+                $"the backing file name {paths.Output} would record, {paths.BackingAsRecorded}, leads from {paths.OutputFolder} to {(FileIdentity.Of(recorded) is null ? "no file" : "another file")}, not to {backing} (a symlinked folder on the way?); give --backing and OUTPUT without symlinked folders");
+        }
+
         // An overlay on the disk itself (or on a layer of it) is no backup: the next write to the disk changes it.
         foreach (var layer in chain)
         {

@@ -34,7 +34,7 @@ public static class QmpBlockCommands
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new QmpProtocolException($"QMP: blockdev-create did not finish within {timeout.TotalSeconds:0.#} s; the daemon stopped answering", ex);
+            throw new QmpProtocolException($"QMP: blockdev-create did not finish within {timeout.TotalSeconds:0.#} s", ex);
         }
 
         var jobs = await qmp.ExecuteAsync("query-jobs", null, cancellationToken).ConfigureAwait(false) as JsonArray;

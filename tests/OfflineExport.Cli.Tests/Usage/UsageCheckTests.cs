@@ -28,6 +28,10 @@ public sealed class UsageCheckTests : IDisposable
     [InlineData("export a.qcow2", "OUTPUT is missing")]
     [InlineData("backup vda.qcow2", "option --target is required")]
     [InlineData("export a.qcow2 b.qcow2 c.qcow2", "unexpected argument 'c.qcow2'")]
+    [InlineData("backup vda.qcow2 --target --json", "--target needs a value, not the option '--json' (for a file of that name, write ./--json)")] // $DIR unset in cron
+    [InlineData("backup vda.qcow2 -t --quiet", "-t needs a value, not the option '--quiet' (for a file of that name, write ./--quiet)")]
+    [InlineData("export a.qcow2 b.qcow2 --backing --verify -b ck", "--backing needs a value, not the option '--verify' (for a file of that name, write ./--verify)")]
+    [InlineData("export a.qcow2 b.qcow2 --format vmdk", "'vmdk' is not a valid value for --format (raw or qcow2)")] // one line, not qemu's list
     public void A_bad_command_line_gets_one_line_naming_what_was_typed(string line, string expected)
     {
         var parse = _root.Parse(Split(line));
@@ -42,6 +46,7 @@ public sealed class UsageCheckTests : IDisposable
     [InlineData("backup vda.qcow2 vdb.qcow2 -t /b --level diff --keep-checkpoints 7 -q")]
     [InlineData("export -- -odd-name.qcow2 out.qcow2")] // after "--", a file may start with a dash
     [InlineData("list /b --json --set Export:RequestSize=1M")]
+    [InlineData("backup vda.qcow2 -t ./--json -nq")] // a folder named like an option, spelled as a path; bundled short options
     public void A_good_command_line_has_no_problem(string line) =>
         Assert.Null(UsageCheck.Problem(_root.Parse(Split(line))));
 
@@ -66,6 +71,7 @@ public sealed class UsageCheckTests : IDisposable
     [Theory]
     [InlineData("backup --json -t /b --taget x", true)]
     [InlineData("export a b -- --json", false)]
+    [InlineData("backup vda -t --json", false)] // taken as --target's value: the error says so, in plain text
     public void Json_is_asked_for_only_before_a_double_dash(string line, bool expected) =>
         Assert.Equal(expected, UsageCheck.AsksForJson(_root.Parse(Split(line))));
 

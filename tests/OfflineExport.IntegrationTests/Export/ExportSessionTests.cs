@@ -281,6 +281,34 @@ public sealed class ExportSessionTests : IDisposable
     }
 
     [Fact]
+    public async Task A_backing_name_that_a_symlinked_folder_would_lead_to_another_file_is_refused_before_anything_is_written()
+    {
+        // lex/bk is a symlink to phys/bk: "../prev/p0.qcow2" from lex/bk names phys/prev/p0.qcow2, a decoy.
+        var image = _ws["vda.qcow2"];
+        await CreateQcow2Async(image, "16M");
+        await IoAsync(image, "write -P 0x01 0 1M");
+        await AddBitmapAsync(image, "ck");
+        Directory.CreateDirectory(_ws["phys/bk"]);
+        Directory.CreateDirectory(_ws["lex/prev"]);
+        Directory.CreateDirectory(_ws["phys/prev"]);
+        File.CreateSymbolicLink(_ws["lex/bk"], "../phys/bk");
+        var previous = _ws["lex/prev/p0.qcow2"];
+        await ExportHarness.ExportAsync(_ws, new ExportRequest { Image = image, Output = previous }, image);
+        await CreateQcow2Async(_ws["phys/prev/p0.qcow2"], "16M");
+        await IoAsync(image, "write -P 0x02 4M 64K");
+
+        var failure = await ExportHarness.ExportFailsAsync<OfflineExportException>(_ws, new ExportRequest
+        {
+            Image = image, Output = _ws["lex/bk/inc.qcow2"], Bitmaps = ["ck"], Backing = previous,
+        }, image);
+
+        Assert.Equal(ErrorKind.InvalidRequest, failure.Kind);
+        Assert.Contains("would record, ../prev/p0.qcow2, leads from ", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("to another file, not to " + previous, failure.Message, StringComparison.Ordinal);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_ws["phys/bk"]));
+    }
+
+    [Fact]
     public async Task Verification_catches_a_wrong_previous_backup_and_leaves_no_output()
     {
         var image = _ws["vda.qcow2"];

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using OfflineExport.IO;
 using OfflineExport.Nbd;
 using OfflineExport.Qmp;
 
@@ -27,9 +26,6 @@ public sealed class BlockGraph
     private const string TargetFileNode = "target-file";
     private const string CreationFileNode = "creation-file";
     private const string CreationJob = "create-target";
-
-    /// <summary>rw-r--r--, what qemu-img create gives a new image.</summary>
-    private const UnixFileMode NewImageMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
 
     private readonly QmpClient _qmp;
     private readonly CacheDirectScope _cacheDirect;
@@ -101,23 +97,14 @@ public sealed class BlockGraph
     }
 
     /// <summary>
-    /// Creates the partial output: an empty file of our own (never an existing one, nor a symlink's target),
-    /// then the qcow2 in it by the daemon's <c>blockdev-create</c> job, byte for byte what <c>qemu-img create</c>
-    /// writes, without starting a process. Its backing file is recorded as given, with format qcow2.
+    /// Writes the qcow2 into the partial output, the empty file <see cref="PartialOutput.CreateEmpty"/> made,
+    /// by the daemon's <c>blockdev-create</c> job: byte for byte what <c>qemu-img create</c> writes, without
+    /// starting a process. Its backing file is recorded as given, with format qcow2.
     /// </summary>
-    /// <exception cref="OfflineExportException">The file or the image cannot be created (OutputProblem).</exception>
+    /// <exception cref="OfflineExportException">The image cannot be created (OutputProblem).</exception>
     public async Task CreateTargetAsync(OutputTarget target, long virtualSize, int clusterSize, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var partial = target.PartialPath;
-        try
-        {
-            using var file = new FileStream(partial, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = NewImageMode });
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new OfflineExportException(ErrorKind.OutputProblem, $"cannot create {target.Output}: {IoErrorText.Reason(ex)}", ex);
-        }
-
         var image = new JsonObject
         {
             ["driver"] = "qcow2",

@@ -62,6 +62,7 @@ public sealed class ExportSession
             {
                 // Recorded before it exists: a run killed from here on leaves a partial the next run can find.
                 new WorkFolderRecord { Owner = ProcessIdentity.Current, Partial = partial.Path }.Save(workDirectory.Path);
+                partial.CreateEmpty(); // the daemon writes the qcow2 into it once the copy is measured
             }
 
             daemon = await daemonStarting.ConfigureAwait(false);

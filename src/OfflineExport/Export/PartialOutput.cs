@@ -7,6 +7,7 @@ namespace OfflineExport.Export;
 /// </summary>
 public sealed class PartialOutput : IDisposable
 {
+    private const UnixFileMode NewImageMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
     private bool _published;
 
     private PartialOutput(string output)
@@ -23,6 +24,23 @@ public sealed class PartialOutput : IDisposable
 
     /// <summary>A partial file for <paramref name="output"/> (nothing is created yet).</summary>
     public static PartialOutput For(string output) => new(output);
+
+    /// <summary>
+    /// Creates the partial file empty, as this process's own: never an existing file nor a symlink's target
+    /// (O_EXCL), rw-r--r-- as qemu-img gives a new image. Early, so an unwritable folder is told before any work.
+    /// </summary>
+    /// <exception cref="OfflineExportException">It cannot be created (OutputProblem).</exception>
+    public void CreateEmpty()
+    {
+        try
+        {
+            using var file = new FileStream(Path, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = NewImageMode });
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new OfflineExportException(ErrorKind.OutputProblem, $"cannot create {Output}: {IO.IoErrorText.Reason(ex)}", ex);
+        }
+    }
 
     /// <summary>Syncs the file, renames it to <see cref="Output"/> and syncs the folder.</summary>
     public void Publish(bool overwrite)

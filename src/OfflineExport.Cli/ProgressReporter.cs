@@ -36,7 +36,8 @@ public sealed class ProgressReporter : IProgress<ExportProgress>, IProgress<Disk
     public void Report(ExportProgress value) => Show(WithStep(_label, value.Step), value);
 
     /// <summary>Shows one disk's progress within a backup run (or one point's within a forget).</summary>
-    public void Report(DiskProgress value) => Show(WithStep($"{value.Disk} ({value.Index + 1}/{value.Count})", value.Export.Step), value.Export);
+    public void Report(DiskProgress value) =>
+        Show(WithStep(value.Count > 1 ? $"{value.Disk} ({value.Index + 1}/{value.Count})" : value.Disk, value.Export.Step), value.Export);
 
     /// <summary>The word before the bar: none for an export's copy, which the result line names.</summary>
     public static string? Doing(ProgressStep step) => step switch

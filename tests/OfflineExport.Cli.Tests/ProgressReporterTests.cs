@@ -90,6 +90,16 @@ public sealed class ProgressReporterTests
     }
 
     [Fact]
+    public void A_run_of_one_disk_names_the_disk_without_a_count()
+    {
+        var console = new TestConsole(errorIsTerminal: true, columns: 100);
+
+        new ProgressReporter(console.Console).Report(new DiskProgress("vda", 0, 1, Progress(16, 64, 2)));
+
+        Assert.StartsWith("\rvda [", console.Error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Finish_without_a_bar_writes_nothing()
     {
         var console = new TestConsole(errorIsTerminal: true);

@@ -102,7 +102,13 @@ public sealed class BlockGraph
     /// starting a process. Its backing file is recorded as given, with format qcow2.
     /// </summary>
     /// <exception cref="OfflineExportException">The image cannot be created (OutputProblem).</exception>
-    public async Task CreateTargetAsync(OutputTarget target, long virtualSize, int clusterSize, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <param name="target">The output.</param>
+    /// <param name="virtualSize">The disk's size.</param>
+    /// <param name="clusterSize">The source's cluster size.</param>
+    /// <param name="opened">Called once the daemon has opened the file by name, before anything is written: throws when it is not ours.</param>
+    /// <param name="timeout">How long the job may take.</param>
+    /// <param name="cancellationToken">Cancels the work.</param>
+    public async Task CreateTargetAsync(OutputTarget target, long virtualSize, int clusterSize, Action opened, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var partial = target.PartialPath;
         var image = new JsonObject
@@ -119,6 +125,7 @@ public sealed class BlockGraph
         }
 
         await _qmp.BlockdevAddAsync(FileNode(CreationFileNode, partial, readOnly: false, direct: false), cancellationToken).ConfigureAwait(false);
+        opened();
         try
         {
             await _qmp.BlockdevCreateAsync(CreationJob, image, timeout, cancellationToken).ConfigureAwait(false);
@@ -137,7 +144,11 @@ public sealed class BlockGraph
     /// previous backup) opens from its header, with the format we recorded there: partial-cluster writes
     /// need it for copy-on-write. <paramref name="work"/> (bytes to write) decides whether O_DIRECT pays.
     /// </summary>
-    public async Task ExportTargetAsync(string partial, ulong work, CancellationToken cancellationToken)
+    /// <param name="partial">The partial output, formatted.</param>
+    /// <param name="work">Bytes to write.</param>
+    /// <param name="opened">Called once the daemon has opened the file by name, before its qcow2 opens writable: throws when it is not ours.</param>
+    /// <param name="cancellationToken">Cancels the work.</param>
+    public async Task ExportTargetAsync(string partial, ulong work, Action opened, CancellationToken cancellationToken)
     {
         var direct = _cacheDirect == CacheDirectScope.All
             || (_cacheDirect == CacheDirectScope.Output && work >= _outputDirectMinimum);
@@ -158,6 +169,7 @@ public sealed class BlockGraph
             await _qmp.BlockdevAddAsync(FileNode(TargetFileNode, partial, readOnly: false, direct: false), cancellationToken).ConfigureAwait(false);
         }
 
+        opened();
         await _qmp.BlockdevAddAsync(FormatNode(TargetNode, TargetFileNode, readOnly: false), cancellationToken).ConfigureAwait(false);
         await _qmp.BlockExportAddNbdAsync(TargetExport, TargetNode, writable: true, [], cancellationToken).ConfigureAwait(false);
     }

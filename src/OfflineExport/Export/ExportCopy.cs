@@ -70,14 +70,28 @@ public sealed class ExportCopy
 
         // Measured before the target opens: how much will be written decides how it is opened.
         var measurement = await planner.MeasureAsync(cancellationToken).ConfigureAwait(false);
-        await graph.CreateTargetAsync(output, chain.VirtualSize, chain.Top.Info.ClusterSize ?? 65536, _options.ProgressTimeout, cancellationToken).ConfigureAwait(false);
-        await graph.ExportTargetAsync(output.PartialPath, measurement.WorkBytes, cancellationToken).ConfigureAwait(false);
+        void RequireOurs() => RequireOwnFile(daemon, output);
+        await graph.CreateTargetAsync(output, chain.VirtualSize, chain.Top.Info.ClusterSize ?? 65536, RequireOurs, _options.ProgressTimeout, cancellationToken).ConfigureAwait(false);
+        await graph.ExportTargetAsync(output.PartialPath, measurement.WorkBytes, RequireOurs, cancellationToken).ConfigureAwait(false);
         await nbd.ConnectTargetAsync(daemon.NbdSocket, _options.MaxInFlight, cancellationToken).ConfigureAwait(false);
         var engine = new CopyEngine(nbd.Source, nbd.Target!, _options.MaxInFlight, requestSize, targetHasBacking: chain.MergeSources.Count > 0, progress);
         var statistics = await engine.RunAsync(planner.PlanAsync(measurement, cancellationToken), measurement.WorkBytes, cancellationToken).ConfigureAwait(false);
         await nbd.FinishAsync(cancellationToken).ConfigureAwait(false);
         await StopAsync(daemon, cancellationToken).ConfigureAwait(false);
         return (new ExportTotals(statistics.PlannedData, statistics.PlannedZero), statistics);
+    }
+
+    /// <summary>
+    /// The daemon opens the partial output by name, and whoever may write into its folder could put a symlink
+    /// there first: nothing is written unless the file it opened is the one this process created.
+    /// </summary>
+    private static void RequireOwnFile(StorageDaemon daemon, OutputTarget output)
+    {
+        if (output.Created is not { } created || !daemon.HoldsOpen(created))
+        {
+            throw new OfflineExportException(ErrorKind.OutputProblem,
+                $"cannot write {output.Output}: {output.PartialPath} is no longer the file this run created (another process replaced it); nothing was written");
+        }
     }
 
     /// <summary>Asks the daemon to quit (it flushes and closes every node); a non-zero exit means the output may be incomplete.</summary>

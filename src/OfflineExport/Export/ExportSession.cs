@@ -66,7 +66,7 @@ public sealed class ExportSession
             }
 
             daemon = await daemonStarting.ConfigureAwait(false);
-            var output = partial is null ? null : new OutputTarget(paths.Output, partial.Path, paths.BackingAsRecorded);
+            var output = partial is null ? null : new OutputTarget(paths.Output, partial.Path, paths.BackingAsRecorded, partial.Created);
             var (totals, statistics) = await new ExportCopy(_options).RunAsync(daemon, validated, paths.Backing, output, progress, cancellationToken).ConfigureAwait(false);
 
             var verified = false;

@@ -22,6 +22,9 @@ public sealed class PartialOutput : IDisposable
     /// <summary>The temporary name it is written under, in the same folder (so the rename is atomic).</summary>
     public string Path { get; }
 
+    /// <summary>The file <see cref="CreateEmpty"/> made (device and inode), or null before: what a daemon must have open.</summary>
+    public IO.FileIdentity? Created { get; private set; }
+
     /// <summary>A partial file for <paramref name="output"/> (nothing is created yet).</summary>
     public static PartialOutput For(string output) => new(output);
 
@@ -35,6 +38,8 @@ public sealed class PartialOutput : IDisposable
         try
         {
             using var file = new FileStream(Path, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = NewImageMode });
+            // Through our own descriptor, not the name: the name may already lead elsewhere.
+            Created = IO.FileIdentity.Of($"/proc/self/fd/{file.SafeFileHandle.DangerousGetHandle()}");
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

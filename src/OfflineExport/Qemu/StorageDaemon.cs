@@ -26,6 +26,23 @@ public sealed class StorageDaemon : IAsyncDisposable
     /// <summary>Where the daemon's NBD server listens once started (a unix socket next to the monitor's).</summary>
     public string NbdSocket { get; }
 
+    /// <summary>
+    /// True when the daemon holds <paramref name="file"/> open (any descriptor whose file has its device and
+    /// inode): the daemon opens nodes by name, and this says which file a name led it to.
+    /// </summary>
+    public bool HoldsOpen(IO.FileIdentity file)
+    {
+        try
+        {
+            return Directory.EnumerateFileSystemEntries($"/proc/{_process.Id}/fd")
+                .Any(descriptor => IO.FileIdentity.Of(descriptor) is { } open && open.IsSameFileAs(file));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false; // gone, or not ours to look at: nothing proves the file is the one
+        }
+    }
+
     /// <summary>True when the daemon exited without being asked to.</summary>
     public bool DiedUnexpectedly => _process.HasExited && !_stopping;
 

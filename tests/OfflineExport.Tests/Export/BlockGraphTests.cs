@@ -73,7 +73,7 @@ public sealed class BlockGraphTests
         var log = new List<string>();
 
         // Act
-        await new BlockGraph(qmp, CacheDirectScope.Output, 1UL << 20, log.Add).ExportTargetAsync("/b/x.part", 2UL << 20, cts.Token);
+        await new BlockGraph(qmp, CacheDirectScope.Output, 1UL << 20, log.Add).ExportTargetAsync("/b/x.part", 2UL << 20, () => { }, cts.Token);
         var sent = await commands.WaitAsync(Timeout);
 
         // Assert
@@ -94,7 +94,7 @@ public sealed class BlockGraphTests
         var commands = Answer(server, 3, _ => null, cts.Token);
         await using var qmp = await QmpClient.ConnectAsync(server.SocketPath, null, cts.Token);
 
-        await new BlockGraph(qmp, CacheDirectScope.Output, 256UL << 20, null).ExportTargetAsync("/b/x.part", 1UL << 20, cts.Token);
+        await new BlockGraph(qmp, CacheDirectScope.Output, 256UL << 20, null).ExportTargetAsync("/b/x.part", 1UL << 20, () => { }, cts.Token);
         var sent = await commands.WaitAsync(Timeout);
 
         Assert.False(IsDirect(sent[0]));
@@ -109,11 +109,30 @@ public sealed class BlockGraphTests
         await using var qmp = await QmpClient.ConnectAsync(server.SocketPath, null, cts.Token);
 
         var error = await Assert.ThrowsAsync<OfflineExportException>(() =>
-            new BlockGraph(qmp, CacheDirectScope.All, 0, null).ExportTargetAsync("/b/x.part", 0, cts.Token));
+            new BlockGraph(qmp, CacheDirectScope.All, 0, null).ExportTargetAsync("/b/x.part", 0, () => { }, cts.Token));
         await commands.WaitAsync(Timeout);
 
         Assert.Equal(ErrorKind.OutputProblem, error.Kind);
         Assert.Contains("Daemon:CacheDirect=all needs O_DIRECT", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Nothing_opens_writable_as_qcow2_when_the_file_the_daemon_opened_is_not_ours()
+    {
+        // Arrange: the check after the file node throws, as when the partial's name was swapped for a symlink.
+        using var cts = new CancellationTokenSource(Timeout);
+        await using var server = FakeQmpServer.Start();
+        var commands = Answer(server, 1, _ => null, cts.Token);
+        await using var qmp = await QmpClient.ConnectAsync(server.SocketPath, null, cts.Token);
+
+        // Act
+        var error = await Assert.ThrowsAsync<OfflineExportException>(() =>
+            new BlockGraph(qmp, CacheDirectScope.Output, 256UL << 20, null).ExportTargetAsync("/b/x.part", 1UL << 20, () => throw new OfflineExportException(ErrorKind.OutputProblem, "not ours"), cts.Token));
+        var sent = await commands.WaitAsync(Timeout);
+
+        // Assert: the file node only; no qcow2 node, no export.
+        Assert.Equal("not ours", error.Message);
+        Assert.Equal("file", (string?)Assert.Single(sent)["arguments"]!["driver"]);
     }
 
     private static bool IsDirect(JsonObject command) => command["arguments"]?["cache"]?["direct"] is JsonNode direct && (bool)direct;

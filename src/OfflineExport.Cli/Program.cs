@@ -6,7 +6,8 @@ using var interruption = new Interruption();
 var runner = new CommandRunner(CliConsole.System, interruption);
 
 var root = CommandTree.Build(runner);
-var parse = root.Parse(args);
+// --version answers wherever it is typed ("offline-export export --version"), as --help does.
+var parse = root.Parse(args.TakeWhile(a => a != "--").Contains("--version") ? ["--version"] : args);
 if (!UsageCheck.AsksForHelp(parse) && UsageCheck.Problem(parse) is { } problem)
 {
     // Usage errors exit 2 (System.CommandLine would exit 1, which our tool reserves for "different").

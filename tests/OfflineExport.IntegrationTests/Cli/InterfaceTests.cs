@@ -227,6 +227,7 @@ public sealed class InterfaceTests : IDisposable
         var help = await CliProcess.RunAsync(_ws, "backup", "--help");
         var rootHelp = await CliProcess.RunAsync(_ws, "--help");
         var version = await CliProcess.RunAsync(_ws, "--version");
+        var verbVersion = await CliProcess.RunAsync(_ws, "export", "--version");
 
         Assert.Equal(0, help.ExitCode);
         Assert.Contains("Examples:", help.Stdout, StringComparison.Ordinal);
@@ -239,6 +240,8 @@ public sealed class InterfaceTests : IDisposable
         }
 
         Assert.Matches(@"^\d+\.\d+\.\d+", version.Stdout);
+        Assert.Equal(0, verbVersion.ExitCode);
+        Assert.Equal(version.Stdout, verbVersion.Stdout);
     }
 
     [Fact]

@@ -44,13 +44,13 @@ public static class InfoCommand
             return ExitCodes.Success;
         }
 
-        Render(context.Console.Spectre(context.Console.Out), report);
+        Render(context.Console.Spectre(context.Console.Out), report, context.Verbose);
         return ExitCodes.Success;
     }
 
     private static string LayerName(int index) => index == 0 ? "top" : index.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-    private static void Render(IAnsiConsole console, ImageReport report)
+    private static void Render(IAnsiConsole console, ImageReport report, bool verbose)
     {
         // 80 columns: the layers with how many checkpoints each holds, then each checkpoint once with
         // its layers; a format note and a shared reason are told once, under their table.
@@ -93,16 +93,28 @@ public static class InfoCommand
 
         // A reason many checkpoints share (one broken layer fails them all) is told once, under the table.
         var reasons = report.Bitmaps.Where(b => !b.Valid && b.Reason is not null).Select(b => b.Reason!).Distinct(StringComparer.Ordinal).ToList();
-        var verdicts = Tables.Plain("checkpoint", "granularity", "in layers", "incremental");
+        // The granularity and flags of each copy with --verbose: a disabled copy is the reason's business.
+        var verdicts = Tables.Plain("checkpoint", "usable", "in layers");
+        if (verbose)
+        {
+            Tables.AddColumns(verdicts, "granularity, flags");
+        }
+
         verdicts.Columns[0].NoWrap(); // a name to copy into --bitmap, whole
         foreach (var verdict in report.Bitmaps)
         {
             var usable = verdict.Valid ? "[green]yes[/]" : verdict.Reason is null ? "[red]no[/]" : $"[red]no[/] ({reasons.IndexOf(verdict.Reason) + 1})";
             var holders = Enumerable.Range(0, report.Layers.Count).Where(i => report.Layers[i].Bitmaps.Any(b => b.Name == verdict.Name)).ToList();
             var granularity = holders.Select(i => report.Layers[i].Bitmaps.First(b => b.Name == verdict.Name))
-                .Select(b => b.Flags.Contains("auto") ? Units.Bytes(b.Granularity) : $"{Units.Bytes(b.Granularity)}, {(b.Flags.Count == 0 ? "disabled" : string.Join(",", b.Flags))}")
+                .Select(b => $"{Units.Bytes(b.Granularity)}, {(b.Flags.Count == 0 ? "disabled" : string.Join(",", b.Flags))}")
                 .Distinct(StringComparer.Ordinal);
-            verdicts.AddRow(Markup.Escape(verdict.Name), Markup.Escape(string.Join("; ", granularity)), string.Join(", ", holders.Select(LayerName)), usable);
+            List<string> row = [Markup.Escape(verdict.Name), usable, string.Join(", ", holders.Select(LayerName))];
+            if (verbose)
+            {
+                row.Add(Markup.Escape(string.Join("; ", granularity)));
+            }
+
+            verdicts.AddRow([.. row]);
         }
 
         console.Write(verdicts);

@@ -43,7 +43,7 @@ public static class CheckpointsCommand
             var (removed, warnings) = await inventory.RemoveAllAsync(arguments.Folder, cancellationToken).ConfigureAwait(false);
             if (arguments.Json)
             {
-                await JsonOutput.WriteAsync(context.Console.Out, ResultJson.OfRemoval(Path.GetFullPath(arguments.Folder), removed, warnings)).ConfigureAwait(false);
+                await JsonOutput.WriteAsync(context.Console.Out, ResultJson.OfRemoval(OfflineExport.IO.FolderPath.Full(arguments.Folder), removed, warnings)).ConfigureAwait(false);
                 return ExitCodes.Success;
             }
 
@@ -52,7 +52,7 @@ public static class CheckpointsCommand
                 await context.ResultAsync($"removed checkpoint {name}").ConfigureAwait(false);
             }
 
-            await context.ResultAsync($"removed {removed.Count} checkpoint(s) of {Path.GetFullPath(arguments.Folder)}; its next backup is a full one").ConfigureAwait(false);
+            await context.ResultAsync($"removed {removed.Count} checkpoint(s) of {OfflineExport.IO.FolderPath.Full(arguments.Folder)}; its next backup is a full one").ConfigureAwait(false);
             await context.WarningsAsync(warnings).ConfigureAwait(false);
             return ExitCodes.Success;
         }
@@ -60,7 +60,7 @@ public static class CheckpointsCommand
         var disks = await inventory.ListAsync(arguments.Folder, cancellationToken).ConfigureAwait(false);
         if (arguments.Json)
         {
-            await JsonOutput.WriteAsync(context.Console.Out, ResultJson.Of(Path.GetFullPath(arguments.Folder), disks)).ConfigureAwait(false);
+            await JsonOutput.WriteAsync(context.Console.Out, ResultJson.Of(OfflineExport.IO.FolderPath.Full(arguments.Folder), disks)).ConfigureAwait(false);
             return ExitCodes.Success;
         }
 

@@ -34,7 +34,7 @@ public static class ListCommand
     /// <summary>Prints the folder's disks and points.</summary>
     public static async Task<int> RunAsync(ListArguments arguments, VerbContext context)
     {
-        var path = Path.GetFullPath(arguments.Folder);
+        var path = OfflineExport.IO.FolderPath.Full(arguments.Folder);
         var manifest = ManifestStore.LoadExisting(path);
         // Headers only (no qemu, no data read): a missing, truncated or mislinked file shows here; 'check' does the rest.
         var damage = PointFiles.Damage(path, manifest);

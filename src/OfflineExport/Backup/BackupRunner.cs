@@ -140,7 +140,7 @@ public sealed class BackupRunner
 
         CheckImages(request);
         var qemuImg = _options.CreateQemuImg();
-        var target = Path.GetFullPath(request.Target);
+        var target = FolderPath.Full(request.Target);
         PrepareFolder(target, request.DryRun);
         using var folderLock = request.DryRun ? null : BackupFolderLock.Acquire(target);
         if (domain is not null && request.Shutdown)

@@ -18,11 +18,11 @@ public sealed class CheckpointInventory
 
     /// <summary>Lists the checkpoints of every disk of the folder.</summary>
     public Task<IReadOnlyList<DiskCheckpoints>> ListAsync(string folder, CancellationToken cancellationToken) =>
-        FailureTranslation.RunAsync(() => ReadAsync(Settled(Path.GetFullPath(folder), save: false), cancellationToken));
+        FailureTranslation.RunAsync(() => ReadAsync(Settled(FolderPath.Full(folder), save: false), cancellationToken));
 
     /// <summary>Removes every checkpoint of this folder from every layer of its disks; returns "disk: name" of each one removed.</summary>
     public Task<(IReadOnlyList<string> Removed, IReadOnlyList<string> Warnings)> RemoveAllAsync(string folder, CancellationToken cancellationToken) =>
-        FailureTranslation.RunAsync(() => RemoveAsync(Path.GetFullPath(folder), cancellationToken));
+        FailureTranslation.RunAsync(() => RemoveAsync(FolderPath.Full(folder), cancellationToken));
 
     private async Task<(IReadOnlyList<string> Removed, IReadOnlyList<string> Warnings)> RemoveAsync(string folder, CancellationToken cancellationToken)
     {

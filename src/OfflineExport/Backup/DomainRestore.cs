@@ -28,7 +28,7 @@ public sealed class DomainRestore
 
     private async Task<DomainRestoreResult> RestoreAsync(DomainRestoreRequest request, IProgress<DiskProgress>? progress, CancellationToken cancellationToken)
     {
-        var folder = Path.GetFullPath(request.Folder);
+        var folder = FolderPath.Full(request.Folder);
         var output = Path.GetFullPath(request.OutputFolder);
         ManifestStore.LoadExisting(folder);
         ForgetJournal.TryFinishPending(folder, folderLockHeld: false);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using OfflineExport.Export;
+using OfflineExport.IO;
 using OfflineExport.Qemu;
 
 namespace OfflineExport.Backup;
@@ -28,7 +29,7 @@ public sealed class FolderCheck
     private async Task<FolderCheckResult> CheckAsync(FolderCheckRequest request, IProgress<ExportProgress>? progress, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        var folder = Path.GetFullPath(request.Folder);
+        var folder = FolderPath.Full(request.Folder);
         ManifestStore.LoadExisting(folder);
         ForgetJournal.TryFinishPending(folder, folderLockHeld: false);
         using var reading = PointFilesLock.Shared(folder);

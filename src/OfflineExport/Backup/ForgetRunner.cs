@@ -32,7 +32,7 @@ public sealed class ForgetRunner
     {
         var clock = Stopwatch.StartNew();
         request.Policy.Check();
-        var folder = Path.GetFullPath(request.Folder);
+        var folder = FolderPath.Full(request.Folder);
         var zone = request.TimeZone ?? TimeZoneInfo.Local;
         var manifest = ManifestStore.LoadExisting(folder);
         if (request.DryRun)

@@ -29,7 +29,7 @@ public sealed class RestoreSession
     {
         var clock = Stopwatch.StartNew();
         var qemuImg = _options.CreateQemuImg();
-        var folder = Path.GetFullPath(request.Folder);
+        var folder = FolderPath.Full(request.Folder);
         var output = Path.GetFullPath(request.Output);
         ManifestStore.LoadExisting(folder);
         ForgetJournal.TryFinishPending(folder, folderLockHeld: false);

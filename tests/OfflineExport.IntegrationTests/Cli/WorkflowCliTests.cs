@@ -71,6 +71,28 @@ public sealed class WorkflowCliTests : IDisposable
     }
 
     [Fact]
+    public async Task A_folder_given_with_a_trailing_slash_is_the_same_folder()
+    {
+        var vda = _ws["vda.qcow2"];
+        await CreateQcow2Async(vda, "16M");
+        var dir = _ws["slash"] + "/";
+
+        var runs = new List<(int ExitCode, string Stdout, string Stderr)>();
+        for (var i = 0; i < 3; i++)
+        {
+            await IoAsync(vda, $"write -P {i + 1} {i}M 64K");
+            runs.Add(await CliProcess.RunAsync(_ws, "backup", vda, "--target", dir, "--format", "qcow2"));
+        }
+
+        var check = await CliProcess.RunAsync(_ws, "check", dir);
+
+        Assert.All(runs, r => Assert.True(r.ExitCode == 0, r.Stderr));
+        Assert.StartsWith("vda: made point 2 (inc: changes since point 1)", runs[2].Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("warning", string.Concat(runs.Select(r => r.Stderr)), StringComparison.Ordinal);
+        Assert.True(check.ExitCode == 0, check.Stdout + check.Stderr);
+    }
+
+    [Fact]
     public async Task List_reads_well_at_80_columns_and_when_piped()
     {
         var vda = _ws["vda.qcow2"];

@@ -8,7 +8,7 @@ var runner = new CommandRunner(CliConsole.System, interruption);
 var root = CommandTree.Build(runner);
 // --version answers wherever it is typed ("offline-export export --version"), as --help does.
 var parse = root.Parse(args.TakeWhile(a => a != "--").Contains("--version") ? ["--version"] : args);
-if (!UsageCheck.AsksForHelp(parse) && UsageCheck.Problem(parse) is { } problem)
+if (!UsageCheck.AsksForHelp(parse) && UsageCheck.Problem(parse, args) is { } problem)
 {
     // Usage errors exit 2 (System.CommandLine would exit 1, which our tool reserves for "different").
     var message = $"{problem}; see '{UsageCheck.Verb(parse.CommandResult)} --help'";

@@ -13,14 +13,16 @@ namespace OfflineExport.Cli.Usage;
 public static partial class UsageCheck
 {
     /// <summary>The problem with <paramref name="parse"/>, or null when the command line is fine.</summary>
-    public static string? Problem(ParseResult parse)
+    /// <param name="parse">The parsed line.</param>
+    /// <param name="typed">The words as typed: "--bitmap=-v" gives a value that looks like an option on purpose.</param>
+    public static string? Problem(ParseResult parse, IReadOnlyList<string>? typed = null)
     {
         var command = parse.CommandResult;
         var values = OptionValues(parse.RootCommandResult);
         // "--target --json" with $DIR unset in a cron line: --target would take "--json" for a folder's name.
-        if (OptionTakingAnOption(parse.RootCommandResult, OptionNames(command).ToHashSet(StringComparer.Ordinal)) is var (option, taken))
+        if (OptionTakingAnOption(parse.RootCommandResult, OptionNames(command).ToHashSet(StringComparer.Ordinal), typed ?? []) is var (option, longName, taken))
         {
-            return $"{option} needs a value, not the option '{taken}' (for a file of that name, write ./{taken})";
+            return $"{option} needs a value, not the option '{taken}' (to give that very value, write {longName}={taken})";
         }
 
         var afterDoubleDash = false;
@@ -45,12 +47,12 @@ public static partial class UsageCheck
 
         if (command.Command.Subcommands.Count > 0 && command.Command.Arguments.Count == 0)
         {
-            var typed = parse.Tokens.FirstOrDefault(t => t.Type == TokenType.Argument && !values.Contains(t));
+            var word = parse.Tokens.FirstOrDefault(t => t.Type == TokenType.Argument && !values.Contains(t));
             var verbs = command.Command.Subcommands.Where(c => !c.Hidden).Select(c => c.Name).ToList();
-            if (typed is not null)
+            if (word is not null)
             {
-                var hint = Suggestions.Closest(typed.Value, verbs);
-                return $"unknown command '{typed.Value}'{(hint is null ? $"; the commands are {string.Join(", ", verbs)}" : $" (did you mean '{hint}'?)")}";
+                var hint = Suggestions.Closest(word.Value, verbs);
+                return $"unknown command '{word.Value}'{(hint is null ? $"; the commands are {string.Join(", ", verbs)}" : $" (did you mean '{hint}'?)")}";
             }
 
             if (parse.Errors.Count > 0)
@@ -129,14 +131,16 @@ public static partial class UsageCheck
     };
 
     /// <summary>The first option that took another option's spelling as its value, or null.</summary>
-    private static (string Option, string Taken)? OptionTakingAnOption(CommandResult root, HashSet<string> optionNames)
+    private static (string Option, string LongName, string Taken)? OptionTakingAnOption(CommandResult root, HashSet<string> optionNames, IReadOnlyList<string> typed)
     {
         var pending = new Stack<SymbolResult>([root]);
         while (pending.TryPop(out var result))
         {
-            if (result is OptionResult option && option.Tokens.FirstOrDefault(t => optionNames.Contains(t.Value)) is { } taken)
+            var spelled = (result as OptionResult)?.IdentifierToken?.Value;
+            if (result is OptionResult option
+                && option.Tokens.FirstOrDefault(t => optionNames.Contains(t.Value) && !typed.Contains($"{spelled}={t.Value}")) is { } taken)
             {
-                return (option.IdentifierToken?.Value ?? option.Option.Name, taken.Value);
+                return (spelled ?? option.Option.Name, option.Option.Name, taken.Value);
             }
 
             foreach (var child in result is CommandResult c ? c.Children : [])

@@ -87,7 +87,17 @@ public sealed class ExportCopy
     /// </summary>
     private static void RequireOwnFile(StorageDaemon daemon, OutputTarget output)
     {
-        if (output.Created is not { } created || !daemon.HoldsOpen(created))
+        bool ours;
+        try
+        {
+            ours = output.Created is { } created && daemon.HoldsOpen(created);
+        }
+        catch (IOException ex)
+        {
+            throw new OfflineExportException(ErrorKind.OutputProblem, $"cannot write {output.Output}: cannot tell which file the daemon opened ({ex.Message}); nothing was written", ex);
+        }
+
+        if (!ours)
         {
             throw new OfflineExportException(ErrorKind.OutputProblem,
                 $"cannot write {output.Output}: {output.PartialPath} is no longer the file this run created (another process replaced it); nothing was written");

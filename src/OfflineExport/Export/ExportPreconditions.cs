@@ -78,8 +78,9 @@ public static class ExportPreconditions
         CheckOutputOutsideChain(paths.Output, chain, "previous backup's chain");
         // The name recorded is relative to OUTPUT's folder as spelled; the kernel resolves its ".." from where
         // a symlinked folder really is, so it could lead to another file (or none) when the backup is opened.
+        // A dry run may name a folder that does not exist yet: nothing will be recorded, and nothing to resolve from.
         var recorded = Path.Combine(paths.OutputFolder, paths.BackingAsRecorded!);
-        if (!FileIdentity.AreSameFile(recorded, backing))
+        if (Directory.Exists(paths.OutputFolder) && !FileIdentity.AreSameFile(recorded, backing))
         {
             throw new OfflineExportException(ErrorKind.InvalidRequest,
                 $"the backing file name {paths.Output} would record, {paths.BackingAsRecorded}, leads from {paths.OutputFolder} to {(FileIdentity.Of(recorded) is null ? "no file" : "another file")}, not to {backing} (a symlinked folder on the way?); give --backing and OUTPUT without symlinked folders");

@@ -39,7 +39,7 @@ public sealed class PartialOutput : IDisposable
         {
             using var file = new FileStream(Path, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = NewImageMode });
             // Through our own descriptor, not the name: the name may already lead elsewhere.
-            Created = IO.FileIdentity.Of($"/proc/self/fd/{file.SafeFileHandle.DangerousGetHandle()}");
+            Created = IO.FileIdentity.OfOpen(file.SafeFileHandle);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -48,8 +48,16 @@ public sealed class PartialOutput : IDisposable
     }
 
     /// <summary>Syncs the file, renames it to <see cref="Output"/> and syncs the folder.</summary>
+    /// <exception cref="OfflineExportException">The file under the temporary name is not the one this run created (OutputProblem).</exception>
     public void Publish(bool overwrite)
     {
+        // After the daemon is gone the name is all there is: it must still be our file, not a symlink put in its place.
+        if (Created is { } created && !(IO.FileIdentity.OfLink(Path) is { Kind: IO.FileKind.Regular } now && now.IsSameFileAs(created)))
+        {
+            throw new OfflineExportException(ErrorKind.OutputProblem,
+                $"cannot write {Output}: {Path} is no longer the file this run created (another process replaced it); nothing was put in place");
+        }
+
         OutputFile.Publish(Path, Output, overwrite);
         _published = true;
     }

@@ -16,6 +16,7 @@ public sealed partial record FileIdentity(ulong Device, ulong Inode, FileKind Ki
 {
     private const int AtFdCwd = -100;
     private const int AtSymlinkNoFollow = 0x100;
+    private const int AtEmptyPath = 0x1000; // AT_EMPTY_PATH: statx of the descriptor itself
     private const uint StatxBasicStats = 0x7ff;
     private const int Enoent = 2;
     private const int Enotdir = 20;
@@ -37,11 +38,20 @@ public sealed partial record FileIdentity(ulong Device, ulong Inode, FileKind Ki
     public static bool AreSameFile(string first, string second) =>
         Of(first) is { } a && Of(second) is { } b && a.IsSameFileAs(b);
 
-    private static FileIdentity? Stat(string path, bool followSymlinks)
+    /// <summary>The file an open descriptor refers to, whatever its name leads to by now (fstat).</summary>
+    /// <exception cref="IOException">The descriptor cannot be examined.</exception>
+    public static FileIdentity OfOpen(Microsoft.Win32.SafeHandles.SafeFileHandle handle) =>
+        Stat((int)handle.DangerousGetHandle(), string.Empty, AtEmptyPath, "an open file")
+        ?? throw new IOException("cannot examine an open file");
+
+    private static FileIdentity? Stat(string path, bool followSymlinks) =>
+        Stat(AtFdCwd, path, followSymlinks ? 0 : AtSymlinkNoFollow, path);
+
+    private static FileIdentity? Stat(int directoryFd, string path, int flags, string name)
     {
         // struct statx has one layout on every Linux architecture, unlike struct stat.
         var buffer = new byte[256];
-        if (Statx(AtFdCwd, path, followSymlinks ? 0 : AtSymlinkNoFollow, StatxBasicStats, buffer) != 0)
+        if (Statx(directoryFd, path, flags, StatxBasicStats, buffer) != 0)
         {
             var errno = Marshal.GetLastPInvokeError();
             if (errno is Enoent or Enotdir)
@@ -49,7 +59,7 @@ public sealed partial record FileIdentity(ulong Device, ulong Inode, FileKind Ki
                 return null;
             }
 
-            throw new IOException($"cannot examine {path}: {Marshal.GetPInvokeErrorMessage(errno)}");
+            throw new IOException($"cannot examine {name}: {Marshal.GetPInvokeErrorMessage(errno)}");
         }
 
         var span = buffer.AsSpan();

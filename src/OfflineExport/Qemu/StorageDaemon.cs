@@ -11,13 +11,15 @@ namespace OfflineExport.Qemu;
 public sealed class StorageDaemon : IAsyncDisposable
 {
     private readonly RunningProcess _process;
+    private readonly string _pidFile;
     private volatile bool _stopping;
 
-    private StorageDaemon(RunningProcess process, QmpClient qmp, string nbdSocket)
+    private StorageDaemon(RunningProcess process, QmpClient qmp, string nbdSocket, string pidFile)
     {
         _process = process;
         Qmp = qmp;
         NbdSocket = nbdSocket;
+        _pidFile = pidFile;
     }
 
     /// <summary>The QMP connection to the daemon.</summary>
@@ -30,16 +32,21 @@ public sealed class StorageDaemon : IAsyncDisposable
     /// True when the daemon holds <paramref name="file"/> open (any descriptor whose file has its device and
     /// inode): the daemon opens nodes by name, and this says which file a name led it to.
     /// </summary>
+    /// <exception cref="IOException">The daemon's descriptors cannot be read (no /proc, or not ours to look at).</exception>
     public bool HoldsOpen(IO.FileIdentity file)
     {
+        // The pid the daemon wrote itself: ours may be a wrapper's that did not exec it.
+        var pid = int.TryParse(File.ReadAllText(_pidFile).Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var written)
+            ? written
+            : _process.Id;
         try
         {
-            return Directory.EnumerateFileSystemEntries($"/proc/{_process.Id}/fd")
+            return Directory.EnumerateFileSystemEntries($"/proc/{pid}/fd")
                 .Any(descriptor => IO.FileIdentity.Of(descriptor) is { } open && open.IsSameFileAs(file));
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (UnauthorizedAccessException ex)
         {
-            return false; // gone, or not ours to look at: nothing proves the file is the one
+            throw new IOException($"cannot read the open files of qemu-storage-daemon [{pid}]: {ex.Message}", ex);
         }
     }
 
@@ -77,7 +84,7 @@ public sealed class StorageDaemon : IAsyncDisposable
         try
         {
             var qmp = await ConnectWhenReadyAsync(process, qmpSocket, pidFile, startTimeout, replyTimeout, log, cancellationToken).ConfigureAwait(false);
-            return new StorageDaemon(process, qmp, Path.Combine(runtimeDirectory, "nbd.sock"));
+            return new StorageDaemon(process, qmp, Path.Combine(runtimeDirectory, "nbd.sock"), pidFile);
         }
         catch
         {

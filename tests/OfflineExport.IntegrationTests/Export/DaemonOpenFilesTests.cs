@@ -44,4 +44,22 @@ public sealed class DaemonOpenFilesTests : IDisposable
         Assert.False(ownAfterOpen); // what an export refuses to write into
         Assert.True(decoyAfterOpen);
     }
+
+    [Fact]
+    public async Task An_export_through_a_daemon_wrapper_that_does_not_exec_it_still_finds_its_own_file()
+    {
+        // The pid to look at is the one the daemon writes itself, not the wrapper's.
+        var wrapper = _ws["qsd-wrapper.sh"];
+        await File.WriteAllTextAsync(wrapper, "#!/bin/sh\nnice -n 1 qemu-storage-daemon \"$@\"\n");
+        File.SetUnixFileMode(wrapper, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var image = _ws["vda.qcow2"];
+        await CreateQcow2Async(image, "16M");
+        await IoAsync(image, "write -P 0x01 0 1M");
+        var options = _ws.Options with { Tools = new QemuTools(StorageDaemon: wrapper) };
+
+        var result = await ExportHarness.ExportWithAsync(_ws, options, new OfflineExport.Export.ExportRequest { Image = image, Output = _ws["full.qcow2"] }, image);
+
+        Assert.Equal(1UL << 20, result.BytesCopied);
+        Assert.Equal(0, await CompareAsync(_ws["full.qcow2"], image));
+    }
 }

@@ -309,6 +309,26 @@ public sealed class ExportSessionTests : IDisposable
     }
 
     [Fact]
+    public async Task A_dry_run_into_a_folder_that_does_not_exist_yet_measures_the_incremental()
+    {
+        var image = _ws["vda.qcow2"];
+        await CreateQcow2Async(image, "16M");
+        await IoAsync(image, "write -P 0x01 0 1M");
+        await AddBitmapAsync(image, "ck");
+        await ExportHarness.ExportAsync(_ws, new ExportRequest { Image = image, Output = _ws["p0.qcow2"] }, image);
+        await IoAsync(image, "write -P 0x02 4M 64K");
+
+        var result = await ExportHarness.ExportAsync(_ws, new ExportRequest
+        {
+            Image = image, Output = _ws["later/inc.qcow2"], Bitmaps = ["ck"], Backing = _ws["p0.qcow2"], DryRun = true,
+        }, image);
+
+        Assert.True(result.DryRun);
+        Assert.Equal(64UL << 10, result.PlannedDataBytes);
+        Assert.False(Directory.Exists(_ws["later"]));
+    }
+
+    [Fact]
     public async Task Verification_catches_a_wrong_previous_backup_and_leaves_no_output()
     {
         var image = _ws["vda.qcow2"];

@@ -1,0 +1,59 @@
+using OfflineExport.Export;
+
+namespace OfflineExport.Tests.Export;
+
+/// <summary>A partial output is this run's own file, from its creation to the rename that publishes it.</summary>
+public sealed class PartialOutputTests : IDisposable
+{
+    private readonly DirectoryInfo _folder = Directory.CreateTempSubdirectory("oe-partial-");
+
+    public void Dispose() => _folder.Delete(recursive: true);
+
+    [Fact]
+    public void A_created_partial_is_published_under_the_output_s_name()
+    {
+        var output = Path.Combine(_folder.FullName, "vda.0.qcow2");
+        using var partial = PartialOutput.For(output);
+
+        partial.CreateEmpty();
+        partial.Publish(overwrite: false);
+
+        Assert.True(File.Exists(output));
+        Assert.False(File.Exists(partial.Path));
+    }
+
+    [Fact]
+    public void An_existing_file_under_the_temporary_name_is_never_taken_over()
+    {
+        var output = Path.Combine(_folder.FullName, "vda.0.qcow2");
+        using var partial = PartialOutput.For(output);
+        File.WriteAllText(partial.Path, "someone else's");
+
+        var error = Assert.Throws<OfflineExportException>(partial.CreateEmpty);
+
+        Assert.Equal(ErrorKind.OutputProblem, error.Kind);
+        Assert.Equal("someone else's", File.ReadAllText(partial.Path));
+    }
+
+    [Fact]
+    public void A_partial_replaced_by_a_symlink_is_not_published()
+    {
+        // Arrange: after the daemon is gone, another writer of the folder puts a symlink to a decoy in its place.
+        var output = Path.Combine(_folder.FullName, "vda.0.qcow2");
+        var decoy = Path.Combine(_folder.FullName, "decoy");
+        File.WriteAllText(decoy, "decoy");
+        using var partial = PartialOutput.For(output);
+        partial.CreateEmpty();
+        File.Delete(partial.Path);
+        File.CreateSymbolicLink(partial.Path, decoy);
+
+        // Act
+        var error = Assert.Throws<OfflineExportException>(() => partial.Publish(overwrite: false));
+
+        // Assert
+        Assert.Equal(ErrorKind.OutputProblem, error.Kind);
+        Assert.Contains("is no longer the file this run created", error.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(output));
+        Assert.Equal("decoy", File.ReadAllText(decoy));
+    }
+}

@@ -33,20 +33,23 @@ public sealed class ProgressReporter : IProgress<ExportProgress>, IProgress<Disk
     }
 
     /// <summary>Shows <paramref name="value"/>.</summary>
-    public void Report(ExportProgress value) => Show(WithStep(_label, value.Step), value);
+    public void Report(ExportProgress value) => Show(_label, value);
 
     /// <summary>Shows one disk's progress within a backup run (or one point's within a forget).</summary>
     public void Report(DiskProgress value) =>
-        Show(WithStep(value.Count > 1 ? $"{value.Disk} ({value.Index + 1}/{value.Count})" : value.Disk, value.Export.Step), value.Export);
+        Show(value.Count > 1 ? $"{value.Disk} ({value.Index + 1}/{value.Count})" : value.Disk, value.Export);
 
     /// <summary>The word before the bar: none for an export's copy, which the result line names.</summary>
-    public static string? Doing(ProgressStep step) => step switch
+    public static string? Doing(ProgressStep step) => step == ProgressStep.Copy ? null : Words(step).Doing;
+
+    /// <summary>What a step is called while it runs and once it is done.</summary>
+    private static (string Doing, string Done) Words(ProgressStep step) => step switch
     {
-        ProgressStep.Verify => "verifying",
-        ProgressStep.Restore => "restoring",
-        ProgressStep.Read => "reading",
-        ProgressStep.Merge => "merging",
-        _ => null,
+        ProgressStep.Verify => ("verifying", "verified"),
+        ProgressStep.Restore => ("restoring", "restored"),
+        ProgressStep.Read => ("reading", "read"),
+        ProgressStep.Merge => ("merging", "merged"),
+        _ => ("copying", "copied"),
     };
 
     /// <summary>Erases the in-place line: the result is printed where it was.</summary>
@@ -85,14 +88,7 @@ public sealed class ProgressReporter : IProgress<ExportProgress>, IProgress<Disk
     /// <summary>A log line: the start, a step, or the end.</summary>
     public static string FormatPlain(ExportProgress value)
     {
-        var (doing, done) = value.Step switch
-        {
-            ProgressStep.Verify => ("verifying", "verified"),
-            ProgressStep.Restore => ("restoring", "restored"),
-            ProgressStep.Read => ("reading", "read"),
-            ProgressStep.Merge => ("merging", "merged"),
-            _ => ("copying", "copied"),
-        };
+        var (doing, done) = Words(value.Step);
         if (value.BytesDone >= value.BytesTotal)
         {
             return $"{done} {Units.Bytes(value.BytesTotal)} in {Units.Duration(value.Elapsed)} ({Units.Bytes(value.BytesPerSecond)}/s)";
@@ -128,19 +124,19 @@ public sealed class ProgressReporter : IProgress<ExportProgress>, IProgress<Disk
             if (_console.ErrorIsTerminal)
             {
                 // At most 10 frames a second (a checksum reports every MiB), but every first and last one.
-                var edge = value.BytesDone == 0 || value.BytesDone >= value.BytesTotal || label != _lastLabel;
+                var shown = WithStep(label, value.Step);
+                var edge = value.BytesDone == 0 || value.BytesDone >= value.BytesTotal || shown != _lastLabel;
                 if (edge || _sinceFrame.Elapsed >= FrameInterval)
                 {
-                    _lastLabel = label;
+                    _lastLabel = shown;
                     _sinceFrame.Restart();
-                    _console.ShowProgress(FormatBar(label, value, _console.ErrorColumns));
+                    _console.ShowProgress(FormatBar(shown, value, _console.ErrorColumns));
                 }
 
                 return;
             }
 
-            // A log line says what it does itself ("verifying 1.0 GiB"): the label keeps only the disk.
-            label = Doing(value.Step) is { } word && label.EndsWith(word, StringComparison.Ordinal) ? label[..^word.Length].TrimEnd() : label;
+            // A log line says what it does itself ("verifying 1.0 GiB"), after the disk.
             var key = $"{label}/{value.Step}";
 
             // A line at each disk's start (a copy of nothing starts and ends at once: one line), one every

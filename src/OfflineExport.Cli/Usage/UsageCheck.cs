@@ -133,14 +133,27 @@ public static partial class UsageCheck
     /// <summary>The first option that took another option's spelling as its value, or null.</summary>
     private static (string Option, string LongName, string Taken)? OptionTakingAnOption(CommandResult root, HashSet<string> optionNames, IReadOnlyList<string> typed)
     {
+        foreach (var option in OptionResults(root))
+        {
+            var spelled = option.IdentifierToken?.Value ?? option.Option.Name;
+            if (option.Tokens.FirstOrDefault(t => optionNames.Contains(t.Value) && !typed.Contains($"{spelled}={t.Value}")) is { } taken)
+            {
+                return (spelled, option.Option.Name, taken.Value);
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Every option given on the line, at any depth of the command tree.</summary>
+    private static IEnumerable<OptionResult> OptionResults(CommandResult root)
+    {
         var pending = new Stack<SymbolResult>([root]);
         while (pending.TryPop(out var result))
         {
-            var spelled = (result as OptionResult)?.IdentifierToken?.Value;
-            if (result is OptionResult option
-                && option.Tokens.FirstOrDefault(t => optionNames.Contains(t.Value) && !typed.Contains($"{spelled}={t.Value}")) is { } taken)
+            if (result is OptionResult option)
             {
-                return (spelled ?? option.Option.Name, option.Option.Name, taken.Value);
+                yield return option;
             }
 
             foreach (var child in result is CommandResult c ? c.Children : [])
@@ -148,8 +161,6 @@ public static partial class UsageCheck
                 pending.Push(child);
             }
         }
-
-        return null;
     }
 
     private static string Expected(string type) => type switch
@@ -189,25 +200,8 @@ public static partial class UsageCheck
     }
 
     /// <summary>The tokens consumed as option values (by reference: the same text may also be a stray argument).</summary>
-    private static HashSet<Token> OptionValues(CommandResult root)
-    {
-        var values = new HashSet<Token>(ReferenceEqualityComparer.Instance);
-        var pending = new Stack<SymbolResult>([root]);
-        while (pending.TryPop(out var result))
-        {
-            if (result is OptionResult option)
-            {
-                values.UnionWith(option.Tokens);
-            }
-
-            foreach (var child in result is CommandResult c ? c.Children : [])
-            {
-                pending.Push(child);
-            }
-        }
-
-        return values;
-    }
+    private static HashSet<Token> OptionValues(CommandResult root) =>
+        new(OptionResults(root).SelectMany(o => o.Tokens), ReferenceEqualityComparer.Instance);
 
     [GeneratedRegex("^Cannot parse argument '(?<value>.*)' for option '(?<option>[^']+)' as expected type '(?<type>[^']+)'")]
     private static partial Regex CannotParse();

@@ -56,13 +56,14 @@ public sealed class ProgressReporter : IProgress<ExportProgress>, IProgress<Disk
     public void Finish() => _console.EndProgress(keep: false);
 
     /// <summary>
-    /// The in-place line, at most <paramref name="columns"/> − 1 characters (a terminal wraps a line that
-    /// fills its last column): "vda [#######------]  35%  312.0 MiB / 890.0 MiB  410.3 MiB/s  1.4 s left".
+    /// The in-place line, at most <paramref name="columns"/> − 3 characters (a terminal wraps a line that
+    /// fills its last column, and Ctrl-C's echo "^C" must fit after it): "vda [#######------]  35%  312.0 MiB / 890.0 MiB  410.3 MiB/s  1.4 s left".
     /// Narrow terminals lose the rate, then the time left, then the sizes; the label is cut last.
     /// </summary>
     public static string FormatBar(string label, ExportProgress value, int columns)
     {
-        var room = columns - 1;
+        // Two columns spare beyond the last: the terminal echoes Ctrl-C as "^C" after the bar.
+        var room = columns - 3;
         var percent = string.Create(CultureInfo.InvariantCulture, $" {(int)(value.Fraction * 100),3}%");
         var sizes = $"  {Units.Bytes(value.BytesDone)} / {Units.Bytes(value.BytesTotal)}";
         var rate = $"  {Units.Bytes(value.BytesPerSecond)}/s";
@@ -109,7 +110,7 @@ public sealed class ProgressReporter : IProgress<ExportProgress>, IProgress<Disk
         return "[" + new string('#', filled) + new string('-', width - filled) + "]";
     }
 
-    private static string Cut(string text, int length) => text.Length <= length ? text : text[..Math.Max(0, length - 1)] + "…";
+    private static string Cut(string text, int length) => text.Length <= length ? text : text[..Math.Max(0, length - 1)].TrimEnd() + "…";
 
     private static TimeSpan TimeLeft(ExportProgress value) =>
         value.BytesPerSecond > 0 ? TimeSpan.FromSeconds((value.BytesTotal - value.BytesDone) / value.BytesPerSecond) : TimeSpan.Zero;

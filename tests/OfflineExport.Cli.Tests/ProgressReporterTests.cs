@@ -123,18 +123,18 @@ public sealed class ProgressReporterTests
 
     [Theory]
     [InlineData(120, "vda (1/2) [########----------------------]  25%  222.5 MiB / 890.0 MiB  8.0 MiB/s  1 min 23 s left")]
-    [InlineData(80, "vda (1/2) [###--------]  25%  222.5 MiB / 890.0 MiB  8.0 MiB/s  1 min 23 s left")]
-    [InlineData(70, "vda (1/2) [###---------]  25%  222.5 MiB / 890.0 MiB  1 min 23 s left")]
+    [InlineData(80, "vda (1/2) [#####---------------]  25%  222.5 MiB / 890.0 MiB  1 min 23 s left")]
+    [InlineData(70, "vda (1/2) [##--------]  25%  222.5 MiB / 890.0 MiB  1 min 23 s left")]
     [InlineData(50, "vda (1/2) [########----------------------]  25%")]
-    [InlineData(30, "vda (1/2) [###---------]  25%")]
-    [InlineData(26, "vda (1… [##--------]  25%")]
+    [InlineData(30, "vda (1/2) [##--------]  25%")]
+    [InlineData(26, "vda… [##--------]  25%")]
     [InlineData(20, "[##--------]  25%")]
     public void The_bar_fits_the_terminal_s_width_dropping_the_least_useful_parts_first(int columns, string expected)
     {
         var line = ProgressReporter.FormatBar("vda (1/2)", new ExportProgress(233_308_160, 933_232_640, 233_308_160, 0, TimeSpan.FromSeconds(27.8125)), columns);
 
         Assert.Equal(expected, line);
-        Assert.True(line.Length < columns, $"{line.Length} characters do not fit {columns} columns without wrapping");
+        Assert.True(line.Length <= columns - 3, $"{line.Length} characters leave no room for Ctrl-C's echo at {columns} columns");
     }
 
     [Theory]

@@ -86,7 +86,7 @@ public sealed class CliConsole
             ColorSystem = isTerminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
             Interactive = InteractionSupport.No,
         });
-        console.Profile.Width = isTerminal ? TerminalWidth.Of(1) : TerminalWidth.FromEnvironment() ?? TerminalWidth.Default;
+        console.Profile.Width = TerminalWidth.ForOutput(isTerminal);
         return console;
     }
 }

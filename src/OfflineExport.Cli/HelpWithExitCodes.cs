@@ -15,8 +15,7 @@ public sealed class HelpWithExitCodes : SynchronousCommandLineAction
     /// <summary>Prints the help, then the exit codes.</summary>
     public override int Invoke(ParseResult parseResult)
     {
-        // As wide as the terminal; piped (a pager, a mail), 80 columns or $COLUMNS, as the tables.
-        _inner.MaxWidth = Console.IsOutputRedirected ? TerminalWidth.FromEnvironment() ?? TerminalWidth.Default : TerminalWidth.Of(1);
+        _inner.MaxWidth = TerminalWidth.ForOutput(!Console.IsOutputRedirected);
         var code = _inner.Invoke(parseResult);
         var output = parseResult.InvocationConfiguration.Output;
         output.WriteLine(ExitCodes.HelpTable);

@@ -27,6 +27,12 @@ public static partial class TerminalWidth
         return FromEnvironment() ?? Default;
     }
 
+    /// <summary>
+    /// The width for tables and help on stdout: the terminal's when it is one; piped (a pager, a mail from
+    /// cron), $COLUMNS or <see cref="Default"/>, so what is mailed reads like the screen.
+    /// </summary>
+    public static int ForOutput(bool isTerminal) => isTerminal ? Of(1) : FromEnvironment() ?? Default;
+
     /// <summary>$COLUMNS when it holds a sane width, else null.</summary>
     public static int? FromEnvironment() =>
         int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), NumberStyles.None, CultureInfo.InvariantCulture, out var columns) && columns is >= 20 and <= 1000

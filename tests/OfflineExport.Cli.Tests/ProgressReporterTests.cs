@@ -80,7 +80,7 @@ public sealed class ProgressReporterTests
     {
         var terminal = new TestConsole(errorIsTerminal: true, columns: 100);
         var log = new TestConsole(errorIsTerminal: false);
-        var verify = ExportProgress.Of(ProgressStep.Verify, 0.5, 64 * MiB, TimeSpan.FromSeconds(1));
+        var verify = new ExportProgress(32 * MiB, 64 * MiB, 0, 0, TimeSpan.FromSeconds(1)) { Step = ProgressStep.Verify };
 
         new ProgressReporter(terminal.Console, "vda.qcow2").Report(verify);
         new ProgressReporter(log.Console, "vda.qcow2").Report(verify with { BytesDone = 0 });

@@ -105,13 +105,13 @@ public static class InfoCommand
         {
             var usable = verdict.Valid ? "[green]yes[/]" : verdict.Reason is null ? "[red]no[/]" : $"[red]no[/] ({reasons.IndexOf(verdict.Reason) + 1})";
             var holders = Enumerable.Range(0, report.Layers.Count).Where(i => report.Layers[i].Bitmaps.Any(b => b.Name == verdict.Name)).ToList();
-            var granularity = holders.Select(i => report.Layers[i].Bitmaps.First(b => b.Name == verdict.Name))
-                .Select(b => $"{Units.Bytes(b.Granularity)}, {(b.Flags.Count == 0 ? "disabled" : string.Join(",", b.Flags))}")
-                .Distinct(StringComparer.Ordinal);
             List<string> row = [Markup.Escape(verdict.Name), usable, string.Join(", ", holders.Select(LayerName))];
             if (verbose)
             {
-                row.Add(Markup.Escape(string.Join("; ", granularity)));
+                var copies = holders.Select(i => report.Layers[i].Bitmaps.First(b => b.Name == verdict.Name))
+                    .Select(b => $"{Units.Bytes(b.Granularity)}, {(b.Flags.Count == 0 ? "disabled" : string.Join(",", b.Flags))}")
+                    .Distinct(StringComparer.Ordinal);
+                row.Add(Markup.Escape(string.Join("; ", copies)));
             }
 
             verdicts.AddRow([.. row]);

@@ -157,12 +157,6 @@ public sealed class ForgetRunner
     /// <summary>One kept point's merged file under its temporary name, proved identical to the point, synced, and its record.</summary>
     private static async Task<ForgetSwap> MergeAsync(QemuImg qemuImg, string folder, DiskRecord disk, PointMerge merge, string temporary, IProgress<ExportProgress>? progress, CancellationToken cancellationToken)
     {
-        Action<double>? Step(ProgressStep step)
-        {
-            var clock = Stopwatch.StartNew();
-            return progress is null ? null : f => progress.Report(ExportProgress.Of(step, f, (ulong)disk.VirtualSize, clock.Elapsed));
-        }
-
         var point = Path.Combine(folder, merge.Point.File);
         var path = Path.Combine(folder, temporary);
         try
@@ -171,14 +165,14 @@ public sealed class ForgetRunner
             {
                 // The copy still names the old backing; the safe rebase writes into it whatever the forgotten points held.
                 File.Copy(point, path);
-                await qemuImg.RebaseAsync(path, ImageFormats.Qcow2, backing.File, ImageFormats.Qcow2, cancellationToken, Step(ProgressStep.Merge)).ConfigureAwait(false);
+                await qemuImg.RebaseAsync(path, ImageFormats.Qcow2, backing.File, ImageFormats.Qcow2, cancellationToken, ExportProgress.ReporterFor(progress, ProgressStep.Merge, (ulong)disk.VirtualSize)).ConfigureAwait(false);
             }
             else
             {
-                await qemuImg.ConvertToQcow2Async(point, ImageFormats.Qcow2, path, cancellationToken, Step(ProgressStep.Merge)).ConfigureAwait(false);
+                await qemuImg.ConvertToQcow2Async(point, ImageFormats.Qcow2, path, cancellationToken, ExportProgress.ReporterFor(progress, ProgressStep.Merge, (ulong)disk.VirtualSize)).ConfigureAwait(false);
             }
 
-            var compare = await qemuImg.CompareAsync(path, ImageFormats.Qcow2, point, ImageFormats.Qcow2, cancellationToken, Step(ProgressStep.Verify)).ConfigureAwait(false);
+            var compare = await qemuImg.CompareAsync(path, ImageFormats.Qcow2, point, ImageFormats.Qcow2, cancellationToken, ExportProgress.ReporterFor(progress, ProgressStep.Verify, (ulong)disk.VirtualSize)).ConfigureAwait(false);
             Verification.RequireIdentical(compare, $"the merged copy of point {merge.Point.Number} of {disk.Name} differs from the point; nothing was changed");
             LayerChecks.Judge(path, await qemuImg.CheckQcow2Async(path, cancellationToken).ConfigureAwait(false));
             FileSync.File(path);

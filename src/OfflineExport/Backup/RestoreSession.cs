@@ -75,24 +75,18 @@ public sealed class RestoreSession
         using var partial = PartialOutput.For(output);
         try
         {
-            var copying = Stopwatch.StartNew();
-            await qemuImg.ConvertToQcow2Async(pointPath, "qcow2", partial.Path, cancellationToken, Reporter(progress, ProgressStep.Restore, chain[0], copying)).ConfigureAwait(false);
+            await qemuImg.ConvertToQcow2Async(pointPath, "qcow2", partial.Path, cancellationToken, ExportProgress.ReporterFor(progress, ProgressStep.Restore, (ulong)chain[0].VirtualSize)).ConfigureAwait(false);
         }
         catch (QemuImgException ex)
         {
             throw new OfflineExportException(ErrorKind.OutputProblem, $"cannot write {output}: {ChainReader.QemuErrorText(ex.StandardError)}", ex);
         }
 
-        var comparing = Stopwatch.StartNew();
-        var compare = await qemuImg.CompareAsync(partial.Path, "qcow2", pointPath, "qcow2", cancellationToken, Reporter(progress, ProgressStep.Verify, chain[0], comparing)).ConfigureAwait(false);
+        var compare = await qemuImg.CompareAsync(partial.Path, "qcow2", pointPath, "qcow2", cancellationToken, ExportProgress.ReporterFor(progress, ProgressStep.Verify, (ulong)chain[0].VirtualSize)).ConfigureAwait(false);
         Verification.RequireIdentical(compare, $"the restored image differs from point {point.Number} of {disk.Name}");
         partial.Publish(overwrite: request.Force);
         return new RestoreResult(disk.Name, point, output, chain.Count, clock.Elapsed) { FilesChecksummed = checksummed };
     }
-
-    /// <summary>qemu-img's fraction as <paramref name="step"/>'s progress over the point's virtual size, or null when nobody listens.</summary>
-    private static Action<double>? Reporter(IProgress<ExportProgress>? progress, ProgressStep step, ImageInfo top, Stopwatch clock) =>
-        progress is null ? null : fraction => progress.Report(ExportProgress.Of(step, fraction, (ulong)top.VirtualSize, clock.Elapsed));
 
     private static DiskRecord SelectDisk(BackupManifest manifest, string? name, string folder)
     {

@@ -110,7 +110,7 @@ public sealed class BlockGraph
     /// <param name="cancellationToken">Cancels the work.</param>
     public async Task CreateTargetAsync(OutputTarget target, long virtualSize, int clusterSize, Action opened, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var partial = target.PartialPath;
+        var partial = target.Partial.Path;
         var image = new JsonObject
         {
             ["driver"] = "qcow2",
@@ -132,7 +132,7 @@ public sealed class BlockGraph
         }
         catch (QmpException ex)
         {
-            throw new OfflineExportException(ErrorKind.OutputProblem, $"cannot create {target.Output}: {ex.Description}", ex);
+            throw new OfflineExportException(ErrorKind.OutputProblem, $"cannot create {target.Partial.Output}: {ex.Description}", ex);
         }
 
         // Closed again: the target opens below with the cache mode its measured work asks for.

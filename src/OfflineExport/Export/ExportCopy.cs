@@ -36,7 +36,7 @@ public sealed class ExportCopy
         }
         catch (Exception ex) when (ex is not OfflineExportException and not OperationCanceledException)
         {
-            if (await ExportFailures.TranslateAsync(ex, daemon, chain.Top.Path, output?.PartialPath, cancellationToken.IsCancellationRequested).ConfigureAwait(false) is { } translated)
+            if (await ExportFailures.TranslateAsync(ex, daemon, chain.Top.Path, output?.Partial.Path, cancellationToken.IsCancellationRequested).ConfigureAwait(false) is { } translated)
             {
                 throw translated;
             }
@@ -72,7 +72,7 @@ public sealed class ExportCopy
         var measurement = await planner.MeasureAsync(cancellationToken).ConfigureAwait(false);
         void RequireOurs() => RequireOwnFile(daemon, output);
         await graph.CreateTargetAsync(output, chain.VirtualSize, chain.Top.Info.ClusterSize ?? 65536, RequireOurs, _options.ProgressTimeout, cancellationToken).ConfigureAwait(false);
-        await graph.ExportTargetAsync(output.PartialPath, measurement.WorkBytes, RequireOurs, cancellationToken).ConfigureAwait(false);
+        await graph.ExportTargetAsync(output.Partial.Path, measurement.WorkBytes, RequireOurs, cancellationToken).ConfigureAwait(false);
         await nbd.ConnectTargetAsync(daemon.NbdSocket, _options.MaxInFlight, cancellationToken).ConfigureAwait(false);
         var engine = new CopyEngine(nbd.Source, nbd.Target!, _options.MaxInFlight, requestSize, targetHasBacking: chain.MergeSources.Count > 0, progress);
         var statistics = await engine.RunAsync(planner.PlanAsync(measurement, cancellationToken), measurement.WorkBytes, cancellationToken).ConfigureAwait(false);
@@ -87,20 +87,20 @@ public sealed class ExportCopy
     /// </summary>
     private static void RequireOwnFile(StorageDaemon daemon, OutputTarget output)
     {
+        var partial = output.Partial;
         bool ours;
         try
         {
-            ours = output.Created is { } created && daemon.HoldsOpen(created);
+            ours = partial.Created is { } created && daemon.HoldsOpen(created);
         }
         catch (IOException ex)
         {
-            throw new OfflineExportException(ErrorKind.OutputProblem, $"cannot write {output.Output}: cannot tell which file the daemon opened ({ex.Message}); nothing was written", ex);
+            throw new OfflineExportException(ErrorKind.OutputProblem, $"cannot write {partial.Output}: cannot tell which file the daemon opened ({ex.Message}); nothing was written", ex);
         }
 
         if (!ours)
         {
-            throw new OfflineExportException(ErrorKind.OutputProblem,
-                $"cannot write {output.Output}: {output.PartialPath} is no longer the file this run created (another process replaced it); nothing was written");
+            throw partial.Replaced("nothing was written");
         }
     }
 

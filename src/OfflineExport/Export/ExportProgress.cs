@@ -17,10 +17,18 @@ public sealed record ExportProgress(ulong BytesDone, ulong BytesTotal, ulong Byt
     /// <summary>Bytes handled per second so far.</summary>
     public double BytesPerSecond => Elapsed.TotalSeconds <= 0 ? 0 : BytesDone / Elapsed.TotalSeconds;
 
-    /// <summary>The progress of <paramref name="step"/> as qemu-img reports it, a fraction of <paramref name="bytes"/>.</summary>
-    public static ExportProgress Of(ProgressStep step, double fraction, ulong bytes, TimeSpan elapsed)
+    /// <summary>
+    /// What turns qemu-img's fractions into <paramref name="step"/>'s progress over <paramref name="bytes"/>, timed
+    /// from now; null when nobody listens (qemu-img then runs without <c>-p</c>).
+    /// </summary>
+    public static Action<double>? ReporterFor(IProgress<ExportProgress>? progress, ProgressStep step, ulong bytes)
     {
-        var done = (ulong)(Math.Clamp(fraction, 0, 1) * bytes);
-        return new ExportProgress(done, bytes, 0, 0, elapsed) { Step = step };
+        if (progress is null)
+        {
+            return null;
+        }
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        return fraction => progress.Report(new ExportProgress((ulong)(Math.Clamp(fraction, 0, 1) * bytes), bytes, 0, 0, clock.Elapsed) { Step = step });
     }
 }

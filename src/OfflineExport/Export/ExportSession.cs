@@ -66,15 +66,14 @@ public sealed class ExportSession
             }
 
             daemon = await daemonStarting.ConfigureAwait(false);
-            var output = partial is null ? null : new OutputTarget(paths.Output, partial.Path, paths.BackingAsRecorded, partial.Created);
+            var output = partial is null ? null : new OutputTarget(partial, paths.BackingAsRecorded);
             var (totals, statistics) = await new ExportCopy(_options).RunAsync(daemon, validated, paths.Backing, output, progress, cancellationToken).ConfigureAwait(false);
 
             var verified = false;
             if (partial is not null && request.Verify)
             {
-                var comparing = Stopwatch.StartNew();
                 var compare = await qemuImg.CompareAsync(partial.Path, "qcow2", paths.Image, validated.Top.Format, cancellationToken,
-                    progress is null ? null : f => progress.Report(ExportProgress.Of(ProgressStep.Verify, f, (ulong)validated.VirtualSize, comparing.Elapsed))).ConfigureAwait(false);
+                    ExportProgress.ReporterFor(progress, ProgressStep.Verify, (ulong)validated.VirtualSize)).ConfigureAwait(false);
                 Verification.RequireIdentical(compare, $"the backup differs from {paths.Image}");
                 verified = true;
             }

@@ -32,10 +32,8 @@ public sealed class ImageVerifier
         var outputChain = await ChainReader.ReadAsync(qemuImg, output, null, "backup", cancellationToken).ConfigureAwait(false);
         ChainValidator.ValidateStructure(imageChain);
         ChainValidator.ValidateStructure(outputChain);
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        var size = (ulong)imageChain[0].VirtualSize;
         var result = await qemuImg.CompareAsync(output, outputChain[0].Format, image, imageChain[0].Format, cancellationToken,
-            progress is null ? null : f => progress.Report(ExportProgress.Of(ProgressStep.Verify, f, size, clock.Elapsed))).ConfigureAwait(false);
+            ExportProgress.ReporterFor(progress, ProgressStep.Verify, (ulong)imageChain[0].VirtualSize)).ConfigureAwait(false);
         if (result.ExitCode >= 2 && QemuImg.IsLockError(result.Message))
         {
             throw OfflineExportException.ImageInUse(image, result.Message);

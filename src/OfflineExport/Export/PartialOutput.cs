@@ -54,13 +54,16 @@ public sealed class PartialOutput : IDisposable
         // After the daemon is gone the name is all there is: it must still be our file, not a symlink put in its place.
         if (Created is { } created && !(IO.FileIdentity.OfLink(Path) is { Kind: IO.FileKind.Regular } now && now.IsSameFileAs(created)))
         {
-            throw new OfflineExportException(ErrorKind.OutputProblem,
-                $"cannot write {Output}: {Path} is no longer the file this run created (another process replaced it); nothing was put in place");
+            throw Replaced("nothing was put in place");
         }
 
         OutputFile.Publish(Path, Output, overwrite);
         _published = true;
     }
+
+    /// <summary>The error when the temporary name no longer leads to the file <see cref="CreateEmpty"/> made; <paramref name="consequence"/> says what was spared.</summary>
+    public OfflineExportException Replaced(string consequence) => new(ErrorKind.OutputProblem,
+        $"cannot write {Output}: {Path} is no longer the file this run created (another process replaced it); {consequence}");
 
     /// <summary>Deletes the partial file unless it was published.</summary>
     public void Dispose()

@@ -1,14 +1,14 @@
 using System.Buffers;
 using System.Diagnostics;
-using System.Threading.Channels;
 using OfflineExport.Nbd;
 
 namespace OfflineExport.Export;
 
 /// <summary>
-/// Executes a plan with bounded concurrency: a producer streams planned ranges into a small channel,
+/// Executes a plan with bounded concurrency: a producer streams planned ranges into a small queue,
 /// a fixed set of workers each own one pooled buffer and carry ranges from the source connections to
-/// the target connections. Memory is workers × request size, whatever the disk size.
+/// the target connections. Memory is workers × request size, whatever the disk size. Over NBD a worker
+/// resumes on the reader thread of the reply it awaited, so its next request leaves from there.
 /// </summary>
 public sealed class CopyEngine
 {
@@ -55,17 +55,13 @@ public sealed class CopyEngine
         _clock.Restart();
         Report(force: true); // the start: the total is known, nothing done yet
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var channel = Channel.CreateBounded<CopyRange>(new BoundedChannelOptions(_workers * 2)
-        {
-            SingleWriter = true,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
+        var queue = new CopyRangeQueue(_workers * 4);
+        using var closeOnStop = linked.Token.UnsafeRegister(static q => ((CopyRangeQueue)q!).Close(), queue);
 
-        var tasks = new List<Task> { Task.Run(() => ProduceAsync(plan, channel.Writer, linked), CancellationToken.None) };
+        var tasks = new List<Task> { Task.Run(() => ProduceAsync(plan, queue, linked), CancellationToken.None) };
         for (var i = 0; i < _workers; i++)
         {
-            var index = i;
-            tasks.Add(Task.Run(() => WorkAsync(index, channel.Reader, linked), CancellationToken.None));
+            tasks.Add(Task.Run(() => WorkAsync(queue, linked), CancellationToken.None));
         }
 
         try
@@ -89,13 +85,16 @@ public sealed class CopyEngine
         return new CopyStatistics((ulong)_bytesCopied, (ulong)_bytesZeroed, _requests, (ulong)_plannedData, (ulong)_plannedZero);
     }
 
-    private async Task ProduceAsync(IAsyncEnumerable<CopyRange> plan, ChannelWriter<CopyRange> writer, CancellationTokenSource linked)
+    private async Task ProduceAsync(IAsyncEnumerable<CopyRange> plan, CopyRangeQueue queue, CancellationTokenSource linked)
     {
         try
         {
             await foreach (var range in plan.WithCancellation(linked.Token).ConfigureAwait(false))
             {
-                await writer.WriteAsync(range, linked.Token).ConfigureAwait(false);
+                if (!await queue.AddAsync(range).ConfigureAwait(false))
+                {
+                    linked.Token.ThrowIfCancellationRequested(); // closed: the copy stopped
+                }
             }
         }
         catch (Exception ex)
@@ -105,11 +104,11 @@ public sealed class CopyEngine
         }
         finally
         {
-            writer.TryComplete();
+            queue.Complete();
         }
     }
 
-    private async Task WorkAsync(int index, ChannelReader<CopyRange> reader, CancellationTokenSource linked)
+    private async Task WorkAsync(CopyRangeQueue queue, CancellationTokenSource linked)
     {
         var source = _source;
         var target = _target;
@@ -117,15 +116,14 @@ public sealed class CopyEngine
         try
         {
             var token = linked.Token;
-            while (await reader.WaitToReadAsync(token).ConfigureAwait(false))
+            while (await queue.TakeAsync().ConfigureAwait(false) is { } range)
             {
-                while (reader.TryRead(out var range))
-                {
-                    await CopyAsync(range, source, target, buffer, token).ConfigureAwait(false);
-                    Interlocked.Add(ref _bytesDone, (long)range.Length);
-                    Report(force: false);
-                }
+                await CopyAsync(range, source, target, buffer, token).ConfigureAwait(false);
+                Interlocked.Add(ref _bytesDone, (long)range.Length);
+                Report(force: false);
             }
+
+            token.ThrowIfCancellationRequested(); // the queue was closed: the copy stopped
         }
         catch (Exception ex)
         {

@@ -5,8 +5,11 @@ namespace OfflineExport.Nbd;
 /// <summary>
 /// An NBD client written from the protocol document: fixed-newstyle handshake with structured
 /// replies and metadata contexts, then READ, WRITE, WRITE_ZEROES, FLUSH, BLOCK_STATUS and DISC.
-/// Many requests may be in flight: one serialized sender writes requests, one reader loop matches
-/// replies to requests by cookie. When the loop dies, every pending request fails with the cause.
+/// Many requests may be in flight: senders write requests one at a time, one reader thread matches
+/// replies to requests by cookie. When it stops, every pending request fails with the cause.
+/// The socket only ever sees blocking calls, and what awaits a reply resumes on the reader thread
+/// (<see cref="NbdPendingRequest.Completion"/>): a copy's read reply and its write go out from one thread,
+/// with no socket event thread and no thread-pool hand-off in between (docs/PERFORMANCE.md).
 /// Cancelling any request aborts the whole connection (a request on the wire cannot be recalled,
 /// and its reply might otherwise land in a buffer the caller has already reused).
 /// </summary>
@@ -15,14 +18,15 @@ public sealed class NbdClient : IAsyncDisposable, IBlockSource, IBlockTarget
     private readonly Socket _socket;
     private readonly NetworkStream _stream;
     private readonly NbdClientOptions _options;
-    private readonly SemaphoreSlim _sendLock = new(1, 1);
+    private readonly Lock _sendLock = new();
     private readonly SemaphoreSlim _inFlight;
     private readonly NbdPendingTable _pending = new();
     private readonly byte[] _requestHeader = new byte[NbdProtocol.RequestLength];
     private readonly NbdReceiveBuffer _receive;
     private IReadOnlyDictionary<uint, string> _contextNames = new Dictionary<uint, string>();
     private NbdReplyReader? _reader;
-    private Task _readLoop = Task.CompletedTask;
+    private readonly TaskCompletionSource _readerDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Thread? _readerThread;
     private Timer? _watchdog;
     private volatile bool _disconnecting;
     private int _disposed;
@@ -31,7 +35,7 @@ public sealed class NbdClient : IAsyncDisposable, IBlockSource, IBlockTarget
     {
         _socket = socket;
         _stream = new NetworkStream(socket, ownsSocket: false);
-        _receive = new NbdReceiveBuffer(_stream);
+        _receive = new NbdReceiveBuffer(socket);
         _options = options;
         _inFlight = new SemaphoreSlim(Math.Max(1, options.MaxInFlight));
     }
@@ -45,7 +49,9 @@ public sealed class NbdClient : IAsyncDisposable, IBlockSource, IBlockTarget
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
-            await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), cancellationToken).ConfigureAwait(false);
+            // Never an asynchronous call on this socket: after one, .NET keeps it non-blocking for good and
+            // routes every later blocking call through its socket event thread. A unix connect does not wait.
+            socket.Connect(new UnixDomainSocketEndPoint(socketPath));
         }
         catch (SocketException ex)
         {
@@ -56,7 +62,10 @@ public sealed class NbdClient : IAsyncDisposable, IBlockSource, IBlockTarget
         return await ConnectAsync(socket, options, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Negotiates over an already connected <paramref name="socket"/>; the client owns it afterwards.</summary>
+    /// <summary>
+    /// Negotiates over an already connected <paramref name="socket"/>; the client owns it afterwards. Used
+    /// with blocking calls only (see <see cref="ConnectUnixAsync"/>): the handshake runs on a pool thread.
+    /// </summary>
     public static async Task<NbdClient> ConnectAsync(Socket socket, NbdClientOptions options, CancellationToken cancellationToken)
     {
         var client = new NbdClient(socket, options);
@@ -70,12 +79,13 @@ public sealed class NbdClient : IAsyncDisposable, IBlockSource, IBlockTarget
         {
             using (handshakeDeadline.Token.UnsafeRegister(static s => ((Socket)s!).Dispose(), socket))
             {
-                (client.Export, var contexts) = await NbdHandshake.RunAsync(client._stream, options, handshakeDeadline.Token).ConfigureAwait(false);
+                (client.Export, var contexts) = await Task.Run(() => NbdHandshake.Run(client._stream, options), CancellationToken.None).ConfigureAwait(false);
                 client._contextNames = contexts;
             }
 
             client._reader = new NbdReplyReader(client._receive, client._pending, client._contextNames, () => client._disconnecting);
-            client._readLoop = Task.Run(client.ReadRepliesAsync, CancellationToken.None);
+            client._readerThread = new Thread(client.ReadReplies) { IsBackground = true, Name = $"nbd {options.ExportName}" };
+            client._readerThread.Start();
             if (options.ReplyTimeout is { } replyTimeout)
             {
                 var period = TimeSpan.FromMilliseconds(Math.Clamp(replyTimeout.TotalMilliseconds / 4, 50, 1000));
@@ -118,7 +128,11 @@ public sealed class NbdClient : IAsyncDisposable, IBlockSource, IBlockTarget
             await _watchdog.DisposeAsync().ConfigureAwait(false);
         }
 
-        await _readLoop.ConfigureAwait(false);
+        if (_readerThread is not null)
+        {
+            await _readerDone.Task.ConfigureAwait(false);
+        }
+
         _receive.Dispose();
         await _stream.DisposeAsync().ConfigureAwait(false);
         _socket.Dispose();
@@ -168,17 +182,32 @@ public sealed class NbdClient : IAsyncDisposable, IBlockSource, IBlockTarget
         }
     }
 
-    /// <summary>The reader loop's task: when it ends, for whatever reason, every pending request fails and the socket closes.</summary>
-    private async Task ReadRepliesAsync()
+    /// <summary>The reader thread: when its loop ends, for whatever reason, every pending request fails and the socket closes.</summary>
+    private void ReadReplies()
     {
-        var cause = await _reader!.RunAsync().ConfigureAwait(false);
-        _pending.FailAll(cause ?? new NbdException("NBD: connection closed"));
+        Exception cause = new NbdException("NBD: connection closed");
         try
         {
-            _socket.Close();
+            cause = _reader!.Run() ?? cause;
         }
-        catch (ObjectDisposedException)
+        catch (Exception ex)
         {
+            // Not a protocol or connection failure (those come back as the loop's answer): a bug, which
+            // the requests fail with as it is, instead of ending the process from a thread of its own.
+            cause = ex;
+        }
+        finally
+        {
+            _pending.FailAll(cause);
+            try
+            {
+                _socket.Close();
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+
+            _readerDone.TrySetResult();
         }
     }
 
@@ -268,26 +297,24 @@ public sealed class NbdClient : IAsyncDisposable, IBlockSource, IBlockTarget
 
         _pending.ThrowIfFailed();
         _disconnecting = true;
-        await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        lock (_sendLock)
         {
-            NbdTransmissionCodec.EncodeRequest(_requestHeader, NbdCommandFlags.None, NbdCommandType.Disconnect, _pending.NextCookie(), 0, 0);
-            await _stream.WriteAsync(_requestHeader, cancellationToken).ConfigureAwait(false);
-        }
-        catch (IOException)
-        {
-            // The server is gone already: nothing left to say goodbye to.
-        }
-        finally
-        {
-            _sendLock.Release();
+            try
+            {
+                NbdTransmissionCodec.EncodeRequest(_requestHeader, NbdCommandFlags.None, NbdCommandType.Disconnect, _pending.NextCookie(), 0, 0);
+                _stream.Write(_requestHeader);
+            }
+            catch (Exception ex) when (ex is IOException or ObjectDisposedException)
+            {
+                // The server is gone already: nothing left to say goodbye to.
+            }
         }
 
         // The server answers DISC by closing. Everything was flushed before, so a server slow to close
         // (a busy machine) is no failure: after a grace period the socket is simply closed from here.
         try
         {
-            await _readLoop.WaitAsync(DisconnectGrace, cancellationToken).ConfigureAwait(false);
+            await _readerDone.Task.WaitAsync(DisconnectGrace, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
@@ -320,7 +347,7 @@ public sealed class NbdClient : IAsyncDisposable, IBlockSource, IBlockTarget
 
             using (cancellationToken.UnsafeRegister(static (s, ct) => ((NbdClient)s!).Abort(new OperationCanceledException(ct)), this))
             {
-                await SendAsync(flags, request.Type, cookie, request.Offset, request.Length, payload).ConfigureAwait(false);
+                Send(flags, request.Type, cookie, request.Offset, request.Length, payload.Span);
                 await request.Completion.Task.ConfigureAwait(false);
             }
 
@@ -332,27 +359,30 @@ public sealed class NbdClient : IAsyncDisposable, IBlockSource, IBlockTarget
         }
     }
 
-    private async Task SendAsync(NbdCommandFlags flags, NbdCommandType type, ulong cookie, ulong offset, uint length, ReadOnlyMemory<byte> payload)
+    /// <summary>
+    /// Sends one request, blocking until the kernel took all of it (a payload larger than the socket's
+    /// buffer waits for the server to read). A server that stops reading is ended by the watchdog or a
+    /// cancellation, both of which close the socket and so end the wait.
+    /// </summary>
+    private void Send(NbdCommandFlags flags, NbdCommandType type, ulong cookie, ulong offset, uint length, ReadOnlySpan<byte> payload)
     {
-        await _sendLock.WaitAsync().ConfigureAwait(false);
-        try
+        lock (_sendLock)
         {
-            // Header and payload are never interleaved with another request's bytes.
-            NbdTransmissionCodec.EncodeRequest(_requestHeader, flags, type, cookie, offset, length);
-            await _stream.WriteAsync(_requestHeader).ConfigureAwait(false);
-            if (!payload.IsEmpty)
+            try
             {
-                await _stream.WriteAsync(payload).ConfigureAwait(false);
+                // Header and payload are never interleaved with another request's bytes.
+                NbdTransmissionCodec.EncodeRequest(_requestHeader, flags, type, cookie, offset, length);
+                _stream.Write(_requestHeader);
+                if (!payload.IsEmpty)
+                {
+                    _stream.Write(payload);
+                }
             }
-        }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException or System.Net.Sockets.SocketException)
-        {
-            // The reader loop sees the broken socket too and fails this request with the first cause.
-            Abort(new NbdException($"NBD: connection lost while sending: {ex.Message}", ex));
-        }
-        finally
-        {
-            _sendLock.Release();
+            catch (Exception ex) when (ex is IOException or ObjectDisposedException or SocketException)
+            {
+                // The reader sees the broken socket too and fails this request with the first cause.
+                Abort(new NbdException($"NBD: connection lost while sending: {ex.Message}", ex));
+            }
         }
     }
 }

@@ -16,49 +16,50 @@ public sealed class NbdHandshake
     /// <summary>
     /// Negotiates on <paramref name="stream"/>: fixed newstyle, structured replies, the metadata contexts of
     /// <paramref name="options"/>, then NBD_OPT_GO. Returns the export and the granted contexts by id.
+    /// Blocking: the caller bounds it by closing the stream's socket at its deadline.
     /// </summary>
     /// <exception cref="NbdException">The server refused something the client needs (the handshake is aborted politely).</exception>
-    public static async Task<(NbdExportInfo Export, IReadOnlyDictionary<uint, string> Contexts)> RunAsync(Stream stream, NbdClientOptions options, CancellationToken cancellationToken)
+    public static (NbdExportInfo Export, IReadOnlyDictionary<uint, string> Contexts) Run(Stream stream, NbdClientOptions options)
     {
         var handshake = new NbdHandshake(stream, options);
-        var export = await handshake.NegotiateAsync(cancellationToken).ConfigureAwait(false);
+        var export = handshake.Negotiate();
         return (export, handshake._contextNames);
     }
 
-    private async Task<NbdExportInfo> NegotiateAsync(CancellationToken cancellationToken)
+    private NbdExportInfo Negotiate()
     {
         var greeting = new byte[NbdProtocol.GreetingLength];
-        await _stream.ReadExactlyAsync(greeting, cancellationToken).ConfigureAwait(false);
+        _stream.ReadExactly(greeting);
         var serverFlags = NbdHandshakeCodec.DecodeGreeting(greeting);
 
         var clientFlags = new byte[4];
         System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(clientFlags, NbdHandshakeCodec.ChooseClientFlags(serverFlags));
-        await _stream.WriteAsync(clientFlags, cancellationToken).ConfigureAwait(false);
+        _stream.Write(clientFlags);
 
         // Structured replies first: block status and hole chunks need them.
-        await SendOptionAsync(NbdProtocol.OptStructuredReply, [], cancellationToken).ConfigureAwait(false);
-        var (reply, data) = await ReadOptionReplyAsync(NbdProtocol.OptStructuredReply, cancellationToken).ConfigureAwait(false);
+        SendOption(NbdProtocol.OptStructuredReply, []);
+        var (reply, data) = ReadOptionReply(NbdProtocol.OptStructuredReply);
         if (reply.Type != NbdProtocol.RepAck)
         {
-            throw await AbortHandshakeAsync($"NBD: server refused structured replies ({DescribeReply(reply, data)})").ConfigureAwait(false);
+            throw AbortHandshake($"NBD: server refused structured replies ({DescribeReply(reply, data)})");
         }
 
         if (_options.MetaContexts.Count > 0)
         {
-            _contextNames = await SetMetaContextsAsync(cancellationToken).ConfigureAwait(false);
+            _contextNames = SetMetaContexts();
         }
 
-        return await GoAsync(cancellationToken).ConfigureAwait(false);
+        return Go();
     }
 
-    private async Task<Dictionary<uint, string>> SetMetaContextsAsync(CancellationToken cancellationToken)
+    private Dictionary<uint, string> SetMetaContexts()
     {
         var request = NbdHandshakeCodec.EncodeMetaContextData(_options.ExportName, _options.MetaContexts);
-        await SendOptionAsync(NbdProtocol.OptSetMetaContext, request, cancellationToken).ConfigureAwait(false);
+        SendOption(NbdProtocol.OptSetMetaContext, request);
         var granted = new Dictionary<uint, string>();
         while (true)
         {
-            var (reply, data) = await ReadOptionReplyAsync(NbdProtocol.OptSetMetaContext, cancellationToken).ConfigureAwait(false);
+            var (reply, data) = ReadOptionReply(NbdProtocol.OptSetMetaContext);
             if (reply.Type == NbdProtocol.RepAck)
             {
                 break;
@@ -66,7 +67,7 @@ public sealed class NbdHandshake
 
             if (reply.Type != NbdProtocol.RepMetaContext)
             {
-                throw await AbortHandshakeAsync($"NBD: server refused metadata contexts ({DescribeReply(reply, data)})").ConfigureAwait(false);
+                throw AbortHandshake($"NBD: server refused metadata contexts ({DescribeReply(reply, data)})");
             }
 
             var (id, name) = NbdHandshakeCodec.DecodeMetaContext(data);
@@ -77,22 +78,22 @@ public sealed class NbdHandshake
         {
             if (!granted.ContainsValue(wanted))
             {
-                throw await AbortHandshakeAsync($"NBD: server did not grant metadata context '{wanted}' on export '{_options.ExportName}'").ConfigureAwait(false);
+                throw AbortHandshake($"NBD: server did not grant metadata context '{wanted}' on export '{_options.ExportName}'");
             }
         }
 
         return granted;
     }
 
-    private async Task<NbdExportInfo> GoAsync(CancellationToken cancellationToken)
+    private NbdExportInfo Go()
     {
         var request = NbdHandshakeCodec.EncodeGoData(_options.ExportName, [NbdProtocol.InfoBlockSize]);
-        await SendOptionAsync(NbdProtocol.OptGo, request, cancellationToken).ConfigureAwait(false);
+        SendOption(NbdProtocol.OptGo, request);
         (ulong Size, NbdTransmissionFlags Flags)? export = null;
         (uint Minimum, uint Preferred, uint Maximum)? blockSize = null;
         while (true)
         {
-            var (reply, data) = await ReadOptionReplyAsync(NbdProtocol.OptGo, cancellationToken).ConfigureAwait(false);
+            var (reply, data) = ReadOptionReply(NbdProtocol.OptGo);
             if (reply.Type == NbdProtocol.RepAck)
             {
                 break;
@@ -100,7 +101,7 @@ public sealed class NbdHandshake
 
             if (reply.Type != NbdProtocol.RepInfo)
             {
-                throw await AbortHandshakeAsync($"NBD: cannot open export '{_options.ExportName}' ({DescribeReply(reply, data)})").ConfigureAwait(false);
+                throw AbortHandshake($"NBD: cannot open export '{_options.ExportName}' ({DescribeReply(reply, data)})");
             }
 
             switch (NbdHandshakeCodec.DecodeInfoType(data))
@@ -132,14 +133,13 @@ public sealed class NbdHandshake
     /// missing context) the polite way: NBD_OPT_ABORT, best effort, then the caller closes. Only a
     /// server that broke the protocol is simply dropped.
     /// </summary>
-    private async Task<NbdException> AbortHandshakeAsync(string reason)
+    private NbdException AbortHandshake(string reason)
     {
         try
         {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-            await SendOptionAsync(NbdProtocol.OptAbort, [], timeout.Token).ConfigureAwait(false);
+            SendOption(NbdProtocol.OptAbort, []);
         }
-        catch (Exception ex) when (ex is IOException or OperationCanceledException or System.Net.Sockets.SocketException or ObjectDisposedException)
+        catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
         {
             // The server went away first; the reason below is what matters.
         }
@@ -147,19 +147,19 @@ public sealed class NbdHandshake
         return new NbdException(reason);
     }
 
-    private async Task SendOptionAsync(uint option, byte[] data, CancellationToken cancellationToken)
+    private void SendOption(uint option, byte[] data)
     {
         var bytes = NbdHandshakeCodec.EncodeOption(option, data);
-        await _stream.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
+        _stream.Write(bytes);
     }
 
-    private async Task<(NbdOptionReply Reply, byte[] Data)> ReadOptionReplyAsync(uint option, CancellationToken cancellationToken)
+    private (NbdOptionReply Reply, byte[] Data) ReadOptionReply(uint option)
     {
         var header = new byte[NbdProtocol.OptionReplyHeaderLength];
-        await _stream.ReadExactlyAsync(header, cancellationToken).ConfigureAwait(false);
+        _stream.ReadExactly(header);
         var reply = NbdHandshakeCodec.DecodeOptionReply(header, option);
         var data = new byte[reply.Length];
-        await _stream.ReadExactlyAsync(data, cancellationToken).ConfigureAwait(false);
+        _stream.ReadExactly(data);
         return (reply, data);
     }
 

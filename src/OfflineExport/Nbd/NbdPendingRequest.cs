@@ -22,7 +22,6 @@ internal sealed class NbdPendingRequest
     /// <summary>Where READ data goes: OFFSET_DATA chunks are received straight into it.</summary>
     public Memory<byte> Destination { get; }
 
-
     /// <summary>True when a chunk [<paramref name="offset"/>, +<paramref name="length"/>) would be the whole answer.</summary>
     public bool IsWholeAnswer(ulong offset, ulong length) => Covered == 0 && offset == Offset && length == Length;
 
@@ -61,7 +60,13 @@ internal sealed class NbdPendingRequest
     /// <summary>BLOCK_STATUS extents by context id.</summary>
     public Dictionary<uint, List<NbdExtent>>? Extents { get; set; }
 
-    public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    /// <summary>
+    /// Completed by the reader thread, and the code awaiting it runs there, inline: the copy's next step
+    /// (the WRITE of the data just read, the READ of the next range) is sent straight from the thread that
+    /// received the reply, with no hand-off to the thread pool and no thread woken for it. That code must
+    /// not block on this connection's replies; sending on it, or on another connection, is fine.
+    /// </summary>
+    public TaskCompletionSource Completion { get; } = new();
 
     private static readonly Comparer<(ulong Start, ulong End)> ByStart = Comparer<(ulong Start, ulong End)>.Create((x, y) => x.Start.CompareTo(y.Start));
 

@@ -1,26 +1,29 @@
 using System.Buffers;
+using System.Net.Sockets;
 
 namespace OfflineExport.Nbd;
 
 /// <summary>
 /// Buffered reading for the reply loop: headers are parsed out of one buffer filled by a single
 /// receive (instead of a syscall per field), while large data payloads bypass it and land straight in
-/// the caller's memory. One owner (the reader loop); not thread-safe.
+/// the caller's memory, in one receive that waits for all of it. The buffer is small on purpose: what it
+/// takes of a payload that follows a header is copied once more. One owner (the reader thread); not thread-safe. Blocking: the stream is a
+/// blocking socket's, and closing that socket is what ends a wait.
 /// </summary>
 internal sealed class NbdReceiveBuffer : IDisposable
 {
-    private const int Size = 64 * 1024;
-    private readonly Stream _stream;
+    private const int Size = 4 * 1024;
+    private readonly Socket _socket;
     private byte[] _buffer = ArrayPool<byte>.Shared.Rent(Size);
     private int _start;
     private int _end;
 
-    public NbdReceiveBuffer(Stream stream) => _stream = stream;
+    public NbdReceiveBuffer(Socket socket) => _socket = socket;
 
     /// <summary>Bytes received but not consumed yet.</summary>
     public int Buffered => _end - _start;
 
-    /// <summary>The next <paramref name="count"/> buffered bytes (after <see cref="EnsureAsync"/>).</summary>
+    /// <summary>The next <paramref name="count"/> buffered bytes (after <see cref="Ensure"/>).</summary>
     public ReadOnlySpan<byte> Peek(int count) => _buffer.AsSpan(_start, count);
 
     /// <summary>Marks <paramref name="count"/> bytes as consumed.</summary>
@@ -30,7 +33,7 @@ internal sealed class NbdReceiveBuffer : IDisposable
     /// Makes at least <paramref name="count"/> bytes available. Returns false on a clean end of stream
     /// (nothing buffered) when <paramref name="eofAllowed"/>; a stream that ends mid-message throws.
     /// </summary>
-    public async ValueTask<bool> EnsureAsync(int count, bool eofAllowed = false)
+    public bool Ensure(int count, bool eofAllowed = false)
     {
         if (Buffered >= count)
         {
@@ -47,7 +50,7 @@ internal sealed class NbdReceiveBuffer : IDisposable
 
         while (_end < count)
         {
-            var read = await _stream.ReadAsync(_buffer.AsMemory(_end)).ConfigureAwait(false);
+            var read = _socket.Receive(_buffer.AsSpan(_end));
             if (read == 0)
             {
                 if (_end == 0 && eofAllowed)
@@ -65,14 +68,14 @@ internal sealed class NbdReceiveBuffer : IDisposable
     }
 
     /// <summary>Fills <paramref name="destination"/>: first from the buffer, the rest straight from the socket.</summary>
-    public async ValueTask ReadAsync(Memory<byte> destination)
+    public void Read(Span<byte> destination)
     {
         var fromBuffer = Math.Min(Buffered, destination.Length);
-        _buffer.AsSpan(_start, fromBuffer).CopyTo(destination.Span);
+        _buffer.AsSpan(_start, fromBuffer).CopyTo(destination);
         _start += fromBuffer;
         if (fromBuffer < destination.Length)
         {
-            await _stream.ReadExactlyAsync(destination[fromBuffer..]).ConfigureAwait(false);
+            SocketReceive.Exactly(_socket.SafeHandle, destination[fromBuffer..]);
         }
     }
 

@@ -4,9 +4,10 @@ using System.Net.Sockets;
 namespace OfflineExport.Nbd;
 
 /// <summary>
-/// The one reader loop of a connection: reads every reply, checks each chunk strictly (cookie, type,
+/// The one reader loop of a connection, on a thread of its own: reads every reply, checks each chunk strictly (cookie, type,
 /// bounds, coverage, context ids) and completes the request it answers; data chunks are received straight
 /// into the caller's buffer. It ends at the first violation or when the connection closes, and says why.
+/// Completing a request runs its awaiting code right here (see <see cref="NbdPendingRequest.Completion"/>).
 /// </summary>
 internal sealed class NbdReplyReader
 {
@@ -39,7 +40,7 @@ internal sealed class NbdReplyReader
     public void MarkIdle() => Volatile.Write(ref _lastProgress, Environment.TickCount64);
 
     /// <summary>Reads replies until the connection ends; returns why it ended (null: closed after DISC).</summary>
-    public async Task<NbdException?> RunAsync()
+    public NbdException? Run()
     {
         var receive = _receive;
         NbdException? cause = null;
@@ -47,7 +48,7 @@ internal sealed class NbdReplyReader
         {
             while (true)
             {
-                if (!await receive.EnsureAsync(4, eofAllowed: true).ConfigureAwait(false))
+                if (!receive.Ensure(4, eofAllowed: true))
                 {
                     if (!_disconnecting())
                     {
@@ -61,17 +62,17 @@ internal sealed class NbdReplyReader
                 var magic = NbdTransmissionCodec.DecodeReplyMagic(receive.Peek(4));
                 if (magic == NbdProtocol.SimpleReplyMagic)
                 {
-                    await receive.EnsureAsync(NbdProtocol.SimpleReplyLength).ConfigureAwait(false);
+                    receive.Ensure(NbdProtocol.SimpleReplyLength);
                     var reply = receive.Peek(NbdProtocol.SimpleReplyLength);
                     receive.Consume(NbdProtocol.SimpleReplyLength);
                     HandleSimpleReply(reply);
                 }
                 else if (magic == NbdProtocol.StructuredReplyMagic)
                 {
-                    await receive.EnsureAsync(NbdProtocol.StructuredReplyHeaderLength).ConfigureAwait(false);
+                    receive.Ensure(NbdProtocol.StructuredReplyHeaderLength);
                     var header = NbdTransmissionCodec.DecodeChunkHeader(receive.Peek(NbdProtocol.StructuredReplyHeaderLength));
                     receive.Consume(NbdProtocol.StructuredReplyHeaderLength);
-                    await HandleChunkAsync(header).ConfigureAwait(false);
+                    HandleChunk(header);
                 }
                 else
                 {
@@ -118,7 +119,7 @@ internal sealed class NbdReplyReader
         request.Completion.TrySetResult();
     }
 
-    private async Task HandleChunkAsync(NbdChunkHeader chunk)
+    private void HandleChunk(NbdChunkHeader chunk)
     {
         var request = _pending.Find(chunk.Cookie);
 
@@ -132,13 +133,13 @@ internal sealed class NbdReplyReader
 
                 break;
             case NbdReplyType.OffsetData:
-                await ReceiveDataAsync(chunk, request).ConfigureAwait(false);
+                ReceiveData(chunk, request);
                 break;
             case NbdReplyType.OffsetHole:
-                await ReceiveHoleAsync(chunk, request).ConfigureAwait(false);
+                ReceiveHole(chunk, request);
                 break;
             case NbdReplyType.BlockStatus:
-                await ReceiveBlockStatusAsync(chunk, request).ConfigureAwait(false);
+                ReceiveBlockStatus(chunk, request);
                 break;
             default:
                 if (!chunk.IsError)
@@ -146,7 +147,7 @@ internal sealed class NbdReplyReader
                     throw new NbdException($"NBD: unknown reply chunk type {chunk.Type}");
                 }
 
-                var payload = await ReadPayloadAsync(chunk.Length, 65536 + 16).ConfigureAwait(false);
+                var payload = ReadPayload(chunk.Length, 65536 + 16);
                 var error = NbdTransmissionCodec.DecodeError(payload, chunk.Type);
                 var text = error.Message.Length > 0 ? $"{NbdErrors.Describe(error.Errno)}: {error.Message}" : NbdErrors.Describe(error.Errno);
                 request.Error ??= new NbdException($"NBD: {NbdCommandNames.Of(request.Type)} at offset {error.Offset ?? request.Offset} failed: {text}", error.Errno);
@@ -159,7 +160,7 @@ internal sealed class NbdReplyReader
         }
     }
 
-    private async Task ReceiveDataAsync(NbdChunkHeader chunk, NbdPendingRequest request)
+    private void ReceiveData(NbdChunkHeader chunk, NbdPendingRequest request)
     {
         RequireType(request, NbdCommandType.Read, "OFFSET_DATA");
         if (chunk.Length <= 8)
@@ -167,27 +168,27 @@ internal sealed class NbdReplyReader
             throw new NbdException($"NBD: OFFSET_DATA chunk of {chunk.Length} bytes carries no data");
         }
 
-        await _receive.EnsureAsync(8).ConfigureAwait(false);
+        _receive.Ensure(8);
         var offset = NbdTransmissionCodec.DecodeDataOffset(_receive.Peek(8));
         _receive.Consume(8);
         var length = chunk.Length - 8UL;
         var wholeRequest = request.IsWholeAnswer(offset, length);
         RequireInside(request, offset, length, "data");
         // Straight into the caller's buffer: no copy on the hot path.
-        await _receive.ReadAsync(request.Destination.Slice((int)(offset - request.Offset), (int)length)).ConfigureAwait(false);
+        _receive.Read(request.Destination.Span.Slice((int)(offset - request.Offset), (int)length));
     }
 
-    private async Task ReceiveHoleAsync(NbdChunkHeader chunk, NbdPendingRequest request)
+    private void ReceiveHole(NbdChunkHeader chunk, NbdPendingRequest request)
     {
         RequireType(request, NbdCommandType.Read, "OFFSET_HOLE");
-        var payload = await ReadPayloadAsync(chunk.Length, 12).ConfigureAwait(false);
+        var payload = ReadPayload(chunk.Length, 12);
         var (offset, size) = NbdTransmissionCodec.DecodeHole(payload);
         var wholeRequest = request.IsWholeAnswer(offset, size);
         RequireInside(request, offset, size, "hole");
         request.Destination.Span.Slice((int)(offset - request.Offset), (int)size).Clear();
     }
 
-    private async Task ReceiveBlockStatusAsync(NbdChunkHeader chunk, NbdPendingRequest request)
+    private void ReceiveBlockStatus(NbdChunkHeader chunk, NbdPendingRequest request)
     {
         RequireType(request, NbdCommandType.BlockStatus, "BLOCK_STATUS");
         var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(chunk.Length, MaxMetadataChunk));
@@ -198,10 +199,10 @@ internal sealed class NbdReplyReader
                 throw new NbdException($"NBD: BLOCK_STATUS chunk of {chunk.Length} bytes is too long");
             }
 
-            var payload = buffer.AsMemory(0, (int)chunk.Length);
-            await _receive.ReadAsync(payload).ConfigureAwait(false);
+            var payload = buffer.AsSpan(0, (int)chunk.Length);
+            _receive.Read(payload);
             var extents = new List<NbdExtent>();
-            var contextId = NbdTransmissionCodec.DecodeBlockStatus(payload.Span, request.Offset, request.End, extents);
+            var contextId = NbdTransmissionCodec.DecodeBlockStatus(payload, request.Offset, request.End, extents);
             if (!_contextNames.ContainsKey(contextId))
             {
                 throw new NbdException($"NBD: extents for metadata context id {contextId}, which was not negotiated");
@@ -219,7 +220,7 @@ internal sealed class NbdReplyReader
         }
     }
 
-    private async Task<byte[]> ReadPayloadAsync(uint length, int maximum)
+    private byte[] ReadPayload(uint length, int maximum)
     {
         if (length > maximum)
         {
@@ -227,7 +228,7 @@ internal sealed class NbdReplyReader
         }
 
         var payload = new byte[length];
-        await _receive.ReadAsync(payload).ConfigureAwait(false);
+        _receive.Read(payload);
         return payload;
     }
 

@@ -29,6 +29,34 @@ public partial class NbdClientTests
     }
 
     [Fact]
+    public async Task The_code_awaiting_a_reply_resumes_on_the_connections_reader_thread()
+    {
+        // Arrange: the copy's next request must leave from the thread that received the reply, with no
+        // hand-off to the thread pool (docs/PERFORMANCE.md); a pool thread here would mean one is back.
+        using var cts = new CancellationTokenSource(Timeout);
+        await using var server = FakeNbdServer.Start();
+        await using var client = await ConnectAsync(server, Options(), cts.Token);
+        var destination = new byte[4096];
+
+        async Task<(string? Name, bool FromPool)> ReadAndSeeWhereItResumedAsync()
+        {
+            await client.ReadAsync(0, destination, cts.Token).ConfigureAwait(false);
+            return (Thread.CurrentThread.Name, Thread.CurrentThread.IsThreadPoolThread);
+        }
+
+        // Act
+        var read = ReadAndSeeWhereItResumedAsync();
+        var request = await server.ReadRequestAsync(cts.Token);
+        await server.SendDataAsync(request.Cookie, request.Offset, Pattern(4096, 7), done: true, cts.Token);
+        var (name, fromPool) = await read.WaitAsync(Timeout);
+
+        // Assert
+        Assert.Equal($"nbd {ExportName}", name);
+        Assert.False(fromPool);
+        Assert.Equal(Pattern(4096, 7), destination);
+    }
+
+    [Fact]
     public async Task Read_is_assembled_from_data_and_hole_chunks_in_any_order()
     {
         // Arrange: destination full of garbage, so a hole that is not zero-filled shows.

@@ -1,0 +1,125 @@
+namespace OfflineExport.Export;
+
+/// <summary>
+/// The planned ranges between the planner (one producer) and the copy workers (many consumers), bounded.
+/// A full queue lets its producer go on only once it has drained to half: resuming it at every range
+/// taken, as a bounded channel does, would hand one work item to the thread pool per request, from the
+/// NBD reader threads the workers run on. A worker waits only when the queue is empty.
+/// </summary>
+internal sealed class CopyRangeQueue
+{
+    private readonly Lock _gate = new();
+    private readonly Queue<CopyRange> _ranges;
+    private readonly Queue<TaskCompletionSource<CopyRange?>> _takers = new();
+    private readonly int _capacity;
+    private TaskCompletionSource<bool>? _room;
+    private bool _completed;
+    private bool _closed;
+
+    /// <summary>Creates a queue of at most <paramref name="capacity"/> ranges.</summary>
+    public CopyRangeQueue(int capacity)
+    {
+        _capacity = Math.Max(2, capacity);
+        _ranges = new Queue<CopyRange>(_capacity);
+    }
+
+    /// <summary>
+    /// Adds <paramref name="range"/>, waiting while the queue is full. False when the queue was closed
+    /// (the copy stopped): the producer stops too.
+    /// </summary>
+    public ValueTask<bool> AddAsync(CopyRange range)
+    {
+        TaskCompletionSource<CopyRange?>? taker;
+        lock (_gate)
+        {
+            if (_closed)
+            {
+                return ValueTask.FromResult(false);
+            }
+
+            if (!_takers.TryDequeue(out taker))
+            {
+                _ranges.Enqueue(range);
+                if (_ranges.Count < _capacity)
+                {
+                    return ValueTask.FromResult(true);
+                }
+
+                _room = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+                return new ValueTask<bool>(_room.Task);
+            }
+        }
+
+        // A waiting worker takes the range directly, outside the lock (it resumes on this thread).
+        taker.TrySetResult(range);
+        return ValueTask.FromResult(true);
+    }
+
+    /// <summary>The next range; null once the queue is completed and empty, or closed.</summary>
+    public ValueTask<CopyRange?> TakeAsync()
+    {
+        TaskCompletionSource<bool>? room = null;
+        CopyRange range;
+        lock (_gate)
+        {
+            if (_closed || !_ranges.TryDequeue(out range))
+            {
+                if (_closed || _completed)
+                {
+                    return ValueTask.FromResult<CopyRange?>(null);
+                }
+
+                var taker = new TaskCompletionSource<CopyRange?>();
+                _takers.Enqueue(taker);
+                return new ValueTask<CopyRange?>(taker.Task);
+            }
+
+            if (_room is not null && _ranges.Count <= _capacity / 2)
+            {
+                (room, _room) = (_room, null);
+            }
+        }
+
+        room?.TrySetResult(true);
+        return ValueTask.FromResult<CopyRange?>(range);
+    }
+
+    /// <summary>The producer added its last range: workers drain what is left, then get null.</summary>
+    public void Complete()
+    {
+        List<TaskCompletionSource<CopyRange?>> idle;
+        lock (_gate)
+        {
+            _completed = true;
+            idle = [.. _takers];
+            _takers.Clear();
+        }
+
+        foreach (var taker in idle)
+        {
+            taker.TrySetResult(null);
+        }
+    }
+
+    /// <summary>Stops everything: waiting workers get null at once, a waiting producer false; what is queued is dropped.</summary>
+    public void Close()
+    {
+        List<TaskCompletionSource<CopyRange?>> idle;
+        TaskCompletionSource<bool>? room;
+        lock (_gate)
+        {
+            _closed = true;
+            _ranges.Clear();
+            idle = [.. _takers];
+            _takers.Clear();
+            (room, _room) = (_room, null);
+        }
+
+        foreach (var taker in idle)
+        {
+            taker.TrySetResult(null);
+        }
+
+        room?.TrySetResult(false);
+    }
+}

@@ -2,9 +2,10 @@ namespace OfflineExport.Export;
 
 /// <summary>
 /// The planned ranges between the planner (one producer) and the copy workers (many consumers), bounded.
-/// A full queue lets its producer go on only once it has drained to half: resuming it at every range
-/// taken, as a bounded channel does, would hand one work item to the thread pool per request, from the
-/// NBD reader threads the workers run on. A worker waits only when the queue is empty.
+/// A full queue lets its producer go on only once it has drained to half, and on the thread of the worker
+/// that drained it: resuming it at every range taken, on the thread pool, as a bounded channel does, would
+/// wake a pool thread per request. A worker waits only when the queue is empty. No completion is made
+/// while the lock is held, so whatever runs inline cannot deadlock on it.
 /// </summary>
 internal sealed class CopyRangeQueue
 {
@@ -45,7 +46,9 @@ internal sealed class CopyRangeQueue
                     return ValueTask.FromResult(true);
                 }
 
-                _room = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+                // Resumed inline by the worker that drains the queue to half: the producer refills it
+                // from that worker's thread, again with no hand-off to the thread pool.
+                _room = new TaskCompletionSource<bool>();
                 return new ValueTask<bool>(_room.Task);
             }
         }

@@ -98,10 +98,7 @@ internal sealed class CopyRangeQueue
             _takers.Clear();
         }
 
-        foreach (var taker in idle)
-        {
-            taker.TrySetResult(null);
-        }
+        ResumeElsewhere(idle);
     }
 
     /// <summary>Stops everything: waiting workers get null at once, a waiting producer false; what is queued is dropped.</summary>
@@ -118,11 +115,22 @@ internal sealed class CopyRangeQueue
             (room, _room) = (_room, null);
         }
 
+        ResumeElsewhere(idle);
+        if (room is not null)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static r => r.TrySetResult(false), room, preferLocal: false);
+        }
+    }
+
+    /// <summary>
+    /// Ends the waits of idle workers on the thread pool: <see cref="Close"/> runs inside a cancellation
+    /// (Ctrl-C's signal thread), which must not run the copy's unwinding.
+    /// </summary>
+    private static void ResumeElsewhere(List<TaskCompletionSource<CopyRange?>> idle)
+    {
         foreach (var taker in idle)
         {
-            taker.TrySetResult(null);
+            ThreadPool.UnsafeQueueUserWorkItem(static t => t.TrySetResult(null), taker, preferLocal: false);
         }
-
-        room?.TrySetResult(false);
     }
 }

@@ -22,7 +22,7 @@ public sealed class ExportConnections : IAsyncDisposable
     /// <summary>Opens the source connections (the target's comes later, once it is open: <see cref="ConnectTargetAsync"/>).</summary>
     /// <param name="sourceSocket">The unix socket of the NBD server with the source export.</param>
     /// <param name="dirtyContext">The dirty-bitmap context, or null for a full export.</param>
-    /// <param name="maxInFlight">Requests in flight on the data connection.</param>
+    /// <param name="maxInFlight">The copy's requests in flight on the data connection.</param>
     /// <param name="replyTimeout">How long any connection may wait with requests out and nothing coming back.</param>
     /// <param name="cancellationToken">Cancels the handshakes.</param>
     public static async Task<ExportConnections> OpenAsync(string sourceSocket, string? dirtyContext, int maxInFlight, TimeSpan? replyTimeout, CancellationToken cancellationToken)
@@ -35,7 +35,9 @@ public sealed class ExportConnections : IAsyncDisposable
                 result.DirtyScanner = await result.ConnectAsync(sourceSocket, BlockGraph.SourceExport, [dirtyContext], ExtentScanner.Lookahead, cancellationToken).ConfigureAwait(false);
             }
 
-            result.Source = await result.ConnectAsync(sourceSocket, BlockGraph.SourceExport, [NbdProtocol.BaseAllocationContext], maxInFlight, cancellationToken).ConfigureAwait(false);
+            // The planner's allocation windows go out on this connection beside the copy's reads: room for
+            // both, so a window never waits for a read's slot (a wait would resume on the thread pool).
+            result.Source = await result.ConnectAsync(sourceSocket, BlockGraph.SourceExport, [NbdProtocol.BaseAllocationContext], maxInFlight + ExtentScanner.Lookahead, cancellationToken).ConfigureAwait(false);
 
             return result;
         }
@@ -64,14 +66,12 @@ public sealed class ExportConnections : IAsyncDisposable
         }
     }
 
-    /// <summary>Closes whatever is still open.</summary>
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var client in _all)
-        {
-            await client.DisposeAsync().ConfigureAwait(false);
-        }
-    }
+    /// <summary>
+    /// Closes whatever is still open, every connection at once: a reader thread may be running code that
+    /// waits on another connection's send, which only closing that connection ends.
+    /// </summary>
+    public async ValueTask DisposeAsync() =>
+        await Task.WhenAll(_all.Select(client => client.DisposeAsync().AsTask())).ConfigureAwait(false);
 
     private async Task<NbdClient> ConnectAsync(string socketPath, string export, IReadOnlyList<string> contexts, int maxInFlight, CancellationToken cancellationToken)
     {

@@ -50,8 +50,11 @@ public sealed class NbdClient : IAsyncDisposable, IBlockSource, IBlockTarget
         try
         {
             // Never an asynchronous call on this socket: after one, .NET keeps it non-blocking for good and
-            // routes every later blocking call through its socket event thread. A unix connect does not wait.
+            // routes every later blocking call through its socket event thread. A unix connect waits only
+            // when the server's backlog is full (a wedged daemon): the send timeout bounds that wait.
+            socket.SendTimeout = options.ReplyTimeout is { } timeout ? (int)Math.Ceiling(timeout.TotalMilliseconds) : 0;
             socket.Connect(new UnixDomainSocketEndPoint(socketPath));
+            socket.SendTimeout = 0; // sends are bounded by the watchdog, which closes the socket
         }
         catch (SocketException ex)
         {
@@ -63,10 +66,10 @@ public sealed class NbdClient : IAsyncDisposable, IBlockSource, IBlockTarget
     }
 
     /// <summary>
-    /// Negotiates over an already connected <paramref name="socket"/>; the client owns it afterwards. Used
-    /// with blocking calls only (see <see cref="ConnectUnixAsync"/>): the handshake runs on a pool thread.
+    /// Negotiates over <paramref name="socket"/>, connected with blocking calls only (see
+    /// <see cref="ConnectUnixAsync"/>); the client owns it afterwards. The handshake runs on a pool thread.
     /// </summary>
-    public static async Task<NbdClient> ConnectAsync(Socket socket, NbdClientOptions options, CancellationToken cancellationToken)
+    private static async Task<NbdClient> ConnectAsync(Socket socket, NbdClientOptions options, CancellationToken cancellationToken)
     {
         var client = new NbdClient(socket, options);
         using var handshakeDeadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -82,6 +85,9 @@ public sealed class NbdClient : IAsyncDisposable, IBlockSource, IBlockTarget
                 (client.Export, var contexts) = await Task.Run(() => NbdHandshake.Run(client._stream, options), CancellationToken.None).ConfigureAwait(false);
                 client._contextNames = contexts;
             }
+
+            // The deadline may have closed the socket just after the handshake finished.
+            handshakeDeadline.Token.ThrowIfCancellationRequested();
 
             client._reader = new NbdReplyReader(client._receive, client._pending, client._contextNames, () => client._disconnecting);
             client._readerThread = new Thread(client.ReadReplies) { IsBackground = true, Name = $"nbd {options.ExportName}" };
@@ -168,9 +174,10 @@ public sealed class NbdClient : IAsyncDisposable, IBlockSource, IBlockTarget
             return;
         }
 
-        if (!_pending.IsWaiting)
+        if (!_pending.IsWaiting || reader.IsRunningCallerCode)
         {
-            // Idle time is no silence: the clock starts when requests are out.
+            // Idle time is no silence: the clock starts when requests are out. Nor is the time the
+            // reader thread spends running the code that awaited a reply (it reads on afterwards).
             reader.MarkIdle();
             return;
         }

@@ -64,7 +64,9 @@ internal sealed class NbdPendingRequest
     /// Completed by the reader thread, and the code awaiting it runs there, inline: the copy's next step
     /// (the WRITE of the data just read, the READ of the next range) is sent straight from the thread that
     /// received the reply, with no hand-off to the thread pool and no thread woken for it. That code must
-    /// not block on this connection's replies; sending on it, or on another connection, is fine.
+    /// never wait for this connection's replies. It may send: a send waits only for its server to read,
+    /// which qemu does while it has fewer than 16 requests (the copy keeps fewer in flight); replies of
+    /// this connection wait meanwhile, and the watchdog does not count that time as the server's.
     /// </summary>
     public TaskCompletionSource Completion { get; } = new();
 

@@ -19,6 +19,7 @@ internal sealed class NbdReplyReader
     private readonly IReadOnlyDictionary<uint, string> _contextNames;
     private readonly Func<bool> _disconnecting;
     private long _lastProgress = Environment.TickCount64;
+    private volatile bool _runningCallerCode;
 
     /// <summary>Creates the reader of one connection.</summary>
     /// <param name="receive">The connection's receive side.</param>
@@ -35,6 +36,12 @@ internal sealed class NbdReplyReader
 
     /// <summary>When the last reply bytes arrived (<see cref="Environment.TickCount64"/>), for the watchdog.</summary>
     public long LastProgress => Volatile.Read(ref _lastProgress);
+
+    /// <summary>
+    /// True while this thread runs the code that awaited a reply (<see cref="NbdPendingRequest.Completion"/>):
+    /// replies waiting unread then are the caller's delay, not the server's silence.
+    /// </summary>
+    public bool IsRunningCallerCode => _runningCallerCode;
 
     /// <summary>Tells the reader the connection is idle: silence from now on is no stall.</summary>
     public void MarkIdle() => Volatile.Write(ref _lastProgress, Environment.TickCount64);
@@ -103,7 +110,7 @@ internal sealed class NbdReplyReader
         if (error != 0)
         {
             error = NbdErrors.Normalize(error);
-            request.Completion.TrySetException(new NbdException($"NBD: {NbdCommandNames.Of(request.Type)} at offset {request.Offset} failed: {NbdErrors.Describe(error)}", error));
+            Resume(request, new NbdException($"NBD: {NbdCommandNames.Of(request.Type)} at offset {request.Offset} failed: {NbdErrors.Describe(error)}", error));
             return;
         }
 
@@ -112,11 +119,11 @@ internal sealed class NbdReplyReader
             // With structured replies negotiated, data and extents must come in chunks. The request is
             // no longer pending, so fail it here before the violation ends the connection.
             var violation = new NbdException($"NBD: simple reply to {NbdCommandNames.Of(request.Type)} while structured replies are on");
-            request.Completion.TrySetException(violation);
+            Resume(request, violation);
             throw violation;
         }
 
-        request.Completion.TrySetResult();
+        Resume(request, null);
     }
 
     private void HandleChunk(NbdChunkHeader chunk)
@@ -232,19 +239,33 @@ internal sealed class NbdReplyReader
         return payload;
     }
 
-    private static void Complete(NbdPendingRequest request)
+    private void Complete(NbdPendingRequest request) =>
+        Resume(request, request.Error ?? (request.Type == NbdCommandType.Read && request.Covered != request.Length
+            ? new NbdException($"NBD: READ at offset {request.Offset} answered {request.Covered} of {request.Length} bytes")
+            : null));
+
+    /// <summary>
+    /// Completes <paramref name="request"/> (with <paramref name="failure"/>, if any). What awaited it runs
+    /// here and now; the watchdog does not count that time, and the silence clock restarts after it.
+    /// </summary>
+    private void Resume(NbdPendingRequest request, Exception? failure)
     {
-        if (request.Error is { } error)
+        _runningCallerCode = true;
+        try
         {
-            request.Completion.TrySetException(error);
+            if (failure is null)
+            {
+                request.Completion.TrySetResult();
+            }
+            else
+            {
+                request.Completion.TrySetException(failure);
+            }
         }
-        else if (request.Type == NbdCommandType.Read && request.Covered != request.Length)
+        finally
         {
-            request.Completion.TrySetException(new NbdException($"NBD: READ at offset {request.Offset} answered {request.Covered} of {request.Length} bytes"));
-        }
-        else
-        {
-            request.Completion.TrySetResult();
+            Volatile.Write(ref _lastProgress, Environment.TickCount64);
+            _runningCallerCode = false;
         }
     }
 

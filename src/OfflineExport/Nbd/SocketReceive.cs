@@ -5,7 +5,7 @@ namespace OfflineExport.Nbd;
 
 /// <summary>
 /// A blocking receive that returns only once the whole buffer is filled (<c>MSG_WAITALL</c>), which .NET's
-/// <see cref="Socket"/> does not offer: a 256 KiB READ payload arrives in the kernel in several pieces, and
+/// <see cref="Socket"/> does not offer: a 512 KiB READ payload arrives in the kernel in several pieces, and
 /// each would otherwise be one more return to this process and one more <c>recvmsg</c>.
 /// </summary>
 internal static partial class SocketReceive

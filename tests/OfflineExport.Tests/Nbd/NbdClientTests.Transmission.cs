@@ -57,6 +57,37 @@ public partial class NbdClientTests
     }
 
     [Fact]
+    public async Task Time_spent_in_the_code_awaiting_a_reply_is_not_taken_for_server_silence()
+    {
+        // Arrange: a 1 s reply timeout, and code awaiting the first READ that holds the reader thread for
+        // 2.5 s (as a progress line blocked on a stalled terminal would), while the server has answered both.
+        using var cts = new CancellationTokenSource(Timeout);
+        await using var server = FakeNbdServer.Start();
+        await using var client = await ConnectAsync(server, Options() with { ReplyTimeout = TimeSpan.FromSeconds(1) }, cts.Token);
+        var first = new byte[4096];
+        var second = new byte[4096];
+
+        async Task ReadThenHoldTheThreadAsync()
+        {
+            await client.ReadAsync(0, first, cts.Token).ConfigureAwait(false);
+            Thread.Sleep(TimeSpan.FromSeconds(2.5));
+        }
+
+        // Act
+        var slow = ReadThenHoldTheThreadAsync();
+        var other = client.ReadAsync(4096, second, cts.Token);
+        foreach (var request in new[] { await server.ReadRequestAsync(cts.Token), await server.ReadRequestAsync(cts.Token) }.OrderBy(r => r.Offset))
+        {
+            await server.SendDataAsync(request.Cookie, request.Offset, Pattern(4096, (int)(request.Offset / 4096) + 1), done: true, cts.Token);
+        }
+
+        // Assert: both succeed; the second reply was read once the thread was free again.
+        await slow.WaitAsync(Timeout);
+        await other.WaitAsync(Timeout);
+        Assert.Equal(Pattern(4096, 2), second);
+    }
+
+    [Fact]
     public async Task Read_is_assembled_from_data_and_hole_chunks_in_any_order()
     {
         // Arrange: destination full of garbage, so a hole that is not zero-filled shows.

@@ -8,7 +8,7 @@ namespace OfflineExport.Export;
 /// Executes a plan with bounded concurrency: a producer streams planned ranges into a small queue,
 /// a fixed set of workers each own one pooled buffer and carry ranges from the source connections to
 /// the target connections. Memory is workers × request size, whatever the disk size. Over NBD a worker
-/// resumes on the reader thread of the reply it awaited, so its next request leaves from there.
+/// resumes on the reply thread that received what it awaited, so its next request leaves from there.
 /// </summary>
 public sealed class CopyEngine
 {

@@ -6,6 +6,9 @@ namespace OfflineExport.Export;
 public sealed class ExportConnections : IAsyncDisposable
 {
     private readonly List<NbdClient> _all = [];
+
+    // One thread reads the replies of every connection of the copy (docs/PERFORMANCE.md).
+    private readonly NbdReplyPump _replies = new("nbd copy");
     private readonly TimeSpan? _replyTimeout;
 
     private ExportConnections(TimeSpan? replyTimeout) => _replyTimeout = replyTimeout;
@@ -67,15 +70,18 @@ public sealed class ExportConnections : IAsyncDisposable
     }
 
     /// <summary>
-    /// Closes whatever is still open, every connection at once: a reader thread may be running code that
+    /// Closes whatever is still open, every connection at once: the reply thread may be running code that
     /// waits on another connection's send, which only closing that connection ends.
     /// </summary>
-    public async ValueTask DisposeAsync() =>
+    public async ValueTask DisposeAsync()
+    {
         await Task.WhenAll(_all.Select(client => client.DisposeAsync().AsTask())).ConfigureAwait(false);
+        _replies.Dispose();
+    }
 
     private async Task<NbdClient> ConnectAsync(string socketPath, string export, IReadOnlyList<string> contexts, int maxInFlight, CancellationToken cancellationToken)
     {
-        var options = new NbdClientOptions { ExportName = export, MetaContexts = contexts, MaxInFlight = maxInFlight, ReplyTimeout = _replyTimeout };
+        var options = new NbdClientOptions { ExportName = export, MetaContexts = contexts, MaxInFlight = maxInFlight, ReplyTimeout = _replyTimeout, ReplyPump = _replies };
         var client = await NbdClient.ConnectUnixAsync(socketPath, options, cancellationToken).ConfigureAwait(false);
         _all.Add(client);
         return client;

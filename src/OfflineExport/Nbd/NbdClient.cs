@@ -5,9 +5,10 @@ namespace OfflineExport.Nbd;
 /// <summary>
 /// An NBD client written from the protocol document: fixed-newstyle handshake with structured
 /// replies and metadata contexts, then READ, WRITE, WRITE_ZEROES, FLUSH, BLOCK_STATUS and DISC.
-/// Many requests may be in flight: senders write requests one at a time, one reader thread matches
-/// replies to requests by cookie. When it stops, every pending request fails with the cause.
-/// The socket only ever sees blocking calls, and what awaits a reply resumes on the reader thread
+/// Many requests may be in flight: senders write requests one at a time; the thread of an
+/// <see cref="NbdReplyPump"/> (of its own, or shared with the other connections of a copy) matches replies
+/// to requests by cookie. When the connection ends, every pending request fails with the cause.
+/// The socket only ever sees blocking calls, and what awaits a reply resumes on the pump's thread
 /// (<see cref="NbdPendingRequest.Completion"/>): a copy's read reply and its write go out from one thread,
 /// with no socket event thread and no thread-pool hand-off in between (docs/PERFORMANCE.md).
 /// Cancelling any request aborts the whole connection (a request on the wire cannot be recalled,
@@ -26,7 +27,8 @@ public sealed class NbdClient : IAsyncDisposable, IBlockSource, IBlockTarget
     private IReadOnlyDictionary<uint, string> _contextNames = new Dictionary<uint, string>();
     private NbdReplyReader? _reader;
     private readonly TaskCompletionSource _readerDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private Thread? _readerThread;
+    private NbdReplyPump _pump = null!;
+    private bool _ownsPump;
     private Timer? _watchdog;
     private volatile bool _disconnecting;
     private int _disposed;
@@ -52,9 +54,10 @@ public sealed class NbdClient : IAsyncDisposable, IBlockSource, IBlockTarget
             // Never an asynchronous call on this socket: after one, .NET keeps it non-blocking for good and
             // routes every later blocking call through its socket event thread. A unix connect waits only
             // when the server's backlog is full (a wedged daemon): the send timeout bounds that wait.
+            // It also bounds every later send: a server that takes nothing of a request for that long
+            // stopped reading (the watchdog cannot tell while the pump's thread is held in such a send).
             socket.SendTimeout = options.ReplyTimeout is { } timeout ? (int)Math.Ceiling(timeout.TotalMilliseconds) : 0;
             socket.Connect(new UnixDomainSocketEndPoint(socketPath));
-            socket.SendTimeout = 0; // sends are bounded by the watchdog, which closes the socket
         }
         catch (SocketException ex)
         {
@@ -89,9 +92,11 @@ public sealed class NbdClient : IAsyncDisposable, IBlockSource, IBlockTarget
             // The deadline may have closed the socket just after the handshake finished.
             handshakeDeadline.Token.ThrowIfCancellationRequested();
 
-            client._reader = new NbdReplyReader(client._receive, client._pending, client._contextNames, () => client._disconnecting);
-            client._readerThread = new Thread(client.ReadReplies) { IsBackground = true, Name = $"nbd {options.ExportName}" };
-            client._readerThread.Start();
+            client._ownsPump = options.ReplyPump is null;
+            client._pump = options.ReplyPump ?? new NbdReplyPump($"nbd {options.ExportName}");
+            var reader = new NbdReplyReader(client._receive, client._pending, client._contextNames, () => client._disconnecting);
+            client._pump.Add(socket, reader, client.OnRepliesEnded);
+            client._reader = reader; // only once served: it is what DisposeAsync waits for
             if (options.ReplyTimeout is { } replyTimeout)
             {
                 var period = TimeSpan.FromMilliseconds(Math.Clamp(replyTimeout.TotalMilliseconds / 4, 50, 1000));
@@ -134,7 +139,7 @@ public sealed class NbdClient : IAsyncDisposable, IBlockSource, IBlockTarget
             await _watchdog.DisposeAsync().ConfigureAwait(false);
         }
 
-        if (_readerThread is not null)
+        if (_reader is not null)
         {
             await _readerDone.Task.ConfigureAwait(false);
         }
@@ -146,7 +151,7 @@ public sealed class NbdClient : IAsyncDisposable, IBlockSource, IBlockTarget
 
     /// <summary>
     /// Ends the connection: the first failure wins as the cause every pending request sees.
-    /// Closing the socket stops the reader loop, which then fails what is pending.
+    /// Shutting the socket down ends its replies; the pump then fails what is pending and closes it.
     /// </summary>
     private void Abort(Exception cause)
     {
@@ -163,7 +168,12 @@ public sealed class NbdClient : IAsyncDisposable, IBlockSource, IBlockTarget
         {
         }
 
-        _socket.Close();
+        // Once its pump serves it, the socket is closed when the pump lets it go: closing it here would
+        // wait for that, and from the pump's own thread (a failed send in code it runs) for ever.
+        if (_reader is null)
+        {
+            _socket.Close();
+        }
     }
 
     /// <summary>The watchdog's tick: requests in flight and nothing received for the reply timeout ends the connection.</summary>
@@ -174,10 +184,11 @@ public sealed class NbdClient : IAsyncDisposable, IBlockSource, IBlockTarget
             return;
         }
 
-        if (!_pending.IsWaiting || reader.IsRunningCallerCode)
+        if (!_pending.IsWaiting || reader.IsRunningCallerCode || _pump.IsServingOtherThan(reader))
         {
             // Idle time is no silence: the clock starts when requests are out. Nor is the time the
-            // reader thread spends running the code that awaited a reply (it reads on afterwards).
+            // pump's thread spends running the code that awaited a reply, or serving another connection
+            // (it reads on afterwards; a send it is held in is bounded by the socket's send timeout).
             reader.MarkIdle();
             return;
         }
@@ -189,33 +200,24 @@ public sealed class NbdClient : IAsyncDisposable, IBlockSource, IBlockTarget
         }
     }
 
-    /// <summary>The reader thread: when its loop ends, for whatever reason, every pending request fails and the socket closes.</summary>
-    private void ReadReplies()
+    /// <summary>The pump's word that the connection ended, for whatever reason: every pending request fails and the socket closes.</summary>
+    private void OnRepliesEnded(Exception? cause)
     {
-        Exception cause = new NbdException("NBD: connection closed");
+        _pending.FailAll(cause ?? new NbdException("NBD: connection closed"));
         try
         {
-            cause = _reader!.Run() ?? cause;
+            _socket.Close();
         }
-        catch (Exception ex)
+        catch (ObjectDisposedException)
         {
-            // Not a protocol or connection failure (those come back as the loop's answer): a bug, which
-            // the requests fail with as it is, instead of ending the process from a thread of its own.
-            cause = ex;
         }
-        finally
-        {
-            _pending.FailAll(cause);
-            try
-            {
-                _socket.Close();
-            }
-            catch (ObjectDisposedException)
-            {
-            }
 
-            _readerDone.TrySetResult();
+        if (_ownsPump)
+        {
+            _pump.Dispose();
         }
+
+        _readerDone.TrySetResult();
     }
 
     /// <summary>How long to wait for the server to close after DISC before closing from this side.</summary>
@@ -388,7 +390,9 @@ public sealed class NbdClient : IAsyncDisposable, IBlockSource, IBlockTarget
             catch (Exception ex) when (ex is IOException or ObjectDisposedException or SocketException)
             {
                 // The reader sees the broken socket too and fails this request with the first cause.
-                Abort(new NbdException($"NBD: connection lost while sending: {ex.Message}", ex));
+                Abort(ex.InnerException is SocketException { SocketErrorCode: SocketError.TimedOut } or SocketException { SocketErrorCode: SocketError.TimedOut }
+                    ? new NbdException($"NBD: the server took nothing of a request for {_options.ReplyTimeout?.TotalSeconds:0.#} s; it stopped reading", ex)
+                    : new NbdException($"NBD: connection lost while sending: {ex.Message}", ex));
             }
         }
     }

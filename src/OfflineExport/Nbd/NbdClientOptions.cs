@@ -18,4 +18,10 @@ public sealed record NbdClientOptions
     /// answering (a daemon under SIGSTOP, a wedged disk) is then reported instead of waited on.
     /// </summary>
     public TimeSpan? ReplyTimeout { get; init; }
+
+    /// <summary>
+    /// The thread that reads this connection's replies, shared with other connections (a copy's source and
+    /// target); null: a pump of its own. The connection leaves it when it ends.
+    /// </summary>
+    public NbdReplyPump? ReplyPump { get; init; }
 }

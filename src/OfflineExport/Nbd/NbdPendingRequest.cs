@@ -1,6 +1,6 @@
 namespace OfflineExport.Nbd;
 
-/// <summary>A request the reader loop is waiting to answer, keyed by its cookie.</summary>
+/// <summary>A request waiting for its reply, keyed by its cookie.</summary>
 internal sealed class NbdPendingRequest
 {
     public NbdPendingRequest(NbdCommandType type, ulong offset, uint length, Memory<byte> destination)
@@ -61,7 +61,7 @@ internal sealed class NbdPendingRequest
     public Dictionary<uint, List<NbdExtent>>? Extents { get; set; }
 
     /// <summary>
-    /// Completed by the reader thread, and the code awaiting it runs there, inline: the copy's next step
+    /// Completed by the reply pump's thread, and the code awaiting it runs there, inline: the copy's next step
     /// (the WRITE of the data just read, the READ of the next range) is sent straight from the thread that
     /// received the reply, with no hand-off to the thread pool and no thread woken for it. That code must
     /// never wait for this connection's replies. It may send: a send waits only for its server to read,

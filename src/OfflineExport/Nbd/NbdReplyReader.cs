@@ -4,9 +4,9 @@ using System.Net.Sockets;
 namespace OfflineExport.Nbd;
 
 /// <summary>
-/// The one reader loop of a connection, on a thread of its own: reads every reply, checks each chunk strictly (cookie, type,
-/// bounds, coverage, context ids) and completes the request it answers; data chunks are received straight
-/// into the caller's buffer. It ends at the first violation or when the connection closes, and says why.
+/// The reply side of one connection, driven by an <see cref="NbdReplyPump"/>: reads every reply, checks
+/// each chunk strictly (cookie, type, bounds, coverage, context ids) and completes the request it answers;
+/// data chunks are received straight into the caller's buffer. It ends at the first violation or when the connection closes, and says why.
 /// Completing a request runs its awaiting code right here (see <see cref="NbdPendingRequest.Completion"/>).
 /// </summary>
 internal sealed class NbdReplyReader
@@ -38,54 +38,60 @@ internal sealed class NbdReplyReader
     public long LastProgress => Volatile.Read(ref _lastProgress);
 
     /// <summary>
-    /// True while this thread runs the code that awaited a reply (<see cref="NbdPendingRequest.Completion"/>):
-    /// replies waiting unread then are the caller's delay, not the server's silence.
+    /// True while the pump's thread runs the code that awaited one of this connection's replies
+    /// (<see cref="NbdPendingRequest.Completion"/>): replies waiting unread then are the caller's delay,
+    /// not the server's silence.
     /// </summary>
     public bool IsRunningCallerCode => _runningCallerCode;
 
     /// <summary>Tells the reader the connection is idle: silence from now on is no stall.</summary>
     public void MarkIdle() => Volatile.Write(ref _lastProgress, Environment.TickCount64);
 
-    /// <summary>Reads replies until the connection ends; returns why it ended (null: closed after DISC).</summary>
-    public NbdException? Run()
+    /// <summary>True when bytes of the next reply are already buffered (read on before waiting again).</summary>
+    public bool HasBufferedBytes => _receive.Buffered > 0;
+
+    /// <summary>
+    /// Reads one reply chunk, blocking until it is whole, and completes the request it ends. False once the
+    /// connection has ended; <paramref name="cause"/> says why (null: closed after DISC).
+    /// </summary>
+    public bool TryReadNext(out NbdException? cause)
     {
         var receive = _receive;
-        NbdException? cause = null;
+        cause = null;
         try
         {
-            while (true)
+            if (!receive.Ensure(4, eofAllowed: true))
             {
-                if (!receive.Ensure(4, eofAllowed: true))
+                if (!_disconnecting())
                 {
-                    if (!_disconnecting())
-                    {
-                        cause = new NbdException("NBD: server closed the connection");
-                    }
-
-                    break;
+                    cause = new NbdException("NBD: server closed the connection");
                 }
 
-                Volatile.Write(ref _lastProgress, Environment.TickCount64);
-                var magic = NbdTransmissionCodec.DecodeReplyMagic(receive.Peek(4));
-                if (magic == NbdProtocol.SimpleReplyMagic)
-                {
-                    receive.Ensure(NbdProtocol.SimpleReplyLength);
-                    var reply = receive.Peek(NbdProtocol.SimpleReplyLength);
-                    receive.Consume(NbdProtocol.SimpleReplyLength);
-                    HandleSimpleReply(reply);
-                }
-                else if (magic == NbdProtocol.StructuredReplyMagic)
-                {
-                    receive.Ensure(NbdProtocol.StructuredReplyHeaderLength);
-                    var header = NbdTransmissionCodec.DecodeChunkHeader(receive.Peek(NbdProtocol.StructuredReplyHeaderLength));
-                    receive.Consume(NbdProtocol.StructuredReplyHeaderLength);
-                    HandleChunk(header);
-                }
-                else
-                {
-                    throw new NbdException($"NBD: bad reply magic 0x{magic:x8}");
-                }
+                return false;
             }
+
+            Volatile.Write(ref _lastProgress, Environment.TickCount64);
+            var magic = NbdTransmissionCodec.DecodeReplyMagic(receive.Peek(4));
+            if (magic == NbdProtocol.SimpleReplyMagic)
+            {
+                receive.Ensure(NbdProtocol.SimpleReplyLength);
+                var reply = receive.Peek(NbdProtocol.SimpleReplyLength);
+                receive.Consume(NbdProtocol.SimpleReplyLength);
+                HandleSimpleReply(reply);
+            }
+            else if (magic == NbdProtocol.StructuredReplyMagic)
+            {
+                receive.Ensure(NbdProtocol.StructuredReplyHeaderLength);
+                var header = NbdTransmissionCodec.DecodeChunkHeader(receive.Peek(NbdProtocol.StructuredReplyHeaderLength));
+                receive.Consume(NbdProtocol.StructuredReplyHeaderLength);
+                HandleChunk(header);
+            }
+            else
+            {
+                throw new NbdException($"NBD: bad reply magic 0x{magic:x8}");
+            }
+
+            return true;
         }
         catch (NbdException ex)
         {
@@ -100,7 +106,7 @@ internal sealed class NbdReplyReader
             cause = new NbdException($"NBD: connection lost: {ex.Message}", ex);
         }
 
-        return cause;
+        return false;
     }
 
     private void HandleSimpleReply(ReadOnlySpan<byte> reply)

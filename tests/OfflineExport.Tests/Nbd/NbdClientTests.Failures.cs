@@ -6,6 +6,37 @@ namespace OfflineExport.Tests.Nbd;
 public partial class NbdClientTests
 {
     [Fact]
+    public async Task A_send_the_shared_reply_thread_is_held_in_ends_when_its_server_stops_reading()
+    {
+        // Arrange: two connections on one reply pump; the code awaiting a READ on the first sends a WRITE
+        // far larger than a socket buffer to the second, whose server never reads. The pump's thread is
+        // then held in that send, so neither watchdog sees silence: the send's own timeout must end it.
+        using var cts = new CancellationTokenSource(Timeout);
+        using var pump = new NbdReplyPump("nbd test");
+        var export = new FakeNbdExport { Size = 16UL << 20 };
+        await using var source = FakeNbdServer.Start(export);
+        await using var target = FakeNbdServer.Start(export);
+        var options = Options() with { ReplyTimeout = TimeSpan.FromSeconds(1), ReplyPump = pump };
+        await using var reader = await ConnectAsync(source, options, cts.Token);
+        await using var writer = await ConnectAsync(target, options, cts.Token);
+
+        async Task ReadThenWriteAsync()
+        {
+            await reader.ReadAsync(0, new byte[4096], cts.Token).ConfigureAwait(false);
+            await writer.WriteAsync(0, new byte[8 << 20], cts.Token).ConfigureAwait(false);
+        }
+
+        // Act
+        var copy = ReadThenWriteAsync();
+        var request = await source.ReadRequestAsync(cts.Token);
+        await source.SendDataAsync(request.Cookie, 0, Pattern(4096, 1), done: true, cts.Token);
+        var failure = await Assert.ThrowsAsync<NbdException>(() => copy.WaitAsync(Timeout));
+
+        // Assert
+        Assert.Contains("it stopped reading", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Structured_ENOSPC_error_chunk_fails_the_write_with_its_errno()
     {
         // Arrange

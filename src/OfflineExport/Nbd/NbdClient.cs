@@ -27,11 +27,12 @@ public sealed class NbdClient : IAsyncDisposable, IBlockSource, IBlockTarget
     private IReadOnlyDictionary<uint, string> _contextNames = new Dictionary<uint, string>();
     private NbdReplyReader? _reader;
     private readonly TaskCompletionSource _readerDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private NbdReplyPump _pump = null!;
+    private NbdReplyPump? _pump;
     private bool _ownsPump;
     private Timer? _watchdog;
     private volatile bool _disconnecting;
     private int _disposed;
+    private long _sendStarted;
 
     private NbdClient(Socket socket, NbdClientOptions options)
     {
@@ -143,6 +144,10 @@ public sealed class NbdClient : IAsyncDisposable, IBlockSource, IBlockTarget
         {
             await _readerDone.Task.ConfigureAwait(false);
         }
+        else if (_ownsPump)
+        {
+            _pump?.Dispose(); // never served this connection
+        }
 
         _receive.Dispose();
         await _stream.DisposeAsync().ConfigureAwait(false);
@@ -184,16 +189,26 @@ public sealed class NbdClient : IAsyncDisposable, IBlockSource, IBlockTarget
             return;
         }
 
-        if (!_pending.IsWaiting || reader.IsRunningCallerCode || _pump.IsServingOtherThan(reader))
+        // A request still going out after the timeout: the server takes its bytes too slowly, or not at
+        // all (the send timeout only ends a send that makes no progress for that long). Checked first: the
+        // thread held in that send may be the pump's, which makes the reply checks below stand down.
+        var timeout = _options.ReplyTimeout!.Value;
+        var sending = Volatile.Read(ref _sendStarted);
+        if (sending != 0 && Environment.TickCount64 - sending > (long)timeout.TotalMilliseconds)
+        {
+            Abort(new NbdException($"NBD: a request was still being sent after {timeout.TotalSeconds:0.#} s; the server stopped reading"));
+            return;
+        }
+
+        if (!_pending.IsWaiting || reader.IsRunningCallerCode || _pump!.IsServingOtherThan(reader))
         {
             // Idle time is no silence: the clock starts when requests are out. Nor is the time the
             // pump's thread spends running the code that awaited a reply, or serving another connection
-            // (it reads on afterwards; a send it is held in is bounded by the socket's send timeout).
+            // (it reads on afterwards; a send it is held in is covered above).
             reader.MarkIdle();
             return;
         }
 
-        var timeout = _options.ReplyTimeout!.Value;
         if (Environment.TickCount64 - reader.LastProgress > (long)timeout.TotalMilliseconds)
         {
             Abort(new NbdException($"NBD: no reply from the server for {timeout.TotalSeconds:0.#} s with requests in flight; it stopped answering"));
@@ -214,7 +229,7 @@ public sealed class NbdClient : IAsyncDisposable, IBlockSource, IBlockTarget
 
         if (_ownsPump)
         {
-            _pump.Dispose();
+            _pump!.Dispose();
         }
 
         _readerDone.TrySetResult();
@@ -377,6 +392,7 @@ public sealed class NbdClient : IAsyncDisposable, IBlockSource, IBlockTarget
     {
         lock (_sendLock)
         {
+            Volatile.Write(ref _sendStarted, Environment.TickCount64);
             try
             {
                 // Header and payload are never interleaved with another request's bytes.
@@ -393,6 +409,10 @@ public sealed class NbdClient : IAsyncDisposable, IBlockSource, IBlockTarget
                 Abort(ex.InnerException is SocketException { SocketErrorCode: SocketError.TimedOut } or SocketException { SocketErrorCode: SocketError.TimedOut }
                     ? new NbdException($"NBD: the server took nothing of a request for {_options.ReplyTimeout?.TotalSeconds:0.#} s; it stopped reading", ex)
                     : new NbdException($"NBD: connection lost while sending: {ex.Message}", ex));
+            }
+            finally
+            {
+                Volatile.Write(ref _sendStarted, 0);
             }
         }
     }

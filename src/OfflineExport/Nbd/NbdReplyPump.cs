@@ -14,6 +14,7 @@ public sealed partial class NbdReplyPump : IDisposable
 {
     private const short PollIn = 0x001;
     private const int Eintr = 4;
+    private const int Enomem = 12;
     private const int EventFdCloseOnExec = 0x80000;
 
     private readonly string _name;
@@ -23,6 +24,7 @@ public sealed partial class NbdReplyPump : IDisposable
     private Thread? _thread;
     private bool _disposed;
     private bool _wakeClosed;
+    private Exception? _failure;
     private volatile NbdReplyReader? _serving;
 
     /// <summary>Creates a pump whose thread, started with the first connection, is called <paramref name="name"/>.</summary>
@@ -78,14 +80,27 @@ public sealed partial class NbdReplyPump : IDisposable
             if (_disposed)
             {
                 handle.DangerousRelease();
-                throw new ObjectDisposedException(nameof(NbdReplyPump));
+                throw _failure is null ? new ObjectDisposedException(nameof(NbdReplyPump)) : new IOException($"the NBD reply thread stopped: {_failure.Message}", _failure);
             }
 
-            _members.Add(new Member(handle, (int)handle.DangerousGetHandle(), reader, ended));
+            var member = new Member(handle, (int)handle.DangerousGetHandle(), reader, ended);
+            _members.Add(member);
             if (_thread is null)
             {
-                _thread = new Thread(Run) { IsBackground = true, Name = _name };
-                _thread.Start();
+                var thread = new Thread(Run) { IsBackground = true, Name = _name };
+                try
+                {
+                    thread.Start();
+                }
+                catch
+                {
+                    // No thread (a limit on threads): the connection is not served, and keeps no reference.
+                    _members.Remove(member);
+                    handle.DangerousRelease();
+                    throw;
+                }
+
+                _thread = thread;
             }
 
             Wake();
@@ -131,7 +146,20 @@ public sealed partial class NbdReplyPump : IDisposable
                     continue;
                 }
 
+                if (errno == Enomem)
+                {
+                    Thread.Sleep(10); // the kernel is short of memory for a moment: poll again
+                    continue;
+                }
+
+                // Anything else would fail again at once: the pump stops, and says why to every connection.
                 var failure = new IOException($"poll failed: {Marshal.GetPInvokeErrorMessage(errno)}");
+                lock (_gate)
+                {
+                    _failure = failure;
+                    _disposed = true;
+                }
+
                 foreach (var member in members)
                 {
                     End(member, new NbdException($"NBD: {failure.Message}", failure));

@@ -70,6 +70,13 @@ internal sealed class NbdReplyReader
                 return false;
             }
 
+            if (_pending.IsEmpty)
+            {
+                // Every request is registered before it is sent, so this answers nothing. Refused at once:
+                // waiting for the rest of it would hold the pump's thread with no watchdog to end the wait.
+                throw new NbdException("NBD: the server sent a reply with no request in flight");
+            }
+
             Volatile.Write(ref _lastProgress, Environment.TickCount64);
             var magic = NbdTransmissionCodec.DecodeReplyMagic(receive.Peek(4));
             if (magic == NbdProtocol.SimpleReplyMagic)

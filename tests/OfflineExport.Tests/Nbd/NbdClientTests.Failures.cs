@@ -6,6 +6,33 @@ namespace OfflineExport.Tests.Nbd;
 public partial class NbdClientTests
 {
     [Fact]
+    public async Task Half_a_reply_with_nothing_in_flight_ends_that_connection_at_once_not_its_neighbour()
+    {
+        // Arrange: two connections on one reply pump; the first has nothing in flight.
+        using var cts = new CancellationTokenSource(Timeout);
+        using var pump = new NbdReplyPump("nbd test");
+        await using var quietServer = FakeNbdServer.Start();
+        await using var busyServer = FakeNbdServer.Start();
+        var options = Options() with { ReplyTimeout = TimeSpan.FromSeconds(1), ReplyPump = pump };
+        await using var idle = await ConnectAsync(quietServer, options, cts.Token);
+        await using var busy = await ConnectAsync(busyServer, options, cts.Token);
+        var destination = new byte[4096];
+
+        // Act: the idle one's server sends the first 4 bytes of a simple reply and stops; waiting for the
+        // rest would hold the shared thread with no watchdog to end it.
+        await quietServer.SendRawAsync([0x67, 0x44, 0x66, 0x98], cts.Token);
+        var read = busy.ReadAsync(0, destination, cts.Token);
+        var request = await busyServer.ReadRequestAsync(cts.Token);
+        await busyServer.SendDataAsync(request.Cookie, 0, Pattern(4096, 3), done: true, cts.Token);
+
+        // Assert
+        await read.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(Pattern(4096, 3), destination);
+        var failure = await Assert.ThrowsAsync<NbdException>(() => idle.ReadAsync(0, new byte[512], cts.Token).WaitAsync(Timeout));
+        Assert.Contains("no request in flight", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_send_the_shared_reply_thread_is_held_in_ends_when_its_server_stops_reading()
     {
         // Arrange: two connections on one reply pump; the code awaiting a READ on the first sends a WRITE

@@ -19,7 +19,7 @@ public sealed partial class NbdReplyPump : IDisposable
 
     private readonly string _name;
     private readonly Lock _gate = new();
-    private readonly List<Member> _members = [];
+    private readonly List<NbdReplyPumpMember> _members = [];
     private readonly int _wake;
     private Thread? _thread;
     private bool _disposed;
@@ -83,7 +83,7 @@ public sealed partial class NbdReplyPump : IDisposable
                 throw _failure is null ? new ObjectDisposedException(nameof(NbdReplyPump)) : new IOException($"the NBD reply thread stopped: {_failure.Message}", _failure);
             }
 
-            var member = new Member(handle, (int)handle.DangerousGetHandle(), reader, ended);
+            var member = new NbdReplyPumpMember(handle, (int)handle.DangerousGetHandle(), reader, ended);
             _members.Add(member);
             if (_thread is null)
             {
@@ -115,7 +115,7 @@ public sealed partial class NbdReplyPump : IDisposable
         var polled = new PollDescriptor[4];
         while (true)
         {
-            Member[] members;
+            NbdReplyPumpMember[] members;
             lock (_gate)
             {
                 if (_disposed && _members.Count == 0)
@@ -185,7 +185,7 @@ public sealed partial class NbdReplyPump : IDisposable
     }
 
     /// <summary>Reads what the connection has (at least one reply, as poll said it is readable), then polls again.</summary>
-    private void Serve(Member member)
+    private void Serve(NbdReplyPumpMember member)
     {
         _serving = member.Reader;
         try
@@ -215,7 +215,7 @@ public sealed partial class NbdReplyPump : IDisposable
         }
     }
 
-    private void End(Member member, Exception? cause)
+    private void End(NbdReplyPumpMember member, Exception? cause)
     {
         lock (_gate)
         {
@@ -244,16 +244,6 @@ public sealed partial class NbdReplyPump : IDisposable
     {
         _wakeClosed = true;
         _ = Close(_wake);
-    }
-
-    private sealed record Member(SafeHandle Handle, int Descriptor, NbdReplyReader Reader, Action<Exception?> Ended);
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct PollDescriptor
-    {
-        public int Descriptor;
-        public short Events;
-        public short ReturnedEvents;
     }
 
     [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]

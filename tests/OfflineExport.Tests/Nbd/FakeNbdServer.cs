@@ -279,6 +279,30 @@ internal sealed class FakeNbdServer : IAsyncDisposable
     public static byte[] ChunkBytes(ushort flags, ushort type, ulong cookie, byte[] payload) =>
         Concat(U32(StructuredReplyMagic), U16(flags), U16(type), U64(cookie), U32((uint)payload.Length), payload);
 
+    /// <summary>
+    /// Reads <paramref name="chunk"/> bytes every <paramref name="pause"/> until the client closes its end:
+    /// a server that reads, but too slowly to ever take a large request in time.
+    /// </summary>
+    public async Task TrickleUntilClientClosesAsync(int chunk, TimeSpan pause, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[chunk];
+        try
+        {
+            while (await Stream.ReadAsync(buffer, cancellationToken) > 0)
+            {
+                await Task.Delay(pause, cancellationToken);
+            }
+        }
+        catch (IOException)
+        {
+            // A reset counts as closed.
+        }
+        catch (OperationCanceledException)
+        {
+            // The test has seen what it waited for.
+        }
+    }
+
     /// <summary>Reads until the client closes its end; returns whatever it sent meanwhile.</summary>
     public async Task<byte[]> ReadUntilClientClosesAsync(CancellationToken cancellationToken)
     {

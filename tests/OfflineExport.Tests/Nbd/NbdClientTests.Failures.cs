@@ -6,6 +6,40 @@ namespace OfflineExport.Tests.Nbd;
 public partial class NbdClientTests
 {
     [Fact]
+    public async Task A_request_a_server_takes_only_a_trickle_of_ends_its_connection_after_the_reply_timeout()
+    {
+        // Arrange: as above, but the second server reads 64 KiB every 0.1 s: each send makes progress, so
+        // the socket's send timeout never fires, while the WRITE of 8 MiB would take minutes.
+        using var cts = new CancellationTokenSource(Timeout);
+        using var pump = new NbdReplyPump("nbd test");
+        var export = new FakeNbdExport { Size = 16UL << 20 };
+        await using var source = FakeNbdServer.Start(export);
+        await using var target = FakeNbdServer.Start(export);
+        var options = Options() with { ReplyTimeout = TimeSpan.FromSeconds(1), ReplyPump = pump };
+        await using var reader = await ConnectAsync(source, options, cts.Token);
+        await using var writer = await ConnectAsync(target, options, cts.Token);
+        using var stopTrickle = CancellationTokenSource.CreateLinkedTokenSource(cts.Token);
+        var trickle = target.TrickleUntilClientClosesAsync(64 << 10, TimeSpan.FromSeconds(0.1), stopTrickle.Token);
+
+        async Task ReadThenWriteAsync()
+        {
+            await reader.ReadAsync(0, new byte[4096], cts.Token).ConfigureAwait(false);
+            await writer.WriteAsync(0, new byte[8 << 20], cts.Token).ConfigureAwait(false);
+        }
+
+        // Act
+        var copy = ReadThenWriteAsync();
+        var request = await source.ReadRequestAsync(cts.Token);
+        await source.SendDataAsync(request.Cookie, 0, Pattern(4096, 1), done: true, cts.Token);
+        var failure = await Assert.ThrowsAsync<NbdException>(() => copy.WaitAsync(Timeout));
+
+        // Assert
+        Assert.Contains("still being sent after 1 s", failure.Message, StringComparison.Ordinal);
+        await stopTrickle.CancelAsync();
+        await trickle.WaitAsync(Timeout);
+    }
+
+    [Fact]
     public async Task Half_a_reply_with_nothing_in_flight_ends_that_connection_at_once_not_its_neighbour()
     {
         // Arrange: two connections on one reply pump; the first has nothing in flight.

@@ -8,35 +8,12 @@ public partial class NbdClientTests
     [Fact]
     public async Task A_request_a_server_takes_only_a_trickle_of_ends_its_connection_after_the_reply_timeout()
     {
-        // Arrange: as above, but the second server reads 64 KiB every 0.1 s: each send makes progress, so
-        // the socket's send timeout never fires, while the WRITE of 8 MiB would take minutes.
-        using var cts = new CancellationTokenSource(Timeout);
-        using var pump = new NbdReplyPump("nbd test");
-        var export = new FakeNbdExport { Size = 16UL << 20 };
-        await using var source = FakeNbdServer.Start(export);
-        await using var target = FakeNbdServer.Start(export);
-        var options = Options() with { ReplyTimeout = TimeSpan.FromSeconds(1), ReplyPump = pump };
-        await using var reader = await ConnectAsync(source, options, cts.Token);
-        await using var writer = await ConnectAsync(target, options, cts.Token);
-        using var stopTrickle = CancellationTokenSource.CreateLinkedTokenSource(cts.Token);
-        var trickle = target.TrickleUntilClientClosesAsync(64 << 10, TimeSpan.FromSeconds(0.1), stopTrickle.Token);
+        // The target's server reads 64 KiB every 0.1 s: each send makes progress, so the socket's send
+        // timeout never fires, while the WRITE of 8 MiB would take minutes.
+        var failure = await LargeWriteFromTheSharedThreadFailsAsync(
+            (target, token) => target.TrickleUntilClientClosesAsync(64 << 10, TimeSpan.FromSeconds(0.1), token));
 
-        async Task ReadThenWriteAsync()
-        {
-            await reader.ReadAsync(0, new byte[4096], cts.Token).ConfigureAwait(false);
-            await writer.WriteAsync(0, new byte[8 << 20], cts.Token).ConfigureAwait(false);
-        }
-
-        // Act
-        var copy = ReadThenWriteAsync();
-        var request = await source.ReadRequestAsync(cts.Token);
-        await source.SendDataAsync(request.Cookie, 0, Pattern(4096, 1), done: true, cts.Token);
-        var failure = await Assert.ThrowsAsync<NbdException>(() => copy.WaitAsync(Timeout));
-
-        // Assert
         Assert.Contains("still being sent after 1 s", failure.Message, StringComparison.Ordinal);
-        await stopTrickle.CancelAsync();
-        await trickle.WaitAsync(Timeout);
     }
 
     [Fact]
@@ -69,9 +46,20 @@ public partial class NbdClientTests
     [Fact]
     public async Task A_send_the_shared_reply_thread_is_held_in_ends_when_its_server_stops_reading()
     {
-        // Arrange: two connections on one reply pump; the code awaiting a READ on the first sends a WRITE
-        // far larger than a socket buffer to the second, whose server never reads. The pump's thread is
-        // then held in that send, so neither watchdog sees silence: the send's own timeout must end it.
+        // The target's server never reads. Neither watchdog sees silence while the pump's thread is held
+        // in that send: the send's own timeout (or the send deadline) must end it.
+        var failure = await LargeWriteFromTheSharedThreadFailsAsync((_, _) => Task.CompletedTask);
+
+        Assert.Contains("stopped reading", failure.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Two connections on one reply pump with a 1 s reply timeout; the code awaiting a READ on the first
+    /// sends a WRITE far larger than a socket buffer to the second, whose server does only what
+    /// <paramref name="targetReads"/> does. Returns how the copy failed.
+    /// </summary>
+    private static async Task<NbdException> LargeWriteFromTheSharedThreadFailsAsync(Func<FakeNbdServer, CancellationToken, Task> targetReads)
+    {
         using var cts = new CancellationTokenSource(Timeout);
         using var pump = new NbdReplyPump("nbd test");
         var export = new FakeNbdExport { Size = 16UL << 20 };
@@ -80,6 +68,8 @@ public partial class NbdClientTests
         var options = Options() with { ReplyTimeout = TimeSpan.FromSeconds(1), ReplyPump = pump };
         await using var reader = await ConnectAsync(source, options, cts.Token);
         await using var writer = await ConnectAsync(target, options, cts.Token);
+        using var stopTarget = CancellationTokenSource.CreateLinkedTokenSource(cts.Token);
+        var targetReading = targetReads(target, stopTarget.Token);
 
         async Task ReadThenWriteAsync()
         {
@@ -87,14 +77,13 @@ public partial class NbdClientTests
             await writer.WriteAsync(0, new byte[8 << 20], cts.Token).ConfigureAwait(false);
         }
 
-        // Act
         var copy = ReadThenWriteAsync();
         var request = await source.ReadRequestAsync(cts.Token);
         await source.SendDataAsync(request.Cookie, 0, Pattern(4096, 1), done: true, cts.Token);
         var failure = await Assert.ThrowsAsync<NbdException>(() => copy.WaitAsync(Timeout));
-
-        // Assert
-        Assert.Contains("it stopped reading", failure.Message, StringComparison.Ordinal);
+        await stopTarget.CancelAsync();
+        await targetReading.WaitAsync(Timeout);
+        return failure;
     }
 
     [Fact]

@@ -28,7 +28,6 @@ public sealed class NbdClient : IAsyncDisposable, IBlockSource, IBlockTarget
     private NbdReplyReader? _reader;
     private readonly TaskCompletionSource _readerDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private NbdReplyPump? _pump;
-    private bool _ownsPump;
     private Timer? _watchdog;
     private volatile bool _disconnecting;
     private int _disposed;
@@ -56,7 +55,7 @@ public sealed class NbdClient : IAsyncDisposable, IBlockSource, IBlockTarget
             // routes every later blocking call through its socket event thread. A unix connect waits only
             // when the server's backlog is full (a wedged daemon): the send timeout bounds that wait.
             // It also bounds every later send: a server that takes nothing of a request for that long
-            // stopped reading (the watchdog cannot tell while the pump's thread is held in such a send).
+            // stopped reading (the watchdog's send deadline covers one that reads a trickle).
             socket.SendTimeout = options.ReplyTimeout is { } timeout ? (int)Math.Ceiling(timeout.TotalMilliseconds) : 0;
             socket.Connect(new UnixDomainSocketEndPoint(socketPath));
         }
@@ -93,7 +92,6 @@ public sealed class NbdClient : IAsyncDisposable, IBlockSource, IBlockTarget
             // The deadline may have closed the socket just after the handshake finished.
             handshakeDeadline.Token.ThrowIfCancellationRequested();
 
-            client._ownsPump = options.ReplyPump is null;
             client._pump = options.ReplyPump ?? new NbdReplyPump($"nbd {options.ExportName}");
             var reader = new NbdReplyReader(client._receive, client._pending, client._contextNames, () => client._disconnecting);
             client._pump.Add(socket, reader, client.OnRepliesEnded);
@@ -144,7 +142,7 @@ public sealed class NbdClient : IAsyncDisposable, IBlockSource, IBlockTarget
         {
             await _readerDone.Task.ConfigureAwait(false);
         }
-        else if (_ownsPump)
+        else if (OwnsPump)
         {
             _pump?.Dispose(); // never served this connection
         }
@@ -227,13 +225,16 @@ public sealed class NbdClient : IAsyncDisposable, IBlockSource, IBlockTarget
         {
         }
 
-        if (_ownsPump)
+        if (OwnsPump)
         {
             _pump!.Dispose();
         }
 
         _readerDone.TrySetResult();
     }
+
+    /// <summary>True when this connection's replies have a pump of their own, which ends with it.</summary>
+    private bool OwnsPump => _options.ReplyPump is null;
 
     /// <summary>How long to wait for the server to close after DISC before closing from this side.</summary>
     private static readonly TimeSpan DisconnectGrace = TimeSpan.FromSeconds(5);
@@ -385,8 +386,8 @@ public sealed class NbdClient : IAsyncDisposable, IBlockSource, IBlockTarget
 
     /// <summary>
     /// Sends one request, blocking until the kernel took all of it (a payload larger than the socket's
-    /// buffer waits for the server to read). A server that stops reading is ended by the watchdog or a
-    /// cancellation, both of which close the socket and so end the wait.
+    /// buffer waits for the server to read). The wait ends with the socket's send timeout (no progress),
+    /// the watchdog's send deadline (too little progress) or a cancellation, all of which end the connection.
     /// </summary>
     private void Send(NbdCommandFlags flags, NbdCommandType type, ulong cookie, ulong offset, uint length, ReadOnlySpan<byte> payload)
     {
@@ -406,7 +407,7 @@ public sealed class NbdClient : IAsyncDisposable, IBlockSource, IBlockTarget
             catch (Exception ex) when (ex is IOException or ObjectDisposedException or SocketException)
             {
                 // The reader sees the broken socket too and fails this request with the first cause.
-                Abort(ex.InnerException is SocketException { SocketErrorCode: SocketError.TimedOut } or SocketException { SocketErrorCode: SocketError.TimedOut }
+                Abort(ex.InnerException is SocketException { SocketErrorCode: SocketError.TimedOut }
                     ? new NbdException($"NBD: the server took nothing of a request for {_options.ReplyTimeout?.TotalSeconds:0.#} s; it stopped reading", ex)
                     : new NbdException($"NBD: connection lost while sending: {ex.Message}", ex));
             }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using OfflineExport.Nbd;
 
 namespace OfflineExport.Export;
@@ -147,7 +148,9 @@ public sealed class CopyEngine
         await linked.CancelAsync().ConfigureAwait(false);
     }
 
-    private async Task CopyAsync(CopyRange range, IBlockSource source, IBlockTarget target, byte[] buffer, CancellationToken cancellationToken)
+    /// <summary>One range: its state machine comes from a pool, so the copy allocates nothing per range.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask CopyAsync(CopyRange range, IBlockSource source, IBlockTarget target, byte[] buffer, CancellationToken cancellationToken)
     {
         Interlocked.Add(ref range.Kind == CopyKind.Zero ? ref _plannedZero : ref _plannedData, (long)range.Length);
         if (range.Kind == CopyKind.Data)

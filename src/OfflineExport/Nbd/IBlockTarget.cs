@@ -4,11 +4,11 @@ namespace OfflineExport.Nbd;
 public interface IBlockTarget
 {
     /// <summary>Writes <paramref name="data"/> at <paramref name="offset"/>.</summary>
-    Task WriteAsync(ulong offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken);
+    ValueTask WriteAsync(ulong offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken);
 
     /// <summary>Writes <paramref name="length"/> zero bytes at <paramref name="offset"/> without a payload.</summary>
-    Task WriteZeroesAsync(ulong offset, uint length, NbdCommandFlags flags, CancellationToken cancellationToken);
+    ValueTask WriteZeroesAsync(ulong offset, uint length, NbdCommandFlags flags, CancellationToken cancellationToken);
 
     /// <summary>Makes every write answered so far durable.</summary>
-    Task FlushAsync(CancellationToken cancellationToken);
+    ValueTask FlushAsync(CancellationToken cancellationToken);
 }

@@ -1,4 +1,6 @@
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace OfflineExport.Nbd;
 
@@ -17,6 +19,7 @@ namespace OfflineExport.Nbd;
 public sealed class NbdClient : IAsyncDisposable, IBlockSource, IBlockTarget
 {
     private readonly Socket _socket;
+    private readonly SafeHandle _handle;
     private readonly NetworkStream _stream;
     private readonly NbdClientOptions _options;
     private readonly Lock _sendLock = new();
@@ -36,6 +39,7 @@ public sealed class NbdClient : IAsyncDisposable, IBlockSource, IBlockTarget
     private NbdClient(Socket socket, NbdClientOptions options)
     {
         _socket = socket;
+        _handle = socket.SafeHandle;
         _stream = new NetworkStream(socket, ownsSocket: false);
         _receive = new NbdReceiveBuffer(socket);
         _options = options;
@@ -240,21 +244,21 @@ public sealed class NbdClient : IAsyncDisposable, IBlockSource, IBlockTarget
     private static readonly TimeSpan DisconnectGrace = TimeSpan.FromSeconds(5);
 
     /// <summary>Reads <paramref name="destination"/>.Length bytes at <paramref name="offset"/>; hole chunks become zeroes.</summary>
-    public Task ReadAsync(ulong offset, Memory<byte> destination, CancellationToken cancellationToken)
+    public ValueTask ReadAsync(ulong offset, Memory<byte> destination, CancellationToken cancellationToken)
     {
         var length = CheckPayloadLength(destination.Length);
         return SubmitAsync(NbdCommandType.Read, NbdCommandFlags.None, offset, length, default, destination, cancellationToken);
     }
 
     /// <summary>Writes <paramref name="data"/> at <paramref name="offset"/>.</summary>
-    public Task WriteAsync(ulong offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    public ValueTask WriteAsync(ulong offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         var length = CheckPayloadLength(data.Length);
         return SubmitAsync(NbdCommandType.Write, NbdCommandFlags.None, offset, length, data, default, cancellationToken);
     }
 
     /// <summary>Writes <paramref name="length"/> zero bytes at <paramref name="offset"/> without a payload.</summary>
-    public Task WriteZeroesAsync(ulong offset, uint length, NbdCommandFlags flags, CancellationToken cancellationToken)
+    public ValueTask WriteZeroesAsync(ulong offset, uint length, NbdCommandFlags flags, CancellationToken cancellationToken)
     {
         if (!Export.CanWriteZeroes)
         {
@@ -265,7 +269,7 @@ public sealed class NbdClient : IAsyncDisposable, IBlockSource, IBlockTarget
     }
 
     /// <summary>Asks the server to make every write answered so far durable.</summary>
-    public Task FlushAsync(CancellationToken cancellationToken)
+    public ValueTask FlushAsync(CancellationToken cancellationToken)
     {
         if (!Export.CanFlush)
         {
@@ -291,11 +295,19 @@ public sealed class NbdClient : IAsyncDisposable, IBlockSource, IBlockTarget
             throw new ArgumentOutOfRangeException(nameof(length), $"block status range {offset}+{length} is outside the {Export.Size}-byte export");
         }
 
-        var request = await SubmitCoreAsync(new NbdPendingRequest(NbdCommandType.BlockStatus, offset, length, default), NbdCommandFlags.None, default, cancellationToken).ConfigureAwait(false);
+        var request = _pending.Rent(NbdCommandType.BlockStatus, offset, length, default);
         var byName = new Dictionary<string, IReadOnlyList<NbdExtent>>();
-        foreach (var (id, extents) in request.Extents ?? [])
+        try
         {
-            byName[_contextNames[id]] = extents;
+            await SendAndWaitAsync(request, NbdCommandFlags.None, default, cancellationToken).ConfigureAwait(false);
+            foreach (var (id, extents) in request.Extents ?? [])
+            {
+                byName[_contextNames[id]] = extents;
+            }
+        }
+        finally
+        {
+            _pending.Return(request);
         }
 
         foreach (var wanted in _options.MetaContexts)
@@ -358,25 +370,36 @@ public sealed class NbdClient : IAsyncDisposable, IBlockSource, IBlockTarget
         return (uint)length;
     }
 
-    private async Task SubmitAsync(NbdCommandType type, NbdCommandFlags flags, ulong offset, uint length, ReadOnlyMemory<byte> payload, Memory<byte> destination, CancellationToken cancellationToken) =>
-        await SubmitCoreAsync(new NbdPendingRequest(type, offset, length, destination), flags, payload, cancellationToken).ConfigureAwait(false);
+    /// <summary>One request without a result beyond success: its record is used again afterwards, and its state machine comes from a pool (no allocation per request on the copy path).</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask SubmitAsync(NbdCommandType type, NbdCommandFlags flags, ulong offset, uint length, ReadOnlyMemory<byte> payload, Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        var request = _pending.Rent(type, offset, length, destination);
+        try
+        {
+            await SendAndWaitAsync(request, flags, payload, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _pending.Return(request);
+        }
+    }
 
-    private async Task<NbdPendingRequest> SubmitCoreAsync(NbdPendingRequest request, NbdCommandFlags flags, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask SendAndWaitAsync(NbdPendingRequest request, NbdCommandFlags flags, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
         _pending.ThrowIfFailed();
         await _inFlight.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            // Registered before its bytes hit the wire: the reply may beat SendAsync's return.
+            // Registered before its bytes hit the wire: the reply may beat Send's return.
             var cookie = _pending.Add(request);
 
             using (cancellationToken.UnsafeRegister(static (s, ct) => ((NbdClient)s!).Abort(new OperationCanceledException(ct)), this))
             {
                 Send(flags, request.Type, cookie, request.Offset, request.Length, payload.Span);
-                await request.Completion.Task.ConfigureAwait(false);
+                await request.Completion.ConfigureAwait(false);
             }
-
-            return request;
         }
         finally
         {
@@ -398,16 +421,16 @@ public sealed class NbdClient : IAsyncDisposable, IBlockSource, IBlockTarget
             {
                 // Header and payload are never interleaved with another request's bytes.
                 NbdTransmissionCodec.EncodeRequest(_requestHeader, flags, type, cookie, offset, length);
-                _stream.Write(_requestHeader);
+                SocketSend.All(_handle, _requestHeader);
                 if (!payload.IsEmpty)
                 {
-                    _stream.Write(payload);
+                    SocketSend.All(_handle, payload);
                 }
             }
-            catch (Exception ex) when (ex is IOException or ObjectDisposedException or SocketException)
+            catch (Exception ex) when (ex is IOException or ObjectDisposedException or TimeoutException)
             {
                 // The reader sees the broken socket too and fails this request with the first cause.
-                Abort(ex.InnerException is SocketException { SocketErrorCode: SocketError.TimedOut }
+                Abort(ex is TimeoutException
                     ? new NbdException($"NBD: the server took nothing of a request for {_options.ReplyTimeout?.TotalSeconds:0.#} s; it stopped reading", ex)
                     : new NbdException($"NBD: connection lost while sending: {ex.Message}", ex));
             }

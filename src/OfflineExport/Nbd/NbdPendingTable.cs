@@ -8,6 +8,7 @@ namespace OfflineExport.Nbd;
 internal sealed class NbdPendingTable
 {
     private readonly Dictionary<ulong, NbdPendingRequest> _requests = [];
+    private readonly Stack<NbdPendingRequest> _spare = new();
     private readonly Lock _gate = new();
     private ulong _nextCookie;
     private Exception? _failure;
@@ -33,6 +34,40 @@ internal sealed class NbdPendingTable
             {
                 return _requests.Count == 0;
             }
+        }
+    }
+
+    /// <summary>
+    /// A request record for a new request: one that an earlier request gave back, else a new one. The
+    /// copy keeps a bounded number in flight, so the spares stay as few.
+    /// </summary>
+    public NbdPendingRequest Rent(NbdCommandType type, ulong offset, uint length, Memory<byte> destination)
+    {
+        NbdPendingRequest? spare;
+        lock (_gate)
+        {
+            _spare.TryPop(out spare);
+        }
+
+        if (spare is null)
+        {
+            return new NbdPendingRequest(type, offset, length, destination);
+        }
+
+        spare.Reset(type, offset, length, destination);
+        return spare;
+    }
+
+    /// <summary>
+    /// Gives back a request whose completion was awaited to its end: nothing refers to it any more (the
+    /// table let go of it before completing it).
+    /// </summary>
+    public void Return(NbdPendingRequest request)
+    {
+        request.Reset(default, 0, 0, default); // drops the caller's buffer and any error
+        lock (_gate)
+        {
+            _spare.Push(request);
         }
     }
 
@@ -99,7 +134,7 @@ internal sealed class NbdPendingTable
         // A cancellation that aborted the connection is reported as such, not as the socket error.
         foreach (var request in orphans)
         {
-            request.Completion.TrySetException(failure);
+            request.TrySetException(failure);
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 
 namespace OfflineExport.Nbd;
 
@@ -13,12 +14,12 @@ namespace OfflineExport.Nbd;
 internal sealed class NbdReceiveBuffer : IDisposable
 {
     private const int Size = 4 * 1024;
-    private readonly Socket _socket;
+    private readonly SafeHandle _socket;
     private byte[] _buffer = ArrayPool<byte>.Shared.Rent(Size);
     private int _start;
     private int _end;
 
-    public NbdReceiveBuffer(Socket socket) => _socket = socket;
+    public NbdReceiveBuffer(Socket socket) => _socket = socket.SafeHandle;
 
     /// <summary>Bytes received but not consumed yet.</summary>
     public int Buffered => _end - _start;
@@ -50,7 +51,7 @@ internal sealed class NbdReceiveBuffer : IDisposable
 
         while (_end < count)
         {
-            var read = _socket.Receive(_buffer.AsSpan(_end));
+            var read = SocketReceive.Some(_socket, _buffer.AsSpan(_end));
             if (read == 0)
             {
                 if (_end == 0 && eofAllowed)
@@ -75,7 +76,7 @@ internal sealed class NbdReceiveBuffer : IDisposable
         _start += fromBuffer;
         if (fromBuffer < destination.Length)
         {
-            SocketReceive.Exactly(_socket.SafeHandle, destination[fromBuffer..]);
+            SocketReceive.Exactly(_socket, destination[fromBuffer..]);
         }
     }
 

@@ -20,6 +20,7 @@ public sealed partial class NbdReplyPump : IDisposable
     private readonly string _name;
     private readonly Lock _gate = new();
     private readonly List<NbdReplyPumpMember> _members = [];
+    private int _membersVersion;
     private readonly int _wake;
     private Thread? _thread;
     private bool _disposed;
@@ -85,6 +86,7 @@ public sealed partial class NbdReplyPump : IDisposable
 
             var member = new NbdReplyPumpMember(handle, (int)handle.DangerousGetHandle(), reader, ended);
             _members.Add(member);
+            _membersVersion++;
             if (_thread is null)
             {
                 var thread = new Thread(Run) { IsBackground = true, Name = _name };
@@ -113,9 +115,10 @@ public sealed partial class NbdReplyPump : IDisposable
     private unsafe void Run()
     {
         var polled = new PollDescriptor[4];
+        NbdReplyPumpMember[] members = [];
+        var version = -1;
         while (true)
         {
-            NbdReplyPumpMember[] members;
             lock (_gate)
             {
                 if (_disposed && _members.Count == 0)
@@ -124,7 +127,12 @@ public sealed partial class NbdReplyPump : IDisposable
                     return;
                 }
 
-                members = [.. _members];
+                // Copied only when a connection joined or left: this loop runs once per wake-up.
+                if (version != _membersVersion)
+                {
+                    version = _membersVersion;
+                    members = [.. _members];
+                }
             }
 
             if (polled.Length < members.Length + 1)
@@ -223,6 +231,8 @@ public sealed partial class NbdReplyPump : IDisposable
             {
                 return;
             }
+
+            _membersVersion++;
         }
 
         // Released first: ending closes the socket, which waits for every reference to it to go.

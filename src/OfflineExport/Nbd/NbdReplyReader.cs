@@ -268,11 +268,11 @@ internal sealed class NbdReplyReader
         {
             if (failure is null)
             {
-                request.Completion.TrySetResult();
+                request.TrySetResult();
             }
             else
             {
-                request.Completion.TrySetException(failure);
+                request.TrySetException(failure);
             }
         }
         finally

@@ -4,9 +4,10 @@ using System.Runtime.InteropServices;
 namespace OfflineExport.Nbd;
 
 /// <summary>
-/// A blocking receive that returns only once the whole buffer is filled (<c>MSG_WAITALL</c>), which .NET's
-/// <see cref="Socket"/> does not offer: a 512 KiB READ payload arrives in the kernel in several pieces, and
-/// each would otherwise be one more return to this process and one more <c>recvmsg</c>.
+/// Blocking receives straight through <c>recv(2)</c>: one that returns only once the whole buffer is filled
+/// (<c>MSG_WAITALL</c>), which .NET's <see cref="Socket"/> does not offer (a 512 KiB READ payload arrives in
+/// the kernel in several pieces, and each would otherwise be one more return to this process and one more
+/// <c>recvmsg</c>), and one for reply headers that takes what has arrived, without .NET's layers around each call.
 /// </summary>
 internal static partial class SocketReceive
 {
@@ -35,6 +36,30 @@ internal static partial class SocketReceive
                 throw new EndOfStreamException();
             }
             else if (Marshal.GetLastPInvokeError() is var errno && errno != Eintr)
+            {
+                throw new IOException($"receive failed: {Marshal.GetPInvokeErrorMessage(errno)}");
+            }
+        }
+    }
+
+    /// <summary>Receives what has arrived into <paramref name="destination"/>, waiting for at least one byte; 0 at the end of the stream.</summary>
+    /// <exception cref="IOException">The receive failed.</exception>
+    public static unsafe int Some(SafeHandle socket, Span<byte> destination)
+    {
+        while (true)
+        {
+            nint received;
+            fixed (byte* buffer = destination)
+            {
+                received = Recv(socket, buffer, (nuint)destination.Length, 0);
+            }
+
+            if (received >= 0)
+            {
+                return (int)received;
+            }
+
+            if (Marshal.GetLastPInvokeError() is var errno && errno != Eintr)
             {
                 throw new IOException($"receive failed: {Marshal.GetPInvokeErrorMessage(errno)}");
             }

@@ -102,7 +102,7 @@ public sealed class ExtentScannerTests
     {
         private readonly Channel<Request> _requests = Channel.CreateUnbounded<Request>();
 
-        public Task ReadAsync(ulong offset, Memory<byte> destination, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public ValueTask ReadAsync(ulong offset, Memory<byte> destination, CancellationToken cancellationToken) => throw new NotSupportedException();
 
         public Task<NbdBlockStatus> BlockStatusAsync(ulong offset, uint length, CancellationToken cancellationToken)
         {

@@ -32,14 +32,14 @@ public partial class NbdClientTests
         // Act: the idle one's server sends the first 4 bytes of a simple reply and stops; waiting for the
         // rest would hold the shared thread with no watchdog to end it.
         await quietServer.SendRawAsync([0x67, 0x44, 0x66, 0x98], cts.Token);
-        var read = busy.ReadAsync(0, destination, cts.Token);
+        var read = busy.ReadAsync(0, destination, cts.Token).AsTask();
         var request = await busyServer.ReadRequestAsync(cts.Token);
         await busyServer.SendDataAsync(request.Cookie, 0, Pattern(4096, 3), done: true, cts.Token);
 
         // Assert
         await read.WaitAsync(TimeSpan.FromSeconds(5));
         Assert.Equal(Pattern(4096, 3), destination);
-        var failure = await Assert.ThrowsAsync<NbdException>(() => idle.ReadAsync(0, new byte[512], cts.Token).WaitAsync(Timeout));
+        var failure = await Assert.ThrowsAsync<NbdException>(() => idle.ReadAsync(0, new byte[512], cts.Token).AsTask().WaitAsync(Timeout));
         Assert.Contains("no request in flight", failure.Message, StringComparison.Ordinal);
     }
 
@@ -95,7 +95,7 @@ public partial class NbdClientTests
         await using var client = await ConnectAsync(server, Options(), cts.Token);
 
         // Act
-        var write = client.WriteAsync(4096, new byte[4096], cts.Token);
+        var write = client.WriteAsync(4096, new byte[4096], cts.Token).AsTask();
         var request = await server.ReadRequestAsync(cts.Token);
         await server.SendErrorAsync(request.Cookie, 28, "disk quota exceeded", done: true, cts.Token);
         var error = await Assert.ThrowsAsync<NbdException>(() => write.WaitAsync(Timeout));
@@ -113,7 +113,7 @@ public partial class NbdClientTests
         await using var server = FakeNbdServer.Start();
         await using var client = await ConnectAsync(server, Options(), cts.Token);
 
-        var read = client.ReadAsync(0, new byte[8192], cts.Token);
+        var read = client.ReadAsync(0, new byte[8192], cts.Token).AsTask();
         var request = await server.ReadRequestAsync(cts.Token);
         await server.SendDataAsync(request.Cookie, 0, new byte[4096], done: false, cts.Token);
         await server.SendErrorOffsetAsync(request.Cookie, 5, "read error", 4096, done: false, cts.Token);
@@ -131,7 +131,7 @@ public partial class NbdClientTests
         await using var server = FakeNbdServer.Start();
         await using var client = await ConnectAsync(server, Options(), cts.Token);
 
-        var write = client.WriteAsync(0, new byte[512], cts.Token);
+        var write = client.WriteAsync(0, new byte[512], cts.Token).AsTask();
         var request = await server.ReadRequestAsync(cts.Token);
         await server.SendSimpleReplyAsync(request.Cookie, 5, cts.Token); // EIO
         var error = await Assert.ThrowsAsync<NbdException>(() => write.WaitAsync(Timeout));
@@ -147,14 +147,14 @@ public partial class NbdClientTests
         using var cts = new CancellationTokenSource(Timeout);
         await using var server = FakeNbdServer.Start();
         await using var client = await ConnectAsync(server, Options(), cts.Token);
-        var write = client.WriteAsync(0, new byte[512], cts.Token);
+        var write = client.WriteAsync(0, new byte[512], cts.Token).AsTask();
         var request = await server.ReadRequestAsync(cts.Token);
         byte[] payload = [.. Wire.U32(1), .. Wire.U16(2), .. Wire.Ascii("no"), 0xee, 0xee];
         await server.SendChunkAsync(1, 0x8123, request.Cookie, payload, cts.Token);
 
         // Act
         var error = await Assert.ThrowsAsync<NbdException>(() => write.WaitAsync(Timeout));
-        var flush = client.FlushAsync(cts.Token);
+        var flush = client.FlushAsync(cts.Token).AsTask();
         var flushRequest = await server.ReadRequestAsync(cts.Token);
         await server.SendSimpleReplyAsync(flushRequest.Cookie, 0, cts.Token);
 
@@ -170,7 +170,7 @@ public partial class NbdClientTests
         using var cts = new CancellationTokenSource(Timeout);
         await using var server = FakeNbdServer.Start();
         await using var client = await ConnectAsync(server, Options(), cts.Token);
-        var read = client.ReadAsync(0, new byte[512], cts.Token);
+        var read = client.ReadAsync(0, new byte[512], cts.Token).AsTask();
         var request = await server.ReadRequestAsync(cts.Token);
 
         // Act
@@ -178,7 +178,7 @@ public partial class NbdClientTests
 
         // Assert: the pending request fails, and so does anything sent later.
         await Assert.ThrowsAsync<NbdException>(() => read.WaitAsync(Timeout));
-        await Assert.ThrowsAsync<NbdException>(() => client.ReadAsync(0, new byte[512], cts.Token).WaitAsync(Timeout));
+        await Assert.ThrowsAsync<NbdException>(() => client.ReadAsync(0, new byte[512], cts.Token).AsTask().WaitAsync(Timeout));
     }
 
     [Theory]
@@ -190,7 +190,7 @@ public partial class NbdClientTests
         using var cts = new CancellationTokenSource(Timeout);
         await using var server = FakeNbdServer.Start();
         await using var client = await ConnectAsync(server, Options(), cts.Token);
-        var read = client.ReadAsync(0, new byte[512], cts.Token);
+        var read = client.ReadAsync(0, new byte[512], cts.Token).AsTask();
         var request = await server.ReadRequestAsync(cts.Token);
 
         // Act: part of the reply, then hang up.
@@ -209,8 +209,8 @@ public partial class NbdClientTests
         using var cts = new CancellationTokenSource(Timeout);
         await using var server = FakeNbdServer.Start();
         await using var client = await ConnectAsync(server, Options(), cts.Token);
-        var read = client.ReadAsync(0, new byte[512], cts.Token);
-        var write = client.WriteAsync(4096, new byte[512], cts.Token);
+        var read = client.ReadAsync(0, new byte[512], cts.Token).AsTask();
+        var write = client.WriteAsync(4096, new byte[512], cts.Token).AsTask();
         await server.ReadRequestAsync(cts.Token);
         await server.ReadRequestAsync(cts.Token);
 
@@ -280,7 +280,7 @@ public partial class NbdClientTests
         await using var server = FakeNbdServer.Start();
         await using var client = await ConnectAsync(server, Options(), cts.Token);
 
-        var read = client.ReadAsync(4096, new byte[4096], cts.Token);
+        var read = client.ReadAsync(4096, new byte[4096], cts.Token).AsTask();
         var request = await server.ReadRequestAsync(cts.Token);
         await server.SendDataAsync(request.Cookie, (ulong)chunkOffset, new byte[chunkLength], done: true, cts.Token);
 
@@ -294,7 +294,7 @@ public partial class NbdClientTests
         await using var server = FakeNbdServer.Start();
         await using var client = await ConnectAsync(server, Options(), cts.Token);
 
-        var read = client.ReadAsync(4096, new byte[4096], cts.Token);
+        var read = client.ReadAsync(4096, new byte[4096], cts.Token).AsTask();
         var request = await server.ReadRequestAsync(cts.Token);
         await server.SendHoleAsync(request.Cookie, 4096, 8192, done: true, cts.Token);
 
@@ -308,7 +308,7 @@ public partial class NbdClientTests
         using var cts = new CancellationTokenSource(Timeout);
         await using var server = FakeNbdServer.Start();
         await using var client = await ConnectAsync(server, Options(), cts.Token);
-        var read = client.ReadAsync(0, new byte[8192], cts.Token);
+        var read = client.ReadAsync(0, new byte[8192], cts.Token).AsTask();
         var request = await server.ReadRequestAsync(cts.Token);
 
         // Act: only the first half is covered before DONE.
@@ -328,7 +328,7 @@ public partial class NbdClientTests
         using var cts = new CancellationTokenSource(Timeout);
         await using var server = FakeNbdServer.Start();
         await using var client = await ConnectAsync(server, Options(), cts.Token);
-        var read = client.ReadAsync(0, new byte[8192], cts.Token);
+        var read = client.ReadAsync(0, new byte[8192], cts.Token).AsTask();
         var request = await server.ReadRequestAsync(cts.Token);
 
         // Act
@@ -348,7 +348,7 @@ public partial class NbdClientTests
         using var cts = new CancellationTokenSource(Timeout);
         await using var server = FakeNbdServer.Start();
         await using var client = await ConnectAsync(server, Options(), cts.Token);
-        var read = client.ReadAsync(0, new byte[512], cts.Token);
+        var read = client.ReadAsync(0, new byte[512], cts.Token).AsTask();
         var request = await server.ReadRequestAsync(cts.Token);
 
         // Act
@@ -364,13 +364,13 @@ public partial class NbdClientTests
         using var cts = new CancellationTokenSource(Timeout);
         await using var server = FakeNbdServer.Start();
         await using var client = await ConnectAsync(server, Options(), cts.Token);
-        var read = client.ReadAsync(0, new byte[512], cts.Token);
+        var read = client.ReadAsync(0, new byte[512], cts.Token).AsTask();
         var request = await server.ReadRequestAsync(cts.Token);
 
         await server.SendChunkAsync(1, 0x0042, request.Cookie, [], cts.Token);
 
         await Assert.ThrowsAsync<NbdException>(() => read.WaitAsync(Timeout));
-        await Assert.ThrowsAsync<NbdException>(() => client.FlushAsync(cts.Token).WaitAsync(Timeout));
+        await Assert.ThrowsAsync<NbdException>(() => client.FlushAsync(cts.Token).AsTask().WaitAsync(Timeout));
     }
 
     [Fact]
@@ -381,7 +381,7 @@ public partial class NbdClientTests
         using var requestCts = new CancellationTokenSource();
         await using var server = FakeNbdServer.Start();
         await using var client = await ConnectAsync(server, Options(), cts.Token);
-        var read = client.ReadAsync(0, new byte[512], requestCts.Token);
+        var read = client.ReadAsync(0, new byte[512], requestCts.Token).AsTask();
         await server.ReadRequestAsync(cts.Token);
 
         // Act
@@ -389,7 +389,7 @@ public partial class NbdClientTests
 
         // Assert: the request is cancelled, the connection is gone on both ends.
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => read.WaitAsync(Timeout));
-        await Assert.ThrowsAsync<NbdException>(() => client.ReadAsync(0, new byte[512], cts.Token).WaitAsync(Timeout));
+        await Assert.ThrowsAsync<NbdException>(() => client.ReadAsync(0, new byte[512], cts.Token).AsTask().WaitAsync(Timeout));
         var trailing = await server.ReadUntilClientClosesAsync(cts.Token).WaitAsync(Timeout);
         Assert.Empty(trailing);
     }

@@ -15,7 +15,7 @@ public partial class NbdClientTests
         var destination = new byte[4096];
 
         // Act
-        var read = client.ReadAsync(65536, destination, cts.Token);
+        var read = client.ReadAsync(65536, destination, cts.Token).AsTask();
         var request = await server.ReadRequestAsync(cts.Token);
         await server.SendDataAsync(request.Cookie, request.Offset, Pattern(4096, 1), done: true, cts.Token);
         await read.WaitAsync(Timeout);
@@ -75,7 +75,7 @@ public partial class NbdClientTests
 
         // Act
         var slow = ReadThenHoldTheThreadAsync();
-        var other = client.ReadAsync(4096, second, cts.Token);
+        var other = client.ReadAsync(4096, second, cts.Token).AsTask();
         foreach (var request in new[] { await server.ReadRequestAsync(cts.Token), await server.ReadRequestAsync(cts.Token) }.OrderBy(r => r.Offset))
         {
             await server.SendDataAsync(request.Cookie, request.Offset, Pattern(4096, (int)(request.Offset / 4096) + 1), done: true, cts.Token);
@@ -99,7 +99,7 @@ public partial class NbdClientTests
         var third = Pattern(4096, 3);
 
         // Act: third block, then the hole in the middle, then the first block, then NONE.
-        var read = client.ReadAsync(8192, destination, cts.Token);
+        var read = client.ReadAsync(8192, destination, cts.Token).AsTask();
         var request = await server.ReadRequestAsync(cts.Token);
         await server.SendDataAsync(request.Cookie, 8192 + 8192, third, done: false, cts.Token);
         await server.SendHoleAsync(request.Cookie, 8192 + 4096, 4096, done: false, cts.Token);
@@ -124,9 +124,9 @@ public partial class NbdClientTests
         var bufferB = new byte[1024];
 
         // Act: A at 0, B at 4096; the server answers B first, then A in two chunks around B's.
-        var readA = client.ReadAsync(0, bufferA, cts.Token);
+        var readA = client.ReadAsync(0, bufferA, cts.Token).AsTask();
         var requestA = await server.ReadRequestAsync(cts.Token);
-        var readB = client.ReadAsync(4096, bufferB, cts.Token);
+        var readB = client.ReadAsync(4096, bufferB, cts.Token).AsTask();
         var requestB = await server.ReadRequestAsync(cts.Token);
         await server.SendDataAsync(requestA.Cookie, 0, Pattern(256, 0xa0), done: false, cts.Token);
         await server.SendDataAsync(requestB.Cookie, 4096, Pattern(1024, 0xb0), done: true, cts.Token);
@@ -152,7 +152,7 @@ public partial class NbdClientTests
         var data = Pattern(2048, 7);
 
         // Act
-        var write = client.WriteAsync(1UL << 19, data, cts.Token);
+        var write = client.WriteAsync(1UL << 19, data, cts.Token).AsTask();
         var request = await server.ReadRequestAsync(cts.Token);
         await server.SendSimpleReplyAsync(request.Cookie, 0, cts.Token);
         await write.WaitAsync(Timeout);
@@ -173,11 +173,11 @@ public partial class NbdClientTests
         await using var client = await ConnectAsync(server, Options(), cts.Token);
 
         // Act
-        var zeroes = client.WriteZeroesAsync(8192, 65536, NbdCommandFlags.NoHole, cts.Token);
+        var zeroes = client.WriteZeroesAsync(8192, 65536, NbdCommandFlags.NoHole, cts.Token).AsTask();
         var zeroRequest = await server.ReadRequestAsync(cts.Token);
         await server.SendSimpleReplyAsync(zeroRequest.Cookie, 0, cts.Token);
         await zeroes.WaitAsync(Timeout);
-        var flush = client.FlushAsync(cts.Token);
+        var flush = client.FlushAsync(cts.Token).AsTask();
         var flushRequest = await server.ReadRequestAsync(cts.Token);
         await server.SendNoneAsync(flushRequest.Cookie, cts.Token);
         await flush.WaitAsync(Timeout);
@@ -217,13 +217,13 @@ public partial class NbdClientTests
         using var cts = new CancellationTokenSource(Timeout);
         await using var server = FakeNbdServer.Start();
         await using var client = await ConnectAsync(server, Options(), cts.Token);
-        var write = client.WriteAsync(0, new byte[512], cts.Token);
+        var write = client.WriteAsync(0, new byte[512], cts.Token).AsTask();
         var writeRequest = await server.ReadRequestAsync(cts.Token);
         await server.SendErrorAsync(writeRequest.Cookie, 28, "No space left on device", done: true, cts.Token);
         await Assert.ThrowsAsync<NbdException>(() => write.WaitAsync(Timeout));
 
         // Act
-        var flush = client.FlushAsync(cts.Token);
+        var flush = client.FlushAsync(cts.Token).AsTask();
         var flushRequest = await server.ReadRequestAsync(cts.Token);
         await server.SendSimpleReplyAsync(flushRequest.Cookie, 0, cts.Token);
 
@@ -269,7 +269,7 @@ public partial class NbdClientTests
         // Assert
         Assert.Equal(FakeNbdRequest.Disconnect, request.Type);
         Assert.True(disconnect.IsCompletedSuccessfully);
-        await Assert.ThrowsAsync<NbdException>(() => client.FlushAsync(cts.Token));
+        await Assert.ThrowsAsync<NbdException>(() => client.FlushAsync(cts.Token).AsTask());
     }
 
     [Fact]
@@ -281,8 +281,8 @@ public partial class NbdClientTests
         await using var client = await ConnectAsync(server, Options(), cts.Token);
 
         // Act
-        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => client.ReadAsync(0, new byte[65537], cts.Token).WaitAsync(Timeout));
-        var read = client.ReadAsync(0, new byte[65536], cts.Token);
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => client.ReadAsync(0, new byte[65537], cts.Token).AsTask().WaitAsync(Timeout));
+        var read = client.ReadAsync(0, new byte[65536], cts.Token).AsTask();
         var request = await server.ReadRequestAsync(cts.Token);
         await server.SendHoleAsync(request.Cookie, 0, 65536, done: true, cts.Token);
         await read.WaitAsync(Timeout);

@@ -56,25 +56,25 @@ internal sealed class MemoryDisk : IBlockSource, IBlockTarget
         return this;
     }
 
-    public async Task ReadAsync(ulong offset, Memory<byte> destination, CancellationToken cancellationToken)
+    public async ValueTask ReadAsync(ulong offset, Memory<byte> destination, CancellationToken cancellationToken)
     {
         await Request("read", offset, (ulong)destination.Length, Reads, cancellationToken);
         Data.AsMemory(checked((int)offset), destination.Length).CopyTo(destination);
     }
 
-    public async Task WriteAsync(ulong offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    public async ValueTask WriteAsync(ulong offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         await Request("write", offset, (ulong)data.Length, Writes, cancellationToken);
         data.CopyTo(Data.AsMemory(checked((int)offset)));
     }
 
-    public async Task WriteZeroesAsync(ulong offset, uint length, NbdCommandFlags flags, CancellationToken cancellationToken)
+    public async ValueTask WriteZeroesAsync(ulong offset, uint length, NbdCommandFlags flags, CancellationToken cancellationToken)
     {
         await Request("zero", offset, length, Zeroes, cancellationToken);
         Data.AsSpan(checked((int)offset), checked((int)length)).Clear();
     }
 
-    public async Task FlushAsync(CancellationToken cancellationToken)
+    public async ValueTask FlushAsync(CancellationToken cancellationToken)
     {
         await Request("flush", 0, 0, null, cancellationToken);
         lock (_gate)

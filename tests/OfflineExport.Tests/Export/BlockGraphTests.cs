@@ -47,6 +47,30 @@ public sealed class BlockGraphTests
     }
 
     [Fact]
+    public async Task One_checkpoint_in_the_top_layer_alone_is_exported_as_it_is_without_a_temporary_bitmap()
+    {
+        // Arrange
+        using var cts = new CancellationTokenSource(Timeout);
+        await using var server = FakeQmpServer.Start();
+        var chain = ChainValidator.Validate(Chain(Qcow2(TopPath, Bitmap("b1"), Bitmap("b0")), Qcow2(BasePath)), ["b1"]);
+        var commands = Answer(server, 6, _ => null, cts.Token);
+        await using var qmp = await QmpClient.ConnectAsync(server.SocketPath, null, cts.Token);
+
+        // Act
+        var context = await new BlockGraph(qmp, CacheDirectScope.Output, 256UL << 20, null).ExportSourceAsync(chain, "/run/x/nbd.sock", cts.Token);
+        var sent = await commands.WaitAsync(Timeout);
+
+        // Assert
+        Assert.Equal(["blockdev-add", "blockdev-add", "blockdev-add", "blockdev-add", "nbd-server-start", "block-export-add"], sent.Select(c => (string?)c["execute"]));
+        Assert.All(sent.Take(4), c => Assert.True((bool)c["arguments"]!["read-only"]!));
+        var export = sent[5]["arguments"]!.AsObject();
+        Assert.Equal("layer0", (string?)export["node-name"]);
+        Assert.False((bool)export["writable"]!);
+        Assert.Equal(["b1"], export["bitmaps"]!.AsArray().Select(b => (string?)b));
+        Assert.Equal("qemu:dirty-bitmap:b1", context);
+    }
+
+    [Fact]
     public async Task Full_export_adds_no_bitmap_and_returns_no_dirty_context()
     {
         using var cts = new CancellationTokenSource(Timeout);

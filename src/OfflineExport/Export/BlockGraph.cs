@@ -6,7 +6,8 @@ namespace OfflineExport.Export;
 
 /// <summary>
 /// Builds one export's block graph in qemu-storage-daemon over QMP: the source chain opened read-only
-/// bottom-up with its recorded formats, the temporary bitmap merged from the checkpoints, the NBD server
+/// bottom-up with its recorded formats, the temporary bitmap merged from the checkpoints (or the one
+/// checkpoint of the top layer as it is), the NBD server
 /// and the source export; later the partial output, writable, with O_DIRECT when it pays, and its export.
 /// </summary>
 public sealed class BlockGraph

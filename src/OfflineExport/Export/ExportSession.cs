@@ -7,7 +7,8 @@ namespace OfflineExport.Export;
 
 /// <summary>
 /// Runs one export end to end (ARCHITECTURE.md, "The pipeline"): read and validate the chain, start
-/// qemu-storage-daemon, open the chain read-only and merge the checkpoints into a temporary bitmap,
+/// qemu-storage-daemon, open the chain read-only and merge the checkpoints into a temporary bitmap (one
+/// checkpoint of the top layer alone is exported as it is),
 /// export source and target over NBD, copy, flush, stop the daemon, verify, and only then rename
 /// OUTPUT into place. On any failure or cancellation the partial file and the daemon are removed.
 /// </summary>

@@ -15,7 +15,7 @@ public static class UntrackedChangeCheck
     /// <param name="previous">The previous backup (a qcow2 whose chain was validated: every backing format recorded).</param>
     /// <param name="source">A connection to the source export with <c>base:allocation</c>.</param>
     /// <param name="dirty">A connection to the source export with <paramref name="dirtyContext"/>.</param>
-    /// <param name="dirtyContext">The merged checkpoint's context.</param>
+    /// <param name="dirtyContext">The checkpoints' context (merged, or the one checkpoint itself).</param>
     /// <param name="checkpoints">The checkpoints' names, for the message.</param>
     /// <param name="size">The disk size (the previous backup's too: checked before).</param>
     /// <param name="replyTimeout">How long the connection may wait for a reply.</param>

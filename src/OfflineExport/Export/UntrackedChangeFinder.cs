@@ -14,7 +14,7 @@ public static class UntrackedChangeFinder
     /// <summary>
     /// The first range, in disk order, where <paramref name="previous"/> (the previous backup's
     /// <c>base:allocation</c>, streamed) holds data, <paramref name="source"/> (the disk's
-    /// <c>base:allocation</c>) reads zero and <paramref name="dirty"/> (the merged checkpoint) is clean; null when there is none.
+    /// <c>base:allocation</c>) reads zero and <paramref name="dirty"/> (the checkpoints) is clean; null when there is none.
     /// </summary>
     /// <remarks>The disk is asked only where the previous backup has data, the bitmap only where the disk also reads zero; memory holds one answer per context.</remarks>
     public static async Task<ByteRange?> FindAsync(

@@ -8,8 +8,9 @@ namespace OfflineExport.Nbd;
 /// Buffered reading for the reply loop: headers are parsed out of one buffer filled by a single
 /// receive (instead of a syscall per field), while large data payloads bypass it and land straight in
 /// the caller's memory, in one receive that waits for all of it. The buffer is small on purpose: what it
-/// takes of a payload that follows a header is copied once more. One owner (the connection's reply reader); not thread-safe. Blocking: the stream is a
-/// blocking socket's, and closing that socket is what ends a wait.
+/// takes of a payload that follows a header is copied once more. One owner (the connection's reply reader);
+/// not thread-safe. Blocking: it reads a blocking socket's descriptor with <c>recv(2)</c> (<see cref="SocketReceive"/>),
+/// and shutting that socket down is what ends a wait.
 /// </summary>
 internal sealed class NbdReceiveBuffer : IDisposable
 {

@@ -42,7 +42,10 @@ internal static partial class SocketReceive
         }
     }
 
-    /// <summary>Receives what has arrived into <paramref name="destination"/>, waiting for at least one byte; 0 at the end of the stream.</summary>
+    /// <summary>
+    /// Receives what has arrived into <paramref name="destination"/>, waiting for at least one byte; 0 at the
+    /// end of the stream (or after a shutdown from this side). The socket must be in blocking mode.
+    /// </summary>
     /// <exception cref="IOException">The receive failed.</exception>
     public static unsafe int Some(SafeHandle socket, Span<byte> destination)
     {

@@ -5,8 +5,10 @@ namespace OfflineExport.Nbd;
 
 /// <summary>
 /// A blocking send of a whole buffer straight through <c>send(2)</c>: .NET's <see cref="Socket.Send(ReadOnlySpan{byte})"/>
-/// goes through four layers and a handle reference count per call, a measurable share of the copy's
-/// CPU at two sends per request (docs/PERFORMANCE.md, session 24). The socket's <c>SO_SNDTIMEO</c> still bounds each wait.
+/// goes through four layers per call, a measurable share of the copy's CPU at two sends per request
+/// (docs/PERFORMANCE.md, session 24). The socket's <c>SO_SNDTIMEO</c> still bounds each wait. The socket must
+/// stay in blocking mode (no asynchronous .NET call on it ever, NBD-CLIENT.md): on a non-blocking one every
+/// full buffer would read as a timeout.
 /// </summary>
 internal static partial class SocketSend
 {

@@ -49,8 +49,9 @@ public static class QmpBlockCommands
     /// <summary>
     /// Adds a non-persistent, disabled bitmap <paramref name="name"/> on <paramref name="node"/> and merges
     /// <paramref name="sources"/> into it, in one <c>transaction</c> so both happen or neither.
-    /// Disabled because a read-only NBD export refuses an enabled bitmap; never persistent because the
-    /// node is read-only.
+    /// Disabled: nothing may record into it while it is exported (qemu refuses an enabled bitmap for a
+    /// read-only export only on a writable node, so this is our rule, not qemu's); never persistent
+    /// because the node is read-only.
     /// </summary>
     public static Task AddMergedBitmapAsync(this QmpClient qmp, string node, string name, int granularity, IEnumerable<(string Node, string Name)> sources, CancellationToken cancellationToken)
     {

@@ -71,6 +71,30 @@ public sealed class BlockGraphTests
     }
 
     [Fact]
+    public async Task One_checkpoint_below_an_empty_top_layer_is_still_merged_into_a_temporary_bitmap()
+    {
+        // Arrange: an external snapshot nobody wrote to (no cluster), over the layer holding the checkpoint.
+        using var cts = new CancellationTokenSource(Timeout);
+        await using var server = FakeQmpServer.Start();
+        var chain = ChainValidator.Validate(Chain(Qcow2(TopPath) with { HoldsNoClusters = true }, Qcow2(BasePath, Bitmap("b1"))), ["b1"]);
+        var commands = Answer(server, 7, _ => null, cts.Token);
+        await using var qmp = await QmpClient.ConnectAsync(server.SocketPath, null, cts.Token);
+
+        // Act
+        var context = await new BlockGraph(qmp, CacheDirectScope.Output, 256UL << 20, null).ExportSourceAsync(chain, "/run/x/nbd.sock", cts.Token);
+        var sent = await commands.WaitAsync(Timeout);
+
+        // Assert: the top layer holds no copy of b1, so it is merged from the base into the top's temporary bitmap.
+        Assert.Equal("transaction", (string?)sent[4]["execute"]);
+        var merge = sent[4]["arguments"]!["actions"]![1]!["data"]!;
+        Assert.Equal("layer0", (string?)merge["node"]);
+        Assert.Equal("layer1", (string?)merge["bitmaps"]![0]!["node"]);
+        var temporary = (string)sent[4]["arguments"]!["actions"]![0]!["data"]!["name"]!;
+        Assert.NotEqual("b1", temporary);
+        Assert.Equal("qemu:dirty-bitmap:" + temporary, context);
+    }
+
+    [Fact]
     public async Task Full_export_adds_no_bitmap_and_returns_no_dirty_context()
     {
         using var cts = new CancellationTokenSource(Timeout);

@@ -22,12 +22,17 @@ public static class ProcessLauncher
     public static bool CanTieToParent => File.Exists(SetprivPath);
 
     /// <summary>
-    /// <paramref name="command"/> run through <c>setpriv --pdeathsig KILL</c>: setpriv execs the program
-    /// in place, so the process id is the program's own.
+    /// <paramref name="command"/> run through <c>setpriv --pdeathsig KILL</c>, then a shell that execs the
+    /// program in place (the process id is the program's own) only if its parent is still this process.
+    /// The parent-death signal covers a death after setpriv set it; the shell's check covers one between the
+    /// fork and that moment, when the child would otherwise run on as an orphan (seen in a test: a
+    /// <c>qemu-img convert</c> of a SIGKILLed forget wrote its temporary file after the next run had
+    /// cleaned up). The program and its arguments reach it as arguments, never as shell text.
     /// </summary>
     public static Command TiedToParent(Command command)
     {
-        var prefix = new ArgumentsBuilder().Add(["--pdeathsig", "KILL", "--", command.TargetFilePath]).Build();
+        var guard = $"[ \"$PPID\" = {Environment.ProcessId} ] || exit 137; exec \"$0\" \"$@\"";
+        var prefix = new ArgumentsBuilder().Add(["--pdeathsig", "KILL", "--", "/bin/sh", "-c", guard, command.TargetFilePath]).Build();
         return command.WithTargetFile(SetprivPath).WithArguments(command.Arguments.Length == 0 ? prefix : prefix + " " + command.Arguments);
     }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using CliWrap;
+using CliWrap.Buffered;
 using OfflineExport.IntegrationTests.Support;
 using OfflineExport.Processes;
 
@@ -75,6 +76,81 @@ public sealed class ChildProcessTests
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run.WaitAsync(Timeout));
         Assert.Null(ProcessIdentity.Of(pid));
+    }
+
+    [Fact]
+    public async Task A_tied_child_runs_in_place_under_us_and_not_at_all_when_its_parent_is_no_longer_us()
+    {
+        using var cts = new CancellationTokenSource(Timeout);
+        var folder = Directory.CreateTempSubdirectory("tied-").FullName;
+        try
+        {
+            var marker = Path.Combine(folder, "ran");
+            var tied = ProcessLauncher.TiedToParent(CliWrap.Cli.Wrap("sh").WithArguments(["-c", "echo $$ $PPID > \"$0\"", marker]));
+
+            // Under us: the program runs with our pid as its parent's, and with the pid CliWrap knows (exec in place).
+            var run = tied.WithValidation(CommandResultValidation.None).ExecuteAsync(cts.Token);
+            var pid = run.ProcessId;
+            var result = await run;
+            var ids = (await File.ReadAllTextAsync(marker, cts.Token)).Split(' ', StringSplitOptions.TrimEntries);
+            Assert.Equal(0, result.ExitCode);
+            Assert.Equal([pid.ToString(System.Globalization.CultureInfo.InvariantCulture), Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)], ids);
+
+            // Started by another parent (as a child is once its parent died before setpriv set the signal and it
+            // was adopted): the guard ends it before the program runs.
+            File.Delete(marker);
+            var adopted = await CliWrap.Cli.Wrap("sh").WithArguments(["-c", "\"$@\"; echo $?", "sh", tied.TargetFilePath, .. SplitArguments(tied.Arguments)])
+                .WithValidation(CommandResultValidation.None).ExecuteBufferedAsync(cts.Token);
+            Assert.Equal("137", adopted.StandardOutput.Trim());
+            Assert.False(File.Exists(marker));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    /// <summary>Undoes CliWrap's quoting of an argument list (double quotes with backslash escapes).</summary>
+    private static string[] SplitArguments(string line)
+    {
+        var arguments = new List<string>();
+        var current = new System.Text.StringBuilder();
+        var quoted = false;
+        var any = false;
+        for (var i = 0; i < line.Length; i++)
+        {
+            var c = line[i];
+            if (c == '\\' && i + 1 < line.Length && (line[i + 1] == '"' || line[i + 1] == '\\'))
+            {
+                current.Append(line[++i]);
+            }
+            else if (c == '"')
+            {
+                quoted = !quoted;
+                any = true;
+            }
+            else if (c == ' ' && !quoted)
+            {
+                if (current.Length > 0 || any)
+                {
+                    arguments.Add(current.ToString());
+                }
+
+                current.Clear();
+                any = false;
+            }
+            else
+            {
+                current.Append(c);
+            }
+        }
+
+        if (current.Length > 0 || any)
+        {
+            arguments.Add(current.ToString());
+        }
+
+        return [.. arguments];
     }
 
     [Fact]

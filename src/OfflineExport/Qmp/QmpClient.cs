@@ -26,6 +26,7 @@ public sealed class QmpClient : IAsyncDisposable
     private Exception? _failure;
     private long _nextId;
     private int _disposed;
+    private bool _answered;
 
     private QmpClient(Socket socket, Action<string>? log, TimeSpan? replyTimeout)
     {
@@ -209,8 +210,16 @@ public sealed class QmpClient : IAsyncDisposable
 
     private void Dispatch(QmpMessage message)
     {
+        _answered |= message is QmpReturn or QmpErrorReply;
         switch (message)
         {
+            case QmpGreeting when !_answered:
+                // The monitor opened twice before it read qmp_capabilities (the client connected as the daemon
+                // attached its monitor): each opening greets and resets negotiation, and the capabilities
+                // command, read after both, negotiates the session all the same. After a reply a greeting
+                // means the session was reset under us: that stays fatal (below).
+                _log?.Invoke("qmp: a second greeting before any reply (the monitor opened twice); ignored");
+                break;
             case QmpEvent ev:
                 _events.Writer.TryWrite(ev);
                 break;

@@ -29,6 +29,52 @@ public class QmpClientTests
     }
 
     [Fact]
+    public async Task A_second_greeting_before_the_capabilities_reply_is_the_same_opening_and_the_session_works()
+    {
+        using var cts = new CancellationTokenSource(Timeout);
+        await using var server = FakeQmpServer.Start();
+        var script = Task.Run(
+            async () =>
+            {
+                await server.AcceptAsync(cts.Token);
+                await server.SendLineAsync(FakeQmpServer.Greeting, cts.Token);
+                var capabilities = await server.ReadCommandAsync(cts.Token);
+                await server.SendLineAsync(FakeQmpServer.Greeting, cts.Token);
+                await server.ReturnAsync(capabilities!, new JsonObject(), cts.Token);
+                var next = await server.ReadCommandAsync(cts.Token);
+                await server.ReturnAsync(next!, new JsonObject { ["status"] = "running" }, cts.Token);
+            },
+            cts.Token);
+
+        await using var client = await QmpClient.ConnectAsync(server.SocketPath, null, cts.Token).WaitAsync(Timeout);
+        var status = await client.ExecuteAsync("query-status", null, cts.Token).WaitAsync(Timeout);
+
+        await script.WaitAsync(Timeout);
+        Assert.Equal("running", (string?)status!["status"]);
+    }
+
+    [Fact]
+    public async Task A_greeting_after_a_reply_means_the_session_was_reset_and_fails_what_is_pending()
+    {
+        using var cts = new CancellationTokenSource(Timeout);
+        await using var server = FakeQmpServer.Start();
+        var script = Task.Run(
+            async () =>
+            {
+                await server.AcceptAndNegotiateAsync(cts.Token);
+                _ = await server.ReadCommandAsync(cts.Token);
+                await server.SendLineAsync(FakeQmpServer.Greeting, cts.Token);
+            },
+            cts.Token);
+
+        await using var client = await QmpClient.ConnectAsync(server.SocketPath, null, cts.Token).WaitAsync(Timeout);
+        var error = await Assert.ThrowsAsync<QmpProtocolException>(() => client.ExecuteAsync("query-status", null, cts.Token).WaitAsync(Timeout));
+
+        await script.WaitAsync(Timeout);
+        Assert.StartsWith("QMP: unexpected message QmpGreeting", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Connect_fails_when_qmp_capabilities_is_refused()
     {
         using var cts = new CancellationTokenSource(Timeout);

@@ -10,9 +10,17 @@ namespace OfflineExport.Qmp;
 /// A QMP client over a unix socket, after QEMU's own python client: read the greeting, send
 /// <c>qmp_capabilities</c>, then one reader loop matches replies to commands by id and puts
 /// events on their own channel. When the connection ends, every pending command fails with the cause.
+/// A monitor that opens twice (a race in qemu between the accepted connection and the monitor attaching
+/// its handlers) greets twice and falls back to capabilities negotiation; a command it then refuses for
+/// that reason never ran, so it is sent again after a new <c>qmp_capabilities</c>.
 /// </summary>
 public sealed class QmpClient : IAsyncDisposable
 {
+    private const string CapabilitiesCommand = "qmp_capabilities";
+
+    /// <summary>How often one command may find the monitor reset to negotiation before the refusal is reported.</summary>
+    private const int MaximumNegotiations = 3;
+
     private readonly Socket _socket;
     private readonly Stream _stream;
     private readonly StreamReader _reader;
@@ -26,7 +34,6 @@ public sealed class QmpClient : IAsyncDisposable
     private Exception? _failure;
     private long _nextId;
     private int _disposed;
-    private bool _answered;
 
     private QmpClient(Socket socket, Action<string>? log, TimeSpan? replyTimeout)
     {
@@ -61,7 +68,7 @@ public sealed class QmpClient : IAsyncDisposable
             client.Greeting = first as QmpGreeting
                 ?? throw new QmpProtocolException($"QMP: expected a greeting, got {first switch { QmpEvent e => $"the event {e.Name}", QmpErrorReply => "an error reply", _ => "a command's reply" }}");
             client._readLoop = Task.Run(client.ReadLoopAsync, CancellationToken.None);
-            await client.ExecuteAsync("qmp_capabilities", null, cancellationToken).ConfigureAwait(false);
+            await client.SendAsync(CapabilitiesCommand, null, cancellationToken).ConfigureAwait(false);
             return client;
         }
         catch
@@ -83,6 +90,41 @@ public sealed class QmpClient : IAsyncDisposable
     /// <exception cref="QmpException">The server answered with an error.</exception>
     /// <exception cref="QmpProtocolException">The connection broke or the reply was malformed.</exception>
     public async Task<JsonNode?> ExecuteAsync(string command, JsonObject? arguments, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await SendAsync(command, arguments, cancellationToken).ConfigureAwait(false);
+            }
+            catch (QmpException ex) when (IsNegotiationRefusal(ex) && attempt < MaximumNegotiations)
+            {
+                // The monitor was reset to negotiation under us (it greeted again): the command did not run.
+                _log?.Invoke($"qmp: {command} was refused until capabilities are negotiated again (the monitor opened twice); negotiating and sending it again");
+                await RenegotiateAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>qemu's refusal of any command but <c>qmp_capabilities</c> while it negotiates; such a command was not run.</summary>
+    public static bool IsNegotiationRefusal(QmpException error) =>
+        error.ErrorClass == "CommandNotFound"
+        && error.Description.StartsWith("Expecting capabilities negotiation", StringComparison.Ordinal);
+
+    /// <summary>Negotiates capabilities again; a monitor that was not reset says so, and that is fine too.</summary>
+    private async Task RenegotiateAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await SendAsync(CapabilitiesCommand, null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (QmpException ex) when (ex.ErrorClass == "CommandNotFound" && ex.Description.StartsWith("Capabilities negotiation is already complete", StringComparison.Ordinal))
+        {
+            // Negotiated already: the refusal came from a reset that another command's renegotiation undid.
+        }
+    }
+
+    private async Task<JsonNode?> SendAsync(string command, JsonObject? arguments, CancellationToken cancellationToken)
     {
         var id = "oe-" + Interlocked.Increment(ref _nextId);
         var pending = new QmpPendingCommand(command);
@@ -210,15 +252,12 @@ public sealed class QmpClient : IAsyncDisposable
 
     private void Dispatch(QmpMessage message)
     {
-        _answered |= message is QmpReturn or QmpErrorReply;
         switch (message)
         {
-            case QmpGreeting when !_answered:
-                // The monitor opened twice before it read qmp_capabilities (the client connected as the daemon
-                // attached its monitor): each opening greets and resets negotiation, and the capabilities
-                // command, read after both, negotiates the session all the same. After a reply a greeting
-                // means the session was reset under us: that stays fatal (below).
-                _log?.Invoke("qmp: a second greeting before any reply (the monitor opened twice); ignored");
+            case QmpGreeting:
+                // The monitor opened again and reset negotiation (see the class summary). Commands it refuses
+                // for that reason are sent again after a new qmp_capabilities (ExecuteAsync).
+                _log?.Invoke("qmp: a second greeting (the monitor opened twice); commands refused until negotiation are sent again");
                 break;
             case QmpEvent ev:
                 _events.Writer.TryWrite(ev);

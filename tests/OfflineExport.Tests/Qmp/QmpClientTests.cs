@@ -8,6 +8,9 @@ public class QmpClientTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
+    /// <summary>qemu 7.2's words (monitor/qmp.c) for a command sent while it negotiates capabilities.</summary>
+    private const string NegotiationRefusal = "Expecting capabilities negotiation with 'qmp_capabilities'";
+
     [Fact]
     public async Task Connect_reads_the_greeting_and_negotiates_capabilities()
     {
@@ -54,7 +57,39 @@ public class QmpClientTests
     }
 
     [Fact]
-    public async Task A_greeting_after_a_reply_means_the_session_was_reset_and_fails_what_is_pending()
+    public async Task A_command_refused_after_a_second_greeting_is_sent_again_after_a_new_negotiation()
+    {
+        using var cts = new CancellationTokenSource(Timeout);
+        await using var server = FakeQmpServer.Start();
+        var seen = new List<string>();
+        var script = Task.Run(
+            async () =>
+            {
+                await server.AcceptAndNegotiateAsync(cts.Token);
+                var first = await server.ReadCommandAsync(cts.Token);
+                seen.Add((string)first!["execute"]!);
+                // qemu 7.2: the monitor opens again, greets, and refuses everything but qmp_capabilities.
+                await server.SendLineAsync(FakeQmpServer.Greeting, cts.Token);
+                await server.ErrorAsync(first, "CommandNotFound", NegotiationRefusal, cts.Token);
+                var capabilities = await server.ReadCommandAsync(cts.Token);
+                seen.Add((string)capabilities!["execute"]!);
+                await server.ReturnAsync(capabilities, new JsonObject(), cts.Token);
+                var again = await server.ReadCommandAsync(cts.Token);
+                seen.Add((string)again!["execute"]!);
+                await server.ReturnAsync(again, new JsonObject { ["status"] = "running" }, cts.Token);
+            },
+            cts.Token);
+
+        await using var client = await QmpClient.ConnectAsync(server.SocketPath, null, cts.Token).WaitAsync(Timeout);
+        var status = await client.ExecuteAsync("query-status", null, cts.Token).WaitAsync(Timeout);
+
+        await script.WaitAsync(Timeout);
+        Assert.Equal("running", (string?)status!["status"]);
+        Assert.Equal(["query-status", "qmp_capabilities", "query-status"], seen);
+    }
+
+    [Fact]
+    public async Task A_renegotiation_the_monitor_calls_needless_still_sends_the_command_again()
     {
         using var cts = new CancellationTokenSource(Timeout);
         await using var server = FakeQmpServer.Start();
@@ -62,16 +97,78 @@ public class QmpClientTests
             async () =>
             {
                 await server.AcceptAndNegotiateAsync(cts.Token);
-                _ = await server.ReadCommandAsync(cts.Token);
-                await server.SendLineAsync(FakeQmpServer.Greeting, cts.Token);
+                var first = await server.ReadCommandAsync(cts.Token);
+                await server.ErrorAsync(first!, "CommandNotFound", NegotiationRefusal, cts.Token);
+                var capabilities = await server.ReadCommandAsync(cts.Token);
+                await server.ErrorAsync(capabilities!, "CommandNotFound", "Capabilities negotiation is already complete, command ignored", cts.Token);
+                var again = await server.ReadCommandAsync(cts.Token);
+                await server.ReturnAsync(again!, new JsonObject { ["status"] = "running" }, cts.Token);
             },
             cts.Token);
 
         await using var client = await QmpClient.ConnectAsync(server.SocketPath, null, cts.Token).WaitAsync(Timeout);
-        var error = await Assert.ThrowsAsync<QmpProtocolException>(() => client.ExecuteAsync("query-status", null, cts.Token).WaitAsync(Timeout));
+        var status = await client.ExecuteAsync("query-status", null, cts.Token).WaitAsync(Timeout);
 
         await script.WaitAsync(Timeout);
-        Assert.StartsWith("QMP: unexpected message QmpGreeting", error.Message, StringComparison.Ordinal);
+        Assert.Equal("running", (string?)status!["status"]);
+    }
+
+    [Fact]
+    public async Task A_monitor_that_keeps_refusing_until_negotiation_is_reported_after_three_tries()
+    {
+        using var cts = new CancellationTokenSource(Timeout);
+        await using var server = FakeQmpServer.Start();
+        var tries = 0;
+        var script = Task.Run(
+            async () =>
+            {
+                await server.AcceptAndNegotiateAsync(cts.Token);
+                while (await server.ReadCommandAsync(cts.Token) is { } command)
+                {
+                    if ((string?)command["execute"] == "qmp_capabilities")
+                    {
+                        await server.ReturnAsync(command, new JsonObject(), cts.Token);
+                    }
+                    else
+                    {
+                        tries++;
+                        await server.ErrorAsync(command, "CommandNotFound", NegotiationRefusal, cts.Token);
+                    }
+                }
+            },
+            cts.Token);
+
+        await using var client = await QmpClient.ConnectAsync(server.SocketPath, null, cts.Token).WaitAsync(Timeout);
+        var error = await Assert.ThrowsAsync<QmpException>(() => client.ExecuteAsync("query-status", null, cts.Token).WaitAsync(Timeout));
+
+        await client.DisposeAsync(); // the script's read then ends
+        await script.WaitAsync(Timeout);
+
+        Assert.Equal(3, tries);
+        Assert.True(QmpClient.IsNegotiationRefusal(error));
+    }
+
+    [Fact]
+    public async Task Other_refusals_are_never_sent_again()
+    {
+        using var cts = new CancellationTokenSource(Timeout);
+        await using var server = FakeQmpServer.Start();
+        var script = Task.Run(
+            async () =>
+            {
+                await server.AcceptAndNegotiateAsync(cts.Token);
+                var first = await server.ReadCommandAsync(cts.Token);
+                await server.ErrorAsync(first!, "CommandNotFound", "The command frobnicate has not been found", cts.Token);
+                return await server.ReadCommandAsync(cts.Token);
+            },
+            cts.Token);
+
+        await using var client = await QmpClient.ConnectAsync(server.SocketPath, null, cts.Token).WaitAsync(Timeout);
+        var error = await Assert.ThrowsAsync<QmpException>(() => client.ExecuteAsync("frobnicate", null, cts.Token).WaitAsync(Timeout));
+        await client.DisposeAsync();
+
+        Assert.False(QmpClient.IsNegotiationRefusal(error));
+        Assert.Null(await script.WaitAsync(Timeout));
     }
 
     [Fact]

@@ -335,6 +335,7 @@ public sealed class BackupRunner
                 sources.Add(source);
                 var chain = source.Layers;
                 ChainValidator.ValidateStructure(chain);
+                RefuseBackupPoints(name, chain);
                 if (probing is not null && await ProbedOrNullAsync(probing).ConfigureAwait(false) is { } probed && probed != chain[0].Format)
                 {
                     warnings.Add($"{name}: read as {chain[0].Format}, the format the backup folder recorded, although qemu-img now detects {probed} in {image}: a guest can write a {probed} header into its {chain[0].Format} disk; if the disk really was converted, back it up into a new folder");
@@ -375,6 +376,40 @@ public sealed class BackupRunner
     }
 
     /// <summary>The identities of the chain's layers that can be examined, top first.</summary>
+    /// <summary>
+    /// A point of a backup folder is no VM's disk: backing it up would write a checkpoint into it (and forget
+    /// would later remove checkpoints from every layer), changing a file its folder then calls damaged.
+    /// </summary>
+    /// <exception cref="OfflineExportException">A layer is a point (InvalidImage).</exception>
+    private static void RefuseBackupPoints(string name, IReadOnlyList<ImageInfo> chain)
+    {
+        foreach (var layer in chain.Where(l => Path.IsPathRooted(l.Filename)))
+        {
+            var file = new FileInfo(layer.Filename).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? layer.Filename;
+            var folder = Path.GetDirectoryName(file)!;
+            if (!BackupFolderMarker.IsBackupFolder(folder))
+            {
+                continue;
+            }
+
+            BackupManifest manifest;
+            try
+            {
+                manifest = ManifestStore.Load(folder);
+            }
+            catch (OfflineExportException)
+            {
+                continue; // not a manifest this tool can read: nothing says the file is a point
+            }
+
+            if (manifest.Disks.SelectMany(d => d.Points).Any(p => p.File == Path.GetFileName(file)))
+            {
+                throw new OfflineExportException(ErrorKind.InvalidImage,
+                    $"{name}: {layer.Filename} is a point of the backup folder {folder}, not a VM's disk; a backup would write a checkpoint into it. Back up the VM's own disk, or copy a point with 'offline-export restore'");
+            }
+        }
+    }
+
     private static IReadOnlyList<DiskIdentity> LayerIdentities(string image, IReadOnlyList<ImageInfo> chain)
     {
         var folder = Path.GetDirectoryName(image)!;

@@ -93,9 +93,26 @@ public sealed class ForgetRunner
         return new ForgetResult(folder, false, diskPlans, freed, removed, clock.Elapsed) { Notes = notes, Warnings = warnings };
     }
 
-    /// <summary>A merge copies data: every file it reads must be what was written (links, sizes, checksums), or damage would spread into kept points.</summary>
+    /// <summary>
+    /// Before any file goes: every kept point of a disk that loses points must be intact by its header
+    /// (the plan follows the manifest, and a kept point whose header still names a forgotten file would
+    /// lose its data with it); and a merge copies data, so every file it reads must be what was written
+    /// (links, sizes, checksums), or damage would spread into kept points.
+    /// </summary>
     private static async Task RequireSoundMergesAsync(string folder, IReadOnlyList<DiskForgetPlan> plans, CancellationToken cancellationToken)
     {
+        foreach (var plan in plans.Where(p => p.Removed.Count > 0))
+        {
+            foreach (var kept in plan.Kept.Keys.Order())
+            {
+                if (plan.Disk.Point(kept) is { } point && PointFiles.FirstDamage(folder, plan.Disk, point) is { } damage)
+                {
+                    throw new OfflineExportException(ErrorKind.DamagedPoint,
+                        $"cannot forget: kept point {kept} of {plan.Disk.Name} {(damage.Member.Number == kept ? "is" : $"stands on point {damage.Member.Number} ({damage.Member.File}), which is")} damaged: {damage.What}; nothing was changed; see 'offline-export check {folder}'");
+                }
+            }
+        }
+
         foreach (var plan in plans)
         {
             foreach (var merge in plan.Merges)

@@ -8,7 +8,7 @@ namespace OfflineExport.Backup;
 public static class ManifestStore
 {
     /// <summary>The manifest's file name inside the backup folder.</summary>
-    public const string FileName = "manifest.json";
+    public const string FileName = BackupFolderMarker.ManifestName;
 
     /// <summary>Loads the manifest of <paramref name="folder"/>; an empty one when the folder has none yet.</summary>
     public static BackupManifest Load(string folder)

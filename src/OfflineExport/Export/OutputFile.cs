@@ -11,7 +11,11 @@ public static class OutputFile
     /// <summary>A temporary name next to <paramref name="output"/>: "OUTPUT.1a2b3c4d.partial".</summary>
     public static string PartialName(string output) => $"{output}.{Guid.NewGuid().ToString("N")[..8]}.partial";
 
-    /// <summary>Refuses an output whose folder is missing, that is a folder, or that exists without <paramref name="force"/>.</summary>
+    /// <summary>
+    /// Refuses an output whose folder is missing, that is a folder, that is anything but a regular file
+    /// (a device, a pipe, a symlink: the rename would replace the name, never write what it leads to), or
+    /// that exists without <paramref name="force"/>.
+    /// </summary>
     public static void CheckCanCreate(string output, bool force)
     {
         var folder = Path.GetDirectoryName(output)!;
@@ -25,11 +29,33 @@ public static class OutputFile
             throw new OfflineExportException(ErrorKind.OutputProblem, $"output {output} is a folder");
         }
 
+        if (FileIdentity.OfLink(output) is { Kind: not FileKind.Regular } entry)
+        {
+            throw new OfflineExportException(ErrorKind.OutputProblem,
+                $"output {output} is {Describe(entry.Kind)}, not a regular file; a backup or a restore is always written as a new file and renamed into place, so it would replace that name, never write into {(entry.Kind == FileKind.Symlink ? "what it leads to" : "it")}: name a regular file (convert the image onto a device afterwards, e.g. qemu-img convert -O raw FILE DEVICE)");
+        }
+
         if (File.Exists(output) && !force)
         {
             throw new OfflineExportException(ErrorKind.OutputProblem, $"output {output} already exists; use --force to replace it");
         }
+
+        if (File.Exists(output) && BackupFolderMarker.IsBackupFolder(folder))
+        {
+            throw new OfflineExportException(ErrorKind.OutputProblem,
+                $"output {output} is a file of the backup folder {folder} (it holds {BackupFolderMarker.ManifestName}); only backup and forget change a backup folder's files: name a file elsewhere");
+        }
     }
+
+    private static string Describe(FileKind kind) => kind switch
+    {
+        FileKind.Symlink => "a symbolic link",
+        FileKind.BlockDevice => "a block device",
+        FileKind.CharacterDevice => "a character device",
+        FileKind.Fifo => "a named pipe",
+        FileKind.Socket => "a socket",
+        _ => "a special file",
+    };
 
     /// <summary>Makes <paramref name="partial"/> durable, then gives it its final name in one atomic rename.</summary>
     public static void Publish(string partial, string output, bool overwrite)

@@ -122,6 +122,28 @@ public sealed class ForgetTests : IDisposable
     }
 
     [Fact]
+    public async Task A_kept_point_whose_header_still_names_a_point_to_forget_stops_forget_before_anything_changes()
+    {
+        // The manifest (edited, or written by a buggy tool) calls point 1 full; its header still stands on point 0.
+        var folder = await RetentionFolder.CreateAsync(_ws, 2);
+        var manifestPath = Path.Combine(folder.Folder, ManifestStore.FileName);
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(manifestPath))!;
+        json["disks"]![0]!["points"]![1]!["backingPoint"] = null;
+        File.WriteAllText(manifestPath, json.ToJsonString());
+        var manifest = File.ReadAllBytes(manifestPath);
+        var first = Path.Combine(folder.Folder, folder.Disk.Point(0)!.File);
+        var firstSum = Sha256(first);
+
+        var (code, _, stderr) = await CliProcess.RunAsync(_ws, "forget", folder.Folder, "--keep-last", "1");
+
+        Assert.Equal(11, code);
+        Assert.Contains("cannot forget: kept point 1 of vda is damaged: it is a full point, but its header names backing file 'vda.0.full.qcow2'; nothing was changed", stderr, StringComparison.Ordinal);
+        Assert.Equal(firstSum, Sha256(first));
+        Assert.Equal(manifest, File.ReadAllBytes(manifestPath));
+        Assert.Empty(folder.StrayFiles());
+    }
+
+    [Fact]
     public async Task Checkpoints_are_removed_from_every_layer_with_crashed_runs_leftovers_and_others_are_left_alone()
     {
         var folder = await RetentionFolder.CreateAsync(_ws, 3);

@@ -60,7 +60,7 @@ public sealed class IdentityTests : IDisposable
         var (code, _, stderr) = await CliProcess.RunAsync(_ws, "export", image, _ws["link.qcow2"], "--force", "--bitmap", "ck", "--backing", _ws["prev.qcow2"], "--format", "qcow2");
 
         Assert.Equal(6, code);
-        Assert.Contains("is part of the previous backup's chain", stderr, StringComparison.Ordinal);
+        Assert.Contains($"output {_ws["link.qcow2"]} is a symbolic link, not a regular file", stderr, StringComparison.Ordinal);
         Assert.Equal(previous, Sha256(_ws["prev.qcow2"]));
         Assert.Equal(before, Sha256(image));
         _ws.AssertNothingLeftBehind();
@@ -84,7 +84,7 @@ public sealed class IdentityTests : IDisposable
     }
 
     [Fact]
-    public async Task Restore_force_onto_a_point_of_the_folder_even_by_symlink_is_refused()
+    public async Task Restore_force_onto_a_point_of_the_folder_even_by_symlink_or_hard_link_is_refused()
     {
         var image = await DiskAsync();
         await BackupAsync(image);
@@ -97,13 +97,61 @@ public sealed class IdentityTests : IDisposable
 
         var direct = await CliProcess.RunAsync(_ws, "restore", Folder, first, "--force");
         var linked = await CliProcess.RunAsync(_ws, "restore", Folder, _ws["point-link.qcow2"], "--force", "--point", "1");
+        // A hard link is a regular file: only the identity check can tell it is the point.
+        using (var ln = System.Diagnostics.Process.Start("ln", [first, _ws["point-hard.qcow2"]]))
+        {
+            await ln.WaitForExitAsync();
+            Assert.Equal(0, ln.ExitCode);
+        }
+
+        var hard = await CliProcess.RunAsync(_ws, "restore", Folder, _ws["point-hard.qcow2"], "--force", "--point", "1");
+        File.Delete(_ws["point-hard.qcow2"]);
 
         Assert.Equal(6, direct.ExitCode);
-        Assert.Contains("a file of the backup folder; restore writes a new image and never replaces the folder's own files", direct.Stderr, StringComparison.Ordinal);
+        Assert.Contains($"output {first} is a file of the backup folder {Folder} (it holds manifest.json); only backup and forget change a backup folder's files", direct.Stderr, StringComparison.Ordinal);
         Assert.Equal(6, linked.ExitCode);
-        Assert.Contains($"is {first}, a file of the backup folder", linked.Stderr, StringComparison.Ordinal);
+        Assert.Contains($"output {_ws["point-link.qcow2"]} is a symbolic link, not a regular file", linked.Stderr, StringComparison.Ordinal);
+        Assert.Equal(6, hard.ExitCode);
+        Assert.Contains($"is {first}, a file of the backup folder", hard.Stderr, StringComparison.Ordinal);
         Assert.Equal(sums, Sha256All(first, Path.Combine(Folder, points[1].File)));
         _ws.AssertNothingLeftBehind();
+    }
+
+    [Fact]
+    public async Task Export_force_onto_a_point_of_a_backup_folder_is_refused()
+    {
+        var image = await DiskAsync();
+        await BackupAsync(image);
+        var point = Path.Combine(Folder, ManifestStore.Load(Folder).Disks.Single().Points[0].File);
+        var sum = Sha256(point);
+
+        var (code, _, stderr) = await CliProcess.RunAsync(_ws, "export", image, point, "--force", "--format", "qcow2");
+
+        Assert.Equal(6, code);
+        Assert.Contains($"output {point} is a file of the backup folder {Folder} (it holds manifest.json)", stderr, StringComparison.Ordinal);
+        Assert.Equal(sum, Sha256(point));
+        Assert.Equal(0, (await CliProcess.RunAsync(_ws, "check", Folder)).ExitCode);
+        _ws.AssertNothingLeftBehind();
+    }
+
+    [Fact]
+    public async Task Backing_up_a_point_directly_or_through_a_symlink_is_refused_and_the_point_stays_intact()
+    {
+        var image = await DiskAsync();
+        await BackupAsync(image);
+        var point = Path.Combine(Folder, ManifestStore.Load(Folder).Disks.Single().Points[0].File);
+        File.CreateSymbolicLink(_ws["point-link.qcow2"], point);
+        var sum = Sha256(point);
+
+        var own = await CliProcess.RunAsync(_ws, "backup", point, "--target", Folder, "--format", "qcow2");
+        var other = await CliProcess.RunAsync(_ws, "backup", _ws["point-link.qcow2"], "--target", _ws["other"], "--format", "qcow2");
+
+        Assert.Equal(3, own.ExitCode);
+        Assert.Contains($"{point} is a point of the backup folder {Folder}, not a VM's disk", own.Stderr, StringComparison.Ordinal);
+        Assert.Equal(3, other.ExitCode);
+        Assert.Contains($"is a point of the backup folder {Folder}, not a VM's disk", other.Stderr, StringComparison.Ordinal);
+        Assert.Equal(sum, Sha256(point));
+        Assert.Equal(0, (await CliProcess.RunAsync(_ws, "check", Folder)).ExitCode);
     }
 
     [Fact]

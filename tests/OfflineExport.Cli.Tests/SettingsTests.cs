@@ -92,4 +92,22 @@ public sealed class SettingsTests : IDisposable
         Assert.Contains("--set expects KEY=VALUE", Assert.Throws<ConfigurationException>(() => ConfigurationLayers.Build(null, ["Export:MaxInFlight"])).Message, StringComparison.Ordinal);
         Assert.Contains("does not exist", Assert.Throws<ConfigurationException>(() => ConfigurationLayers.Build(Path.Combine(_folder, "none.json"), [])).Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_configuration_file_that_is_a_pipe_or_a_folder_is_refused_without_reading_it()
+    {
+        var fifo = Path.Combine(_folder, "pipe.json");
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [fifo]))
+        {
+            mkfifo.WaitForExit();
+            Assert.Equal(0, mkfifo.ExitCode);
+        }
+
+        // A pipe with no writer: reading it would block for ever, so this returning at all is half the test.
+        var pipe = Assert.Throws<ConfigurationException>(() => ConfigurationLayers.Build(fifo, []));
+        var folder = Assert.Throws<ConfigurationException>(() => ConfigurationLayers.Build(_folder, []));
+
+        Assert.Equal($"configuration file {fifo} is a named pipe, not a regular file; nothing was read from it", pipe.Message);
+        Assert.Contains("does not exist", folder.Message, StringComparison.Ordinal);
+    }
 }

@@ -54,6 +54,15 @@ public static class ConfigurationLayers
             throw new ConfigurationException($"configuration file {Path.GetFullPath(configFile)} (from --config) does not exist");
         }
 
+        // Reading a named pipe or a device would wait for ever (and a blocked read ignores Ctrl-C).
+        foreach (var file in new[] { SystemFile, UserFile, configFile }.OfType<string>())
+        {
+            if (OfflineExport.IO.FileIdentity.Of(file) is { Kind: not OfflineExport.IO.FileKind.Regular } entry)
+            {
+                throw new ConfigurationException($"configuration file {Path.GetFullPath(file)} is {(entry.Kind switch { OfflineExport.IO.FileKind.Directory => "a folder", OfflineExport.IO.FileKind.Fifo => "a named pipe", _ => "a special file" })}, not a regular file; nothing was read from it");
+            }
+        }
+
         var builder = new ConfigurationBuilder()
             .AddInMemoryCollection(Settings.Defaults)
             .AddJsonFile(SystemFile, optional: true, reloadOnChange: false)

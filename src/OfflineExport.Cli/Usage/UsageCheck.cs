@@ -25,6 +25,13 @@ public static partial class UsageCheck
             return $"{option} needs a value, not the option '{taken}' (to give that very value, write {longName}={taken})";
         }
 
+        // An empty word is never a file, a folder or a name: a script's unset variable ("--target $DIR").
+        if (parse.Tokens.FirstOrDefault(t => t.Type == TokenType.Argument && t.Value.Trim().Length == 0) is { } empty)
+        {
+            var owner = OptionResults(parse.RootCommandResult).FirstOrDefault(o => o.Tokens.Contains(empty))?.Option.Name;
+            return $"an empty value was given{(owner is null ? string.Empty : $" for {owner}")} (an unset variable in a script?)";
+        }
+
         var afterDoubleDash = false;
         foreach (var token in parse.Tokens)
         {

@@ -18,6 +18,11 @@ public static class ManifestValidation
             throw Bad(path, "'disks' is missing or null");
         }
 
+        if (manifest.Folder is { } folder && (string.IsNullOrEmpty(folder.Id) || folder.Id.Length < CheckpointNames.TagLength || folder.CopiedFrom is null || folder.CopiedFrom.Any(c => c is null)))
+        {
+            throw Bad(path, "its folder record lacks its id or its list of copied-from folders");
+        }
+
         for (var i = 0; i < manifest.Disks.Count; i++)
         {
             var disk = manifest.Disks[i] ?? throw Bad(path, $"disk {i + 1} is null");

@@ -50,6 +50,14 @@ public sealed class UsageCheckTests : IDisposable
     public void A_good_command_line_has_no_problem(string line) =>
         Assert.Null(UsageCheck.Problem(_root.Parse(Split(line))));
 
+    [Theory]
+    [InlineData(new[] { "backup", "vda.qcow2", "--target", "" }, "an empty value was given for --target (an unset variable in a script?)")]
+    [InlineData(new[] { "restore", "/b", "" }, "an empty value was given (an unset variable in a script?)")]
+    [InlineData(new[] { "export", "a.qcow2", " " }, "an empty value was given (an unset variable in a script?)")]
+    [InlineData(new[] { "export", "a.qcow2", "b.qcow2", "--bitmap", "" }, "an empty value was given for --bitmap (an unset variable in a script?)")]
+    public void An_empty_word_is_a_usage_error_never_a_file_name(string[] line, string expected) =>
+        Assert.Equal(expected, UsageCheck.Problem(_root.Parse(line), line));
+
     [Fact]
     public void A_value_spelled_like_an_option_is_taken_when_written_with_an_equals_sign()
     {

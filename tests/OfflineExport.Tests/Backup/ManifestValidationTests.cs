@@ -33,6 +33,20 @@ public sealed class ManifestValidationTests
     }
 
     [Fact]
+    public void A_folder_record_whose_copied_from_list_is_null_is_a_folder_problem_not_a_crash()
+    {
+        // JSON "copiedFrom": null overrides the initializer; every later use would throw NullReferenceException (exit 10).
+        var folder = new FolderRecord { Id = new string('a', 32), CopiedFrom = null! };
+        var manifest = BackupRecords.Manifest(BackupRecords.Disk(BackupRecords.Point(0, PointLevel.Full, "ck0"))) with { Folder = folder };
+
+        var error = Assert.Throws<OfflineExportException>(() => ManifestValidation.Check(manifest, "/b/manifest.json"));
+
+        Assert.Equal(ErrorKind.BackupFolderProblem, error.Kind);
+        Assert.Contains("its folder record lacks its id or its list of copied-from folders", error.Message, StringComparison.Ordinal);
+        ManifestValidation.Check(manifest with { Folder = folder with { CopiedFrom = [] } }, "/b/manifest.json");
+    }
+
+    [Fact]
     public void Plain_names_pass()
     {
         var manifest = BackupRecords.Manifest(BackupRecords.Disk(BackupRecords.Point(0, PointLevel.Full, "ck0"), BackupRecords.Point(1, PointLevel.Inc, "ck1", 0, "ck0")));

@@ -335,6 +335,7 @@ public sealed class BackupRunner
                 sources.Add(source);
                 var chain = source.Layers;
                 ChainValidator.ValidateStructure(chain);
+                ExportPreconditions.CheckDetectedFormat(chain[0], image, detected: origin == FormatOrigin.Detected);
                 RefuseBackupPoints(name, chain);
                 if (probing is not null && await ProbedOrNullAsync(probing).ConfigureAwait(false) is { } probed && probed != chain[0].Format)
                 {

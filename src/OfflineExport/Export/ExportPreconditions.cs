@@ -49,6 +49,24 @@ public static class ExportPreconditions
         }
     }
 
+    /// <summary>
+    /// A detected format is only trusted for a single file: a guest can write a qcow2 header into its raw disk,
+    /// and with a backing file named there, the backup would carry a host file's content (and the tool would
+    /// write into what is really the guest's data). A chain is backed up only when its format is stated.
+    /// </summary>
+    /// <param name="top">The top layer as qemu-img read it.</param>
+    /// <param name="image">The image as the user named it.</param>
+    /// <param name="detected">True when the format was detected, not stated (nor recorded by a backup folder).</param>
+    /// <exception cref="OfflineExportException">A detected qcow2 names a backing file (InvalidImage).</exception>
+    public static void CheckDetectedFormat(ImageInfo top, string image, bool detected)
+    {
+        if (detected && top.HasBacking)
+        {
+            throw new OfflineExportException(ErrorKind.InvalidImage,
+                $"{image} looks like a qcow2 with backing file '{top.BackingFilename}', but its format was detected, not stated: a guest can write such a header into a raw disk to read a host file, so nothing was copied from it. State the format: --format qcow2 for a real chain, --format raw for a raw disk");
+        }
+    }
+
     /// <summary>By identity: OUTPUT through a symlinked folder or file is still the layer it names.</summary>
     public static void CheckOutputOutsideChain(string output, IReadOnlyList<ImageInfo> chain, string what)
     {

@@ -51,6 +51,7 @@ public sealed class ExportSession
             source = await sourceReading.ConfigureAwait(false);
             var chain = source.Layers;
             ExportPreconditions.CheckLooksLikeDisk(chain[0], paths.Image);
+            ExportPreconditions.CheckDetectedFormat(chain[0], paths.Image, detected: request.Format is null);
             var validated = ChainValidator.Validate(chain, request.Bitmaps);
             ExportPreconditions.CheckOutputOutsideChain(paths.Output, chain, "source chain");
             if (backingReading is not null)

@@ -74,7 +74,7 @@ public sealed class ExportSessionTests : IDisposable
 
         var result = await ExportHarness.ExportAsync(_ws, new ExportRequest
         {
-            Image = top, Output = _ws["inc.qcow2"], Bitmaps = ["ck"], Backing = _ws["full.qcow2"],
+            Image = top, Output = _ws["inc.qcow2"], Bitmaps = ["ck"], Backing = _ws["full.qcow2"], Format = "qcow2",
         }, top, mid, base_);
 
         Assert.Equal(0, await CompareAsync(_ws["inc.qcow2"], top));
@@ -92,13 +92,13 @@ public sealed class ExportSessionTests : IDisposable
         await IoAsync(base_, "write -P 0x01 0 8M");
         await CreateOverlayAsync(top, base_);
         await IoAsync(top, "write -P 0x02 1M 1M");
-        await ExportHarness.ExportAsync(_ws, new ExportRequest { Image = top, Output = _ws["full.qcow2"] }, top, base_);
+        await ExportHarness.ExportAsync(_ws, new ExportRequest { Image = top, Output = _ws["full.qcow2"], Format = "qcow2" }, top, base_);
         await AddBitmapAsync(top, "ck");
         await IoAsync(top, "write -P 0x03 20M 64K");
 
         await ExportHarness.ExportAsync(_ws, new ExportRequest
         {
-            Image = top, Output = _ws["inc.qcow2"], Bitmaps = ["ck"], Backing = _ws["full.qcow2"],
+            Image = top, Output = _ws["inc.qcow2"], Bitmaps = ["ck"], Backing = _ws["full.qcow2"], Format = "qcow2",
         }, top, base_);
 
         Assert.Equal(0, await CompareAsync(_ws["inc.qcow2"], top));
@@ -217,7 +217,7 @@ public sealed class ExportSessionTests : IDisposable
         await CreateOverlayAsync(top, mid);
         await IoAsync(top, "write -P 0x03 40M 1M");
 
-        var result = await ExportHarness.ExportAsync(_ws, new ExportRequest { Image = top, Output = _ws["full.qcow2"], Verify = true }, top, mid, base_);
+        var result = await ExportHarness.ExportAsync(_ws, new ExportRequest { Image = top, Output = _ws["full.qcow2"], Verify = true, Format = "qcow2" }, top, mid, base_);
 
         Assert.True(result.Verified);
         Assert.Equal(0, await CompareAsync(_ws["full.qcow2"], top));

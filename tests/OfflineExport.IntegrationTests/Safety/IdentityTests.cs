@@ -155,6 +155,24 @@ public sealed class IdentityTests : IDisposable
     }
 
     [Fact]
+    public async Task Backup_of_a_detected_qcow2_with_a_backing_file_is_refused_and_writes_nothing_into_the_disk()
+    {
+        // A guest's raw disk dressed as a qcow2 overlay on a host file: detected, it would be read as that chain.
+        var secret = _ws["host-secret.txt"];
+        File.WriteAllText(secret, new string('S', 1 << 20));
+        var disk = _ws["guest.img"];
+        await ImgAsync("create", "-q", "-f", "qcow2", "-b", secret, "-F", "raw", disk, "16M");
+        var before = Sha256(disk);
+
+        var (code, _, stderr) = await CliProcess.RunAsync(_ws, "backup", disk, "--target", Folder);
+
+        Assert.Equal(3, code);
+        Assert.Contains($"looks like a qcow2 with backing file '{secret}', but its format was detected, not stated", stderr, StringComparison.Ordinal);
+        Assert.Equal(before, Sha256(disk));
+        Assert.Empty(await BitmapNamesAsync(disk));
+    }
+
+    [Fact]
     public async Task Restore_force_onto_an_image_a_process_holds_is_refused_with_exit_5()
     {
         var image = await DiskAsync();

@@ -55,7 +55,7 @@ public sealed class RefusalTests : IDisposable
         await AddBitmapAsync(top, "ck");
         await CreateQcow2Async(_ws["prev.qcow2"], "16M");
 
-        var error = await ExportHarness.ExportFailsAsync<OfflineExportException>(_ws, Incremental(top, "ck"), top, mid, base_);
+        var error = await ExportHarness.ExportFailsAsync<OfflineExportException>(_ws, Incremental(top, "ck") with { Format = "qcow2" }, top, mid, base_);
 
         Assert.Equal(ErrorKind.InvalidCheckpoint, error.Kind);
         Assert.StartsWith($"bitmap 'ck' is missing from {mid} but present in {base_}", error.Message, StringComparison.Ordinal);
@@ -100,7 +100,7 @@ public sealed class RefusalTests : IDisposable
         await AddBitmapAsync(top, "ck");
         await CreateQcow2Async(_ws["prev.qcow2"], "32M");
 
-        var error = await ExportHarness.ExportFailsAsync<OfflineExportException>(_ws, Incremental(top, "ck"), top, base_);
+        var error = await ExportHarness.ExportFailsAsync<OfflineExportException>(_ws, Incremental(top, "ck") with { Format = "qcow2" }, top, base_);
 
         Assert.Equal(ErrorKind.InvalidCheckpoint, error.Kind);
         Assert.Contains($"bitmap 'ck' in {base_} covers 16777216 bytes but the disk is 33554432 bytes", error.Message, StringComparison.Ordinal);
@@ -236,10 +236,36 @@ public sealed class RefusalTests : IDisposable
         await CreateOverlayAsync(top, base_);
         await ImgAsync("rebase", "-u", "-F", "qcow2", "-b", $"json:{{\"driver\":\"qcow2\",\"file\":{{\"driver\":\"file\",\"filename\":\"{base_}\"}}}}", top);
 
-        var error = await ExportHarness.ExportFailsAsync<OfflineExportException>(_ws, new ExportRequest { Image = top, Output = _ws["out.qcow2"] }, top, base_);
+        var error = await ExportHarness.ExportFailsAsync<OfflineExportException>(_ws, new ExportRequest { Image = top, Output = _ws["out.qcow2"], Format = "qcow2" }, top, base_);
 
         Assert.Equal(ErrorKind.InvalidImage, error.Kind);
         Assert.Contains("json: pseudo-protocol", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_raw_disk_whose_guest_wrote_a_qcow2_header_naming_a_host_file_is_refused_unless_its_format_is_stated()
+    {
+        // The guest's raw disk starts with a qcow2 header whose backing file is a host file it wants to read.
+        var secret = _ws["host-secret.txt"];
+        File.WriteAllText(secret, new string('S', 1 << 20));
+        var header = _ws["header.qcow2"];
+        await ImgAsync("create", "-q", "-f", "qcow2", "-b", secret, "-F", "raw", header, "16M");
+        var disk = _ws["guest.img"];
+        using (var raw = File.Create(disk))
+        {
+            raw.SetLength(16 << 20);
+            raw.Write(File.ReadAllBytes(header));
+        }
+
+        var refused = await ExportHarness.ExportFailsAsync<OfflineExportException>(_ws, new ExportRequest { Image = disk, Output = _ws["out.qcow2"] }, disk, secret);
+        var stated = await ExportHarness.ExportAsync(_ws, new ExportRequest { Image = disk, Output = _ws["raw-out.qcow2"], Format = "raw" }, disk, secret);
+
+        Assert.Equal(ErrorKind.InvalidImage, refused.Kind);
+        Assert.StartsWith($"{disk} looks like a qcow2 with backing file '{secret}', but its format was detected, not stated", refused.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(_ws["out.qcow2"]));
+        // Stated raw, the header is the guest's data and nothing else is read.
+        Assert.Equal("raw", stated.Format);
+        Assert.Equal(0, await CompareAsync(_ws["raw-out.qcow2"], disk, "raw"));
     }
 
     [Fact]
@@ -251,7 +277,7 @@ public sealed class RefusalTests : IDisposable
         await CreateOverlayAsync(top, base_);
         ImageFaults.ForgetBackingFormat(top);
 
-        var error = await ExportHarness.ExportFailsAsync<OfflineExportException>(_ws, new ExportRequest { Image = top, Output = _ws["out.qcow2"] }, top, base_);
+        var error = await ExportHarness.ExportFailsAsync<OfflineExportException>(_ws, new ExportRequest { Image = top, Output = _ws["out.qcow2"], Format = "qcow2" }, top, base_);
 
         Assert.Equal(ErrorKind.InvalidImage, error.Kind);
         Assert.Contains($"{top}: the format of its backing file {base_} is not recorded", error.Message, StringComparison.Ordinal);
@@ -300,7 +326,7 @@ public sealed class RefusalTests : IDisposable
         await CreateQcow2Async(base_, "8M");
         await CreateOverlayAsync(top, base_);
 
-        var error = await ExportHarness.ExportFailsAsync<OfflineExportException>(_ws, new ExportRequest { Image = top, Output = base_, Force = true }, top, base_);
+        var error = await ExportHarness.ExportFailsAsync<OfflineExportException>(_ws, new ExportRequest { Image = top, Output = base_, Force = true, Format = "qcow2" }, top, base_);
 
         Assert.Equal(ErrorKind.OutputProblem, error.Kind);
         Assert.Contains("is part of the source chain", error.Message, StringComparison.Ordinal);

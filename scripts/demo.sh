@@ -22,14 +22,14 @@ step "2. Start a checkpoint: a persistent dirty bitmap that records every later 
 run qemu-img bitmap --add --enable vm/vda.qcow2 ckpt-1
 
 step "3. Full backup (point 0): a standalone, sparse qcow2, verified against the disk"
-run "$tool" export vm/vda.qcow2 backups/vda.0.qcow2 --verify
+run "$tool" export vm/vda.qcow2 backups/vda.0.qcow2 --format qcow2 --verify
 
 step "4. The VM runs for a while (here: qemu-io writes, a zeroed range and a discard), then stops again"
 qemu-io -f qcow2 -c "write -P 0x31 4M 1M" -c "write -P 0x32 700M 256K" -c "write -z 8M 2M" -c "discard 512M 1M" vm/vda.qcow2 >/dev/null
 echo "(4 MiB+1 MiB rewritten, 700 MiB+256 KiB new, 8-10 MiB zeroed, 512-513 MiB discarded)"
 
 step "5. Incremental backup (point 1): only the clusters dirty in ckpt-1, as an overlay on point 0"
-run "$tool" export vm/vda.qcow2 backups/vda.1.qcow2 --bitmap ckpt-1 --backing backups/vda.0.qcow2 --verify
+run "$tool" export vm/vda.qcow2 backups/vda.1.qcow2 --format qcow2 --bitmap ckpt-1 --backing backups/vda.0.qcow2 --verify
 
 step "6. Proof: each backup chain equals the disk, byte for byte as the guest sees it"
 run qemu-img compare -f qcow2 -F qcow2 backups/vda.1.qcow2 vm/vda.qcow2
@@ -42,7 +42,7 @@ printf '\nThe incremental holds %s of data clusters; the full backup holds %s.\n
 step "7. The same, as a backup folder: two disks, checkpoint rotation, list, restore to any point"
 run qemu-img create -q -f qcow2 vm/vdb.qcow2 256M
 qemu-io -f qcow2 -c "write -P 0x41 0 32M" vm/vdb.qcow2 >/dev/null
-run "$tool" backup vm/vda.qcow2 vm/vdb.qcow2 --target backups/web1 --verify
+run "$tool" backup vm/vda.qcow2 vm/vdb.qcow2 --format qcow2 --target backups/web1 --verify
 qemu-io -f qcow2 -c "write -P 0x51 100M 2M" -c "write -z 0 1M" vm/vda.qcow2 >/dev/null
 qemu-img convert -O qcow2 vm/vda.qcow2 vda-as-of-point-1.qcow2
 run "$tool" backup vm/vda.qcow2 vm/vdb.qcow2 --target backups/web1 --keep-checkpoints 2

@@ -72,6 +72,7 @@ public static class ResultJson
         ["output"] = result.Output,
         ["chainLength"] = result.ChainLength,
         ["filesChecksummed"] = result.FilesChecksummed,
+        ["notes"] = Array(result.Notes),
         ["durationSeconds"] = Seconds(result.Duration),
         ["verified"] = true,
     };

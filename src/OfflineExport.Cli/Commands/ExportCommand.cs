@@ -31,7 +31,7 @@ public static class ExportCommand
             as an overlay on --backing PREVIOUS, so that 'qemu-img compare OUTPUT IMAGE' finds them identical.
 
             Examples:
-              offline-export export vm/vda.qcow2 backups/vda.0.qcow2 --verify
+              offline-export export vm/vda.qcow2 backups/vda.0.qcow2 --format qcow2 --verify
               offline-export export vm/vdb.raw backups/vdb.0.qcow2 --format raw
               offline-export export vm/vda.qcow2 backups/vda.1.qcow2 --bitmap ckpt1 --backing backups/vda.0.qcow2
               offline-export export vm/vda.qcow2 backups/vda.1.qcow2 --bitmap ckpt1 --backing backups/vda.0.qcow2 --dry-run

@@ -93,6 +93,7 @@ public static class RestoreCommand
         }
 
         await context.ResultAsync(Describe(result)).ConfigureAwait(false);
+        await context.NotesAsync(result.Notes).ConfigureAwait(false);
         return ExitCodes.Success;
     }
 

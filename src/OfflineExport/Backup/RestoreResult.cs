@@ -10,4 +10,7 @@ public sealed record RestoreResult(string Disk, PointRecord Point, string Output
 {
     /// <summary>How many files of the chain matched the SHA-256 recorded when they were written (older points have none).</summary>
     public int FilesChecksummed { get; init; }
+
+    /// <summary>What the run noticed on the way (a killed run's leftovers it removed).</summary>
+    public IReadOnlyList<string> Notes { get; init; } = [];
 }

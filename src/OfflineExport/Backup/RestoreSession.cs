@@ -72,7 +72,11 @@ public sealed class RestoreSession
             throw new OfflineExportException(ErrorKind.BackupFolderProblem, $"the chain of point {point.Number} of {disk.Name} is broken: {ChainReader.QemuErrorText(ex.StandardError)}", ex);
         }
 
+        // A restore killed during its copy leaves a full-size partial: recorded first, the next run removes it.
+        using var workDirectory = RunWorkFolder.Create(_options.WorkDirectory);
+        var cleanedUp = StaleWorkFolders.CleanUp(Path.GetDirectoryName(workDirectory.Path)!, workDirectory.Path);
         using var partial = PartialOutput.For(output);
+        RunWorkFolder.RecordPartial(workDirectory, partial.Path);
         try
         {
             await qemuImg.ConvertToQcow2Async(pointPath, "qcow2", partial.Path, cancellationToken, ExportProgress.ReporterFor(progress, ProgressStep.Restore, (ulong)chain[0].VirtualSize)).ConfigureAwait(false);
@@ -85,7 +89,7 @@ public sealed class RestoreSession
         var compare = await qemuImg.CompareAsync(partial.Path, "qcow2", pointPath, "qcow2", cancellationToken, ExportProgress.ReporterFor(progress, ProgressStep.Verify, (ulong)chain[0].VirtualSize)).ConfigureAwait(false);
         Verification.RequireIdentical(compare, $"the restored image differs from point {point.Number} of {disk.Name}");
         partial.Publish(overwrite: request.Force);
-        return new RestoreResult(disk.Name, point, output, chain.Count, clock.Elapsed) { FilesChecksummed = checksummed };
+        return new RestoreResult(disk.Name, point, output, chain.Count, clock.Elapsed) { FilesChecksummed = checksummed, Notes = cleanedUp };
     }
 
     private static DiskRecord SelectDisk(BackupManifest manifest, string? name, string folder)

@@ -33,7 +33,7 @@ public sealed class ExportSession
         var paths = ExportPaths.From(request);
         ExportPreconditions.CheckRequest(request, paths);
 
-        using var workDirectory = CreateWorkDirectory();
+        using var workDirectory = RunWorkFolder.Create(_options.WorkDirectory);
         // A killed run left its folder, maybe a daemon and a partial output: say so, and remove them.
         var cleanedUp = StaleWorkFolders.CleanUp(Path.GetDirectoryName(workDirectory.Path)!, workDirectory.Path);
         var sourceReading = SourceChain.ReadAsync(qemuImg, paths.Image, request.Format, checkLayers: !request.LayersChecked, cancellationToken);
@@ -63,7 +63,7 @@ public sealed class ExportSession
             if (partial is not null)
             {
                 // Recorded before it exists: a run killed from here on leaves a partial the next run can find.
-                new WorkFolderRecord { Owner = ProcessIdentity.Current, Partial = partial.Path }.Save(workDirectory.Path);
+                RunWorkFolder.RecordPartial(workDirectory, partial.Path);
                 partial.CreateEmpty(); // the daemon writes the qcow2 into it once the copy is measured
             }
 
@@ -157,29 +157,6 @@ public sealed class ExportSession
         catch (Exception)
         {
             return null;
-        }
-    }
-
-    private PrivateDirectory CreateWorkDirectory()
-    {
-        try
-        {
-            var directory = PrivateDirectory.Create(_options.WorkDirectory);
-            try
-            {
-                new WorkFolderRecord { Owner = ProcessIdentity.Current }.Save(directory.Path);
-            }
-            catch
-            {
-                directory.Dispose();
-                throw;
-            }
-
-            return directory;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new OfflineExportException(ErrorKind.OutputProblem, $"cannot create a private work folder: {IoErrorText.Reason(ex)}", ex);
         }
     }
 }

@@ -72,6 +72,37 @@ public sealed class KilledRunTests : IDisposable
     }
 
     [Fact]
+    public async Task Killed_restore_leaves_a_partial_that_the_next_restore_removes_and_reports()
+    {
+        var image = await BigDiskAsync();
+        var (backup, _, backupError) = await CliProcess.RunAsync(_ws, "backup", image, "--target", Folder, "--format", "qcow2");
+        Assert.True(backup == 0, backupError);
+
+        await using (var cli = CliProcess.Start(_ws, ["restore", Folder, _ws["restored.qcow2"]]))
+        {
+            // "restoring N": the partial exists from here until the verified rename, a second or more later.
+            await WaitUntilAsync(() => cli.StandardError.Contains("restoring ", StringComparison.Ordinal), TimeSpan.FromMinutes(1));
+            Signals.Send(cli.Id, Signals.SIGKILL);
+            await cli.WaitAsync(TimeSpan.FromSeconds(10));
+        }
+
+        await WaitUntilAsync(() => _ws.SurvivingQemuProcesses().Count == 0, TimeSpan.FromSeconds(10));
+        var partial = Assert.Single(Directory.GetFiles(_ws.Root, "restored.qcow2.*.partial"));
+
+        var (code, stdout, stderr) = await CliProcess.RunAsync(_ws, "restore", Folder, _ws["again.qcow2"], "--json");
+
+        Assert.True(code == 0, stderr);
+        using var json = JsonDocument.Parse(stdout);
+        var note = Assert.Single(json.RootElement.GetProperty("notes").EnumerateArray()).GetString()!;
+        Assert.StartsWith("cleaned up after a killed offline-export run (pid ", note, StringComparison.Ordinal);
+        Assert.Contains($"its partial output {partial}", note, StringComparison.Ordinal);
+        Assert.False(File.Exists(partial));
+        Assert.False(File.Exists(_ws["restored.qcow2"]));
+        Assert.Equal(0, await CompareAsync(_ws["again.qcow2"], image));
+        _ws.AssertNothingLeftBehind();
+    }
+
+    [Fact]
     public async Task Killed_backup_is_cleaned_up_by_the_next_backup_which_then_succeeds()
     {
         var image = await BigDiskAsync();

@@ -18,21 +18,29 @@ public static class BackupFolderIdentity
     {
         var device = folder?.Device ?? 0;
         var inode = folder?.Inode ?? 0;
+        var born = folder?.BirthTime;
         if (manifest.Folder is not { } recorded)
         {
-            return (manifest with { Folder = new FolderRecord { Id = newId(), Device = device, Inode = inode } }, null);
+            return (manifest with { Folder = new FolderRecord { Id = newId(), Device = device, Inode = inode, Born = born } }, null);
         }
 
-        // Only the inode tells a copy: device numbers of NFS and device-mapper file systems change across remounts.
-        if (folder is null || recorded.Inode == inode)
+        // The inode and the birth time tell a copy: device numbers of NFS and device-mapper file systems change
+        // across remounts, and a copy onto a freshly made file system can get the original's inode number.
+        var sameBirth = recorded.Born is null || born is null || recorded.Born == born;
+        if (folder is null || (recorded.Inode == inode && sameBirth))
         {
-            return (recorded.Device == device || folder is null ? manifest : manifest with { Folder = recorded with { Device = device } }, null);
+            var settled = folder is null ? recorded : recorded with { Device = device, Born = recorded.Born ?? born };
+            return (settled == recorded ? manifest : manifest with { Folder = settled }, null);
         }
 
-        var copy = new FolderRecord { Id = newId(), Device = device, Inode = inode, CopiedFrom = [.. recorded.CopiedFrom, recorded.Id] };
+        var copy = new FolderRecord { Id = newId(), Device = device, Inode = inode, Born = born, CopiedFrom = [.. recorded.CopiedFrom, recorded.Id] };
+        var how = recorded.Inode != inode ? $"it was inode {recorded.Inode}, now {inode}" : $"inode {inode} as before, but the folder was created {Describe(born!.Value)}, not {Describe(recorded.Born!.Value)}";
         return (manifest with { Folder = copy },
-            $"backup folder {path} is a copy of another (it was inode {recorded.Inode}, now {inode}): it gets its own id ({copy.Tag}) and checkpoints; those it inherited stay the original's");
+            $"backup folder {path} is a copy of another ({how}): it gets its own id ({copy.Tag}) and checkpoints; those it inherited stay the original's");
     }
+
+    private static string Describe(long nanoseconds) =>
+        DateTimeOffset.FromUnixTimeMilliseconds(nanoseconds / 1_000_000).ToString("yyyy-MM-dd HH:mm:ss.fff 'UTC'", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>
     /// For the verbs that remove checkpoints but make no point (forget, checkpoints): only a copy is settled

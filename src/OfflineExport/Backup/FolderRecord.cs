@@ -2,8 +2,9 @@ namespace OfflineExport.Backup;
 
 /// <summary>
 /// Which backup folder a manifest belongs to: a random id (tagged into every checkpoint name the folder
-/// creates) and the folder's own inode. A folder found at another inode is a copy (<c>cp -a</c>): it gets
-/// a new id, and the checkpoints of the folders it was copied from are theirs, never its own.
+/// creates) and the folder's own inode and birth time. A folder found at another inode, or born at another
+/// time, is a copy (<c>cp -a</c>): it gets a new id, and the checkpoints of the folders it was copied from
+/// are theirs, never its own.
 /// </summary>
 public sealed record FolderRecord
 {
@@ -15,6 +16,13 @@ public sealed record FolderRecord
 
     /// <summary>The folder's inode.</summary>
     public ulong Inode { get; init; }
+
+    /// <summary>
+    /// When the folder was created (nanoseconds since 1970), where the file system keeps it; null in records
+    /// written before it was kept. A copy on a freshly made file system can get the original's inode number,
+    /// never its birth time.
+    /// </summary>
+    public long? Born { get; init; }
 
     /// <summary>The ids of the folders this one was copied from, oldest first: their checkpoints are left alone.</summary>
     public IReadOnlyList<string> CopiedFrom { get; init; } = [];

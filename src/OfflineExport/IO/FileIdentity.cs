@@ -18,11 +18,18 @@ public sealed partial record FileIdentity(ulong Device, ulong Inode, FileKind Ki
     private const int AtSymlinkNoFollow = 0x100;
     private const int AtEmptyPath = 0x1000; // AT_EMPTY_PATH: statx of the descriptor itself
     private const uint StatxBasicStats = 0x7ff;
+    private const uint StatxBirthTime = 0x800;
     private const int Enoent = 2;
     private const int Enotdir = 20;
 
     /// <summary>The user id that owns the file.</summary>
     public uint OwnerId { get; init; }
+
+    /// <summary>
+    /// When the file was created, in nanoseconds since 1970 (statx's btime), or null where the file system
+    /// does not keep it (NFS, older tmpfs). A copy is a new file, born later; a remount keeps it.
+    /// </summary>
+    public long? BirthTime { get; init; }
 
     /// <summary>True when both identities name the same file (device and inode).</summary>
     public bool IsSameFileAs(FileIdentity other) => Device == other.Device && Inode == other.Inode;
@@ -51,7 +58,7 @@ public sealed partial record FileIdentity(ulong Device, ulong Inode, FileKind Ki
     {
         // struct statx has one layout on every Linux architecture, unlike struct stat.
         var buffer = new byte[256];
-        if (Statx(directoryFd, path, flags, StatxBasicStats, buffer) != 0)
+        if (Statx(directoryFd, path, flags, StatxBasicStats | StatxBirthTime, buffer) != 0)
         {
             var errno = Marshal.GetLastPInvokeError();
             if (errno is Enoent or Enotdir)
@@ -69,7 +76,11 @@ public sealed partial record FileIdentity(ulong Device, ulong Inode, FileKind Ki
         var size = BinaryPrimitives.ReadInt64LittleEndian(span[40..]);
         var deviceMajor = BinaryPrimitives.ReadUInt32LittleEndian(span[136..]);
         var deviceMinor = BinaryPrimitives.ReadUInt32LittleEndian(span[140..]);
-        return new FileIdentity(((ulong)deviceMajor << 32) | deviceMinor, inode, KindOf(mode), size) { OwnerId = owner };
+        var returned = BinaryPrimitives.ReadUInt32LittleEndian(span);
+        long? born = (returned & StatxBirthTime) == 0
+            ? null
+            : (BinaryPrimitives.ReadInt64LittleEndian(span[80..]) * 1_000_000_000L) + BinaryPrimitives.ReadUInt32LittleEndian(span[88..]);
+        return new FileIdentity(((ulong)deviceMajor << 32) | deviceMinor, inode, KindOf(mode), size) { OwnerId = owner, BirthTime = born };
     }
 
     private static FileKind KindOf(ushort mode) => (mode & 0xF000) switch

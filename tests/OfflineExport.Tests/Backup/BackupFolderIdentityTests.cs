@@ -57,6 +57,38 @@ public sealed class BackupFolderIdentityTests
     }
 
     [Fact]
+    public void A_copy_that_got_the_original_s_inode_number_on_a_fresh_file_system_is_told_by_its_birth_time()
+    {
+        const long born = 1_796_000_000_123_000_000;
+        var recorded = new BackupManifest { Folder = new FolderRecord { Id = OldId, Device = 42, Inode = 2, Born = born } };
+
+        var (same, sameNote) = BackupFolderIdentity.Settle(recorded, Folder(2, device: 77) with { BirthTime = born }, () => NewId, "/mnt/usb/web1");
+        var (copy, copyNote) = BackupFolderIdentity.Settle(recorded, Folder(2, device: 77) with { BirthTime = born + 86_400_000_000_000 }, () => NewId, "/mnt/usb/web1");
+
+        Assert.Equal(OldId, same.Folder!.Id);
+        Assert.Null(sameNote);
+        Assert.Equal(NewId, copy.Folder!.Id);
+        Assert.Equal([OldId], copy.Folder.CopiedFrom);
+        Assert.Equal(born + 86_400_000_000_000, copy.Folder.Born);
+        Assert.StartsWith("backup folder /mnt/usb/web1 is a copy of another (inode 2 as before, but the folder was created 2026-12-01 00:53:20.123 UTC, not 2026-11-30 00:53:20.123 UTC)", copyNote, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_record_without_a_birth_time_gets_it_and_a_file_system_without_one_falls_back_to_the_inode()
+    {
+        var (learned, learnedNote) = BackupFolderIdentity.Settle(Recorded(), Folder(7) with { BirthTime = 5 }, () => NewId, "/bk");
+        var recordedBorn = new BackupManifest { Folder = new FolderRecord { Id = OldId, Device = 42, Inode = 7, Born = 5 } };
+        var (nfs, nfsNote) = BackupFolderIdentity.Settle(recordedBorn, Folder(7), () => NewId, "/bk");
+
+        Assert.Equal(OldId, learned.Folder!.Id);
+        Assert.Equal(5, learned.Folder.Born);
+        Assert.Null(learnedNote);
+        Assert.Equal(OldId, nfs.Folder!.Id);
+        Assert.Equal(5, nfs.Folder.Born);
+        Assert.Null(nfsNote);
+    }
+
+    [Fact]
     public void A_dry_run_into_a_missing_folder_still_gets_an_id_to_name_checkpoints()
     {
         var (manifest, note) = BackupFolderIdentity.Settle(new BackupManifest(), null, () => NewId, "/bk");

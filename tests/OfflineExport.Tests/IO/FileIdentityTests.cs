@@ -9,6 +9,24 @@ public sealed class FileIdentityTests : IDisposable
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
     [Fact]
+    public void A_folder_s_birth_time_is_when_it_was_made_and_a_copy_is_born_later()
+    {
+        // ext4, as on this project's machines (statx btime); a copy is a new folder, whatever its inode.
+        var before = DateTimeOffset.UtcNow.AddSeconds(-2).ToUnixTimeMilliseconds() * 1_000_000;
+        var folder = Directory.CreateDirectory(Path.Combine(_root, "web1")).FullName;
+        Thread.Sleep(20);
+        var copy = Directory.CreateDirectory(Path.Combine(_root, "web1-copy")).FullName;
+
+        var born = FileIdentity.Of(folder)!.BirthTime;
+        var copyBorn = FileIdentity.Of(copy)!.BirthTime;
+
+        Assert.NotNull(born);
+        Assert.InRange(born!.Value, before, before + 60_000_000_000L);
+        Assert.True(copyBorn > born, $"{copyBorn} after {born}");
+        Assert.Equal(born, FileIdentity.Of(folder)!.BirthTime);
+    }
+
+    [Fact]
     public void A_symlink_and_a_hard_link_name_the_same_file()
     {
         var file = Path.Combine(_root, "disk.qcow2");

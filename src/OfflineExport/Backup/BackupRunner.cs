@@ -376,7 +376,6 @@ public sealed class BackupRunner
         }
     }
 
-    /// <summary>The identities of the chain's layers that can be examined, top first.</summary>
     /// <summary>
     /// A point of a backup folder is no VM's disk: backing it up would write a checkpoint into it (and forget
     /// would later remove checkpoints from every layer), changing a file its folder then calls damaged.
@@ -411,6 +410,7 @@ public sealed class BackupRunner
         }
     }
 
+    /// <summary>The identities of the chain's layers that can be examined, top first.</summary>
     private static IReadOnlyList<DiskIdentity> LayerIdentities(string image, IReadOnlyList<ImageInfo> chain)
     {
         var folder = Path.GetDirectoryName(image)!;

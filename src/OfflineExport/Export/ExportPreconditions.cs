@@ -57,13 +57,29 @@ public static class ExportPreconditions
     /// <param name="top">The top layer as qemu-img read it.</param>
     /// <param name="image">The image as the user named it.</param>
     /// <param name="detected">True when the format was detected, not stated (nor recorded by a backup folder).</param>
-    /// <exception cref="OfflineExportException">A detected qcow2 names a backing file (InvalidImage).</exception>
+    /// <exception cref="OfflineExportException">A detected qcow2 names a backing file or an external data file (InvalidImage).</exception>
     public static void CheckDetectedFormat(ImageInfo top, string image, bool detected)
     {
-        if (detected && top.HasBacking)
+        if (!detected || top.Format != ImageFormats.Qcow2)
+        {
+            return;
+        }
+
+        string? other;
+        try
+        {
+            other = top.HasBacking ? $"backing file '{top.BackingFilename}'"
+                : Qcow2Header.UsesExternalDataFile(image) ? "an external data file" : null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new OfflineExportException(ErrorKind.InvalidImage, $"cannot read the header of {image}: {IoErrorText.Reason(ex)}", ex);
+        }
+
+        if (other is not null)
         {
             throw new OfflineExportException(ErrorKind.InvalidImage,
-                $"{image} looks like a qcow2 with backing file '{top.BackingFilename}', but its format was detected, not stated: a guest can write such a header into a raw disk to read a host file, so nothing was copied from it. State the format: --format qcow2 for a real chain, --format raw for a raw disk");
+                $"{image} looks like a qcow2 with {other}, but its format was detected, not stated: a guest can write such a header into a raw disk to read a host file, so nothing was copied from it. State the format: --format qcow2 for a real qcow2, --format raw for a raw disk");
         }
     }
 

@@ -109,12 +109,12 @@ public static class Qcow2Header
     {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.None);
         Span<byte> header = stackalloc byte[80];
-        if (stream.Length < header.Length)
+        // Read, not measured: a block device (an LVM volume) reports no length.
+        if (stream.ReadAtLeast(header, header.Length, throwOnEndOfStream: false) < header.Length)
         {
             return false;
         }
 
-        stream.ReadExactly(header);
         return BinaryPrimitives.ReadUInt32BigEndian(header) == Magic
             && BinaryPrimitives.ReadUInt32BigEndian(header[4..]) >= 3
             && (BinaryPrimitives.ReadUInt64BigEndian(header[72..]) & 4) != 0;

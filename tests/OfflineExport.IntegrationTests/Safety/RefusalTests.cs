@@ -269,6 +269,26 @@ public sealed class RefusalTests : IDisposable
     }
 
     [Fact]
+    public async Task A_raw_disk_whose_guest_wrote_a_qcow2_header_with_an_external_data_file_is_refused_unless_stated()
+    {
+        // The same trick with qcow2's external data file: its clusters would be read from that host file.
+        var header = _ws["header.qcow2"];
+        await ImgAsync("create", "-q", "-f", "qcow2", "-o", $"data_file={_ws["host-data.raw"]}", header, "16M");
+        var disk = _ws["guest.img"];
+        using (var raw = File.Create(disk))
+        {
+            raw.SetLength(16 << 20);
+            raw.Write(File.ReadAllBytes(header));
+        }
+
+        var refused = await ExportHarness.ExportFailsAsync<OfflineExportException>(_ws, new ExportRequest { Image = disk, Output = _ws["out.qcow2"] }, disk);
+
+        Assert.Equal(ErrorKind.InvalidImage, refused.Kind);
+        Assert.StartsWith($"{disk} looks like a qcow2 with an external data file, but its format was detected, not stated", refused.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(_ws["out.qcow2"]));
+    }
+
+    [Fact]
     public async Task Unrecorded_backing_format_is_refused_and_never_probed()
     {
         var base_ = _ws["base.qcow2"];

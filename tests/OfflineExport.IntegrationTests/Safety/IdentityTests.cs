@@ -158,10 +158,8 @@ public sealed class IdentityTests : IDisposable
     public async Task Backup_of_a_detected_qcow2_with_a_backing_file_is_refused_and_writes_nothing_into_the_disk()
     {
         // A guest's raw disk dressed as a qcow2 overlay on a host file: detected, it would be read as that chain.
-        var secret = _ws["host-secret.txt"];
-        File.WriteAllText(secret, new string('S', 1 << 20));
         var disk = _ws["guest.img"];
-        await ImgAsync("create", "-q", "-f", "qcow2", "-b", secret, "-F", "raw", disk, "16M");
+        var secret = await ImageFaults.RawDiskDressedAsQcow2Async(disk, host => ["-b", host, "-F", "raw"]);
         var before = Sha256(disk);
 
         var (code, _, stderr) = await CliProcess.RunAsync(_ws, "backup", disk, "--target", Folder);

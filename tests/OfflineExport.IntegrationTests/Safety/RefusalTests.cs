@@ -246,16 +246,8 @@ public sealed class RefusalTests : IDisposable
     public async Task A_raw_disk_whose_guest_wrote_a_qcow2_header_naming_a_host_file_is_refused_unless_its_format_is_stated()
     {
         // The guest's raw disk starts with a qcow2 header whose backing file is a host file it wants to read.
-        var secret = _ws["host-secret.txt"];
-        File.WriteAllText(secret, new string('S', 1 << 20));
-        var header = _ws["header.qcow2"];
-        await ImgAsync("create", "-q", "-f", "qcow2", "-b", secret, "-F", "raw", header, "16M");
         var disk = _ws["guest.img"];
-        using (var raw = File.Create(disk))
-        {
-            raw.SetLength(16 << 20);
-            raw.Write(File.ReadAllBytes(header));
-        }
+        var secret = await ImageFaults.RawDiskDressedAsQcow2Async(disk, host => ["-b", host, "-F", "raw"]);
 
         var refused = await ExportHarness.ExportFailsAsync<OfflineExportException>(_ws, new ExportRequest { Image = disk, Output = _ws["out.qcow2"] }, disk, secret);
         var stated = await ExportHarness.ExportAsync(_ws, new ExportRequest { Image = disk, Output = _ws["raw-out.qcow2"], Format = "raw" }, disk, secret);
@@ -272,14 +264,9 @@ public sealed class RefusalTests : IDisposable
     public async Task A_raw_disk_whose_guest_wrote_a_qcow2_header_with_an_external_data_file_is_refused_unless_stated()
     {
         // The same trick with qcow2's external data file: its clusters would be read from that host file.
-        var header = _ws["header.qcow2"];
-        await ImgAsync("create", "-q", "-f", "qcow2", "-o", $"data_file={_ws["host-data.raw"]}", header, "16M");
         var disk = _ws["guest.img"];
-        using (var raw = File.Create(disk))
-        {
-            raw.SetLength(16 << 20);
-            raw.Write(File.ReadAllBytes(header));
-        }
+        var dataFile = _ws["host-data.raw"];
+        await ImageFaults.RawDiskDressedAsQcow2Async(disk, _ => ["-o", $"data_file={dataFile}"]);
 
         var refused = await ExportHarness.ExportFailsAsync<OfflineExportException>(_ws, new ExportRequest { Image = disk, Output = _ws["out.qcow2"] }, disk);
 

@@ -11,6 +11,28 @@ public static class ImageFaults
     private const uint BackingFormatExtension = 0xE2792ACA;
 
     /// <summary>
+    /// A hostile guest's raw disk of 16 MiB whose first bytes are a qcow2 header made with
+    /// <paramref name="createOptions"/> (e.g. a backing file or an external data file naming a host file);
+    /// returns the host file the header names, holding 1 MiB of 'S'.
+    /// </summary>
+    public static async Task<string> RawDiskDressedAsQcow2Async(string disk, Func<string, string[]> createOptions)
+    {
+        var folder = Path.GetDirectoryName(disk)!;
+        var secret = Path.Combine(folder, "host-secret.raw");
+        File.WriteAllText(secret, new string('S', 1 << 20));
+        var header = Path.Combine(folder, $"header-{Guid.NewGuid():N}.qcow2");
+        await QemuTestTools.ImgAsync(["create", "-q", "-f", "qcow2", .. createOptions(secret), header, "16M"]);
+        using (var raw = File.Create(disk))
+        {
+            raw.SetLength(16 << 20);
+            raw.Write(File.ReadAllBytes(header));
+        }
+
+        File.Delete(header);
+        return secret;
+    }
+
+    /// <summary>
     /// Leaves an "in-use" (inconsistent) bitmap behind: opens the image read-write in
     /// qemu-storage-daemon (which marks enabled bitmaps in-use) and kills it with SIGKILL.
     /// </summary>

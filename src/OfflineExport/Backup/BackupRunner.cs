@@ -378,11 +378,19 @@ public sealed class BackupRunner
 
     /// <summary>
     /// A point of a backup folder is no VM's disk: backing it up would write a checkpoint into it (and forget
-    /// would later remove checkpoints from every layer), changing a file its folder then calls damaged.
+    /// would later remove checkpoints from every layer), changing a file its folder then calls damaged. A top
+    /// image with several names (hard links) is refused too: any of them could be a point.
     /// </summary>
     /// <exception cref="OfflineExportException">A layer is a point (InvalidImage).</exception>
     private static void RefuseBackupPoints(string name, IReadOnlyList<ImageInfo> chain)
     {
+        // A hard link hides where else the file lives: the top, which takes the checkpoint, must have one name.
+        if (Path.IsPathRooted(chain[0].Filename) && FileIdentity.Of(chain[0].Filename) is { Kind: FileKind.Regular, LinkCount: > 1 } top)
+        {
+            throw new OfflineExportException(ErrorKind.InvalidImage,
+                $"{name}: {chain[0].Filename} has {top.LinkCount} names (hard links); a backup writes a checkpoint into it, and another of its names could be a backup point or another VM's disk: back up a disk image with a single name");
+        }
+
         foreach (var layer in chain.Where(l => Path.IsPathRooted(l.Filename)))
         {
             var file = new FileInfo(layer.Filename).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? layer.Filename;

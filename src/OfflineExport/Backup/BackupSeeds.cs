@@ -46,6 +46,7 @@ public static class BackupSeeds
 
             var path = Path.GetFullPath(file);
             ImageFile.Check(path, "seed");
+            RefuseExternalData(path);
             // libvirt's push backup writes a qcow2: opened as one, never probed.
             var chain = await ChainReader.ReadAsync(qemuImg, path, "qcow2", "seed", cancellationToken).ConfigureAwait(false);
             ChainValidator.ValidateStructure(chain);
@@ -99,6 +100,26 @@ public static class BackupSeeds
             {
                 throw new OfflineExportException(ErrorKind.InvalidCheckpoint, $"--seed {plan.Disk.Name}: no incremental since checkpoint {request.SinceCheckpoint} is possible ({plan.Reason}); nothing was written");
             }
+        }
+    }
+
+    /// <summary>A seed whose clusters live in an external data file would have them read from a file outside any check.</summary>
+    private static void RefuseExternalData(string path)
+    {
+        bool external;
+        try
+        {
+            external = Qcow2Header.UsesExternalDataFile(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new OfflineExportException(ErrorKind.InvalidImage, $"cannot read seed {path}: {OfflineExport.IO.IoErrorText.Reason(ex)}", ex);
+        }
+
+        if (external)
+        {
+            throw new OfflineExportException(ErrorKind.InvalidImage,
+                $"seed {path} keeps its data in an external data file; a seed must be a full, standalone qcow2 (make one with qemu-img convert -O qcow2); nothing was read from the data file");
         }
     }
 }

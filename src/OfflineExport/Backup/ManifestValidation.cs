@@ -23,12 +23,19 @@ public static class ManifestValidation
             throw Bad(path, "its folder record lacks its id or its list of copied-from folders");
         }
 
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        var files = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < manifest.Disks.Count; i++)
         {
             var disk = manifest.Disks[i] ?? throw Bad(path, $"disk {i + 1} is null");
             if (string.IsNullOrEmpty(disk.Name) || disk.Source is null || disk.Points is null)
             {
                 throw Bad(path, $"disk {i + 1} ({disk.Name ?? "no name"}) lacks its name, source or points");
+            }
+
+            if (!names.Add(disk.Name))
+            {
+                throw Bad(path, $"disk {i + 1} is named {disk.Name}, as an earlier disk is");
             }
 
             // A disk's name and its checkpoints' names become file names (restore --domain-out, the kept domain XML).
@@ -52,6 +59,12 @@ public static class ManifestValidation
                 if (!IsPlainName(point.File))
                 {
                     throw Bad(path, $"point {point.Number} of {disk.Name} names its file '{point.File}', which is not a plain file name inside the folder; nothing was read");
+                }
+
+                // One file, one point: forget removes a forgotten point's file, which must never be a kept one's.
+                if (!files.Add(point.File))
+                {
+                    throw Bad(path, $"point {point.Number} of {disk.Name} names the file '{point.File}', which another point names too");
                 }
             }
         }

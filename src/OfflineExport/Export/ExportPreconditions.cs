@@ -32,12 +32,11 @@ public static class ExportPreconditions
             ImageFile.Check(paths.Backing, "previous backup");
         }
 
-        if (request.DryRun)
+        // A dry run says what the real run would refuse; only a folder still to be made is let pass.
+        if (!request.DryRun || Directory.Exists(Path.GetDirectoryName(paths.Output)))
         {
-            return;
+            OutputFile.CheckCanCreate(paths.Output, request.Force);
         }
-
-        OutputFile.CheckCanCreate(paths.Output, request.Force);
     }
 
     /// <summary>qemu probes any file it cannot recognise as raw; a real raw disk is a whole number of sectors.</summary>

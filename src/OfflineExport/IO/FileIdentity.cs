@@ -25,6 +25,9 @@ public sealed partial record FileIdentity(ulong Device, ulong Inode, FileKind Ki
     /// <summary>The user id that owns the file.</summary>
     public uint OwnerId { get; init; }
 
+    /// <summary>How many names (hard links) the file has.</summary>
+    public uint LinkCount { get; init; }
+
     /// <summary>
     /// When the file was created, in nanoseconds since 1970 (statx's btime), or null where the file system
     /// does not keep it (NFS, older tmpfs). A copy is a new file, born later; a remount keeps it.
@@ -70,6 +73,7 @@ public sealed partial record FileIdentity(ulong Device, ulong Inode, FileKind Ki
         }
 
         var span = buffer.AsSpan();
+        var links = BinaryPrimitives.ReadUInt32LittleEndian(span[16..]);
         var owner = BinaryPrimitives.ReadUInt32LittleEndian(span[20..]);
         var mode = BinaryPrimitives.ReadUInt16LittleEndian(span[28..]);
         var inode = BinaryPrimitives.ReadUInt64LittleEndian(span[32..]);
@@ -80,7 +84,7 @@ public sealed partial record FileIdentity(ulong Device, ulong Inode, FileKind Ki
         long? born = (returned & StatxBirthTime) == 0
             ? null
             : (BinaryPrimitives.ReadInt64LittleEndian(span[80..]) * 1_000_000_000L) + BinaryPrimitives.ReadUInt32LittleEndian(span[88..]);
-        return new FileIdentity(((ulong)deviceMajor << 32) | deviceMinor, inode, KindOf(mode), size) { OwnerId = owner, BirthTime = born };
+        return new FileIdentity(((ulong)deviceMajor << 32) | deviceMinor, inode, KindOf(mode), size) { OwnerId = owner, LinkCount = links, BirthTime = born };
     }
 
     private static FileKind KindOf(ushort mode) => (mode & 0xF000) switch

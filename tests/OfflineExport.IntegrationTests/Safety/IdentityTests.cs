@@ -135,7 +135,7 @@ public sealed class IdentityTests : IDisposable
     }
 
     [Fact]
-    public async Task Backing_up_a_point_directly_or_through_a_symlink_is_refused_and_the_point_stays_intact()
+    public async Task Backing_up_a_point_directly_or_by_a_symlink_or_a_hard_link_is_refused_and_the_point_stays_intact()
     {
         var image = await DiskAsync();
         await BackupAsync(image);
@@ -145,11 +145,18 @@ public sealed class IdentityTests : IDisposable
 
         var own = await CliProcess.RunAsync(_ws, "backup", point, "--target", Folder, "--format", "qcow2");
         var other = await CliProcess.RunAsync(_ws, "backup", _ws["point-link.qcow2"], "--target", _ws["other"], "--format", "qcow2");
+        // A hard link is the point under a name outside the folder: only its link count can tell.
+        Directory.CreateDirectory(_ws["elsewhere"]);
+        await RunProgramAsync("ln", point, Path.Combine(_ws["elsewhere"], "disk.qcow2"));
+        var hard = await CliProcess.RunAsync(_ws, "backup", Path.Combine(_ws["elsewhere"], "disk.qcow2"), "--target", _ws["third"], "--format", "qcow2");
+        File.Delete(Path.Combine(_ws["elsewhere"], "disk.qcow2"));
 
         Assert.Equal(3, own.ExitCode);
         Assert.Contains($"{point} is a point of the backup folder {Folder}, not a VM's disk", own.Stderr, StringComparison.Ordinal);
         Assert.Equal(3, other.ExitCode);
         Assert.Contains($"is a point of the backup folder {Folder}, not a VM's disk", other.Stderr, StringComparison.Ordinal);
+        Assert.Equal(3, hard.ExitCode);
+        Assert.Contains("disk.qcow2 has 2 names (hard links); a backup writes a checkpoint into it", hard.Stderr, StringComparison.Ordinal);
         Assert.Equal(sum, Sha256(point));
         Assert.Equal(0, (await CliProcess.RunAsync(_ws, "check", Folder)).ExitCode);
     }
@@ -168,6 +175,39 @@ public sealed class IdentityTests : IDisposable
         Assert.Contains($"looks like a qcow2 with backing file '{secret}', but its format was detected, not stated", stderr, StringComparison.Ordinal);
         Assert.Equal(before, Sha256(disk));
         Assert.Empty(await BitmapNamesAsync(disk));
+    }
+
+    [Fact]
+    public async Task A_seed_that_keeps_its_data_in_an_external_file_is_refused_before_anything_reads_it()
+    {
+        var disk = await DiskAsync("sd.qcow2");
+        await AddBitmapAsync(disk, "ck1");
+        var seed = _ws["seed.qcow2"];
+        await ImgAsync("create", "-q", "-f", "qcow2", "-o", $"data_file={_ws["seed-data.raw"]}", seed, "64M");
+
+        var (code, _, stderr) = await CliProcess.RunAsync(_ws, "backup", disk, "--format", "qcow2", "--target", Folder, "--seed", $"sd={seed}", "--since-checkpoint", "ck1");
+
+        Assert.Equal(3, code);
+        Assert.Contains($"seed {seed} keeps its data in an external data file; a seed must be a full, standalone qcow2", stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(Folder, "sd.0.full.qcow2")));
+    }
+
+    [Fact]
+    public async Task A_dry_run_refuses_the_output_the_real_run_would_refuse()
+    {
+        var image = await DiskAsync();
+        File.CreateSymbolicLink(_ws["link.qcow2"], "/dev/null");
+        File.WriteAllText(_ws["exists.qcow2"], "old");
+
+        var link = await CliProcess.RunAsync(_ws, "export", image, _ws["link.qcow2"], "--format", "qcow2", "--dry-run", "--force");
+        var exists = await CliProcess.RunAsync(_ws, "export", image, _ws["exists.qcow2"], "--format", "qcow2", "--dry-run");
+        var newFolder = await CliProcess.RunAsync(_ws, "export", image, Path.Combine(_ws["not-yet"], "out.qcow2"), "--format", "qcow2", "--dry-run");
+
+        Assert.Equal(6, link.ExitCode);
+        Assert.Contains("is a symbolic link, not a regular file", link.Stderr, StringComparison.Ordinal);
+        Assert.Equal(6, exists.ExitCode);
+        Assert.Contains("already exists; use --force", exists.Stderr, StringComparison.Ordinal);
+        Assert.True(newFolder.ExitCode == 0, newFolder.Stderr);
     }
 
     [Fact]

@@ -47,6 +47,21 @@ public sealed class ManifestValidationTests
     }
 
     [Fact]
+    public void Two_points_naming_one_file_or_two_disks_of_one_name_are_refused()
+    {
+        var shared = BackupRecords.Point(1, PointLevel.Inc, "ck1", 0, "ck0") with { File = BackupRecords.Point(0, PointLevel.Full, "ck0").File };
+        var sharing = BackupRecords.Manifest(BackupRecords.Disk(BackupRecords.Point(0, PointLevel.Full, "ck0"), shared));
+        var disk = BackupRecords.Disk(BackupRecords.Point(0, PointLevel.Full, "ck0"));
+        var twins = BackupRecords.Manifest(disk) with { Disks = [disk, disk with { Points = [] }] };
+
+        var file = Assert.Throws<OfflineExportException>(() => ManifestValidation.Check(sharing, "/b/manifest.json"));
+        var name = Assert.Throws<OfflineExportException>(() => ManifestValidation.Check(twins, "/b/manifest.json"));
+
+        Assert.Contains("which another point names too", file.Message, StringComparison.Ordinal);
+        Assert.Contains("as an earlier disk is", name.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Plain_names_pass()
     {
         var manifest = BackupRecords.Manifest(BackupRecords.Disk(BackupRecords.Point(0, PointLevel.Full, "ck0"), BackupRecords.Point(1, PointLevel.Inc, "ck1", 0, "ck0")));

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Configuration.EnvironmentVariables;
 using Microsoft.Extensions.Configuration.Json;
 using Microsoft.Extensions.Configuration.Memory;
+using OfflineExport.IO;
 
 namespace OfflineExport.Cli.Configuration;
 
@@ -57,9 +58,9 @@ public static class ConfigurationLayers
         // Reading a named pipe or a device would wait for ever (and a blocked read ignores Ctrl-C).
         foreach (var file in new[] { SystemFile, UserFile, configFile }.OfType<string>())
         {
-            if (OfflineExport.IO.FileIdentity.Of(file) is { Kind: not OfflineExport.IO.FileKind.Regular } entry)
+            if (FileIdentity.Of(file) is { Kind: not FileKind.Regular } entry)
             {
-                throw new ConfigurationException($"configuration file {Path.GetFullPath(file)} is {(entry.Kind switch { OfflineExport.IO.FileKind.Directory => "a folder", OfflineExport.IO.FileKind.Fifo => "a named pipe", _ => "a special file" })}, not a regular file; nothing was read from it");
+                throw new ConfigurationException($"configuration file {Path.GetFullPath(file)} is {(entry.Kind switch { FileKind.Directory => "a folder", FileKind.Fifo => "a named pipe", _ => "a special file" })}, not a regular file; nothing was read from it");
             }
         }
 

@@ -1,4 +1,5 @@
 using OfflineExport.Export;
+using OfflineExport.IO;
 using OfflineExport.Qemu;
 
 namespace OfflineExport.Backup;
@@ -113,7 +114,7 @@ public static class BackupSeeds
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new OfflineExportException(ErrorKind.InvalidImage, $"cannot read seed {path}: {OfflineExport.IO.IoErrorText.Reason(ex)}", ex);
+            throw new OfflineExportException(ErrorKind.InvalidImage, $"cannot read seed {path}: {IoErrorText.Reason(ex)}", ex);
         }
 
         if (external)

@@ -11,6 +11,15 @@ public class QmpClientTests
     /// <summary>qemu 7.2's words (monitor/qmp.c) for a command sent while it negotiates capabilities.</summary>
     private const string NegotiationRefusal = "Expecting capabilities negotiation with 'qmp_capabilities'";
 
+    /// <summary>Connects to <paramref name="server"/>, runs query-status while its <paramref name="script"/> plays, and returns the status once the script is done.</summary>
+    private static async Task<JsonNode?> QueryStatusAsync(FakeQmpServer server, Task script, CancellationToken cancellationToken)
+    {
+        await using var client = await QmpClient.ConnectAsync(server.SocketPath, null, cancellationToken).WaitAsync(Timeout);
+        var status = await client.ExecuteAsync("query-status", null, cancellationToken).WaitAsync(Timeout);
+        await script.WaitAsync(Timeout);
+        return status;
+    }
+
     [Fact]
     public async Task Connect_reads_the_greeting_and_negotiates_capabilities()
     {
@@ -49,10 +58,8 @@ public class QmpClientTests
             },
             cts.Token);
 
-        await using var client = await QmpClient.ConnectAsync(server.SocketPath, null, cts.Token).WaitAsync(Timeout);
-        var status = await client.ExecuteAsync("query-status", null, cts.Token).WaitAsync(Timeout);
+        var status = await QueryStatusAsync(server, script, cts.Token);
 
-        await script.WaitAsync(Timeout);
         Assert.Equal("running", (string?)status!["status"]);
     }
 
@@ -80,10 +87,8 @@ public class QmpClientTests
             },
             cts.Token);
 
-        await using var client = await QmpClient.ConnectAsync(server.SocketPath, null, cts.Token).WaitAsync(Timeout);
-        var status = await client.ExecuteAsync("query-status", null, cts.Token).WaitAsync(Timeout);
+        var status = await QueryStatusAsync(server, script, cts.Token);
 
-        await script.WaitAsync(Timeout);
         Assert.Equal("running", (string?)status!["status"]);
         Assert.Equal(["query-status", "qmp_capabilities", "query-status"], seen);
     }
@@ -106,10 +111,8 @@ public class QmpClientTests
             },
             cts.Token);
 
-        await using var client = await QmpClient.ConnectAsync(server.SocketPath, null, cts.Token).WaitAsync(Timeout);
-        var status = await client.ExecuteAsync("query-status", null, cts.Token).WaitAsync(Timeout);
+        var status = await QueryStatusAsync(server, script, cts.Token);
 
-        await script.WaitAsync(Timeout);
         Assert.Equal("running", (string?)status!["status"]);
     }
 

@@ -1,3 +1,4 @@
+using Microsoft.Win32.SafeHandles;
 using OfflineExport.IO;
 using OfflineExport.Qemu;
 
@@ -14,30 +15,79 @@ public static class PointFiles
     /// <summary>What is wrong with the point's file and its link to its backing, or null when nothing is. Reads the header only.</summary>
     public static string? Examine(string folder, DiskRecord disk, PointRecord point)
     {
+        var (handle, what) = OpenExamined(folder, disk, point);
+        handle?.Dispose();
+        return what;
+    }
+
+    /// <summary>
+    /// Opens the point's file and examines it as <see cref="Examine"/> does, through that open file: the
+    /// handle (null when something is wrong, with what) is the very file that passed, for a caller that goes
+    /// on to read it. The caller owns the handle.
+    /// </summary>
+    public static (SafeFileHandle? Handle, string? What) OpenExamined(string folder, DiskRecord disk, PointRecord point)
+    {
         if (point.BackingPoint is { } number && (number >= point.Number || disk.Point(number) is null))
         {
-            return $"the manifest says it is backed by point {number}, which {(number >= point.Number ? "is not an earlier point" : "the manifest does not list")}";
+            return (null, $"the manifest says it is backed by point {number}, which {(number >= point.Number ? "is not an earlier point" : "the manifest does not list")}");
         }
 
         var path = Path.Combine(folder, point.File);
+        // Looked at before it is opened: opening a device can do things of its own.
         switch (FileIdentity.OfLink(path))
         {
             case null:
-                return "its file is missing";
+                return (null, "its file is missing");
             case { Kind: not FileKind.Regular }:
-                return "its file is not a regular file (a symlink or a special file)";
+                return (null, "its file is not a regular file (a symlink or a special file)");
         }
 
+        SafeFileHandle handle;
+        try
+        {
+            handle = RegularFileHandle.OpenForReading(path);
+        }
+        catch (FileNotFoundException)
+        {
+            return (null, "its file is missing");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return (null, $"its file cannot be opened: {IoErrorText.Reason(ex)}");
+        }
+
+        var what = ExamineOpen(folder, disk, point, handle);
+        if (what is null)
+        {
+            return (handle, null);
+        }
+
+        handle.Dispose();
+        return (null, what);
+    }
+
+    private static string? ExamineOpen(string folder, DiskRecord disk, PointRecord point, SafeFileHandle handle)
+    {
         long size;
         string? backing;
         try
         {
-            size = new FileInfo(path).Length;
-            backing = Qcow2Header.BackingName(path);
-            if (Qcow2Header.UsesExternalDataFile(path))
+            size = RandomAccess.GetLength(handle);
+            backing = Qcow2Header.BackingName(handle);
+            if (Qcow2Header.UsesExternalDataFile(handle))
             {
                 // Its data would come from another file, outside any check: this tool never writes such a point.
                 return "it keeps its data in an external data file, which this tool never writes; nothing was read from there";
+            }
+
+            if (Qcow2Header.IsEncrypted(handle))
+            {
+                return "it is encrypted, which this tool never writes";
+            }
+
+            if (Qcow2Header.IsMarkedCorrupt(handle))
+            {
+                return "qemu marked it corrupt: its metadata is inconsistent (see 'qemu-img check')";
             }
         }
         catch (InvalidDataException ex)
@@ -108,7 +158,14 @@ public static class PointFiles
             : null;
 
     /// <summary>What is wrong with the file's content by its recorded checksum, or null (also when none was recorded).</summary>
-    public static async Task<string?> ChecksumProblemAsync(string folder, PointRecord point, CancellationToken cancellationToken, Action<long>? read = null)
+    public static Task<string?> ChecksumProblemAsync(string folder, PointRecord point, CancellationToken cancellationToken, Action<long>? read = null) =>
+        ChecksumProblemAsync(point, () => FileChecksum.ComputeAsync(Path.Combine(folder, point.File), cancellationToken, read));
+
+    /// <summary>What is wrong with the content of the open file <paramref name="handle"/>, the point's, by its recorded checksum, or null.</summary>
+    public static Task<string?> ChecksumProblemAsync(PointRecord point, SafeFileHandle handle, CancellationToken cancellationToken) =>
+        ChecksumProblemAsync(point, () => FileChecksum.ComputeAsync(handle, cancellationToken));
+
+    private static async Task<string?> ChecksumProblemAsync(PointRecord point, Func<Task<FileDigest>> compute)
     {
         if (point.FileSha256 is not { } recorded)
         {
@@ -117,7 +174,7 @@ public static class PointFiles
 
         try
         {
-            var digest = await FileChecksum.ComputeAsync(Path.Combine(folder, point.File), cancellationToken, read).ConfigureAwait(false);
+            var digest = await compute().ConfigureAwait(false);
             return digest.Sha256 == recorded
                 ? null
                 : $"its SHA-256 is {digest.Sha256[..16]}…, not the {recorded[..Math.Min(16, recorded.Length)]}… recorded when it was written: its content changed";
@@ -159,7 +216,8 @@ public static class PointFiles
         return verified;
     }
 
-    private static OfflineExportException Damaged(DiskRecord disk, PointRecord point, PointRecord member, string use, string what) =>
+    /// <summary>The refusal to <paramref name="use"/> <paramref name="point"/> because <paramref name="member"/> of its chain is damaged.</summary>
+    public static OfflineExportException Damaged(DiskRecord disk, PointRecord point, PointRecord member, string use, string what) =>
         new(ErrorKind.DamagedPoint, member == point
             ? $"cannot {use} point {point.Number} of {disk.Name}: point {member.Number} ({member.File}) is damaged: {what}"
             : $"cannot {use} point {point.Number} of {disk.Name}: it needs point {member.Number} ({member.File}), which is damaged: {what}");

@@ -40,7 +40,8 @@ public sealed class RestoreSession
         var point = SelectPoint(disk, request.Point, folder);
         var pointPath = Path.Combine(folder, point.File);
         // Headers first (before qemu opens any file of the chain), checksums once the output is known to be writable.
-        await PointFiles.RequireIntactAsync(folder, disk, point, "restore", checksums: false, cancellationToken).ConfigureAwait(false);
+        // Every check and every read goes through the files opened here, whatever the folder's names lead to meanwhile.
+        using var chain = PinnedPointChain.Open(folder, disk, point, "restore");
         OutputFile.CheckCanCreate(output, request.Force);
         // By identity: through a symlink, OUTPUT could be a point; rewritten, every later restore of it would lie.
         if (SameFile.FindIn(output, Directory.EnumerateFiles(folder)) is { } own)
@@ -59,17 +60,17 @@ public sealed class RestoreSession
         }
 
         // The files read now are the files written then: a restore is "verified" only against the point as it was taken.
-        var checksummed = await PointFiles.RequireIntactAsync(folder, disk, point, "restore", checksums: true, cancellationToken).ConfigureAwait(false);
-        IReadOnlyList<ImageInfo> chain;
+        var checksummed = await chain.RequireChecksumsAsync(disk, "restore", cancellationToken).ConfigureAwait(false);
+        long virtualSize;
         try
         {
-            // A point is a qcow2 this tool wrote: opened as one, never probed.
-            chain = await qemuImg.GetBackingChainAsync(pointPath, "qcow2", cancellationToken).ConfigureAwait(false);
-            ChainValidator.ValidateStructure(chain);
+            // Opens every layer as our description says; a layer qemu cannot read fails here, before any output exists.
+            await qemuImg.OpenChainAsync(chain.QemuName, "qcow2", pointPath, cancellationToken).ConfigureAwait(false);
+            virtualSize = chain.VirtualSize();
         }
         catch (QemuImgException ex)
         {
-            throw new OfflineExportException(ErrorKind.BackupFolderProblem, $"the chain of point {point.Number} of {disk.Name} is broken: {ChainReader.QemuErrorText(ex.StandardError)}", ex);
+            throw new OfflineExportException(ErrorKind.BackupFolderProblem, $"the chain of point {point.Number} of {disk.Name} is broken: {chain.Readable(ChainReader.QemuErrorText(ex.StandardError))}", ex);
         }
 
         // A restore killed during its copy leaves a full-size partial: recorded first, the next run removes it.
@@ -79,15 +80,15 @@ public sealed class RestoreSession
         RunWorkFolder.RecordPartial(workDirectory, partial.Path);
         try
         {
-            await qemuImg.ConvertToQcow2Async(pointPath, "qcow2", partial.Path, cancellationToken, ExportProgress.ReporterFor(progress, ProgressStep.Restore, (ulong)chain[0].VirtualSize)).ConfigureAwait(false);
+            await qemuImg.ConvertToQcow2Async(chain.QemuName, "qcow2", partial.Path, cancellationToken, ExportProgress.ReporterFor(progress, ProgressStep.Restore, (ulong)virtualSize)).ConfigureAwait(false);
         }
         catch (QemuImgException ex)
         {
-            throw new OfflineExportException(ErrorKind.OutputProblem, $"cannot write {output}: {ChainReader.QemuErrorText(ex.StandardError)}", ex);
+            throw new OfflineExportException(ErrorKind.OutputProblem, $"cannot write {output}: {chain.Readable(ChainReader.QemuErrorText(ex.StandardError))}", ex);
         }
 
-        var compare = await qemuImg.CompareAsync(partial.Path, "qcow2", pointPath, "qcow2", cancellationToken, ExportProgress.ReporterFor(progress, ProgressStep.Verify, (ulong)chain[0].VirtualSize)).ConfigureAwait(false);
-        Verification.RequireIdentical(compare, $"the restored image differs from point {point.Number} of {disk.Name}");
+        var compare = await qemuImg.CompareAsync(partial.Path, "qcow2", chain.QemuName, "qcow2", cancellationToken, ExportProgress.ReporterFor(progress, ProgressStep.Verify, (ulong)virtualSize)).ConfigureAwait(false);
+        Verification.RequireIdentical(compare with { Message = chain.Readable(compare.Message) }, $"the restored image differs from point {point.Number} of {disk.Name}");
         partial.Publish(overwrite: request.Force);
         return new RestoreResult(disk.Name, point, output, chain.Count, clock.Elapsed) { FilesChecksummed = checksummed, Notes = cleanedUp };
     }

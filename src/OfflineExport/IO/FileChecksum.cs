@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Security.Cryptography;
+using Microsoft.Win32.SafeHandles;
 
 namespace OfflineExport.IO;
 
@@ -12,14 +13,21 @@ public static class FileChecksum
     /// <exception cref="IOException">The file cannot be read.</exception>
     public static async Task<FileDigest> ComputeAsync(string path, CancellationToken cancellationToken, Action<long>? read = null)
     {
+        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        return await ComputeAsync(handle, cancellationToken, read).ConfigureAwait(false);
+    }
+
+    /// <summary>The digest of the open file <paramref name="handle"/>, from its first byte to its end (its position is not used).</summary>
+    /// <exception cref="IOException">The file cannot be read.</exception>
+    public static async Task<FileDigest> ComputeAsync(SafeFileHandle handle, CancellationToken cancellationToken, Action<long>? read = null)
+    {
         var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
         try
         {
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.Asynchronous | FileOptions.SequentialScan);
             long total = 0;
             int count;
-            while ((count = await stream.ReadAsync(buffer.AsMemory(0, ChunkSize), cancellationToken).ConfigureAwait(false)) > 0)
+            while ((count = await RandomAccess.ReadAsync(handle, buffer.AsMemory(0, ChunkSize), total, cancellationToken).ConfigureAwait(false)) > 0)
             {
                 hash.AppendData(buffer, 0, count);
                 total += count;

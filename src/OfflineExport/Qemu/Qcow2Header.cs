@@ -1,11 +1,14 @@
 using System.Buffers.Binary;
 using System.Text;
+using Microsoft.Win32.SafeHandles;
 
 namespace OfflineExport.Qemu;
 
 /// <summary>
 /// Reads the backing-file name straight from a qcow2 header, without qemu: qemu-img would open the backing
 /// file to report the next one, and a point's header is never trusted that far before it is checked.
+/// Each question can be asked of a name or of a file already open, so a caller that holds a file reads
+/// exactly the file it will hand on.
 /// </summary>
 public static class Qcow2Header
 {
@@ -17,14 +20,21 @@ public static class Qcow2Header
     /// <exception cref="IOException">The file cannot be read.</exception>
     public static string? BackingName(string path)
     {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.None);
+        using var handle = OpenForReading(path);
+        return BackingName(handle);
+    }
+
+    /// <inheritdoc cref="BackingName(string)"/>
+    public static string? BackingName(SafeFileHandle handle)
+    {
         Span<byte> header = stackalloc byte[20];
-        if (stream.Length < header.Length)
+        var length = RandomAccess.GetLength(handle);
+        if (length < header.Length)
         {
             throw new InvalidDataException("it is not a qcow2 image (too short)");
         }
 
-        stream.ReadExactly(header);
+        ReadExactly(handle, header, 0);
         if (BinaryPrimitives.ReadUInt32BigEndian(header) != Magic)
         {
             throw new InvalidDataException("it is not a qcow2 image");
@@ -37,15 +47,31 @@ public static class Qcow2Header
             return null;
         }
 
-        if (size > MaximumBackingName || offset > (ulong)stream.Length || offset + size > (ulong)stream.Length)
+        if (size > MaximumBackingName || offset > (ulong)length || offset + size > (ulong)length)
         {
             throw new InvalidDataException("its header has a damaged backing-file field");
         }
 
         var name = new byte[size];
-        stream.Position = (long)offset;
-        stream.ReadExactly(name);
+        ReadExactly(handle, name, (long)offset);
         return Encoding.UTF8.GetString(name);
+    }
+
+    /// <summary>
+    /// The size of the disk the qcow2 image describes (its header's <c>size</c>), in bytes.
+    /// </summary>
+    /// <exception cref="InvalidDataException">Not a qcow2 image.</exception>
+    /// <exception cref="IOException">The file cannot be read.</exception>
+    public static long VirtualSize(SafeFileHandle handle)
+    {
+        Span<byte> header = stackalloc byte[32];
+        if (ReadAtMost(handle, header, 0) < header.Length || BinaryPrimitives.ReadUInt32BigEndian(header) != Magic)
+        {
+            throw new InvalidDataException("it is not a qcow2 image");
+        }
+
+        var size = BinaryPrimitives.ReadUInt64BigEndian(header[24..]);
+        return size > long.MaxValue ? throw new InvalidDataException("its header records an impossible disk size") : (long)size;
     }
 
     /// <summary>
@@ -57,14 +83,15 @@ public static class Qcow2Header
     {
         try
         {
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.None);
+            using var handle = OpenForReading(path);
             Span<byte> header = stackalloc byte[48];
-            if (stream.Length < header.Length)
+            var length = RandomAccess.GetLength(handle);
+            if (length < header.Length)
             {
                 return false;
             }
 
-            stream.ReadExactly(header);
+            ReadExactly(handle, header, 0);
             if (BinaryPrimitives.ReadUInt32BigEndian(header) != Magic)
             {
                 return false;
@@ -73,23 +100,24 @@ public static class Qcow2Header
             var entries = BinaryPrimitives.ReadUInt32BigEndian(header[36..]);
             var offset = BinaryPrimitives.ReadUInt64BigEndian(header[40..]);
             // qemu caps the L1 table at 32 MiB; anything larger is damage, not an empty layer.
-            if (entries > (32 << 20) / 8 || offset + ((ulong)entries * 8) > (ulong)stream.Length)
+            if (entries > (32 << 20) / 8 || offset + ((ulong)entries * 8) > (ulong)length)
             {
                 return false;
             }
 
-            stream.Position = (long)offset;
             var table = new byte[64 * 1024];
+            var position = (long)offset;
             for (long left = entries * 8L; left > 0;)
             {
                 var chunk = (int)Math.Min(left, table.Length);
-                stream.ReadExactly(table, 0, chunk);
+                ReadExactly(handle, table.AsSpan(0, chunk), position);
                 if (table.AsSpan(0, chunk).ContainsAnyExcept((byte)0))
                 {
                     return false;
                 }
 
                 left -= chunk;
+                position += chunk;
             }
 
             return true;
@@ -107,10 +135,16 @@ public static class Qcow2Header
     /// <exception cref="IOException">The file cannot be read.</exception>
     public static bool UsesExternalDataFile(string path)
     {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.None);
+        using var handle = OpenForReading(path);
+        return UsesExternalDataFile(handle);
+    }
+
+    /// <inheritdoc cref="UsesExternalDataFile(string)"/>
+    public static bool UsesExternalDataFile(SafeFileHandle handle)
+    {
         Span<byte> header = stackalloc byte[80];
         // Read, not measured: a block device (an LVM volume) reports no length.
-        if (stream.ReadAtLeast(header, header.Length, throwOnEndOfStream: false) < header.Length)
+        if (ReadAtMost(handle, header, 0) < header.Length)
         {
             return false;
         }
@@ -118,5 +152,53 @@ public static class Qcow2Header
         return BinaryPrimitives.ReadUInt32BigEndian(header) == Magic
             && BinaryPrimitives.ReadUInt32BigEndian(header[4..]) >= 3
             && (BinaryPrimitives.ReadUInt64BigEndian(header[72..]) & 4) != 0;
+    }
+
+    /// <summary>True when the qcow2's data is encrypted (its header's crypt method is not "none").</summary>
+    /// <exception cref="IOException">The file cannot be read.</exception>
+    public static bool IsEncrypted(SafeFileHandle handle)
+    {
+        Span<byte> header = stackalloc byte[36];
+        return ReadAtMost(handle, header, 0) == header.Length
+            && BinaryPrimitives.ReadUInt32BigEndian(header) == Magic
+            && BinaryPrimitives.ReadUInt32BigEndian(header[32..]) != 0;
+    }
+
+    /// <summary>True when qemu marked the qcow2 corrupt (incompatible feature bit 1): it found its metadata inconsistent.</summary>
+    /// <exception cref="IOException">The file cannot be read.</exception>
+    public static bool IsMarkedCorrupt(SafeFileHandle handle)
+    {
+        Span<byte> header = stackalloc byte[80];
+        return ReadAtMost(handle, header, 0) == header.Length
+            && BinaryPrimitives.ReadUInt32BigEndian(header) == Magic
+            && BinaryPrimitives.ReadUInt32BigEndian(header[4..]) >= 3
+            && (BinaryPrimitives.ReadUInt64BigEndian(header[72..]) & 2) != 0;
+    }
+
+    private static SafeFileHandle OpenForReading(string path) => File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+
+    private static void ReadExactly(SafeFileHandle handle, Span<byte> buffer, long offset)
+    {
+        if (ReadAtMost(handle, buffer, offset) < buffer.Length)
+        {
+            throw new EndOfStreamException("the file ended inside its qcow2 header");
+        }
+    }
+
+    private static int ReadAtMost(SafeFileHandle handle, Span<byte> buffer, long offset)
+    {
+        var total = 0;
+        while (total < buffer.Length)
+        {
+            var count = RandomAccess.Read(handle, buffer[total..], offset + total);
+            if (count == 0)
+            {
+                break;
+            }
+
+            total += count;
+        }
+
+        return total;
     }
 }

@@ -57,6 +57,15 @@ public sealed class QemuImg
     }
 
     /// <summary>
+    /// Opens <paramref name="image"/> with every layer of its chain as a copy would, and reads only where its
+    /// first byte comes from (<c>map --max-length=1</c>): a layer that cannot be opened fails here, before
+    /// anything is written. Unlike <c>info</c>, which opens layers one by one, it takes a <c>json:</c>
+    /// description's own backing layers.
+    /// </summary>
+    public async Task OpenChainAsync(string image, string format, string pathForFolder, CancellationToken cancellationToken) =>
+        await RunAsync(["map", "--output=json", "--max-length=1", "-f", format, image], pathForFolder, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
     /// The format qemu would guess for <paramref name="image"/> from its first bytes. Reads the top only
     /// (no backing file is opened), to compare a recorded format with what the file now looks like.
     /// </summary>

@@ -137,6 +137,32 @@ public sealed class FolderCheckTests : IDisposable
     }
 
     [Fact]
+    public async Task A_point_marked_corrupt_or_encrypted_in_its_header_is_found_without_read_data()
+    {
+        await ThreePointsAsync();
+        SetHeaderByte(PointFile(1), 79, 0x02); // incompatible features: corrupt
+        SetHeaderByte(PointFile(2), 35, 0x01); // crypt method: AES
+
+        var check = await CliProcess.RunAsync(_ws, "check", Folder, "--json");
+
+        Assert.Equal(11, check.ExitCode);
+        using var json = JsonDocument.Parse(check.Stdout);
+        var damaged = json.RootElement.GetProperty("damaged").EnumerateArray().ToList();
+        Assert.Equal([1, 2], damaged.Select(d => d.GetProperty("point").GetInt32()));
+        Assert.Equal("qemu marked it corrupt: its metadata is inconsistent (see 'qemu-img check')", damaged[0].GetProperty("problem").GetString());
+        Assert.Equal("it is encrypted, which this tool never writes", damaged[1].GetProperty("problem").GetString());
+    }
+
+    private static void SetHeaderByte(string path, int offset, byte bits)
+    {
+        using var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite);
+        file.Position = offset;
+        var value = file.ReadByte();
+        file.Position = offset;
+        file.WriteByte((byte)(value | bits));
+    }
+
+    [Fact]
     public async Task A_point_linked_to_another_point_than_the_manifest_says_is_damaged_and_backup_starts_a_new_full()
     {
         var image = await ThreePointsAsync();

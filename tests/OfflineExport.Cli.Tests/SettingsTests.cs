@@ -110,4 +110,36 @@ public sealed class SettingsTests : IDisposable
         Assert.Equal($"configuration file {fifo} is a named pipe, not a regular file; nothing was read from it", pipe.Message);
         Assert.Contains("does not exist", folder.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_configuration_file_that_becomes_a_pipe_after_the_check_is_refused_when_opened()
+    {
+        var fifo = Path.Combine(_folder, "late-pipe.json");
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [fifo]))
+        {
+            mkfifo.WaitForExit();
+            Assert.Equal(0, mkfifo.ExitCode);
+        }
+
+        // As the reader sees a name that passed the check and was swapped for a pipe since: it must not wait for a writer.
+        var file = ConfigurationFiles.Instance.GetFileInfo(fifo);
+        var refusal = Assert.Throws<IOException>(() => file.CreateReadStream());
+
+        Assert.True(file.Exists);
+        Assert.Equal($"{fifo} is a named pipe, not a regular file", refusal.Message);
+    }
+
+    [Fact]
+    public void A_symlinked_configuration_file_is_read_and_named_as_given()
+    {
+        var real = Path.Combine(_folder, "managed.json");
+        File.WriteAllText(real, """{ "Export": { "MaxInFlight": 5 } }""");
+        var link = Path.Combine(_folder, "config.json");
+        File.CreateSymbolicLink(link, real);
+
+        var configuration = ConfigurationLayers.Build(link, []);
+
+        Assert.Equal("5", configuration["Export:MaxInFlight"]);
+        Assert.Equal($"file {link}", ConfigurationLayers.SourceOf(configuration, "Export:MaxInFlight"));
+    }
 }

@@ -55,7 +55,7 @@ public static class ConfigurationLayers
             throw new ConfigurationException($"configuration file {Path.GetFullPath(configFile)} (from --config) does not exist");
         }
 
-        // Reading a named pipe or a device would wait for ever (and a blocked read ignores Ctrl-C).
+        // Reading a named pipe or a device would wait for ever (and a blocked read ignores Ctrl-C); ConfigurationFiles refuses one swapped in after this.
         foreach (var file in new[] { SystemFile, UserFile, configFile }.OfType<string>())
         {
             if (FileIdentity.Of(file) is { Kind: not FileKind.Regular } entry)
@@ -66,11 +66,11 @@ public static class ConfigurationLayers
 
         var builder = new ConfigurationBuilder()
             .AddInMemoryCollection(Settings.Defaults)
-            .AddJsonFile(SystemFile, optional: true, reloadOnChange: false)
-            .AddJsonFile(UserFile, optional: true, reloadOnChange: false);
+            .AddJsonFile(ConfigurationFiles.Instance, SystemFile, optional: true, reloadOnChange: false)
+            .AddJsonFile(ConfigurationFiles.Instance, Path.GetFullPath(UserFile), optional: true, reloadOnChange: false);
         if (configFile is not null)
         {
-            builder.AddJsonFile(Path.GetFullPath(configFile), optional: false, reloadOnChange: false);
+            builder.AddJsonFile(ConfigurationFiles.Instance, Path.GetFullPath(configFile), optional: false, reloadOnChange: false);
         }
 
         builder.AddEnvironmentVariables(EnvironmentPrefix).AddInMemoryCollection(overrides);
@@ -78,7 +78,7 @@ public static class ConfigurationLayers
         {
             return builder.Build();
         }
-        catch (Exception ex) when (ex is InvalidDataException or FormatException or IOException)
+        catch (Exception ex) when (ex is InvalidDataException or FormatException or IOException or UnauthorizedAccessException)
         {
             throw new ConfigurationException($"cannot read configuration: {ex.Message}", ex);
         }

@@ -379,7 +379,8 @@ public sealed class BackupRunner
     /// <summary>
     /// A point of a backup folder is no VM's disk: backing it up would write a checkpoint into it (and forget
     /// would later remove checkpoints from every layer), changing a file its folder then calls damaged. A top
-    /// image with several names (hard links) is refused too: any of them could be a point.
+    /// image with several names (hard links, or a file bind-mounted over another name) is refused too: any
+    /// of them could be a point.
     /// </summary>
     /// <exception cref="OfflineExportException">A layer is a point (InvalidImage).</exception>
     private static void RefuseBackupPoints(string name, IReadOnlyList<ImageInfo> chain)
@@ -389,6 +390,17 @@ public sealed class BackupRunner
         {
             throw new OfflineExportException(ErrorKind.InvalidImage,
                 $"{name}: {chain[0].Filename} has {top.LinkCount} names (hard links); a backup writes a checkpoint into it, and another of its names could be a backup point or another VM's disk: back up a disk image with a single name");
+        }
+
+        // A file bind-mounted over the top's name has the same inode and one link; only its mount differs from its folder's.
+        if (Path.IsPathRooted(chain[0].Filename)
+            && (new FileInfo(chain[0].Filename).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? chain[0].Filename) is var real
+            && FileIdentity.Of(real) is { MountId: { } mount }
+            && FileIdentity.Of(Path.GetDirectoryName(real)!) is { MountId: { } folderMount }
+            && mount != folderMount)
+        {
+            throw new OfflineExportException(ErrorKind.InvalidImage,
+                $"{name}: {chain[0].Filename} is a file bind-mounted from elsewhere; a backup writes a checkpoint into it, and the file it shows could be a backup point or another VM's disk: back up the disk image at its own path");
         }
 
         foreach (var layer in chain.Where(l => Path.IsPathRooted(l.Filename)))

@@ -19,6 +19,7 @@ public sealed partial record FileIdentity(ulong Device, ulong Inode, FileKind Ki
     private const int AtEmptyPath = 0x1000; // AT_EMPTY_PATH: statx of the descriptor itself
     private const uint StatxBasicStats = 0x7ff;
     private const uint StatxBirthTime = 0x800;
+    private const uint StatxMountId = 0x1000;
     private const int Enoent = 2;
     private const int Enotdir = 20;
 
@@ -33,6 +34,12 @@ public sealed partial record FileIdentity(ulong Device, ulong Inode, FileKind Ki
     /// does not keep it (NFS, older tmpfs). A copy is a new file, born later; a remount keeps it.
     /// </summary>
     public long? BirthTime { get; init; }
+
+    /// <summary>
+    /// The id of the mount the file is reached through (statx's mnt_id, Linux 5.8+), or null where the kernel
+    /// does not say. A file bind-mounted over another name has a mount of its own, unlike its folder.
+    /// </summary>
+    public ulong? MountId { get; init; }
 
     /// <summary>True when both identities name the same file (device and inode).</summary>
     public bool IsSameFileAs(FileIdentity other) => Device == other.Device && Inode == other.Inode;
@@ -61,7 +68,7 @@ public sealed partial record FileIdentity(ulong Device, ulong Inode, FileKind Ki
     {
         // struct statx has one layout on every Linux architecture, unlike struct stat.
         var buffer = new byte[256];
-        if (Statx(directoryFd, path, flags, StatxBasicStats | StatxBirthTime, buffer) != 0)
+        if (Statx(directoryFd, path, flags, StatxBasicStats | StatxBirthTime | StatxMountId, buffer) != 0)
         {
             var errno = Marshal.GetLastPInvokeError();
             if (errno is Enoent or Enotdir)
@@ -84,7 +91,8 @@ public sealed partial record FileIdentity(ulong Device, ulong Inode, FileKind Ki
         long? born = (returned & StatxBirthTime) == 0
             ? null
             : (BinaryPrimitives.ReadInt64LittleEndian(span[80..]) * 1_000_000_000L) + BinaryPrimitives.ReadUInt32LittleEndian(span[88..]);
-        return new FileIdentity(((ulong)deviceMajor << 32) | deviceMinor, inode, KindOf(mode), size) { OwnerId = owner, LinkCount = links, BirthTime = born };
+        ulong? mount = (returned & StatxMountId) == 0 ? null : BinaryPrimitives.ReadUInt64LittleEndian(span[144..]);
+        return new FileIdentity(((ulong)deviceMajor << 32) | deviceMinor, inode, KindOf(mode), size) { OwnerId = owner, LinkCount = links, BirthTime = born, MountId = mount };
     }
 
     private static FileKind KindOf(ushort mode) => (mode & 0xF000) switch

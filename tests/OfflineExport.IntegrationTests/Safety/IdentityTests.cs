@@ -162,6 +162,51 @@ public sealed class IdentityTests : IDisposable
     }
 
     [Fact]
+    public async Task Backing_up_a_point_bind_mounted_over_a_disk_name_is_refused_and_the_point_stays_intact()
+    {
+        var image = await DiskAsync();
+        await BackupAsync(image);
+        var point = Path.Combine(Folder, ManifestStore.Load(Folder).Disks.Single().Points[0].File);
+        var sum = Sha256(point);
+        // The same inode with one link under a name outside the folder: only its mount tells.
+        Directory.CreateDirectory(_ws["elsewhere"]);
+        var disguise = Path.Combine(_ws["elsewhere"], "disk.qcow2");
+        await File.WriteAllBytesAsync(disguise, []);
+        await RunProgramAsync("mount", "--bind", point, disguise);
+        (int ExitCode, string Stdout, string Stderr) bound;
+        try
+        {
+            bound = await CliProcess.RunAsync(_ws, "backup", disguise, "--target", _ws["other"], "--format", "qcow2");
+        }
+        finally
+        {
+            await RunProgramAsync("umount", disguise);
+        }
+
+        Assert.Equal(3, bound.ExitCode);
+        Assert.Contains($"{disguise} is a file bind-mounted from elsewhere; a backup writes a checkpoint into it", bound.Stderr, StringComparison.Ordinal);
+        Assert.Single(bound.Stderr.TrimEnd().Split('\n'));
+        Assert.Equal(sum, Sha256(point));
+        Assert.Equal(0, (await CliProcess.RunAsync(_ws, "check", Folder)).ExitCode);
+        // A disk in a bind-mounted folder (a common layout) is no bind-mounted file: it still backs up.
+        Directory.CreateDirectory(_ws["images"]);
+        await CreateQcow2Async(Path.Combine(_ws["images"], "vdb.qcow2"), "16M");
+        Directory.CreateDirectory(_ws["mounted-folder"]);
+        await RunProgramAsync("mount", "--bind", _ws["images"], _ws["mounted-folder"]);
+        (int ExitCode, string Stdout, string Stderr) inFolder;
+        try
+        {
+            inFolder = await CliProcess.RunAsync(_ws, "backup", Path.Combine(_ws["mounted-folder"], "vdb.qcow2"), "--target", _ws["third"], "--format", "qcow2");
+        }
+        finally
+        {
+            await RunProgramAsync("umount", _ws["mounted-folder"]);
+        }
+
+        Assert.True(inFolder.ExitCode == 0, inFolder.Stderr);
+    }
+
+    [Fact]
     public async Task Backup_of_a_detected_qcow2_with_a_backing_file_is_refused_and_writes_nothing_into_the_disk()
     {
         // A guest's raw disk dressed as a qcow2 overlay on a host file: detected, it would be read as that chain.

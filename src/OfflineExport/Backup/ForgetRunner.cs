@@ -15,6 +15,8 @@ namespace OfflineExport.Backup;
 /// </summary>
 public sealed class ForgetRunner
 {
+    private const UnixFileMode PrivateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
     private readonly ExportOptions _options;
 
     /// <summary>Creates a runner with the given tools.</summary>
@@ -65,8 +67,18 @@ public sealed class ForgetRunner
         long freed = 0;
         if (diskPlans.Any(p => p.Removed.Count > 0))
         {
-            await RequireSoundMergesAsync(folder, diskPlans, cancellationToken).ConfigureAwait(false);
-            freed = await MergeAndCommitAsync(qemuImg, folder, diskPlans, warnings, progress, cancellationToken).ConfigureAwait(false);
+            var held = await HoldSoundMergesAsync(folder, diskPlans, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                freed = await MergeAndCommitAsync(qemuImg, folder, diskPlans, held, warnings, progress, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                foreach (var chain in held.Values)
+                {
+                    chain.Dispose();
+                }
+            }
         }
 
         // The points are safe now: what follows only tidies the disks, and its failures are warnings.
@@ -97,9 +109,11 @@ public sealed class ForgetRunner
     /// Before any file goes: every kept point of a disk that loses points must be intact by its header
     /// (the plan follows the manifest, and a kept point whose header still names a forgotten file would
     /// lose its data with it); and a merge copies data, so every file it reads must be what was written
-    /// (links, sizes, checksums), or damage would spread into kept points.
+    /// (links, sizes, checksums), or damage would spread into kept points. Each merge's chain is opened
+    /// here and read only through those files (<see cref="PinnedPointChain"/>): a file swapped in the
+    /// folder meanwhile cannot bring a host file's content into a kept point. The caller disposes them.
     /// </summary>
-    private static async Task RequireSoundMergesAsync(string folder, IReadOnlyList<DiskForgetPlan> plans, CancellationToken cancellationToken)
+    private static async Task<Dictionary<PointMerge, PinnedPointChain>> HoldSoundMergesAsync(string folder, IReadOnlyList<DiskForgetPlan> plans, CancellationToken cancellationToken)
     {
         foreach (var plan in plans.Where(p => p.Removed.Count > 0))
         {
@@ -113,25 +127,44 @@ public sealed class ForgetRunner
             }
         }
 
-        foreach (var plan in plans)
+        var held = new Dictionary<PointMerge, PinnedPointChain>(ReferenceEqualityComparer.Instance);
+        try
         {
-            foreach (var merge in plan.Merges)
+            foreach (var plan in plans)
             {
-                await PointFiles.RequireIntactAsync(folder, plan.Disk, merge.Point, "keep", checksums: false, cancellationToken).ConfigureAwait(false);
-                foreach (var read in merge.Absorbed.Prepend(merge.Point))
+                foreach (var merge in plan.Merges)
                 {
-                    if (await PointFiles.ChecksumProblemAsync(folder, read, cancellationToken).ConfigureAwait(false) is { } what)
+                    var chain = PinnedPointChain.Open(folder, plan.Disk, merge.Point, "keep");
+                    held.Add(merge, chain);
+                    if (merge.NewBacking is { } below && chain.PointAt(1 + merge.Absorbed.Count).Number != below.Number)
+                    {
+                        throw new InvalidOperationException($"the plan for point {merge.Point.Number} of {plan.Disk.Name} does not follow its chain");
+                    }
+
+                    // What the merge reads of its own: the point and the forgotten points it takes in (the chain's top).
+                    if (await chain.FirstChecksumProblemAsync(1 + merge.Absorbed.Count, cancellationToken).ConfigureAwait(false) is { } problem)
                     {
                         throw new OfflineExportException(ErrorKind.DamagedPoint,
-                            $"cannot forget: kept point {merge.Point.Number} of {plan.Disk.Name} would take in point {read.Number} ({read.File}), which is damaged: {what}; nothing was changed; see 'offline-export check {folder}'");
+                            $"cannot forget: kept point {merge.Point.Number} of {plan.Disk.Name} would take in point {problem.Member.Number} ({problem.Member.File}), which is damaged: {problem.What}; nothing was changed; see 'offline-export check {folder}'");
                     }
                 }
             }
+
+            return held;
+        }
+        catch
+        {
+            foreach (var chain in held.Values)
+            {
+                chain.Dispose();
+            }
+
+            throw;
         }
     }
 
     /// <summary>Writes and proves every merged file, commits the journal, then puts everything in place. Returns the bytes freed.</summary>
-    private static async Task<long> MergeAndCommitAsync(QemuImg qemuImg, string folder, IReadOnlyList<DiskForgetPlan> plans, List<string> warnings, IProgress<DiskProgress>? progress, CancellationToken cancellationToken)
+    private static async Task<long> MergeAndCommitAsync(QemuImg qemuImg, string folder, IReadOnlyList<DiskForgetPlan> plans, Dictionary<PointMerge, PinnedPointChain> held, List<string> warnings, IProgress<DiskProgress>? progress, CancellationToken cancellationToken)
     {
         long SizeOf(string file) => FileIdentity.OfLink(Path.Combine(folder, file)) is { Kind: FileKind.Regular } ? new FileInfo(Path.Combine(folder, file)).Length : 0;
         var merges = plans.SelectMany(p => p.Merges.Select(m => (p.Disk, Merge: m, Temporary: $"{m.Point.File}.{Guid.NewGuid().ToString("N")[..8]}.forget"))).ToList();
@@ -145,7 +178,7 @@ public sealed class ForgetRunner
             {
                 var (disk, merge, temporary) = merges[i];
                 var shown = progress is null ? null : new DiskProgressAdapter(progress, $"{disk.Name} point {merge.Point.Number}", i, merges.Count);
-                swaps.Add(await MergeAsync(qemuImg, folder, disk, merge, temporary, shown, cancellationToken).ConfigureAwait(false));
+                swaps.Add(await MergeAsync(qemuImg, folder, disk, merge, held[merge], temporary, shown, cancellationToken).ConfigureAwait(false));
             }
         }
         catch
@@ -172,25 +205,28 @@ public sealed class ForgetRunner
     }
 
     /// <summary>One kept point's merged file under its temporary name, proved identical to the point, synced, and its record.</summary>
-    private static async Task<ForgetSwap> MergeAsync(QemuImg qemuImg, string folder, DiskRecord disk, PointMerge merge, string temporary, IProgress<ExportProgress>? progress, CancellationToken cancellationToken)
+    private static async Task<ForgetSwap> MergeAsync(QemuImg qemuImg, string folder, DiskRecord disk, PointMerge merge, PinnedPointChain chain, string temporary, IProgress<ExportProgress>? progress, CancellationToken cancellationToken)
     {
-        var point = Path.Combine(folder, merge.Point.File);
         var path = Path.Combine(folder, temporary);
         try
         {
             if (merge.NewBacking is { } backing)
             {
                 // The copy still names the old backing; the safe rebase writes into it whatever the forgotten points held.
-                File.Copy(point, path);
+                // It reads them by name (qemu compares only the layers above the new backing when it finds it by name),
+                // so the copy stays private until the comparison with the held chain proves it holds nothing else.
+                chain.CopyPointTo(path, PrivateMode);
                 await qemuImg.RebaseAsync(path, ImageFormats.Qcow2, backing.File, ImageFormats.Qcow2, cancellationToken, ExportProgress.ReporterFor(progress, ProgressStep.Merge, (ulong)disk.VirtualSize)).ConfigureAwait(false);
             }
             else
             {
-                await qemuImg.ConvertToQcow2Async(point, ImageFormats.Qcow2, path, cancellationToken, ExportProgress.ReporterFor(progress, ProgressStep.Merge, (ulong)disk.VirtualSize)).ConfigureAwait(false);
+                await qemuImg.ConvertToQcow2Async(chain.QemuName, ImageFormats.Qcow2, path, cancellationToken, ExportProgress.ReporterFor(progress, ProgressStep.Merge, (ulong)disk.VirtualSize)).ConfigureAwait(false);
             }
 
-            var compare = await qemuImg.CompareAsync(path, ImageFormats.Qcow2, point, ImageFormats.Qcow2, cancellationToken, ExportProgress.ReporterFor(progress, ProgressStep.Verify, (ulong)disk.VirtualSize)).ConfigureAwait(false);
-            Verification.RequireIdentical(compare, $"the merged copy of point {merge.Point.Number} of {disk.Name} differs from the point; nothing was changed");
+            var compare = await qemuImg.CompareAsync(path, ImageFormats.Qcow2, chain.QemuName, ImageFormats.Qcow2, cancellationToken, ExportProgress.ReporterFor(progress, ProgressStep.Verify, (ulong)disk.VirtualSize)).ConfigureAwait(false);
+            Verification.RequireIdentical(compare with { Message = chain.Readable(compare.Message) }, $"the merged copy of point {merge.Point.Number} of {disk.Name} differs from the point; nothing was changed");
+            // Proved: now as readable as the point it replaces (File.Copy's way).
+            File.SetUnixFileMode(path, chain.PointFileMode());
             LayerChecks.Judge(path, await qemuImg.CheckQcow2Async(path, cancellationToken).ConfigureAwait(false));
             FileSync.File(path);
             var digest = await FileChecksum.ComputeAsync(path, cancellationToken).ConfigureAwait(false);
@@ -209,7 +245,7 @@ public sealed class ForgetRunner
         }
         catch (QemuImgException ex)
         {
-            throw new OfflineExportException(ErrorKind.OutputProblem, $"cannot merge forgotten points into point {merge.Point.Number} of {disk.Name}: {ChainReader.QemuErrorText(ex.StandardError)}; nothing was changed", ex);
+            throw new OfflineExportException(ErrorKind.OutputProblem, $"cannot merge forgotten points into point {merge.Point.Number} of {disk.Name}: {chain.Readable(ChainReader.QemuErrorText(ex.StandardError))}; nothing was changed", ex);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

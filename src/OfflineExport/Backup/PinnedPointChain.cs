@@ -2,6 +2,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Win32.SafeHandles;
+using OfflineExport.IO;
 using OfflineExport.Qemu;
 
 namespace OfflineExport.Backup;
@@ -24,7 +25,7 @@ public sealed class PinnedPointChain : IDisposable
     {
         _folder = folder;
         _members = members;
-        QemuName = "json:" + Describe(0).ToJsonString(ReadableJson);
+        QemuName = "json:" + Layers(0).ToJsonString(ReadableJson);
     }
 
     /// <summary>How many files the chain has, the point's own included.</summary>
@@ -72,19 +73,37 @@ public sealed class PinnedPointChain : IDisposable
     /// <exception cref="OfflineExportException">DamagedPoint, naming the file whose content changed.</exception>
     public async Task<int> RequireChecksumsAsync(DiskRecord disk, string use, CancellationToken cancellationToken)
     {
-        var verified = 0;
-        foreach (var (member, handle) in _members)
+        if (await FirstChecksumProblemAsync(Count, cancellationToken).ConfigureAwait(false) is { } problem)
+        {
+            throw PointFiles.Damaged(disk, _members[0].Point, problem.Member, use, problem.What);
+        }
+
+        return _members.Count(m => m.Point.FileSha256 is not null);
+    }
+
+    /// <summary>The first of the top <paramref name="count"/> held files whose content is not what its checksum recorded, and what is wrong; null when none.</summary>
+    public async Task<(PointRecord Member, string What)?> FirstChecksumProblemAsync(int count, CancellationToken cancellationToken)
+    {
+        foreach (var (member, handle) in _members.Take(count))
         {
             if (await PointFiles.ChecksumProblemAsync(member, handle, cancellationToken).ConfigureAwait(false) is { } what)
             {
-                throw PointFiles.Damaged(disk, _members[0].Point, member, use, what);
+                return (member, what);
             }
-
-            verified += member.FileSha256 is null ? 0 : 1;
         }
 
-        return verified;
+        return null;
     }
+
+    /// <summary>Copies the point's own file, as it was checked, into the new file <paramref name="destination"/> of <paramref name="mode"/>.</summary>
+    /// <exception cref="IOException">It cannot be written (or <paramref name="destination"/> exists).</exception>
+    public void CopyPointTo(string destination, UnixFileMode mode) => FileCopy.FromOpen(_members[0].Handle, destination, mode);
+
+    /// <summary>The point of member <paramref name="index"/> of the chain (0: the point itself, then its backing, …).</summary>
+    public PointRecord PointAt(int index) => _members[index].Point;
+
+    /// <summary>The permissions of the point's own file.</summary>
+    public UnixFileMode PointFileMode() => File.GetUnixFileMode(_members[0].Handle);
 
     /// <summary>qemu's <paramref name="text"/> with the chain's description and the held files' names replaced by the points' file names.</summary>
     public string Readable(string text)
@@ -111,10 +130,11 @@ public sealed class PinnedPointChain : IDisposable
     // Our own descriptor, opened again by qemu-img (same user) through procfs: the same file, not the same name.
     private static string HeldName(SafeFileHandle handle) => $"/proc/{Environment.ProcessId}/fd/{handle.DangerousGetHandle()}";
 
-    private JsonObject Describe(int index) => new()
+    // The held layers from member `from` down (0: the point itself), each a qcow2 over its held file, backed by the next.
+    private JsonObject Layers(int from) => new()
     {
         ["driver"] = "qcow2",
-        ["file"] = new JsonObject { ["driver"] = "file", ["filename"] = HeldName(_members[index].Handle) },
-        ["backing"] = index + 1 < _members.Count ? Describe(index + 1) : null,
+        ["file"] = new JsonObject { ["driver"] = "file", ["filename"] = HeldName(_members[from].Handle) },
+        ["backing"] = from + 1 < _members.Count ? Layers(from + 1) : null,
     };
 }

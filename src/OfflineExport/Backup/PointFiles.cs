@@ -185,35 +185,14 @@ public static class PointFiles
         }
     }
 
-    /// <summary>
-    /// Refuses to use <paramref name="point"/> unless every file of its chain passes <see cref="Examine"/>
-    /// and, with <paramref name="checksums"/>, its recorded checksum; returns how many files were checksummed.
-    /// </summary>
+    /// <summary>Refuses to use <paramref name="point"/> unless every file of its chain passes <see cref="Examine"/>.</summary>
     /// <exception cref="OfflineExportException">DamagedPoint, naming the damaged point and what is wrong.</exception>
-    public static async Task<int> RequireIntactAsync(string folder, DiskRecord disk, PointRecord point, string use, bool checksums, CancellationToken cancellationToken)
+    public static void RequireIntact(string folder, DiskRecord disk, PointRecord point, string use)
     {
         if (FirstDamage(folder, disk, point) is { } damage)
         {
             throw Damaged(disk, point, damage.Member, use, damage.What);
         }
-
-        if (!checksums)
-        {
-            return 0;
-        }
-
-        var verified = 0;
-        foreach (var member in ChainOf(disk, point))
-        {
-            if (await ChecksumProblemAsync(folder, member, cancellationToken).ConfigureAwait(false) is { } what)
-            {
-                throw Damaged(disk, point, member, use, what);
-            }
-
-            verified += member.FileSha256 is null ? 0 : 1;
-        }
-
-        return verified;
     }
 
     /// <summary>The refusal to <paramref name="use"/> <paramref name="point"/> because <paramref name="member"/> of its chain is damaged.</summary>

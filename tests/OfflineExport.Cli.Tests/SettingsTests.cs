@@ -96,12 +96,7 @@ public sealed class SettingsTests : IDisposable
     [Fact]
     public void A_configuration_file_that_is_a_pipe_or_a_folder_is_refused_without_reading_it()
     {
-        var fifo = Path.Combine(_folder, "pipe.json");
-        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [fifo]))
-        {
-            mkfifo.WaitForExit();
-            Assert.Equal(0, mkfifo.ExitCode);
-        }
+        var fifo = MakeFifo("pipe.json");
 
         // A pipe with no writer: reading it would block for ever, so this returning at all is half the test.
         var pipe = Assert.Throws<ConfigurationException>(() => ConfigurationLayers.Build(fifo, []));
@@ -114,12 +109,7 @@ public sealed class SettingsTests : IDisposable
     [Fact]
     public void A_configuration_file_that_becomes_a_pipe_after_the_check_is_refused_when_opened()
     {
-        var fifo = Path.Combine(_folder, "late-pipe.json");
-        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [fifo]))
-        {
-            mkfifo.WaitForExit();
-            Assert.Equal(0, mkfifo.ExitCode);
-        }
+        var fifo = MakeFifo("late-pipe.json");
 
         // As the reader sees a name that passed the check and was swapped for a pipe since: it must not wait for a writer.
         var file = ConfigurationFiles.Instance.GetFileInfo(fifo);
@@ -141,5 +131,14 @@ public sealed class SettingsTests : IDisposable
 
         Assert.Equal("5", configuration["Export:MaxInFlight"]);
         Assert.Equal($"file {link}", ConfigurationLayers.SourceOf(configuration, "Export:MaxInFlight"));
+    }
+
+    private string MakeFifo(string name)
+    {
+        var fifo = Path.Combine(_folder, name);
+        using var mkfifo = System.Diagnostics.Process.Start("mkfifo", [fifo]);
+        mkfifo.WaitForExit();
+        Assert.Equal(0, mkfifo.ExitCode);
+        return fifo;
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using OfflineExport.Cli.Configuration;
 using OfflineExport.Export;
 
@@ -107,15 +108,15 @@ public sealed class SettingsTests : IDisposable
     }
 
     [Fact]
-    public void A_configuration_file_that_becomes_a_pipe_after_the_check_is_refused_when_opened()
+    public async Task A_configuration_file_that_becomes_a_pipe_after_the_check_is_refused_when_opened()
     {
         var fifo = MakeFifo("late-pipe.json");
 
-        // As the reader sees a name that passed the check and was swapped for a pipe since: it must not wait for a writer.
-        var file = ConfigurationFiles.Instance.GetFileInfo(fifo);
-        var refusal = Assert.Throws<IOException>(() => file.CreateReadStream());
+        // As the JSON reader sees a name that passed the check and was swapped for a pipe since: it must not wait for a writer.
+        var reading = Task.Run(() => new ConfigurationBuilder().AddJsonFile(ConfigurationFiles.Instance, fifo, optional: false, reloadOnChange: false).Build());
 
-        Assert.True(file.Exists);
+        Assert.Same(reading, await Task.WhenAny(reading, Task.Delay(TimeSpan.FromSeconds(10))));
+        var refusal = await Assert.ThrowsAsync<IOException>(() => reading);
         Assert.Equal($"{fifo} is a named pipe, not a regular file", refusal.Message);
     }
 

@@ -12,8 +12,11 @@ public sealed class ConfigurationFile(string path) : IFileInfo
     /// <inheritdoc/>
     public long Length => -1;
 
-    /// <inheritdoc/>
-    public string PhysicalPath => path;
+    /// <summary>
+    /// Null on purpose: the JSON reader opens a file with a physical path itself, by name (and would wait on a
+    /// pipe); without one it asks <see cref="CreateReadStream"/>. Where a value came from is told by the source's path.
+    /// </summary>
+    public string? PhysicalPath => null;
 
     /// <inheritdoc/>
     public string Name => Path.GetFileName(path);

@@ -64,13 +64,12 @@ public static class ConfigurationLayers
             }
         }
 
-        var builder = new ConfigurationBuilder()
-            .AddInMemoryCollection(Settings.Defaults)
-            .AddJsonFile(ConfigurationFiles.Instance, SystemFile, optional: true, reloadOnChange: false)
-            .AddJsonFile(ConfigurationFiles.Instance, Path.GetFullPath(UserFile), optional: true, reloadOnChange: false);
+        var builder = new ConfigurationBuilder().AddInMemoryCollection(Settings.Defaults);
+        AddFile(builder, SystemFile, optional: true);
+        AddFile(builder, Path.GetFullPath(UserFile), optional: true);
         if (configFile is not null)
         {
-            builder.AddJsonFile(ConfigurationFiles.Instance, Path.GetFullPath(configFile), optional: false, reloadOnChange: false);
+            AddFile(builder, Path.GetFullPath(configFile), optional: false);
         }
 
         builder.AddEnvironmentVariables(EnvironmentPrefix).AddInMemoryCollection(overrides);
@@ -83,6 +82,18 @@ public static class ConfigurationLayers
             throw new ConfigurationException($"cannot read configuration: {ex.Message}", ex);
         }
     }
+
+    /// <summary>A JSON layer read through <see cref="ConfigurationFiles"/>; a file that is not valid JSON is named with what is wrong.</summary>
+    private static void AddFile(IConfigurationBuilder builder, string path, bool optional) =>
+        builder.AddJsonFile(source =>
+        {
+            source.FileProvider = ConfigurationFiles.Instance;
+            source.Path = path;
+            source.Optional = optional;
+            source.ReloadOnChange = false;
+            source.OnLoadException = failure => throw new ConfigurationException(
+                $"cannot read configuration file {path}: {failure.Exception.InnerException?.Message ?? failure.Exception.Message}", failure.Exception);
+        });
 
     /// <summary>Where the effective value of <paramref name="key"/> comes from, in words.</summary>
     public static string SourceOf(IConfigurationRoot configuration, string key)

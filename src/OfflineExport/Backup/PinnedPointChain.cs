@@ -55,6 +55,13 @@ public sealed class PinnedPointChain : IDisposable
                 }
 
                 members.Add((member, handle));
+                // Holding the file stops a swap, not a rewrite in place by whoever may write it: its header could then
+                // name a host file after every check, and qemu would follow it.
+                if (CurrentUser.OthersCanChange(FileIdentity.OfOpen(handle)) is { } who)
+                {
+                    throw new OfflineExportException(ErrorKind.BackupFolderProblem,
+                        $"cannot {use} point {point.Number} of {disk.Name}: {Path.Combine(folder, member.File)} could be changed while it is read: {who}; run as its owner, or make it yours and not writable by others (chown, chmod go-w)");
+                }
             }
 
             return new PinnedPointChain(folder, members);

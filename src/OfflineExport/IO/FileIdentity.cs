@@ -26,6 +26,9 @@ public sealed partial record FileIdentity(ulong Device, ulong Inode, FileKind Ki
     /// <summary>The user id that owns the file.</summary>
     public uint OwnerId { get; init; }
 
+    /// <summary>Its permission bits (rwx for owner, group and others, with setuid, setgid and sticky).</summary>
+    public UnixFileMode Permissions { get; init; }
+
     /// <summary>How many names (hard links) the file has.</summary>
     public uint LinkCount { get; init; }
 
@@ -92,7 +95,7 @@ public sealed partial record FileIdentity(ulong Device, ulong Inode, FileKind Ki
             ? null
             : (BinaryPrimitives.ReadInt64LittleEndian(span[80..]) * 1_000_000_000L) + BinaryPrimitives.ReadUInt32LittleEndian(span[88..]);
         ulong? mount = (returned & StatxMountId) == 0 ? null : BinaryPrimitives.ReadUInt64LittleEndian(span[144..]);
-        return new FileIdentity(((ulong)deviceMajor << 32) | deviceMinor, inode, KindOf(mode), size) { OwnerId = owner, LinkCount = links, BirthTime = born, MountId = mount };
+        return new FileIdentity(((ulong)deviceMajor << 32) | deviceMinor, inode, KindOf(mode), size) { OwnerId = owner, Permissions = (UnixFileMode)(mode & 0xFFF), LinkCount = links, BirthTime = born, MountId = mount };
     }
 
     private static FileKind KindOf(ushort mode) => (mode & 0xF000) switch

@@ -99,6 +99,27 @@ public sealed class PinnedChainTests : IDisposable
     }
 
     [Fact]
+    public async Task A_point_someone_else_could_rewrite_in_place_is_refused()
+    {
+        // Held, a file cannot be swapped; but its owner, or anyone it lets write, could rewrite its header to name a host file after the checks.
+        var (disk, _) = await TwoPointsAsync();
+        var top = Path.Combine(Folder, disk.Points[1].File);
+        var full = Path.Combine(Folder, disk.Points[0].File);
+        await RunProgramAsync("chown", "65534", full);
+        var foreign = Assert.Throws<OfflineExportException>(() => PinnedPointChain.Open(Folder, disk, disk.Points[1], "restore"));
+        await RunProgramAsync("chown", "0", full);
+        File.SetUnixFileMode(top, File.GetUnixFileMode(top) | UnixFileMode.GroupWrite);
+        var groupWritable = Assert.Throws<OfflineExportException>(() => PinnedPointChain.Open(Folder, disk, disk.Points[1], "restore"));
+        File.SetUnixFileMode(top, File.GetUnixFileMode(top) & ~UnixFileMode.GroupWrite);
+
+        Assert.Equal(ErrorKind.BackupFolderProblem, foreign.Kind);
+        Assert.Equal($"cannot restore point 1 of {disk.Name}: {full} could be changed while it is read: it belongs to user id 65534, not to this user (id 0) or root; run as its owner, or make it yours and not writable by others (chown, chmod go-w)", foreign.Message);
+        Assert.Contains($"{top} could be changed while it is read: its group may write it", groupWritable.Message, StringComparison.Ordinal);
+        using var sound = PinnedPointChain.Open(Folder, disk, disk.Points[1], "restore");
+        Assert.Equal(2, sound.Count);
+    }
+
+    [Fact]
     public async Task Qemu_messages_name_the_point_files_not_the_held_descriptors()
     {
         var (disk, _) = await TwoPointsAsync();

@@ -6,11 +6,9 @@ namespace OfflineExport.Backup;
 /// <summary>An exclusive advisory lock on a backup folder, so two runs never write the same folder at once.</summary>
 public sealed class BackupFolderLock : IDisposable
 {
-    private const int WouldBlock = 11; // EWOULDBLOCK: .NET's IOException carries the errno of a failed flock as its HResult
+    private readonly LockFile _lock;
 
-    private readonly FileStream _stream;
-
-    private BackupFolderLock(FileStream stream) => _stream = stream;
+    private BackupFolderLock(LockFile held) => _lock = held;
 
     /// <summary>Takes the lock or fails at once with a clear message.</summary>
     /// <exception cref="OfflineExportException">The folder cannot be written (OutputProblem) or another run holds it (BackupFolderProblem).</exception>
@@ -18,20 +16,20 @@ public sealed class BackupFolderLock : IDisposable
     {
         var path = Path.Combine(folder, ".offline-export.lock");
         RequireRegularOrAbsent(path);
+        LockFile? held;
         try
         {
-            // FileShare.None makes .NET take an exclusive flock on Unix.
-            return new BackupFolderLock(new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
-        }
-        catch (IOException ex) when (ex.HResult == WouldBlock)
-        {
-            throw new OfflineExportException(ErrorKind.BackupFolderProblem, $"backup folder {folder} is in use by another offline-export run", ex);
+            held = LockFile.TryTake(path, exclusive: true, create: true);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             // A read-only, full or forbidden folder is not "in use": say what it is.
             throw new OfflineExportException(ErrorKind.OutputProblem, $"cannot write to backup folder {folder}: {IoErrorText.Reason(ex)}", ex);
         }
+
+        return held is null
+            ? throw new OfflineExportException(ErrorKind.BackupFolderProblem, $"backup folder {folder} is in use by another offline-export run")
+            : new BackupFolderLock(held);
     }
 
     /// <summary>Refuses a lock file that is a symlink or a special file: opening it would create or lock whatever it leads to.</summary>
@@ -45,5 +43,5 @@ public sealed class BackupFolderLock : IDisposable
     }
 
     /// <summary>Releases the lock.</summary>
-    public void Dispose() => _stream.Dispose();
+    public void Dispose() => _lock.Dispose();
 }

@@ -57,13 +57,13 @@ public static class FolderRecordFile
             case null:
                 return null;
             case { Kind: not FileKind.Regular }:
-                // A FIFO would block the read for ever; a symlink could lead anywhere.
+                // A FIFO would block the read for ever; a symlink could lead anywhere (the read refuses both too, if swapped in after this).
                 throw new OfflineExportException(ErrorKind.BackupFolderProblem, $"{path}, {what}, is not a regular file (a symlink, FIFO or device); remove it and run again");
         }
 
         try
         {
-            var value = JsonSerializer.Deserialize(File.ReadAllText(path), type) ?? throw new JsonException("it is empty");
+            var value = JsonSerializer.Deserialize(RegularFileHandle.ReadAllText(path), type) ?? throw new JsonException("it is empty");
             check?.Invoke(value);
             return value;
         }

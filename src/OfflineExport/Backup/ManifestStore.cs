@@ -19,13 +19,13 @@ public static class ManifestStore
             case null:
                 return new BackupManifest();
             case { Kind: not FileKind.Regular }:
-                // A FIFO would block the read for ever; a symlink could lead anywhere.
+                // A FIFO would block the read for ever; a symlink could lead anywhere (the read refuses both too, if swapped in after this).
                 throw new OfflineExportException(ErrorKind.BackupFolderProblem, $"{path} is not a regular file (a symlink, FIFO or device); nothing was read");
         }
 
         try
         {
-            var manifest = JsonSerializer.Deserialize(File.ReadAllText(path), ManifestJsonContext.Default.BackupManifest)
+            var manifest = JsonSerializer.Deserialize(RegularFileHandle.ReadAllText(path), ManifestJsonContext.Default.BackupManifest)
                 ?? throw new JsonException("empty manifest");
             if (manifest.FormatVersion != 1)
             {

@@ -1,3 +1,4 @@
+using System.Text;
 using OfflineExport.Export;
 
 namespace OfflineExport.Backup;
@@ -9,6 +10,8 @@ namespace OfflineExport.Backup;
 /// </summary>
 public static class ManifestValidation
 {
+    private const int MaximumFileName = 255; // NAME_MAX, in bytes
+
     /// <summary>Refuses a manifest that breaks a rule, naming the first broken one.</summary>
     /// <exception cref="OfflineExportException">BackupFolderProblem.</exception>
     public static void Check(BackupManifest manifest, string path)
@@ -59,6 +62,11 @@ public static class ManifestValidation
                 if (!IsPlainName(point.File))
                 {
                     throw Bad(path, $"point {point.Number} of {disk.Name} names its file '{point.File}', which is not a plain file name inside the folder; nothing was read");
+                }
+
+                if (Encoding.UTF8.GetByteCount(point.File) > MaximumFileName)
+                {
+                    throw Bad(path, $"point {point.Number} of {disk.Name} names a file of {Encoding.UTF8.GetByteCount(point.File)} bytes, longer than any file name can be ({MaximumFileName}); nothing was read");
                 }
 
                 // One file, one point: forget removes a forgotten point's file, which must never be a kept one's.

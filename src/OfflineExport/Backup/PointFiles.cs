@@ -34,12 +34,19 @@ public static class PointFiles
 
         var path = Path.Combine(folder, point.File);
         // Looked at before it is opened: opening a device can do things of its own.
-        switch (FileIdentity.OfLink(path))
+        try
         {
-            case null:
-                return (null, "its file is missing");
-            case { Kind: not FileKind.Regular }:
-                return (null, "its file is not a regular file (a symlink or a special file)");
+            switch (FileIdentity.OfLink(path))
+            {
+                case null:
+                    return (null, "its file is missing");
+                case { Kind: not FileKind.Regular }:
+                    return (null, "its file is not a regular file (a symlink or a special file)");
+            }
+        }
+        catch (IOException ex)
+        {
+            return (null, $"its file cannot be examined: {IoErrorText.Reason(ex)}");
         }
 
         SafeFileHandle handle;

@@ -10,31 +10,31 @@ namespace OfflineExport.Backup;
 /// </summary>
 public sealed class PointFilesLock : IDisposable
 {
-    private const int WouldBlock = 11; // EWOULDBLOCK, as .NET reports a refused flock
     private const string FileName = ".offline-export.points.lock";
 
-    private readonly FileStream? _stream;
+    private readonly LockFile? _lock;
 
-    private PointFilesLock(FileStream? stream) => _stream = stream;
+    private PointFilesLock(LockFile? held) => _lock = held;
 
     /// <summary>For a run that replaces or removes point files; fails at once when anyone reads them.</summary>
     /// <exception cref="OfflineExportException">BackupFolderProblem when a restore, check or forget holds the folder.</exception>
     public static PointFilesLock Exclusive(string folder)
     {
-        BackupFolderLock.RequireRegularOrAbsent(Path.Combine(folder, FileName));
+        var path = Path.Combine(folder, FileName);
+        BackupFolderLock.RequireRegularOrAbsent(path);
+        LockFile? held;
         try
         {
-            // FileShare.None makes .NET take an exclusive flock.
-            return new PointFilesLock(new FileStream(Path.Combine(folder, FileName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
-        }
-        catch (IOException ex) when (ex.HResult == WouldBlock)
-        {
-            throw new OfflineExportException(ErrorKind.BackupFolderProblem, $"backup folder {folder} is being read by a restore or check, or pruned by another forget; try again when it ends", ex);
+            held = LockFile.TryTake(path, exclusive: true, create: true);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw new OfflineExportException(ErrorKind.OutputProblem, $"cannot write to backup folder {folder}: {IoErrorText.Reason(ex)}", ex);
         }
+
+        return held is null
+            ? throw new OfflineExportException(ErrorKind.BackupFolderProblem, $"backup folder {folder} is being read by a restore or check, or pruned by another forget; try again when it ends")
+            : new PointFilesLock(held);
     }
 
     /// <summary>
@@ -46,32 +46,29 @@ public sealed class PointFilesLock : IDisposable
     {
         var path = Path.Combine(folder, FileName);
         BackupFolderLock.RequireRegularOrAbsent(path);
+        LockFile? held;
         try
         {
-            // Any sharing but None makes .NET take a shared flock.
-            return new PointFilesLock(new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite));
-        }
-        catch (IOException ex) when (ex.HResult == WouldBlock)
-        {
-            throw new OfflineExportException(ErrorKind.BackupFolderProblem, $"backup folder {folder} is being pruned by a forget run; try again when it ends", ex);
+            held = LockFile.TryTake(path, exclusive: false, create: true);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             try
             {
-                return new PointFilesLock(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
+                // A folder this user cannot write: an existing lock file can still be locked through a read-only open.
+                held = LockFile.TryTake(path, exclusive: false, create: false);
             }
-            catch (IOException again) when (again.HResult == WouldBlock)
-            {
-                throw new OfflineExportException(ErrorKind.BackupFolderProblem, $"backup folder {folder} is being pruned by a forget run; try again when it ends", again);
-            }
-            catch (Exception) when (ex is IOException or UnauthorizedAccessException)
+            catch (Exception again) when (again is IOException or UnauthorizedAccessException)
             {
                 return new PointFilesLock(null);
             }
         }
+
+        return held is null
+            ? throw new OfflineExportException(ErrorKind.BackupFolderProblem, $"backup folder {folder} is being pruned by a forget run; try again when it ends")
+            : new PointFilesLock(held);
     }
 
     /// <summary>Releases the lock.</summary>
-    public void Dispose() => _stream?.Dispose();
+    public void Dispose() => _lock?.Dispose();
 }

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using System.Text;
 using Microsoft.Win32.SafeHandles;
 
 namespace OfflineExport.IO;
@@ -56,6 +57,16 @@ public static partial class RegularFileHandle
             handle.Dispose();
             throw;
         }
+    }
+
+    /// <summary>The whole text (UTF-8) of the regular file <paramref name="path"/>, read through <see cref="OpenForReading"/>.</summary>
+    /// <exception cref="IOException">It is missing, not a regular file, or cannot be read.</exception>
+    public static string ReadAllText(string path)
+    {
+        using var handle = OpenForReading(path);
+        using var stream = new FileStream(handle, FileAccess.Read, 1);
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        return reader.ReadToEnd();
     }
 
     private static string KindText(FileKind kind) => kind switch

@@ -306,6 +306,7 @@ public sealed class IdentityTests : IDisposable
     [InlineData("../outside.qcow2", "is not a plain file name inside the folder")]
     [InlineData("/etc/passwd", "is not a plain file name inside the folder")]
     [InlineData(null, "lacks a field")]
+    [InlineData("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "names a file of 256 bytes, longer than any file name can be (255)")]
     public async Task Manifest_naming_a_file_outside_the_folder_or_with_null_fields_is_refused_with_exit_9(string? file, string expected)
     {
         var image = await DiskAsync();

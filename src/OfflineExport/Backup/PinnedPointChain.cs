@@ -8,11 +8,12 @@ using OfflineExport.Qemu;
 namespace OfflineExport.Backup;
 
 /// <summary>
-/// The files of a point's chain, opened once and held for as long as a restore reads them. They are
-/// examined, checksummed and handed to qemu through these same open files (<c>/proc/PID/fd/N</c>, each
-/// layer backed by the next by our description, not by its header), so a point swapped in the folder
+/// The files of a point's chain, opened once and held for as long as a restore or a forget reads them.
+/// They are examined, checksummed and handed to qemu through these same open files (<c>/proc/PID/fd/N</c>,
+/// each layer backed by the next by our description, not by its header), so a point swapped in the folder
 /// after its checks changes nothing that is read: without this, whoever can write into the folder could
-/// swap in a header that names a host file, and the restore would copy that file's content.
+/// swap in a header that names a host file, and the restore would copy that file's content. A file someone
+/// else could rewrite in place is refused, since holding it does not stop that.
 /// </summary>
 public sealed class PinnedPointChain : IDisposable
 {
@@ -40,7 +41,8 @@ public sealed class PinnedPointChain : IDisposable
     /// <summary>
     /// Opens and examines (<see cref="PointFiles.OpenExamined"/>) every file of <paramref name="point"/>'s chain.
     /// </summary>
-    /// <exception cref="OfflineExportException">DamagedPoint, naming the first damaged file of the chain.</exception>
+    /// <exception cref="OfflineExportException">DamagedPoint, naming the first damaged file of the chain;
+    /// BackupFolderProblem for a file another user owns or may write.</exception>
     public static PinnedPointChain Open(string folder, DiskRecord disk, PointRecord point, string use)
     {
         var members = new List<(PointRecord, SafeFileHandle)>();

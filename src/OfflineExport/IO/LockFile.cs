@@ -10,11 +10,6 @@ namespace OfflineExport.IO;
 /// </summary>
 public sealed partial class LockFile : IDisposable
 {
-    private const int ReadOnly = 0;
-    private const int ReadWrite = 2;
-    private const int Create = 0x40;
-    private const int NonBlocking = 0x800;
-    private const int CloseOnExec = 0x80000;
     private const int LockShared = 1;
     private const int LockExclusive = 2;
     private const int LockNonBlocking = 4;
@@ -25,8 +20,6 @@ public sealed partial class LockFile : IDisposable
     private const int Eloop = 40;
     private const int Ewouldblock = 11;
     private const int NewFileMode = 0b110_100_100; // rw-r--r--
-
-    private static readonly int NoFollow = RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm ? 0x8000 : 0x20000;
 
     private readonly SafeFileHandle _handle;
 
@@ -41,7 +34,7 @@ public sealed partial class LockFile : IDisposable
     /// <exception cref="IOException">It is a symlink or not a regular file, or another error (a read-only file system, …).</exception>
     public static LockFile? TryTake(string path, bool exclusive, bool create)
     {
-        var fd = Open(path, (create ? ReadWrite | Create : ReadOnly) | NoFollow | NonBlocking | CloseOnExec, NewFileMode);
+        var fd = Open(path, (create ? OpenFlags.ReadWrite | OpenFlags.Create : OpenFlags.ReadOnly) | OpenFlags.NoFollow | OpenFlags.NonBlocking | OpenFlags.CloseOnExec, NewFileMode);
         if (fd < 0)
         {
             var errno = Marshal.GetLastPInvokeError();

@@ -11,16 +11,10 @@ namespace OfflineExport.IO;
 /// </summary>
 public static partial class RegularFileHandle
 {
-    private const int ReadOnly = 0;
-    private const int NonBlocking = 0x800; // O_NONBLOCK: opening a FIFO returns at once instead of waiting for a writer
-    private const int CloseOnExec = 0x80000;
     private const int Enoent = 2;
     private const int Eacces = 13;
     private const int Eloop = 40; // what O_NOFOLLOW reports for a symlink
     private const int Enxio = 6;
-
-    // O_NOFOLLOW differs between Linux architectures.
-    private static readonly int NoFollow = RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm ? 0x8000 : 0x20000;
 
     /// <summary>Opens <paramref name="path"/> for reading, refusing anything but a regular file, and a symlink unless <paramref name="followSymlink"/>.</summary>
     /// <exception cref="FileNotFoundException">Nothing is there.</exception>
@@ -28,7 +22,7 @@ public static partial class RegularFileHandle
     /// <exception cref="IOException">It is a symlink, a folder, a device, a pipe or a socket, or another error.</exception>
     public static SafeFileHandle OpenForReading(string path, bool followSymlink = false)
     {
-        var fd = Open(path, ReadOnly | NonBlocking | CloseOnExec | (followSymlink ? 0 : NoFollow));
+        var fd = Open(path, OpenFlags.ReadOnly | OpenFlags.NonBlocking | OpenFlags.CloseOnExec | (followSymlink ? 0 : OpenFlags.NoFollow));
         if (fd < 0)
         {
             var errno = Marshal.GetLastPInvokeError();

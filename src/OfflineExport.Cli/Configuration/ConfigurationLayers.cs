@@ -60,7 +60,7 @@ public static class ConfigurationLayers
         {
             if (FileIdentity.Of(file) is { Kind: not FileKind.Regular } entry)
             {
-                throw new ConfigurationException($"configuration file {Path.GetFullPath(file)} is {(entry.Kind switch { FileKind.Directory => "a folder", FileKind.Fifo => "a named pipe", _ => "a special file" })}, not a regular file; nothing was read from it");
+                throw new ConfigurationException($"configuration file {Path.GetFullPath(file)} is {FileKindText.Describe(entry.Kind)}, not a regular file; nothing was read from it");
             }
         }
 

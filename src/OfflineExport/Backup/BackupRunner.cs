@@ -385,27 +385,26 @@ public sealed class BackupRunner
     /// <exception cref="OfflineExportException">A layer is a point (InvalidImage).</exception>
     private static void RefuseBackupPoints(string name, IReadOnlyList<ImageInfo> chain)
     {
-        // A hard link hides where else the file lives: the top, which takes the checkpoint, must have one name.
-        if (Path.IsPathRooted(chain[0].Filename) && FileIdentity.Of(chain[0].Filename) is { Kind: FileKind.Regular, LinkCount: > 1 } top)
+        // The top takes the checkpoint, so it must have one name: a hard link or a file bind-mounted over its name
+        // (same inode, one link, only its mount differs from its folder's) hides where else the file lives.
+        if (Path.IsPathRooted(chain[0].Filename) && RealPath(chain[0].Filename) is var real && FileIdentity.Of(real) is { Kind: FileKind.Regular } top)
         {
-            throw new OfflineExportException(ErrorKind.InvalidImage,
-                $"{name}: {chain[0].Filename} has {top.LinkCount} names (hard links); a backup writes a checkpoint into it, and another of its names could be a backup point or another VM's disk: back up a disk image with a single name");
-        }
+            if (top.LinkCount > 1)
+            {
+                throw new OfflineExportException(ErrorKind.InvalidImage,
+                    $"{name}: {chain[0].Filename} has {top.LinkCount} names (hard links); a backup writes a checkpoint into it, and another of its names could be a backup point or another VM's disk: back up a disk image with a single name");
+            }
 
-        // A file bind-mounted over the top's name has the same inode and one link; only its mount differs from its folder's.
-        if (Path.IsPathRooted(chain[0].Filename)
-            && (new FileInfo(chain[0].Filename).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? chain[0].Filename) is var real
-            && FileIdentity.Of(real) is { MountId: { } mount }
-            && FileIdentity.Of(Path.GetDirectoryName(real)!) is { MountId: { } folderMount }
-            && mount != folderMount)
-        {
-            throw new OfflineExportException(ErrorKind.InvalidImage,
-                $"{name}: {chain[0].Filename} is a file bind-mounted from elsewhere; a backup writes a checkpoint into it, and the file it shows could be a backup point or another VM's disk: back up the disk image at its own path");
+            if (top.MountId is { } mount && FileIdentity.Of(Path.GetDirectoryName(real)!)?.MountId is { } folderMount && mount != folderMount)
+            {
+                throw new OfflineExportException(ErrorKind.InvalidImage,
+                    $"{name}: {chain[0].Filename} is a file bind-mounted from elsewhere; a backup writes a checkpoint into it, and the file it shows could be a backup point or another VM's disk: back up the disk image at its own path");
+            }
         }
 
         foreach (var layer in chain.Where(l => Path.IsPathRooted(l.Filename)))
         {
-            var file = new FileInfo(layer.Filename).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? layer.Filename;
+            var file = RealPath(layer.Filename);
             var folder = Path.GetDirectoryName(file)!;
             if (!BackupFolderMarker.IsBackupFolder(folder))
             {
@@ -429,6 +428,9 @@ public sealed class BackupRunner
             }
         }
     }
+
+    /// <summary>The file <paramref name="path"/> names, symlinks followed to the end.</summary>
+    private static string RealPath(string path) => new FileInfo(path).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? path;
 
     /// <summary>The identities of the chain's layers that can be examined, top first.</summary>
     private static IReadOnlyList<DiskIdentity> LayerIdentities(string image, IReadOnlyList<ImageInfo> chain)

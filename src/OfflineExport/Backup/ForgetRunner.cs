@@ -74,10 +74,7 @@ public sealed class ForgetRunner
             }
             finally
             {
-                foreach (var chain in held.Values)
-                {
-                    chain.Dispose();
-                }
+                Release(held);
             }
         }
 
@@ -154,12 +151,16 @@ public sealed class ForgetRunner
         }
         catch
         {
-            foreach (var chain in held.Values)
-            {
-                chain.Dispose();
-            }
-
+            Release(held);
             throw;
+        }
+    }
+
+    private static void Release(Dictionary<PointMerge, PinnedPointChain> held)
+    {
+        foreach (var chain in held.Values)
+        {
+            chain.Dispose();
         }
     }
 

@@ -32,7 +32,7 @@ public static class OutputFile
         if (FileIdentity.OfLink(output) is { Kind: not FileKind.Regular } entry)
         {
             throw new OfflineExportException(ErrorKind.OutputProblem,
-                $"output {output} is {Describe(entry.Kind)}, not a regular file; a backup or a restore is always written as a new file and renamed into place, so it would replace that name, never write into {(entry.Kind == FileKind.Symlink ? "what it leads to" : "it")}: name a regular file (convert the image onto a device afterwards, e.g. qemu-img convert -O raw FILE DEVICE)");
+                $"output {output} is {FileKindText.Describe(entry.Kind)}, not a regular file; a backup or a restore is always written as a new file and renamed into place, so it would replace that name, never write into {(entry.Kind == FileKind.Symlink ? "what it leads to" : "it")}: name a regular file (convert the image onto a device afterwards, e.g. qemu-img convert -O raw FILE DEVICE)");
         }
 
         if (File.Exists(output) && !force)
@@ -46,16 +46,6 @@ public static class OutputFile
                 $"output {output} is a file of the backup folder {folder} (it holds {BackupFolderMarker.ManifestName}); only backup and forget change a backup folder's files: name a file elsewhere");
         }
     }
-
-    private static string Describe(FileKind kind) => kind switch
-    {
-        FileKind.Symlink => "a symbolic link",
-        FileKind.BlockDevice => "a block device",
-        FileKind.CharacterDevice => "a character device",
-        FileKind.Fifo => "a named pipe",
-        FileKind.Socket => "a socket",
-        _ => "a special file",
-    };
 
     /// <summary>Makes <paramref name="partial"/> durable, then gives it its final name in one atomic rename.</summary>
     public static void Publish(string partial, string output, bool overwrite)

@@ -14,10 +14,6 @@ public sealed partial class LockFile : IDisposable
     private const int LockExclusive = 2;
     private const int LockNonBlocking = 4;
     private const int Eintr = 4;
-    private const int Enoent = 2;
-    private const int Eacces = 13;
-    private const int Eperm = 1;
-    private const int Eloop = 40;
     private const int Ewouldblock = 11;
     private const int NewFileMode = 0b110_100_100; // rw-r--r--
 
@@ -34,28 +30,10 @@ public sealed partial class LockFile : IDisposable
     /// <exception cref="IOException">It is a symlink or not a regular file, or another error (a read-only file system, …).</exception>
     public static LockFile? TryTake(string path, bool exclusive, bool create)
     {
-        var fd = Open(path, (create ? OpenFlags.ReadWrite | OpenFlags.Create : OpenFlags.ReadOnly) | OpenFlags.NoFollow | OpenFlags.NonBlocking | OpenFlags.CloseOnExec, NewFileMode);
-        if (fd < 0)
-        {
-            var errno = Marshal.GetLastPInvokeError();
-            throw errno switch
-            {
-                Eacces or Eperm => new UnauthorizedAccessException($"cannot open {path}: permission denied"),
-                Eloop => new IOException($"{path} is a symlink"),
-                Enoent => new FileNotFoundException($"{path} does not exist", path),
-                // The cause alone ("Read-only file system", "No space left on device"): callers name the folder.
-                _ => new IOException(Marshal.GetPInvokeErrorMessage(errno)),
-            };
-        }
-
-        var handle = new SafeFileHandle(fd, ownsHandle: true);
+        var handle = RegularFileHandle.Open(path, (create ? OpenFlags.ReadWrite | OpenFlags.Create : OpenFlags.ReadOnly) | OpenFlags.NoFollow, NewFileMode);
         try
         {
-            if (FileIdentity.OfOpen(handle).Kind != FileKind.Regular)
-            {
-                throw new IOException($"{path} is not a regular file");
-            }
-
+            var fd = (int)handle.DangerousGetHandle();
             int result;
             do
             {
@@ -81,9 +59,6 @@ public sealed partial class LockFile : IDisposable
 
     /// <summary>Releases the lock (closing the file does).</summary>
     public void Dispose() => _handle.Dispose();
-
-    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Open(string path, int flags, int mode);
 
     [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
     private static partial int Flock(int fd, int operation);

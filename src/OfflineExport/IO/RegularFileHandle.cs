@@ -5,13 +5,14 @@ using Microsoft.Win32.SafeHandles;
 namespace OfflineExport.IO;
 
 /// <summary>
-/// Opens a regular file for reading and holds it: what is read through the handle is the file that was
-/// opened, whatever its name is swapped for later. The open never waits on a named pipe and, unless asked
-/// to, follows no symlink at the last step, so a name swapped just before the open cannot hang or redirect it.
+/// Opens a regular file and holds it: what is read through the handle is the file that was opened, whatever
+/// its name is swapped for later. The open never waits on a named pipe and, unless asked to, follows no
+/// symlink at the last step, so a name swapped just before the open cannot hang or redirect it.
 /// </summary>
 public static partial class RegularFileHandle
 {
     private const int Enoent = 2;
+    private const int Eperm = 1;
     private const int Eacces = 13;
     private const int Eloop = 40; // what O_NOFOLLOW reports for a symlink
     private const int Enxio = 6;
@@ -20,38 +21,8 @@ public static partial class RegularFileHandle
     /// <exception cref="FileNotFoundException">Nothing is there.</exception>
     /// <exception cref="UnauthorizedAccessException">It cannot be read.</exception>
     /// <exception cref="IOException">It is a symlink, a folder, a device, a pipe or a socket, or another error.</exception>
-    public static SafeFileHandle OpenForReading(string path, bool followSymlink = false)
-    {
-        var fd = Open(path, OpenFlags.ReadOnly | OpenFlags.NonBlocking | OpenFlags.CloseOnExec | (followSymlink ? 0 : OpenFlags.NoFollow));
-        if (fd < 0)
-        {
-            var errno = Marshal.GetLastPInvokeError();
-            throw errno switch
-            {
-                Enoent => new FileNotFoundException($"{path} does not exist", path),
-                Eacces => new UnauthorizedAccessException($"cannot read {path}: permission denied"),
-                Eloop => new IOException($"{path} is a symlink"),
-                Enxio => new IOException($"{path} is a socket"),
-                _ => new IOException($"cannot open {path}: {Marshal.GetPInvokeErrorMessage(errno)}"),
-            };
-        }
-
-        var handle = new SafeFileHandle(fd, ownsHandle: true);
-        try
-        {
-            if (FileIdentity.OfOpen(handle).Kind is not FileKind.Regular and var kind)
-            {
-                throw new IOException($"{path} is {KindText(kind)}, not a regular file");
-            }
-
-            return handle;
-        }
-        catch
-        {
-            handle.Dispose();
-            throw;
-        }
-    }
+    public static SafeFileHandle OpenForReading(string path, bool followSymlink = false) =>
+        Open(path, OpenFlags.ReadOnly | (followSymlink ? 0 : OpenFlags.NoFollow), 0);
 
     /// <summary>The whole text (UTF-8) of the regular file <paramref name="path"/>, read through <see cref="OpenForReading"/>.</summary>
     /// <exception cref="IOException">It is missing, not a regular file, or cannot be read.</exception>
@@ -63,15 +34,47 @@ public static partial class RegularFileHandle
         return reader.ReadToEnd();
     }
 
-    private static string KindText(FileKind kind) => kind switch
+    /// <summary>
+    /// open(2) with <paramref name="flags"/> (never blocking, closed on exec), then the file's kind checked on
+    /// the descriptor itself; <paramref name="mode"/> for a file it creates. Other errors carry only their
+    /// cause ("Read-only file system"): callers name the file or its folder.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">Nothing is there.</exception>
+    /// <exception cref="UnauthorizedAccessException">Permission denied.</exception>
+    /// <exception cref="IOException">It is a symlink (with O_NOFOLLOW) or not a regular file, or another error.</exception>
+    internal static SafeFileHandle Open(string path, int flags, int mode)
     {
-        FileKind.Directory => "a folder",
-        FileKind.Fifo => "a named pipe",
-        FileKind.Socket => "a socket",
-        FileKind.BlockDevice or FileKind.CharacterDevice => "a device",
-        _ => "a special file",
-    };
+        var fd = OpenFile(path, flags | OpenFlags.NonBlocking | OpenFlags.CloseOnExec, mode);
+        if (fd < 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            throw errno switch
+            {
+                Enoent => new FileNotFoundException($"{path} does not exist", path),
+                Eacces or Eperm => new UnauthorizedAccessException($"cannot open {path}: permission denied"),
+                Eloop => new IOException($"{path} is a symlink"),
+                Enxio => new IOException($"{path} is a socket"),
+                _ => new IOException(Marshal.GetPInvokeErrorMessage(errno)),
+            };
+        }
+
+        var handle = new SafeFileHandle(fd, ownsHandle: true);
+        try
+        {
+            if (FileIdentity.OfOpen(handle).Kind is not FileKind.Regular and var kind)
+            {
+                throw new IOException($"{path} is {FileKindText.Describe(kind)}, not a regular file");
+            }
+
+            return handle;
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
 
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Open(string path, int flags);
+    private static partial int OpenFile(string path, int flags, int mode);
 }

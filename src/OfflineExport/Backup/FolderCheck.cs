@@ -8,7 +8,8 @@ namespace OfflineExport.Backup;
 /// <summary>
 /// <c>check DIR [--read-data]</c>: proves a backup folder without its source disks. Every point's file by
 /// <see cref="PointFiles.Examine"/> (present, recorded size, linked as the manifest says, inside the folder),
-/// then <c>qemu-img check</c> of each file alone, then with <c>--read-data</c> its SHA-256. Reports every
+/// then <c>qemu-img check</c> of each file alone, then with <c>--read-data</c> its SHA-256; qemu-img and the
+/// checksum read the file that was examined, held open, never a name again. Reports every
 /// damaged point and the later points it takes down; it never changes the folder.
 /// </summary>
 public sealed class FolderCheck
@@ -36,48 +37,35 @@ public sealed class FolderCheck
         var manifest = ManifestStore.LoadExisting(folder);
         var qemuImg = _options.CreateQemuImg();
         var found = new Dictionary<(string Disk, int Point), string>();
-        var sound = new List<(DiskRecord Disk, PointRecord Point)>();
-        foreach (var disk in manifest.Disks)
-        {
-            foreach (var point in disk.Points)
-            {
-                if (PointFiles.Examine(folder, disk, point) is { } what)
-                {
-                    found[(disk.Name, point.Number)] = what;
-                }
-                else
-                {
-                    sound.Add((disk, point));
-                }
-            }
-        }
+        var points = manifest.Disks.SelectMany(disk => disk.Points.Select(point => (Disk: disk, Point: point))).ToList();
 
-        // qemu-img check of each file alone (its backing is checked as its own point), two at a time per core.
+        // Each file examined, then checked by qemu-img alone through that same open file (its backing is checked
+        // as its own point); one file per core, at least two at a time.
         using var slots = new SemaphoreSlim(Math.Max(2, Environment.ProcessorCount));
-        var checks = sound.Select(async item =>
+        var checks = points.Select(async item =>
         {
             await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                return (item, result: await qemuImg.CheckQcow2Async(Path.Combine(folder, item.Point.File), cancellationToken).ConfigureAwait(false));
+                return (item, what: await ExamineAndCheckAsync(qemuImg, folder, item.Disk, item.Point, cancellationToken).ConfigureAwait(false));
             }
             finally
             {
                 slots.Release();
             }
         }).ToList();
-        foreach (var (item, result) in await Task.WhenAll(checks).ConfigureAwait(false))
+        foreach (var (item, what) in await Task.WhenAll(checks).ConfigureAwait(false))
         {
-            if (!result.IsReadable)
+            if (what is not null)
             {
-                found[(item.Disk.Name, item.Point.Number)] = Describe(result);
+                found[(item.Disk.Name, item.Point.Number)] = what;
             }
         }
 
         long bytesRead = 0;
         if (request.ReadData)
         {
-            var toRead = sound.Where(s => !found.ContainsKey((s.Disk.Name, s.Point.Number)) && s.Point.FileSha256 is not null).ToList();
+            var toRead = points.Where(s => !found.ContainsKey((s.Disk.Name, s.Point.Number)) && s.Point.FileSha256 is not null).ToList();
             var total = (ulong)toRead.Sum(s => s.Point.FileSize ?? 0);
             var readClock = Stopwatch.StartNew();
             ulong done = 0;
@@ -90,7 +78,7 @@ public sealed class FolderCheck
                     progress?.Report(new ExportProgress(done, total, 0, 0, readClock.Elapsed) { Step = ProgressStep.Read });
                 }
 
-                if (await PointFiles.ChecksumProblemAsync(folder, point, cancellationToken, progress is null ? null : Read).ConfigureAwait(false) is { } what)
+                if (await ExamineAndReadAsync(folder, disk, point, progress is null ? null : Read, cancellationToken).ConfigureAwait(false) is { } what)
                 {
                     found[(disk.Name, point.Number)] = what;
                 }
@@ -105,9 +93,43 @@ public sealed class FolderCheck
                 .Where(point => found.ContainsKey((disk.Name, point.Number)))
                 .Select(point => new PointDamage(disk.Name, point.Number, point.File, found[(disk.Name, point.Number)], PointFiles.Dependents(disk, point.Number))))
             .ToList();
-        var points = manifest.Disks.Sum(d => d.Points.Count);
         var withoutChecksum = manifest.Disks.Sum(d => d.Points.Count(p => p.FileSha256 is null));
-        return new FolderCheckResult(folder, manifest.Disks.Count, points, request.ReadData, damaged, withoutChecksum, bytesRead, clock.Elapsed);
+        return new FolderCheckResult(folder, manifest.Disks.Count, points.Count, request.ReadData, damaged, withoutChecksum, bytesRead, clock.Elapsed);
+    }
+
+    /// <summary>
+    /// What <see cref="PointFiles.Examine"/> or <c>qemu-img check</c> finds wrong with the point's file, or null.
+    /// qemu-img reads the very file that was examined (held open), so a file swapped in between can neither
+    /// stall it (a named pipe) nor make it read another file.
+    /// </summary>
+    internal static async Task<string?> ExamineAndCheckAsync(QemuImg qemuImg, string folder, DiskRecord disk, PointRecord point, CancellationToken cancellationToken)
+    {
+        var (handle, what) = PointFiles.OpenExamined(folder, disk, point);
+        if (handle is null)
+        {
+            return what;
+        }
+
+        using (handle)
+        {
+            var result = await qemuImg.CheckQcow2Async(handle, Path.Combine(folder, point.File), cancellationToken).ConfigureAwait(false);
+            return result.IsReadable ? null : Describe(result);
+        }
+    }
+
+    // The checksum of the file as it is examined now: what is read is a regular file of the folder with a sound header.
+    private static async Task<string?> ExamineAndReadAsync(string folder, DiskRecord disk, PointRecord point, Action<long>? read, CancellationToken cancellationToken)
+    {
+        var (handle, what) = PointFiles.OpenExamined(folder, disk, point);
+        if (handle is null)
+        {
+            return what;
+        }
+
+        using (handle)
+        {
+            return await PointFiles.ChecksumProblemAsync(point, handle, cancellationToken, read).ConfigureAwait(false);
+        }
     }
 
     private static string Describe(ImageCheckResult result)

@@ -224,13 +224,18 @@ public sealed class ForgetRunner
                 await qemuImg.ConvertToQcow2Async(chain.QemuName, ImageFormats.Qcow2, path, cancellationToken, ExportProgress.ReporterFor(progress, ProgressStep.Merge, (ulong)disk.VirtualSize)).ConfigureAwait(false);
             }
 
-            var compare = await qemuImg.CompareAsync(path, ImageFormats.Qcow2, chain.QemuName, ImageFormats.Qcow2, cancellationToken, ExportProgress.ReporterFor(progress, ProgressStep.Verify, (ulong)disk.VirtualSize)).ConfigureAwait(false);
-            Verification.RequireIdentical(compare with { Message = chain.Readable(compare.Message) }, $"the merged copy of point {merge.Point.Number} of {disk.Name} differs from the point; nothing was changed");
+            // From here the copy is read through one open file, on the held chain: what is compared is what is
+            // checked, synced and recorded.
+            using var merged = RegularFileHandle.OpenForReading(path);
+            var mergedName = chain.QemuNameOver(merged, merge.NewBacking is null ? null : 1 + merge.Absorbed.Count);
+            var compare = await qemuImg.CompareAsync(mergedName, ImageFormats.Qcow2, chain.QemuName, ImageFormats.Qcow2, cancellationToken, ExportProgress.ReporterFor(progress, ProgressStep.Verify, (ulong)disk.VirtualSize)).ConfigureAwait(false);
+            var message = chain.Readable(compare.Message.Replace(mergedName, path, StringComparison.Ordinal).Replace(HeldFile.Name(merged), path, StringComparison.Ordinal));
+            Verification.RequireIdentical(compare with { Message = message }, $"the merged copy of point {merge.Point.Number} of {disk.Name} differs from the point; nothing was changed");
             // Proved: now as readable as the point it replaces (File.Copy's way).
-            File.SetUnixFileMode(path, chain.PointFileMode());
-            LayerChecks.Judge(path, await qemuImg.CheckQcow2Async(path, cancellationToken).ConfigureAwait(false));
-            FileSync.File(path);
-            var digest = await FileChecksum.ComputeAsync(path, cancellationToken).ConfigureAwait(false);
+            File.SetUnixFileMode(merged, chain.PointFileMode());
+            LayerChecks.Judge(path, await qemuImg.CheckQcow2Async(merged, path, cancellationToken).ConfigureAwait(false));
+            FileSync.File(merged);
+            var digest = await FileChecksum.ComputeAsync(merged, cancellationToken).ConfigureAwait(false);
             return new ForgetSwap
             {
                 Disk = disk.Name,

@@ -121,7 +121,7 @@ public sealed class PinnedPointChain : IDisposable
         // Deepest first: /proc/1/fd/1 is a prefix of /proc/1/fd/12.
         foreach (var (member, handle) in _members.OrderByDescending(m => m.Handle.DangerousGetHandle()))
         {
-            text = text.Replace(HeldName(handle), Path.Combine(_folder, member.File), StringComparison.Ordinal);
+            text = text.Replace(HeldFile.Name(handle), Path.Combine(_folder, member.File), StringComparison.Ordinal);
         }
 
         return text;
@@ -136,14 +136,21 @@ public sealed class PinnedPointChain : IDisposable
         }
     }
 
-    // Our own descriptor, opened again by qemu-img (same user) through procfs: the same file, not the same name.
-    private static string HeldName(SafeFileHandle handle) => $"/proc/{Environment.ProcessId}/fd/{handle.DangerousGetHandle()}";
+    /// <summary>
+    /// Another qcow2 file we hold (a merged copy of the point), described for qemu as <see cref="QemuName"/> is:
+    /// over that open file, backed by the held chain from member <paramref name="backingMember"/> down, or by
+    /// nothing when it is null.
+    /// </summary>
+    public string QemuNameOver(SafeFileHandle file, int? backingMember) =>
+        "json:" + Layer(file, backingMember is { } from ? Layers(from) : null).ToJsonString(ReadableJson);
 
     // The held layers from member `from` down (0: the point itself), each a qcow2 over its held file, backed by the next.
-    private JsonObject Layers(int from) => new()
+    private JsonObject Layers(int from) => Layer(_members[from].Handle, from + 1 < _members.Count ? Layers(from + 1) : null);
+
+    private static JsonObject Layer(SafeFileHandle file, JsonObject? backing) => new()
     {
         ["driver"] = "qcow2",
-        ["file"] = new JsonObject { ["driver"] = "file", ["filename"] = HeldName(_members[from].Handle) },
-        ["backing"] = from + 1 < _members.Count ? Layers(from + 1) : null,
+        ["file"] = new JsonObject { ["driver"] = "file", ["filename"] = HeldFile.Name(file) },
+        ["backing"] = backing,
     };
 }

@@ -164,15 +164,11 @@ public static class PointFiles
             ? (found.member, what)
             : null;
 
-    /// <summary>What is wrong with the file's content by its recorded checksum, or null (also when none was recorded).</summary>
-    public static Task<string?> ChecksumProblemAsync(string folder, PointRecord point, CancellationToken cancellationToken, Action<long>? read = null) =>
-        ChecksumProblemAsync(point, () => FileChecksum.ComputeAsync(Path.Combine(folder, point.File), cancellationToken, read));
-
-    /// <summary>What is wrong with the content of the open file <paramref name="handle"/>, the point's, by its recorded checksum, or null.</summary>
-    public static Task<string?> ChecksumProblemAsync(PointRecord point, SafeFileHandle handle, CancellationToken cancellationToken) =>
-        ChecksumProblemAsync(point, () => FileChecksum.ComputeAsync(handle, cancellationToken));
-
-    private static async Task<string?> ChecksumProblemAsync(PointRecord point, Func<Task<FileDigest>> compute)
+    /// <summary>
+    /// What is wrong with the content of the open file <paramref name="handle"/>, the point's, by its recorded
+    /// checksum, or null (also when none was recorded); <paramref name="read"/> hears of every piece read.
+    /// </summary>
+    public static async Task<string?> ChecksumProblemAsync(PointRecord point, SafeFileHandle handle, CancellationToken cancellationToken, Action<long>? read = null)
     {
         if (point.FileSha256 is not { } recorded)
         {
@@ -181,7 +177,7 @@ public static class PointFiles
 
         try
         {
-            var digest = await compute().ConfigureAwait(false);
+            var digest = await FileChecksum.ComputeAsync(handle, cancellationToken, read).ConfigureAwait(false);
             return digest.Sha256 == recorded
                 ? null
                 : $"its SHA-256 is {digest.Sha256[..16]}…, not the {recorded[..Math.Min(16, recorded.Length)]}… recorded when it was written: its content changed";

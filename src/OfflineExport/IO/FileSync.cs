@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
 
 namespace OfflineExport.IO;
 
@@ -13,6 +14,15 @@ public static partial class FileSync
     {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
         stream.Flush(flushToDisk: true);
+    }
+
+    /// <summary>Flushes the data and metadata of the open file <paramref name="handle"/> (read-only will do) to stable storage.</summary>
+    public static void File(SafeFileHandle handle)
+    {
+        if (Fsync((int)handle.DangerousGetHandle()) != 0)
+        {
+            throw new IOException(Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError()));
+        }
     }
 
     /// <summary>Flushes a folder's entries (renames, creations) to stable storage.</summary>

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using CliWrap;
 using CliWrap.Buffered;
+using Microsoft.Win32.SafeHandles;
 using OfflineExport.IO;
 using OfflineExport.Processes;
 
@@ -80,10 +81,20 @@ public sealed class QemuImg
     /// <c>json:</c> description with <c>backing: null</c>, so each layer of a chain is judged by itself and
     /// no backing file is opened. Never repairs (read-only, <c>-U</c>).
     /// </summary>
-    public async Task<ImageCheckResult> CheckQcow2Async(string layer, CancellationToken cancellationToken)
-    {
+    public Task<ImageCheckResult> CheckQcow2Async(string layer, CancellationToken cancellationToken) =>
         // The file driver refuses block devices; host_device is the same reader for them.
-        var protocol = FileIdentity.Of(layer)?.Kind == FileKind.BlockDevice ? "host_device" : "file";
+        CheckQcow2Async(layer, FileIdentity.Of(layer)?.Kind == FileKind.BlockDevice ? "host_device" : "file", layer, cancellationToken);
+
+    /// <summary>
+    /// <see cref="CheckQcow2Async(string, CancellationToken)"/> of a regular file we hold open: qemu-img reads it
+    /// through our descriptor (<see cref="HeldFile.Name"/>), whatever is at <paramref name="shownAs"/> by then;
+    /// its messages name <paramref name="shownAs"/>.
+    /// </summary>
+    public Task<ImageCheckResult> CheckQcow2Async(SafeFileHandle held, string shownAs, CancellationToken cancellationToken) =>
+        CheckQcow2Async(HeldFile.Name(held), "file", shownAs, cancellationToken);
+
+    private async Task<ImageCheckResult> CheckQcow2Async(string layer, string protocol, string shownAs, CancellationToken cancellationToken)
+    {
         var description = new JsonObject
         {
             ["driver"] = "qcow2",
@@ -91,7 +102,7 @@ public sealed class QemuImg
             ["file"] = new JsonObject { ["driver"] = protocol, ["filename"] = layer },
         };
         var name = "json:" + description.ToJsonString(ReadableJson);
-        var result = await RunUncheckedAsync(["check", "-U", "--output=json", name], layer, cancellationToken).ConfigureAwait(false);
+        var result = await RunUncheckedAsync(["check", "-U", "--output=json", name], shownAs, cancellationToken).ConfigureAwait(false);
         ImageCheckReport? report = null;
         if (result.StandardOutput.TrimStart().StartsWith('{'))
         {
@@ -105,7 +116,7 @@ public sealed class QemuImg
             }
         }
 
-        var lines = result.StandardError.Replace(name, layer, StringComparison.Ordinal)
+        var lines = result.StandardError.Replace(name, shownAs, StringComparison.Ordinal).Replace(layer, shownAs, StringComparison.Ordinal)
             .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         // The first ERROR line names the first broken structure; without one, qemu-img's own complaint.
         var first = lines.FirstOrDefault(l => l.StartsWith("ERROR", StringComparison.Ordinal))
@@ -186,7 +197,8 @@ public sealed class QemuImg
     }
 
     /// <summary>
-    /// Runs qemu-img in the folder of <paramref name="pathForFolder"/>. Tied to this process: a killed
+    /// Runs qemu-img in the folder of <paramref name="pathForFolder"/> (in <c>/</c> for a <c>json:</c>
+    /// description, which this tool writes with absolute names only). Tied to this process: a killed
     /// offline-export leaves no qemu-img reading on. The calls that write into a source image (bitmap)
     /// are not, so they never stop half way.
     /// </summary>
@@ -194,7 +206,7 @@ public sealed class QemuImg
     {
         var command = Cli.Wrap(_executable)
             .WithArguments(progress is null ? args : [args[0], "-p", .. args.Skip(1)])
-            .WithWorkingDirectory(Path.GetDirectoryName(Path.GetFullPath(pathForFolder))!);
+            .WithWorkingDirectory(pathForFolder.StartsWith("json:", StringComparison.Ordinal) ? "/" : Path.GetDirectoryName(Path.GetFullPath(pathForFolder))!);
         if (progress is not null)
         {
             // Read as it comes; the buffered result still gets the whole output.

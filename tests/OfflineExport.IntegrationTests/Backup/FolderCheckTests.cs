@@ -1,6 +1,7 @@
 using System.Text.Json;
 using OfflineExport.Backup;
 using OfflineExport.IntegrationTests.Support;
+using OfflineExport.Qemu;
 using static OfflineExport.IntegrationTests.Support.QemuTestTools;
 
 namespace OfflineExport.IntegrationTests.Backup;
@@ -151,6 +152,42 @@ public sealed class FolderCheckTests : IDisposable
         Assert.Equal([1, 2], damaged.Select(d => d.GetProperty("point").GetInt32()));
         Assert.Equal("qemu marked it corrupt: its metadata is inconsistent (see 'qemu-img check')", damaged[0].GetProperty("problem").GetString());
         Assert.Equal("it is encrypted, which this tool never writes", damaged[1].GetProperty("problem").GetString());
+    }
+
+    [Fact]
+    public async Task Check_reads_the_file_it_examined_whatever_its_name_leads_to_afterwards()
+    {
+        await ThreePointsAsync();
+        var disk = ManifestStore.Load(Folder).Disks.Single();
+        var path = PointFile(1);
+        var qemuImg = new QemuImg("qemu-img");
+        var (handle, what) = PointFiles.OpenExamined(Folder, disk, disk.Point(1)!);
+        Assert.Null(what);
+
+        using (handle)
+        {
+            // Swapped after the examination for something that is no qcow2, then for a named pipe no one writes.
+            File.Move(path, path + ".moved");
+            await File.WriteAllBytesAsync(path, new byte[65536]);
+            var byName = await qemuImg.CheckQcow2Async(path, CancellationToken.None);
+            var held = await qemuImg.CheckQcow2Async(handle!, path, CancellationToken.None);
+            File.Delete(path);
+            await MakeFifoAsync(path);
+            var heldPastPipe = await qemuImg.CheckQcow2Async(handle!, path, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+
+            Assert.False(byName.IsReadable);
+            Assert.True(held.IsReadable, held.FirstError);
+            Assert.True(heldPastPipe.IsReadable, heldPastPipe.FirstError);
+        }
+
+        // What qemu-img says of a held file names the file, not the descriptor it was read through.
+        File.Delete(path);
+        await File.WriteAllBytesAsync(path, new byte[65536]);
+        using var notQcow2 = File.OpenHandle(path);
+        var refused = await qemuImg.CheckQcow2Async(notQcow2, path, CancellationToken.None);
+        Assert.False(refused.IsReadable);
+        Assert.Contains(path, refused.FirstError, StringComparison.Ordinal);
+        Assert.DoesNotContain("/proc/", refused.FirstError, StringComparison.Ordinal);
     }
 
     private static void SetHeaderByte(string path, int offset, byte bits)

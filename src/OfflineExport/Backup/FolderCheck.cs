@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using OfflineExport.Export;
 using OfflineExport.IO;
+using OfflineExport.Processes;
 using OfflineExport.Qemu;
 
 namespace OfflineExport.Backup;
@@ -100,8 +101,10 @@ public sealed class FolderCheck
     /// <summary>
     /// What <see cref="PointFiles.Examine"/> or <c>qemu-img check</c> finds wrong with the point's file, or null.
     /// qemu-img reads the very file that was examined (held open), so a file swapped in between can neither
-    /// stall it (a named pipe) nor make it read another file.
+    /// stall it (a named pipe) nor make it read another file; a file someone else could rewrite in place is
+    /// refused, as restore refuses it.
     /// </summary>
+    /// <exception cref="OfflineExportException">BackupFolderProblem: another user could change the file; QemuFailure: qemu-img stalled.</exception>
     internal static async Task<string?> ExamineAndCheckAsync(QemuImg qemuImg, string folder, DiskRecord disk, PointRecord point, CancellationToken cancellationToken)
     {
         var (handle, what) = PointFiles.OpenExamined(folder, disk, point);
@@ -112,8 +115,18 @@ public sealed class FolderCheck
 
         using (handle)
         {
-            var result = await qemuImg.CheckQcow2Async(handle, Path.Combine(folder, point.File), cancellationToken).ConfigureAwait(false);
-            return result.IsReadable ? null : Describe(result);
+            PointFiles.RequireOnlyOursCanChange(handle, folder, disk, point, point, "check");
+            try
+            {
+                var result = await qemuImg.CheckQcow2Async(handle, Path.Combine(folder, point.File), cancellationToken).ConfigureAwait(false);
+                return result.IsReadable ? null : Describe(result);
+            }
+            catch (CommandStalledException ex)
+            {
+                // Storage that stopped answering would stall every point alike: the check ends here, naming the file.
+                throw new OfflineExportException(ErrorKind.QemuFailure,
+                    $"qemu-img check of {Path.Combine(folder, point.File)} made no progress for {ex.Timeout.TotalSeconds:0.#} s and was stopped: is a file its header names a named pipe, or did the storage stop answering?", ex);
+            }
         }
     }
 
@@ -128,6 +141,7 @@ public sealed class FolderCheck
 
         using (handle)
         {
+            PointFiles.RequireOnlyOursCanChange(handle, folder, disk, point, point, "check");
             return await PointFiles.ChecksumProblemAsync(point, handle, cancellationToken, read).ConfigureAwait(false);
         }
     }

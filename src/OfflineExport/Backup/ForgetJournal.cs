@@ -221,16 +221,14 @@ public sealed record ForgetJournal
         bool InPlace(ForgetSwap swap)
         {
             // The merged file, not the old one: its recorded size and the backing file it was merged onto.
-            var path = Path.Combine(folder, swap.File);
-            if (FileIdentity.OfLink(path) is not { Kind: FileKind.Regular } file || file.Size != swap.FileSize)
-            {
-                return false;
-            }
-
             var expected = swap.BackingPoint is { } backing ? manifest.Disk(swap.Disk)?.Point(backing)?.File : null;
             try
             {
-                return Qemu.Qcow2Header.BackingName(path) is var name && (name is null ? expected is null : expected is not null && Path.GetFileName(name) == expected);
+                // Through one open regular file (no symlink, no pipe to wait on): size and header of the same file.
+                using var file = RegularFileHandle.OpenForReading(Path.Combine(folder, swap.File));
+                return RandomAccess.GetLength(file) == swap.FileSize
+                    && Qemu.Qcow2Header.BackingName(file) is var name
+                    && (name is null ? expected is null : expected is not null && Path.GetFileName(name) == expected);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException)
             {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.Win32.SafeHandles;
 using OfflineExport.Export;
 using OfflineExport.IO;
 using OfflineExport.Processes;
@@ -211,31 +212,34 @@ public sealed class ForgetRunner
         var path = Path.Combine(folder, temporary);
         try
         {
+            // Created private and held: qemu-img writes it by name, but what is compared, checked, synced and
+            // recorded is read from this file, and only while the name still leads to it.
+            using var merged = RegularFileHandle.CreateNew(path, PrivateMode);
             if (merge.NewBacking is { } backing)
             {
                 // The copy still names the old backing; the safe rebase writes into it whatever the forgotten points held.
                 // It reads them by name (qemu compares only the layers above the new backing when it finds it by name),
                 // so the copy stays private until the comparison with the held chain proves it holds nothing else.
-                chain.CopyPointTo(path, PrivateMode);
+                chain.CopyPointInto(merged, path);
                 await qemuImg.RebaseAsync(path, ImageFormats.Qcow2, backing.File, ImageFormats.Qcow2, cancellationToken, ExportProgress.ReporterFor(progress, ProgressStep.Merge, (ulong)disk.VirtualSize)).ConfigureAwait(false);
             }
             else
             {
+                // qemu-img creates its image over the empty file: the same file, truncated and written.
                 await qemuImg.ConvertToQcow2Async(chain.QemuName, ImageFormats.Qcow2, path, cancellationToken, ExportProgress.ReporterFor(progress, ProgressStep.Merge, (ulong)disk.VirtualSize)).ConfigureAwait(false);
             }
 
-            // From here the copy is read through one open file, on the held chain: what is compared is what is
-            // checked, synced and recorded.
-            using var merged = RegularFileHandle.OpenForReading(path);
+            RequireStillNamed(merged, path);
             var mergedName = chain.QemuNameOver(merged, merge.NewBacking is null ? null : 1 + merge.Absorbed.Count);
             var compare = await qemuImg.CompareAsync(mergedName, ImageFormats.Qcow2, chain.QemuName, ImageFormats.Qcow2, cancellationToken, ExportProgress.ReporterFor(progress, ProgressStep.Verify, (ulong)disk.VirtualSize)).ConfigureAwait(false);
-            var message = chain.Readable(compare.Message.Replace(mergedName, path, StringComparison.Ordinal).Replace(HeldFile.Name(merged), path, StringComparison.Ordinal));
+            var message = chain.Readable(compare.Message, (merged, mergedName, path));
             Verification.RequireIdentical(compare with { Message = message }, $"the merged copy of point {merge.Point.Number} of {disk.Name} differs from the point; nothing was changed");
             // Proved: now as readable as the point it replaces (File.Copy's way).
             File.SetUnixFileMode(merged, chain.PointFileMode());
             LayerChecks.Judge(path, await qemuImg.CheckQcow2Async(merged, path, cancellationToken).ConfigureAwait(false));
             FileSync.File(merged);
             var digest = await FileChecksum.ComputeAsync(merged, cancellationToken).ConfigureAwait(false);
+            RequireStillNamed(merged, path);
             return new ForgetSwap
             {
                 Disk = disk.Name,
@@ -256,6 +260,15 @@ public sealed class ForgetRunner
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw new OfflineExportException(ErrorKind.OutputProblem, $"cannot write the merged copy of point {merge.Point.Number} of {disk.Name} in {folder}: {IoErrorText.Reason(ex)}; nothing was changed", ex);
+        }
+    }
+
+    // The temporary name must still lead to the file this run created and holds: the swap renames it by that name.
+    private static void RequireStillNamed(SafeFileHandle merged, string path)
+    {
+        if (FileIdentity.OfLink(path) is not { } named || !named.IsSameFileAs(FileIdentity.OfOpen(merged)))
+        {
+            throw new IOException($"{path} is no longer the file this run created (replaced or removed while it was written)");
         }
     }
 }

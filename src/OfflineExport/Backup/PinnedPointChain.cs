@@ -57,13 +57,7 @@ public sealed class PinnedPointChain : IDisposable
                 }
 
                 members.Add((member, handle));
-                // Holding the file stops a swap, not a rewrite in place by whoever may write it: its header could then
-                // name a host file after every check, and qemu would follow it.
-                if (CurrentUser.OthersCanChange(FileIdentity.OfOpen(handle)) is { } who)
-                {
-                    throw new OfflineExportException(ErrorKind.BackupFolderProblem,
-                        $"cannot {use} point {point.Number} of {disk.Name}: {Path.Combine(folder, member.File)} could be changed while it is read: {who}; run as its owner, or make it yours and not writable by others (chown, chmod go-w)");
-                }
+                PointFiles.RequireOnlyOursCanChange(handle, folder, disk, point, member, use);
             }
 
             return new PinnedPointChain(folder, members);
@@ -104,9 +98,9 @@ public sealed class PinnedPointChain : IDisposable
         return null;
     }
 
-    /// <summary>Copies the point's own file, as it was checked, into the new file <paramref name="destination"/> of <paramref name="mode"/>.</summary>
-    /// <exception cref="IOException">It cannot be written (or <paramref name="destination"/> exists).</exception>
-    public void CopyPointTo(string destination, UnixFileMode mode) => FileCopy.FromOpen(_members[0].Handle, destination, mode);
+    /// <summary>Copies the point's own file, as it was checked, into the empty open file <paramref name="destination"/> (named <paramref name="name"/> in errors).</summary>
+    /// <exception cref="IOException">It cannot be written.</exception>
+    public void CopyPointInto(SafeFileHandle destination, string name) => FileCopy.Into(_members[0].Handle, destination, name);
 
     /// <summary>The point of member <paramref name="index"/> of the chain (0: the point itself, then its backing, …).</summary>
     public PointRecord PointAt(int index) => _members[index].Point;
@@ -115,13 +109,26 @@ public sealed class PinnedPointChain : IDisposable
     public UnixFileMode PointFileMode() => File.GetUnixFileMode(_members[0].Handle);
 
     /// <summary>qemu's <paramref name="text"/> with the chain's description and the held files' names replaced by the points' file names.</summary>
-    public string Readable(string text)
+    public string Readable(string text) => Readable(text, null);
+
+    /// <summary>
+    /// <see cref="Readable(string)"/>, and also for <paramref name="over"/>: a file held beside the chain, its
+    /// description (<see cref="QemuNameOver"/>) and the name to show for both.
+    /// </summary>
+    public string Readable(string text, (SafeFileHandle File, string QemuName, string Path)? over)
     {
-        text = text.Replace(QemuName, Path.Combine(_folder, _members[0].Point.File), StringComparison.Ordinal);
-        // Deepest first: /proc/1/fd/1 is a prefix of /proc/1/fd/12.
-        foreach (var (member, handle) in _members.OrderByDescending(m => m.Handle.DangerousGetHandle()))
+        var files = _members.Select(m => (Handle: m.Handle, Path: Path.Combine(_folder, m.Point.File))).ToList();
+        if (over is { } other)
         {
-            text = text.Replace(HeldFile.Name(handle), Path.Combine(_folder, member.File), StringComparison.Ordinal);
+            text = text.Replace(other.QemuName, other.Path, StringComparison.Ordinal);
+            files.Add((other.File, other.Path));
+        }
+
+        text = text.Replace(QemuName, files[0].Path, StringComparison.Ordinal);
+        // Highest descriptor first: /proc/1/fd/1 is a prefix of /proc/1/fd/12.
+        foreach (var (handle, path) in files.OrderByDescending(f => f.Handle.DangerousGetHandle()))
+        {
+            text = text.Replace(HeldFile.Name(handle), path, StringComparison.Ordinal);
         }
 
         return text;

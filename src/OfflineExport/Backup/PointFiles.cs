@@ -63,7 +63,17 @@ public static class PointFiles
             return (null, $"its file cannot be opened: {IoErrorText.Reason(ex)}");
         }
 
-        var what = ExamineOpen(folder, disk, point, handle);
+        string? what;
+        try
+        {
+            what = ExamineOpen(folder, disk, point, handle);
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+
         if (what is null)
         {
             return (handle, null);
@@ -131,6 +141,21 @@ public static class PointFiles
         return Path.GetFileName(resolved) == expected
             ? null
             : $"its header names backing file '{backing}', but the manifest says it is backed by point {point.BackingPoint} ({expected})";
+    }
+
+    /// <summary>
+    /// Refuses to read the held file of <paramref name="member"/> (of <paramref name="point"/>'s chain) when
+    /// someone else could rewrite it in place: holding a file stops a swap, not a new header (one naming a
+    /// host file after every check, which qemu would follow).
+    /// </summary>
+    /// <exception cref="OfflineExportException">BackupFolderProblem: another user owns it, or its group or anyone may write it.</exception>
+    public static void RequireOnlyOursCanChange(SafeFileHandle handle, string folder, DiskRecord disk, PointRecord point, PointRecord member, string use)
+    {
+        if (CurrentUser.OthersCanChange(FileIdentity.OfOpen(handle)) is { } who)
+        {
+            throw new OfflineExportException(ErrorKind.BackupFolderProblem,
+                $"cannot {use} point {point.Number} of {disk.Name}: {Path.Combine(folder, member.File)} could be changed while it is read: {who}; run as its owner, or make it yours and not writable by others (chown, chmod go-w)");
+        }
     }
 
     /// <summary>The point and every point under it, by the manifest, the point first and its full last.</summary>

@@ -18,47 +18,35 @@ public static partial class FileCopy
     private const int Eopnotsupp = 95;
 
     /// <summary>
-    /// Writes the whole content of the open file <paramref name="source"/> into <paramref name="destination"/>,
-    /// which must not exist (never a symlink's target), created with <paramref name="mode"/>. A failed copy
-    /// removes what it made.
+    /// Writes the whole content of the open file <paramref name="source"/> into the empty open file
+    /// <paramref name="target"/>, named <paramref name="name"/> in errors. The caller removes a target it
+    /// created when this fails.
     /// </summary>
-    /// <exception cref="IOException">The destination exists or cannot be written.</exception>
-    public static void FromOpen(SafeFileHandle source, string destination, UnixFileMode mode)
+    /// <exception cref="IOException">The target cannot be written.</exception>
+    public static void Into(SafeFileHandle source, SafeFileHandle target, string name)
     {
         var length = RandomAccess.GetLength(source);
-        var created = false;
-        try
+        long sourceOffset = 0;
+        long targetOffset = 0;
+        while (sourceOffset < length)
         {
-            using var file = new FileStream(destination, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = mode });
-            var target = file.SafeFileHandle;
-            created = true;
-            long sourceOffset = 0;
-            long targetOffset = 0;
-            while (sourceOffset < length)
+            var copied = CopyFileRange((int)source.DangerousGetHandle(), ref sourceOffset, (int)target.DangerousGetHandle(), ref targetOffset, (nuint)Math.Min(ChunkSize, length - sourceOffset), 0);
+            if (copied > 0)
             {
-                var copied = CopyFileRange((int)source.DangerousGetHandle(), ref sourceOffset, (int)target.DangerousGetHandle(), ref targetOffset, (nuint)Math.Min(ChunkSize, length - sourceOffset), 0);
-                if (copied > 0)
-                {
-                    continue;
-                }
-
-                var errno = Marshal.GetLastPInvokeError();
-                if (copied < 0 && sourceOffset == 0 && errno is Exdev or Einval or Enosys or Eopnotsupp)
-                {
-                    // A file system (or kernel) that cannot copy in place: the same bytes through user space.
-                    CopyThroughBuffer(source, target, length);
-                    return;
-                }
-
-                throw new IOException(copied < 0
-                    ? $"cannot copy into {destination}: {Marshal.GetPInvokeErrorMessage(errno)}"
-                    : $"cannot copy into {destination}: the source ended at {sourceOffset} of {length} bytes");
+                continue;
             }
-        }
-        catch when (created)
-        {
-            File.Delete(destination);
-            throw;
+
+            var errno = Marshal.GetLastPInvokeError();
+            if (copied < 0 && sourceOffset == 0 && errno is Exdev or Einval or Enosys or Eopnotsupp)
+            {
+                // A file system (or kernel) that cannot copy in place: the same bytes through user space.
+                CopyThroughBuffer(source, target, length);
+                return;
+            }
+
+            throw new IOException(copied < 0
+                ? $"cannot copy into {name}: {Marshal.GetPInvokeErrorMessage(errno)}"
+                : $"cannot copy into {name}: the source ended at {sourceOffset} of {length} bytes");
         }
     }
 

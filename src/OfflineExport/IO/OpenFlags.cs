@@ -8,6 +8,7 @@ internal static class OpenFlags
     public const int ReadOnly = 0;
     public const int ReadWrite = 2;
     public const int Create = 0x40;
+    public const int Exclusive = 0x80; // O_EXCL: with O_CREAT, fails on anything there, a symlink included
     public const int NonBlocking = 0x800; // O_NONBLOCK: opening a FIFO returns at once instead of waiting for a writer
     public const int CloseOnExec = 0x80000;
 

@@ -9,5 +9,9 @@ public sealed class CommandStalledException : Exception
     public CommandStalledException(Command command, TimeSpan timeout)
         : base($"{Path.GetFileName(command.TargetFilePath)} made no progress for {timeout.TotalSeconds:0.#} s and was stopped ({command}); is a file of the chain a FIFO, or a device or network share that stopped answering?")
     {
+        Timeout = timeout;
     }
+
+    /// <summary>How long the process went without progress before it was stopped.</summary>
+    public TimeSpan Timeout { get; }
 }

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
+using OfflineExport.IO;
 
 namespace OfflineExport.Qemu;
 
@@ -15,16 +16,9 @@ public static class Qcow2Header
     private const uint Magic = 0x514649fb; // "QFI\xfb"
     private const int MaximumBackingName = 1023; // qemu's own limit
 
-    /// <summary>The backing file name as the header records it, or null when there is none.</summary>
+    /// <summary>The backing file name as the header of the open file records it, or null when there is none.</summary>
     /// <exception cref="InvalidDataException">Not a qcow2 image, or a damaged backing-file field.</exception>
     /// <exception cref="IOException">The file cannot be read.</exception>
-    public static string? BackingName(string path)
-    {
-        using var handle = OpenForReading(path);
-        return BackingName(handle);
-    }
-
-    /// <inheritdoc cref="BackingName(string)"/>
     public static string? BackingName(SafeFileHandle handle)
     {
         Span<byte> header = stackalloc byte[20];
@@ -54,7 +48,10 @@ public static class Qcow2Header
 
         var name = new byte[size];
         ReadExactly(handle, name, (long)offset);
-        return Encoding.UTF8.GetString(name);
+        // qemu reads the name as a C string, up to the first NUL: a name that goes on after one is read one way by qemu and another by us.
+        return name.AsSpan().Contains((byte)0)
+            ? throw new InvalidDataException("its header has a damaged backing-file field (a NUL byte in the name)")
+            : Encoding.UTF8.GetString(name);
     }
 
     /// <summary>
@@ -175,7 +172,7 @@ public static class Qcow2Header
             && (BinaryPrimitives.ReadUInt64BigEndian(header[72..]) & 2) != 0;
     }
 
-    private static SafeFileHandle OpenForReading(string path) => File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+    private static SafeFileHandle OpenForReading(string path) => RegularFileHandle.OpenImageForReading(path);
 
     private static void ReadExactly(SafeFileHandle handle, Span<byte> buffer, long offset)
     {

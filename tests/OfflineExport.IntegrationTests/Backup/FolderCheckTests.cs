@@ -190,6 +190,55 @@ public sealed class FolderCheckTests : IDisposable
         Assert.DoesNotContain("/proc/", refused.FirstError, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_nul_byte_in_a_backing_name_is_damage_not_a_crash()
+    {
+        // qemu reads the name only up to the NUL; this tool must not read it another way, nor fail on it.
+        await ThreePointsAsync();
+        var point = PointFile(1);
+        var nameOffset = ReadBigEndian(point, 8);
+        using (var file = new FileStream(point, FileMode.Open, FileAccess.ReadWrite))
+        {
+            file.Position = nameOffset + 3;
+            file.WriteByte(0);
+        }
+
+        var check = await CliProcess.RunAsync(_ws, "check", Folder, "--json");
+        var forget = await CliProcess.RunAsync(_ws, "forget", Folder, "--keep-last", "1");
+
+        Assert.Equal(11, check.ExitCode);
+        using var json = JsonDocument.Parse(check.Stdout);
+        var damaged = json.RootElement.GetProperty("damaged").EnumerateArray().Single();
+        Assert.Equal(1, damaged.GetProperty("point").GetInt32());
+        Assert.Equal("its header has a damaged backing-file field (a NUL byte in the name)", damaged.GetProperty("problem").GetString());
+        Assert.Equal(11, forget.ExitCode);
+        Assert.Contains("a NUL byte in the name", forget.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Check_refuses_a_point_someone_else_could_rewrite_in_place_as_restore_does()
+    {
+        await ThreePointsAsync();
+        var point = PointFile(2);
+        await RunProgramAsync("chown", "65534", point);
+
+        var check = await CliProcess.RunAsync(_ws, "check", Folder);
+
+        Assert.Equal(9, check.ExitCode);
+        Assert.Contains($"cannot check point 2 of vda: {point} could be changed while it is read: it belongs to user id 65534", check.Stderr, StringComparison.Ordinal);
+        await RunProgramAsync("chown", "0", point);
+        Assert.Equal(0, (await CliProcess.RunAsync(_ws, "check", Folder)).ExitCode);
+    }
+
+    private static long ReadBigEndian(string path, int offset)
+    {
+        using var file = File.OpenRead(path);
+        var bytes = new byte[8];
+        file.Position = offset;
+        file.ReadExactly(bytes);
+        return (long)System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(bytes);
+    }
+
     private static void SetHeaderByte(string path, int offset, byte bits)
     {
         using var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite);

@@ -69,13 +69,34 @@ public sealed class RegularFileHandleTests : IDisposable
         var data = RandomNumberGenerator.GetBytes((3 << 20) + 12345);
         File.WriteAllBytes(Named("point"), data);
         File.WriteAllText(Named("existing"), "keep me");
+        File.CreateSymbolicLink(Named("dangling"), Named("nowhere"));
         using var handle = RegularFileHandle.OpenForReading(Named("point"));
 
-        FileCopy.FromOpen(handle, Named("copy"), UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        using (var copy = RegularFileHandle.CreateNew(Named("copy"), UnixFileMode.UserRead | UnixFileMode.UserWrite))
+        {
+            FileCopy.Into(handle, copy, Named("copy"));
+        }
 
         Assert.Equal(data, File.ReadAllBytes(Named("copy")));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Named("copy")));
-        Assert.Throws<IOException>(() => FileCopy.FromOpen(handle, Named("existing"), UnixFileMode.UserRead));
+        Assert.Equal($"{Named("existing")} exists already", Assert.Throws<IOException>(() => RegularFileHandle.CreateNew(Named("existing"), UnixFileMode.UserRead)).Message);
         Assert.Equal("keep me", File.ReadAllText(Named("existing")));
+        // Not even through a symlink to nothing: the file would appear wherever it points.
+        Assert.Throws<IOException>(() => RegularFileHandle.CreateNew(Named("dangling"), UnixFileMode.UserRead));
+        Assert.False(File.Exists(Named("nowhere")));
+    }
+
+    [Fact]
+    public void An_image_opens_through_a_symlink_but_a_pipe_or_a_character_device_is_refused_at_once()
+    {
+        File.WriteAllText(Named("disk.qcow2"), "QFI");
+        File.CreateSymbolicLink(Named("disk-link"), Named("disk.qcow2"));
+        MakeFifo(Named("pipe"));
+
+        using var handle = RegularFileHandle.OpenImageForReading(Named("disk-link"));
+
+        Assert.Equal(3, RandomAccess.GetLength(handle));
+        Assert.Equal($"{Named("pipe")} is a named pipe, not a regular file or a block device", Assert.Throws<IOException>(() => RegularFileHandle.OpenImageForReading(Named("pipe"))).Message);
+        Assert.Equal("/dev/null is a character device, not a regular file or a block device", Assert.Throws<IOException>(() => RegularFileHandle.OpenImageForReading("/dev/null")).Message);
     }
 }

@@ -9,12 +9,12 @@ public sealed record ExportOptions
     public QemuTools Tools { get; init; } = new();
 
     /// <summary>
-    /// Largest READ/WRITE request in bytes (capped by the server's maximum). 512 KiB with 8 in flight,
-    /// measured against 256 KiB with 16 and 1 MiB with 4 or 8 once replies no longer passed through the
-    /// thread pool (docs/PERFORMANCE.md): a full export 16 % faster, less CPU here and in the daemon, the
-    /// same on incrementals. Buffers: 4 MiB either way.
+    /// Largest READ/WRITE request in bytes (capped by the server's maximum). 1 MiB with 8 in flight: with the
+    /// daemon's buffers kept in its heap (<see cref="Qemu.StorageDaemon.MallocTunables"/>), a full export 0.94
+    /// of 512 KiB's time and incrementals the same (docs/PERFORMANCE.md, session 27); without that, every
+    /// 1 MiB buffer was faulted in afresh and 512 KiB had won. Buffers: 8 MiB.
     /// </summary>
-    public int RequestSize { get; init; } = 512 << 10;
+    public int RequestSize { get; init; } = 1 << 20;
 
     /// <summary>Requests in flight at once.</summary>
     public int MaxInFlight { get; init; } = 8;

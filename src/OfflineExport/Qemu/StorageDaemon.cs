@@ -53,6 +53,18 @@ public sealed class StorageDaemon : IAsyncDisposable
     /// <summary>True when the daemon exited without being asked to.</summary>
     public bool DiedUnexpectedly => _process.HasExited && !_stopping;
 
+    /// <summary>The glibc variable that sets malloc's thresholds (an operator's own value is left alone).</summary>
+    public const string MallocTunablesVariable = "GLIBC_TUNABLES";
+
+    /// <summary>
+    /// Keeps the buffers of NBD requests in the daemon's heap. By default glibc maps a large buffer afresh and
+    /// gives freed memory back to the kernel, so every request's buffer is faulted in again: on this project's
+    /// machine a full export then spent most of its time in page faults (1 MiB requests 2.2 times slower than
+    /// 512 KiB). A fixed mmap threshold of 32 MiB and a trim threshold of 1 GiB (both are needed) measured
+    /// 0.82–0.94 of the default's time (docs/PERFORMANCE.md, session 27). The daemon lives for one command.
+    /// </summary>
+    public const string MallocTunables = "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824";
+
     /// <summary>
     /// Starts the daemon and connects to its monitor. The socket lives in <paramref name="runtimeDirectory"/>
     /// (a private 0700 folder); the start fails with the daemon's own words if it exits first.
@@ -70,6 +82,11 @@ public sealed class StorageDaemon : IAsyncDisposable
         // qemu option values escape a comma by doubling it.
         var chardev = $"socket,id=qmp0,path={qmpSocket.Replace(",", ",,", StringComparison.Ordinal)},server=on,wait=off";
         var command = Cli.Wrap(executable).WithArguments(["--chardev", chardev, "--monitor", "chardev=qmp0", "--pidfile", pidFile]);
+        if (Environment.GetEnvironmentVariable(MallocTunablesVariable) is null)
+        {
+            command = command.WithEnvironmentVariables(variables => variables.Set(MallocTunablesVariable, MallocTunables));
+        }
+
         RunningProcess process;
         try
         {

@@ -9,11 +9,14 @@ public static class FileChecksum
 {
     private const int ChunkSize = 1 << 20;
 
-    /// <summary>The digest of <paramref name="path"/>; <paramref name="read"/> is told the bytes of each read, for progress.</summary>
-    /// <exception cref="IOException">The file cannot be read.</exception>
+    /// <summary>
+    /// The digest of the regular file <paramref name="path"/> (never through a final symlink, never waiting on a
+    /// pipe put in its place); <paramref name="read"/> is told the bytes of each read, for progress.
+    /// </summary>
+    /// <exception cref="IOException">The file cannot be read, or is not a regular file.</exception>
     public static async Task<FileDigest> ComputeAsync(string path, CancellationToken cancellationToken, Action<long>? read = null)
     {
-        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        using var handle = RegularFileHandle.OpenForReading(path);
         return await ComputeAsync(handle, cancellationToken, read).ConfigureAwait(false);
     }
 

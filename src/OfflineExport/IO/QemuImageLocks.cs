@@ -65,21 +65,21 @@ public static partial class QemuImageLocks
             return null;
         }
 
-        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        // A pipe swapped in after the look above is refused, not waited on.
+        var file = RegularFileHandle.OpenImageForReading(path);
         var request = new byte[FlockSize];
         BitConverter.TryWriteBytes(request.AsSpan(0, 2), ReadLock);
         BitConverter.TryWriteBytes(request.AsSpan(8, 8), (long)(UnsharedBase + WritePermission));
         BitConverter.TryWriteBytes(request.AsSpan(16, 8), 1L);
-        var fd = (int)stream.SafeFileHandle.DangerousGetHandle();
-        if (Fcntl(fd, OfdSetLock, request) != 0)
+        if (Fcntl((int)file.DangerousGetHandle(), OfdSetLock, request) != 0)
         {
             var errno = Marshal.GetLastPInvokeError();
-            stream.Dispose();
+            file.Dispose();
             throw new IOException($"cannot lock {path} against writers (errno {errno})");
         }
 
-        // The lock belongs to this open file description: closing the stream releases it.
-        return stream;
+        // The lock belongs to this open file description: closing the file releases it.
+        return file;
     }
 
     private static bool IsLocked(string path, long start, long length)
@@ -90,14 +90,13 @@ public static partial class QemuImageLocks
             return false;
         }
 
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        using var file = RegularFileHandle.OpenImageForReading(path);
         // Asking whether an exclusive lock could be taken reports any other open file's shared lock.
         var request = new byte[FlockSize];
         BitConverter.TryWriteBytes(request.AsSpan(0, 2), WriteLock);
         BitConverter.TryWriteBytes(request.AsSpan(8, 8), start);
         BitConverter.TryWriteBytes(request.AsSpan(16, 8), length);
-        var fd = (int)stream.SafeFileHandle.DangerousGetHandle();
-        if (Fcntl(fd, OfdGetLock, request) != 0)
+        if (Fcntl((int)file.DangerousGetHandle(), OfdGetLock, request) != 0)
         {
             throw new IOException($"cannot read the locks of {path} (errno {Marshal.GetLastPInvokeError()})");
         }

@@ -53,7 +53,7 @@ public sealed class StorageDaemon : IAsyncDisposable
     /// <summary>True when the daemon exited without being asked to.</summary>
     public bool DiedUnexpectedly => _process.HasExited && !_stopping;
 
-    /// <summary>The glibc variable that sets malloc's thresholds (an operator's own value is left alone).</summary>
+    /// <summary>The glibc variable that sets malloc's thresholds.</summary>
     public const string MallocTunablesVariable = "GLIBC_TUNABLES";
 
     /// <summary>
@@ -64,6 +64,14 @@ public sealed class StorageDaemon : IAsyncDisposable
     /// 0.82–0.94 of the default's time (docs/PERFORMANCE.md, session 27). The daemon lives for one command.
     /// </summary>
     public const string MallocTunables = "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824";
+
+    /// <summary>
+    /// <see cref="MallocTunables"/> followed by an operator's own <paramref name="existing"/> value: glibc takes the
+    /// entries in order, so theirs still win where they name the same tunable, and a value set for another reason
+    /// (<c>glibc.pthread.rseq=0</c> in a container) does not cost the daemon its buffers.
+    /// </summary>
+    public static string MallocTunablesWith(string? existing) =>
+        string.IsNullOrEmpty(existing) ? MallocTunables : $"{MallocTunables}:{existing}";
 
     /// <summary>
     /// Starts the daemon and connects to its monitor. The socket lives in <paramref name="runtimeDirectory"/>
@@ -82,10 +90,8 @@ public sealed class StorageDaemon : IAsyncDisposable
         // qemu option values escape a comma by doubling it.
         var chardev = $"socket,id=qmp0,path={qmpSocket.Replace(",", ",,", StringComparison.Ordinal)},server=on,wait=off";
         var command = Cli.Wrap(executable).WithArguments(["--chardev", chardev, "--monitor", "chardev=qmp0", "--pidfile", pidFile]);
-        if (Environment.GetEnvironmentVariable(MallocTunablesVariable) is null)
-        {
-            command = command.WithEnvironmentVariables(variables => variables.Set(MallocTunablesVariable, MallocTunables));
-        }
+        var tunables = MallocTunablesWith(Environment.GetEnvironmentVariable(MallocTunablesVariable));
+        command = command.WithEnvironmentVariables(variables => variables.Set(MallocTunablesVariable, tunables));
 
         RunningProcess process;
         try

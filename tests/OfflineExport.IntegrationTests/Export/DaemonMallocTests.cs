@@ -1,3 +1,4 @@
+using CliWrap.Buffered;
 using OfflineExport.IntegrationTests.Support;
 using OfflineExport.Qemu;
 
@@ -26,8 +27,21 @@ public sealed class DaemonMallocTests : IDisposable
         var environment = (await File.ReadAllTextAsync($"/proc/{pid}/environ")).Split('\0');
         await daemon.StopAsync(TimeSpan.FromSeconds(30), cts.Token);
 
-        Assert.Equal(StorageDaemon.MallocTunables, await File.ReadAllTextAsync(seen));
+        Assert.Equal(StorageDaemon.MallocTunablesWith(Environment.GetEnvironmentVariable(StorageDaemon.MallocTunablesVariable)), await File.ReadAllTextAsync(seen));
         Assert.Contains("GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432", environment);
         Assert.Contains("glibc.malloc.trim_threshold=1073741824", environment);
+    }
+
+    [Fact]
+    public async Task Glibc_takes_ours_and_lets_an_operator_value_after_them_win()
+    {
+        // The dynamic loader reports the tunables it took from the environment, as the daemon's glibc takes them.
+        var combined = StorageDaemon.MallocTunablesWith("glibc.malloc.mmap_threshold=131072");
+        var listing = await CliWrap.Cli.Wrap("/lib64/ld-linux-x86-64.so.2").WithArguments("--list-tunables")
+            .WithEnvironmentVariables(variables => variables.Set(StorageDaemon.MallocTunablesVariable, combined))
+            .ExecuteBufferedAsync();
+
+        Assert.Contains("glibc.malloc.trim_threshold: 0x40000000", listing.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("glibc.malloc.mmap_threshold: 0x20000", listing.StandardOutput, StringComparison.Ordinal);
     }
 }

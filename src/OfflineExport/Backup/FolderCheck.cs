@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.Win32.SafeHandles;
 using OfflineExport.Export;
 using OfflineExport.IO;
 using OfflineExport.Processes;
@@ -101,21 +102,12 @@ public sealed class FolderCheck
     /// <summary>
     /// What <see cref="PointFiles.Examine"/> or <c>qemu-img check</c> finds wrong with the point's file, or null.
     /// qemu-img reads the very file that was examined (held open), so a file swapped in between can neither
-    /// stall it (a named pipe) nor make it read another file; a file someone else could rewrite in place is
-    /// refused, as restore refuses it.
+    /// stall it (a named pipe) nor make it read another file.
     /// </summary>
     /// <exception cref="OfflineExportException">BackupFolderProblem: another user could change the file; QemuFailure: qemu-img stalled.</exception>
-    internal static async Task<string?> ExamineAndCheckAsync(QemuImg qemuImg, string folder, DiskRecord disk, PointRecord point, CancellationToken cancellationToken)
-    {
-        var (handle, what) = PointFiles.OpenExamined(folder, disk, point);
-        if (handle is null)
+    internal static Task<string?> ExamineAndCheckAsync(QemuImg qemuImg, string folder, DiskRecord disk, PointRecord point, CancellationToken cancellationToken) =>
+        ExaminedAsync(folder, disk, point, async handle =>
         {
-            return what;
-        }
-
-        using (handle)
-        {
-            PointFiles.RequireOnlyOursCanChange(handle, folder, disk, point, point, "check");
             try
             {
                 var result = await qemuImg.CheckQcow2Async(handle, Path.Combine(folder, point.File), cancellationToken).ConfigureAwait(false);
@@ -127,11 +119,15 @@ public sealed class FolderCheck
                 throw new OfflineExportException(ErrorKind.QemuFailure,
                     $"qemu-img check of {Path.Combine(folder, point.File)} made no progress for {ex.Timeout.TotalSeconds:0.#} s and was stopped: is a file its header names a named pipe, or did the storage stop answering?", ex);
             }
-        }
-    }
+        });
 
-    // The checksum of the file as it is examined now: what is read is a regular file of the folder with a sound header.
-    private static async Task<string?> ExamineAndReadAsync(string folder, DiskRecord disk, PointRecord point, Action<long>? read, CancellationToken cancellationToken)
+    // The checksum of the file as it is examined now.
+    private static Task<string?> ExamineAndReadAsync(string folder, DiskRecord disk, PointRecord point, Action<long>? read, CancellationToken cancellationToken) =>
+        ExaminedAsync(folder, disk, point, handle => PointFiles.ChecksumProblemAsync(point, handle, cancellationToken, read));
+
+    // What examining the point's file finds wrong, else what `read` finds reading that same open file. A file someone
+    // else could rewrite in place is refused, as restore refuses it: holding it would not stop a new header.
+    private static async Task<string?> ExaminedAsync(string folder, DiskRecord disk, PointRecord point, Func<SafeFileHandle, Task<string?>> read)
     {
         var (handle, what) = PointFiles.OpenExamined(folder, disk, point);
         if (handle is null)
@@ -142,7 +138,7 @@ public sealed class FolderCheck
         using (handle)
         {
             PointFiles.RequireOnlyOursCanChange(handle, folder, disk, point, point, "check");
-            return await PointFiles.ChecksumProblemAsync(point, handle, cancellationToken, read).ConfigureAwait(false);
+            return await read(handle).ConfigureAwait(false);
         }
     }
 

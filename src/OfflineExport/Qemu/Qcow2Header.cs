@@ -80,7 +80,7 @@ public static class Qcow2Header
     {
         try
         {
-            using var handle = OpenForReading(path);
+            using var handle = RegularFileHandle.OpenImageForReading(path);
             Span<byte> header = stackalloc byte[48];
             var length = RandomAccess.GetLength(handle);
             if (length < header.Length)
@@ -132,7 +132,7 @@ public static class Qcow2Header
     /// <exception cref="IOException">The file cannot be read.</exception>
     public static bool UsesExternalDataFile(string path)
     {
-        using var handle = OpenForReading(path);
+        using var handle = RegularFileHandle.OpenImageForReading(path);
         return UsesExternalDataFile(handle);
     }
 
@@ -171,8 +171,6 @@ public static class Qcow2Header
             && BinaryPrimitives.ReadUInt32BigEndian(header[4..]) >= 3
             && (BinaryPrimitives.ReadUInt64BigEndian(header[72..]) & 2) != 0;
     }
-
-    private static SafeFileHandle OpenForReading(string path) => RegularFileHandle.OpenImageForReading(path);
 
     private static void ReadExactly(SafeFileHandle handle, Span<byte> buffer, long offset)
     {

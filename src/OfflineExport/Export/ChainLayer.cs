@@ -7,11 +7,15 @@ namespace OfflineExport.Export;
 /// <param name="Path">Absolute path of the layer's file.</param>
 /// <param name="Format">"qcow2" or "raw", as recorded (never probed) for every layer below the top.</param>
 /// <param name="Info">What qemu-img reported.</param>
-public sealed record ChainLayer(int Index, string Path, string Format, ImageInfo Info)
+/// <param name="NodePrefix">What its QMP node names start with: "layer" for the source, another prefix for a second chain in the same daemon.</param>
+public sealed record ChainLayer(int Index, string Path, string Format, ImageInfo Info, string NodePrefix = ChainLayer.SourcePrefix)
 {
+    /// <summary>The node-name prefix of the source chain's layers.</summary>
+    public const string SourcePrefix = "layer";
+
     /// <summary>QMP node name of the format node.</summary>
-    public string NodeName => $"layer{Index}";
+    public string NodeName => $"{NodePrefix}{Index}";
 
     /// <summary>QMP node name of the protocol (file) node under it.</summary>
-    public string FileNodeName => $"layer{Index}-file";
+    public string FileNodeName => $"{NodePrefix}{Index}-file";
 }

@@ -36,7 +36,9 @@ public static class ChainValidator
     }
 
     /// <summary>Checks formats, encryption, corruption and backing links of every layer (rule 5).</summary>
-    public static IReadOnlyList<ChainLayer> ValidateStructure(IReadOnlyList<ImageInfo> chain)
+    /// <param name="chain">The chain, top first, as qemu-img reported it.</param>
+    /// <param name="nodePrefix">The layers' node-name prefix (<see cref="ChainLayer.NodePrefix"/>).</param>
+    public static IReadOnlyList<ChainLayer> ValidateStructure(IReadOnlyList<ImageInfo> chain, string nodePrefix = ChainLayer.SourcePrefix)
     {
         if (chain.Count == 0)
         {
@@ -99,7 +101,7 @@ public static class ChainValidator
             }
 
             // The top's format is the one its caller passed to qemu-img (probed only when nobody stated it); every lower one is the recorded format.
-            layers.Add(new ChainLayer(i, path, info.Format, info));
+            layers.Add(new ChainLayer(i, path, info.Format, info, nodePrefix));
         }
 
         return layers;

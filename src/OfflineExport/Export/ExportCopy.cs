@@ -22,13 +22,13 @@ public sealed class ExportCopy
     /// <summary>Runs the export in <paramref name="daemon"/>; a failure is reported as <see cref="ExportFailures"/> decides.</summary>
     /// <param name="daemon">The started daemon (nothing opened yet).</param>
     /// <param name="chain">The validated source chain.</param>
-    /// <param name="previous">The previous backup for an incremental, or null.</param>
+    /// <param name="previous">The previous backup of an incremental, or null.</param>
     /// <param name="output">The partial output to create and write, or null for a dry run.</param>
     /// <param name="progress">Receives the copy's progress, or null.</param>
     /// <param name="cancellationToken">Cancels the work.</param>
     /// <returns>What was planned, and what was done (null for a dry run).</returns>
     public async Task<(ExportTotals Totals, CopyStatistics? Statistics)> RunAsync(
-        StorageDaemon daemon, ValidatedChain chain, string? previous, OutputTarget? output, IProgress<ExportProgress>? progress, CancellationToken cancellationToken)
+        StorageDaemon daemon, ValidatedChain chain, PreviousBackup? previous, OutputTarget? output, IProgress<ExportProgress>? progress, CancellationToken cancellationToken)
     {
         try
         {
@@ -46,7 +46,7 @@ public sealed class ExportCopy
     }
 
     private async Task<(ExportTotals Totals, CopyStatistics? Statistics)> CopyAsync(
-        StorageDaemon daemon, ValidatedChain chain, string? previous, OutputTarget? output, IProgress<ExportProgress>? progress, CancellationToken cancellationToken)
+        StorageDaemon daemon, ValidatedChain chain, PreviousBackup? previous, OutputTarget? output, IProgress<ExportProgress>? progress, CancellationToken cancellationToken)
     {
         var graph = new BlockGraph(daemon.Qmp, _options.CacheDirect, _options.OutputDirectMinimum, _options.Log);
         var dirtyContext = await graph.ExportSourceAsync(chain, daemon.NbdSocket, cancellationToken).ConfigureAwait(false);
@@ -71,8 +71,9 @@ public sealed class ExportCopy
         // Measured before the target opens: how much will be written decides how it is opened.
         var measurement = await planner.MeasureAsync(cancellationToken).ConfigureAwait(false);
         void RequireOurs() => RequireOwnFile(daemon, output);
-        await graph.CreateTargetAsync(output, chain.VirtualSize, chain.Top.Info.ClusterSize ?? 65536, RequireOurs, _options.ProgressTimeout, cancellationToken).ConfigureAwait(false);
-        await graph.ExportTargetAsync(output.Partial.Path, measurement.WorkBytes, RequireOurs, cancellationToken).ConfigureAwait(false);
+        var clusterSize = chain.Top.Info.ClusterSize ?? 65536;
+        await graph.CreateTargetAsync(output, chain.VirtualSize, clusterSize, RequireOurs, _options.ProgressTimeout, cancellationToken).ConfigureAwait(false);
+        await graph.ExportTargetAsync(output.Partial.Path, measurement.WorkBytes, clusterSize, RequireOurs, cancellationToken).ConfigureAwait(false);
         await nbd.ConnectTargetAsync(daemon.NbdSocket, _options.MaxInFlight, cancellationToken).ConfigureAwait(false);
         var engine = new CopyEngine(nbd.Source, nbd.Target!, _options.MaxInFlight, requestSize, targetHasBacking: chain.MergeSources.Count > 0, progress);
         var statistics = await engine.RunAsync(planner.PlanAsync(measurement, cancellationToken), measurement.WorkBytes, cancellationToken).ConfigureAwait(false);

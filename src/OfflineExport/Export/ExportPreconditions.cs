@@ -93,10 +93,11 @@ public static class ExportPreconditions
     }
 
     /// <summary>The previous backup of an incremental: a valid qcow2 chain of the disk's size, apart from the disk's own chain and from OUTPUT.</summary>
-    public static void CheckBacking(IReadOnlyList<ImageInfo> chain, ExportPaths paths, ValidatedChain source)
+    /// <returns>The previous backup with its validated chain.</returns>
+    public static PreviousBackup CheckBacking(IReadOnlyList<ImageInfo> chain, ExportPaths paths, ValidatedChain source)
     {
         var backing = paths.Backing!;
-        ChainValidator.ValidateStructure(chain);
+        var layers = ChainValidator.ValidateStructure(chain, PreviousBackup.PrefixForNodes);
         if (chain[0].Format != "qcow2")
         {
             throw new OfflineExportException(ErrorKind.InvalidImage, $"previous backup {backing} is a {chain[0].Format} image; it must be a qcow2");
@@ -128,5 +129,7 @@ public static class ExportPreconditions
                     $"previous backup {backing} is not a backup: {(layer == chain[0] ? "it" : $"its chain holds {layer.Filename}, which")} is {own}, a layer of the image's own chain; give --backing the previous backup's file");
             }
         }
+
+        return new PreviousBackup(backing, layers);
     }
 }

@@ -54,10 +54,7 @@ public sealed class ExportSession
             ExportPreconditions.CheckDetectedFormat(chain[0], paths.Image, detected: request.Format is null);
             var validated = ChainValidator.Validate(chain, request.Bitmaps);
             ExportPreconditions.CheckOutputOutsideChain(paths.Output, chain, "source chain");
-            if (backingReading is not null)
-            {
-                ExportPreconditions.CheckBacking(await backingReading.ConfigureAwait(false), paths, validated);
-            }
+            var previous = backingReading is null ? null : ExportPreconditions.CheckBacking(await backingReading.ConfigureAwait(false), paths, validated);
 
             await source.LayerChecks.ConfigureAwait(false);
             if (partial is not null)
@@ -69,7 +66,7 @@ public sealed class ExportSession
 
             daemon = await daemonStarting.ConfigureAwait(false);
             var output = partial is null ? null : new OutputTarget(partial, paths.BackingAsRecorded);
-            var (totals, statistics) = await new ExportCopy(_options).RunAsync(daemon, validated, paths.Backing, output, progress, cancellationToken).ConfigureAwait(false);
+            var (totals, statistics) = await new ExportCopy(_options).RunAsync(daemon, validated, previous, output, progress, cancellationToken).ConfigureAwait(false);
 
             var verified = false;
             if (partial is not null && request.Verify)

@@ -12,7 +12,7 @@ public static class UntrackedChangeCheck
     /// <summary>Throws <see cref="OfflineExportException"/> (<see cref="ErrorKind.UntrackedChange"/>) when the disk holds a change the checkpoints did not record.</summary>
     /// <param name="graph">The source daemon's block graph (its NBD server already started on <paramref name="socket"/>).</param>
     /// <param name="socket">The source daemon's NBD socket.</param>
-    /// <param name="previous">The previous backup (a qcow2 whose chain was validated: every backing format recorded).</param>
+    /// <param name="previous">The previous backup (a qcow2 whose chain was validated).</param>
     /// <param name="source">A connection to the source export with <c>base:allocation</c>.</param>
     /// <param name="dirty">A connection to the source export with <paramref name="dirtyContext"/>.</param>
     /// <param name="dirtyContext">The checkpoints' context (merged, or the one checkpoint itself).</param>
@@ -22,7 +22,7 @@ public static class UntrackedChangeCheck
     /// <param name="log">Receives how long the check took (--verbose), or null.</param>
     /// <param name="cancellationToken">Cancels the check.</param>
     public static async Task RunAsync(
-        BlockGraph graph, string socket, string previous, IBlockSource source, IBlockSource dirty, string dirtyContext, IReadOnlyList<string> checkpoints, ulong size, TimeSpan? replyTimeout, Action<string>? log, CancellationToken cancellationToken)
+        BlockGraph graph, string socket, PreviousBackup previous, IBlockSource source, IBlockSource dirty, string dirtyContext, IReadOnlyList<string> checkpoints, ulong size, TimeSpan? replyTimeout, Action<string>? log, CancellationToken cancellationToken)
     {
         await graph.ExportPreviousAsync(previous, cancellationToken).ConfigureAwait(false);
         var options = new NbdClientOptions { ExportName = BlockGraph.PreviousExport, MetaContexts = [NbdProtocol.BaseAllocationContext], MaxInFlight = ExtentScanner.Lookahead, ReplyTimeout = replyTimeout };
@@ -42,7 +42,7 @@ public static class UntrackedChangeCheck
         log?.Invoke($"untracked-change check: {(found is null ? "none" : "found")} in {clock.Elapsed.TotalMilliseconds:F0} ms");
         if (found is { } range)
         {
-            throw new OfflineExportException(ErrorKind.UntrackedChange, Describe(range, previous, checkpoints) + Advice);
+            throw new OfflineExportException(ErrorKind.UntrackedChange, Describe(range, previous.Path, checkpoints) + Advice);
         }
     }
 

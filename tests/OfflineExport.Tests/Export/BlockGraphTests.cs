@@ -17,7 +17,7 @@ public sealed class BlockGraphTests
         // Arrange
         using var cts = new CancellationTokenSource(Timeout);
         await using var server = FakeQmpServer.Start();
-        var chain = ChainValidator.Validate(Chain(Qcow2(TopPath, Bitmap("b1")), Qcow2(BasePath, Bitmap("b1"))), ["b1"]);
+        var chain = ChainValidator.Validate(Chain(Qcow2(TopPath, Bitmap("b1")), Qcow2(BasePath, Bitmap("b1")) with { ClusterSize = 32768 }), ["b1"]);
         var commands = Answer(server, 7, _ => null, cts.Token);
         await using var qmp = await QmpClient.ConnectAsync(server.SocketPath, null, cts.Token);
 
@@ -35,6 +35,8 @@ public sealed class BlockGraphTests
         Assert.Null(nodes[1]["backing"]); // the base opens nothing below it by itself
         Assert.True(nodes[1].ContainsKey("backing"));
         Assert.Equal("layer1", (string?)nodes[3]["backing"]);
+        Assert.Equal(32768, (int?)nodes[1]["l2-cache-entry-size"]); // whole L2 tables, each layer its own size
+        Assert.Equal(65536, (int?)nodes[3]["l2-cache-entry-size"]);
         var actions = sent[4]["arguments"]!["actions"]!.AsArray();
         var bitmap = (string)actions[0]!["data"]!["name"]!;
         Assert.False((bool)actions[0]!["data"]!["persistent"]!);
@@ -121,14 +123,16 @@ public sealed class BlockGraphTests
         var log = new List<string>();
 
         // Act
-        await new BlockGraph(qmp, CacheDirectScope.Output, 1UL << 20, log.Add).ExportTargetAsync("/b/x.part", 2UL << 20, () => { }, cts.Token);
+        await new BlockGraph(qmp, CacheDirectScope.Output, 1UL << 20, log.Add).ExportTargetAsync("/b/x.part", 2UL << 20, 131072, () => { }, cts.Token);
         var sent = await commands.WaitAsync(Timeout);
 
         // Assert
         Assert.True(IsDirect(sent[0]));
         Assert.False(IsDirect(sent[1]));
+        Assert.All(sent.Take(2), c => Assert.True(IsUnflushed(c))); // the publish fsyncs it
         Assert.False((bool)sent[1]["arguments"]!["read-only"]!);
         Assert.Equal("qcow2", (string?)sent[2]["arguments"]!["driver"]);
+        Assert.Equal(131072, (int?)sent[2]["arguments"]!["l2-cache-entry-size"]);
         Assert.Equal(BlockGraph.TargetExport, (string?)sent[3]["arguments"]!["id"]);
         Assert.True((bool)sent[3]["arguments"]!["writable"]!);
         Assert.Contains(log, l => l.Contains("O_DIRECT refused", StringComparison.Ordinal));
@@ -142,7 +146,7 @@ public sealed class BlockGraphTests
         var commands = Answer(server, 3, _ => null, cts.Token);
         await using var qmp = await QmpClient.ConnectAsync(server.SocketPath, null, cts.Token);
 
-        await new BlockGraph(qmp, CacheDirectScope.Output, 256UL << 20, null).ExportTargetAsync("/b/x.part", 1UL << 20, () => { }, cts.Token);
+        await new BlockGraph(qmp, CacheDirectScope.Output, 256UL << 20, null).ExportTargetAsync("/b/x.part", 1UL << 20, 65536, () => { }, cts.Token);
         var sent = await commands.WaitAsync(Timeout);
 
         Assert.False(IsDirect(sent[0]));
@@ -157,7 +161,7 @@ public sealed class BlockGraphTests
         await using var qmp = await QmpClient.ConnectAsync(server.SocketPath, null, cts.Token);
 
         var error = await Assert.ThrowsAsync<OfflineExportException>(() =>
-            new BlockGraph(qmp, CacheDirectScope.All, 0, null).ExportTargetAsync("/b/x.part", 0, () => { }, cts.Token));
+            new BlockGraph(qmp, CacheDirectScope.All, 0, null).ExportTargetAsync("/b/x.part", 0, 65536, () => { }, cts.Token));
         await commands.WaitAsync(Timeout);
 
         Assert.Equal(ErrorKind.OutputProblem, error.Kind);
@@ -175,7 +179,7 @@ public sealed class BlockGraphTests
 
         // Act
         var error = await Assert.ThrowsAsync<OfflineExportException>(() =>
-            new BlockGraph(qmp, CacheDirectScope.Output, 256UL << 20, null).ExportTargetAsync("/b/x.part", 1UL << 20, () => throw new OfflineExportException(ErrorKind.OutputProblem, "not ours"), cts.Token));
+            new BlockGraph(qmp, CacheDirectScope.Output, 256UL << 20, null).ExportTargetAsync("/b/x.part", 1UL << 20, 65536, () => throw new OfflineExportException(ErrorKind.OutputProblem, "not ours"), cts.Token));
         var sent = await commands.WaitAsync(Timeout);
 
         // Assert: the file node only; no qcow2 node, no export.
@@ -183,7 +187,40 @@ public sealed class BlockGraphTests
         Assert.Equal("file", (string?)Assert.Single(sent)["arguments"]!["driver"]);
     }
 
+    [Fact]
+    public async Task Previous_backup_chain_opens_bottom_up_read_only_under_names_of_its_own()
+    {
+        // Arrange: a backup folder's newest point over its full one.
+        using var cts = new CancellationTokenSource(Timeout);
+        await using var server = FakeQmpServer.Start();
+        var layers = ChainValidator.ValidateStructure(Chain(Qcow2("/b/inc.qcow2"), Qcow2("/b/full.qcow2") with { ClusterSize = 131072 }), PreviousBackup.PrefixForNodes);
+        var commands = Answer(server, 5, _ => null, cts.Token);
+        await using var qmp = await QmpClient.ConnectAsync(server.SocketPath, null, cts.Token);
+
+        // Act
+        await new BlockGraph(qmp, CacheDirectScope.All, 0, null).ExportPreviousAsync(new PreviousBackup("/b/inc.qcow2", layers), cts.Token);
+        var sent = await commands.WaitAsync(Timeout);
+
+        // Assert: nothing opened from a header, nothing named like the source's layers, no O_DIRECT even with "all".
+        Assert.Equal(["blockdev-add", "blockdev-add", "blockdev-add", "blockdev-add", "block-export-add"], sent.Select(c => (string?)c["execute"]));
+        var nodes = sent.Take(4).Select(c => c["arguments"]!.AsObject()).ToList();
+        Assert.Equal(["previous1-file", "previous1", "previous0-file", "previous0"], nodes.Select(n => (string?)n["node-name"]));
+        Assert.Equal(["/b/full.qcow2", "/b/inc.qcow2"], new[] { nodes[0], nodes[2] }.Select(n => (string?)n["filename"]));
+        Assert.All(nodes, n => Assert.True((bool)n["read-only"]!));
+        Assert.All(nodes, n => Assert.False(n.ContainsKey("cache")));
+        Assert.Null(nodes[1]["backing"]);
+        Assert.True(nodes[1].ContainsKey("backing"));
+        Assert.Equal("previous1", (string?)nodes[3]["backing"]);
+        Assert.Equal([131072, 65536], new[] { nodes[1], nodes[3] }.Select(n => (int?)n["l2-cache-entry-size"]));
+        var export = sent[4]["arguments"]!.AsObject();
+        Assert.Equal(BlockGraph.PreviousExport, (string?)export["id"]);
+        Assert.Equal("previous0", (string?)export["node-name"]);
+        Assert.False((bool)export["writable"]!);
+    }
+
     private static bool IsDirect(JsonObject command) => command["arguments"]?["cache"]?["direct"] is JsonNode direct && (bool)direct;
+
+    private static bool IsUnflushed(JsonObject command) => command["arguments"]?["cache"]?["no-flush"] is JsonNode unflushed && (bool)unflushed;
 
     /// <summary>Negotiates, then answers <paramref name="count"/> commands: with the error <paramref name="error"/> gives, else an empty return.</summary>
     private static async Task<List<JsonObject>> Answer(FakeQmpServer server, int count, Func<JsonObject, string?> error, CancellationToken cancellationToken)

@@ -106,7 +106,15 @@ public sealed class BlockGraph
                 CacheWholeL2Tables(format, layer.Info.ClusterSize);
             }
 
-            await _qmp.BlockdevAddAsync(format, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await _qmp.BlockdevAddAsync(format, cancellationToken).ConfigureAwait(false);
+            }
+            catch (QmpException ex) when (Qemu.QemuImg.IsLockError(ex.Description))
+            {
+                // qemu's message names no file: this layer is the one a writer holds (a lower layer of the disk, or of the previous backup).
+                throw OfflineExportException.ImageInUse(layer.Path, ex.Description);
+            }
         }
     }
 
@@ -217,7 +225,7 @@ public sealed class BlockGraph
     /// <param name="direct">Opened with O_DIRECT.</param>
     /// <param name="unflushed">
     /// qemu never asks the kernel to write the file out (cache.no-flush): for the partial output only, which is
-    /// deleted unless the run ends well, and fsynced by the publish before its rename (<see cref="OutputFile.Publish"/>).
+    /// deleted unless the run ends well, and fsynced by the publish before its rename (<see cref="PartialOutput.Publish"/>).
     /// qcow2's ordering flushes buy nothing there, and with many new L2 tables they were hundreds of fdatasyncs.
     /// </param>
     private static JsonObject FileNode(string nodeName, string path, bool readOnly, bool direct, bool unflushed = false)

@@ -1,3 +1,4 @@
+using Microsoft.Win32.SafeHandles;
 using OfflineExport.IO;
 
 namespace OfflineExport.Export;
@@ -48,11 +49,23 @@ public static class OutputFile
     }
 
     /// <summary>Makes <paramref name="partial"/> durable, then gives it its final name in one atomic rename.</summary>
-    public static void Publish(string partial, string output, bool overwrite)
+    /// <param name="partial">The file under its temporary name.</param>
+    /// <param name="output">Its final name.</param>
+    /// <param name="overwrite">An existing file of that name is replaced.</param>
+    /// <param name="held">The partial file, held open since before it was written (synced through it), or null (synced by name).</param>
+    public static void Publish(string partial, string output, bool overwrite, SafeFileHandle? held = null)
     {
         try
         {
-            FileSync.File(partial);
+            if (held is null)
+            {
+                FileSync.File(partial);
+            }
+            else
+            {
+                FileSync.File(held);
+            }
+
             File.Move(partial, output, overwrite);
             FileSync.Folder(Path.GetDirectoryName(output)!);
         }

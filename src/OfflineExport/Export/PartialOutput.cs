@@ -1,3 +1,5 @@
+using Microsoft.Win32.SafeHandles;
+
 namespace OfflineExport.Export;
 
 /// <summary>
@@ -9,6 +11,13 @@ public sealed class PartialOutput : IDisposable
 {
     private const UnixFileMode NewImageMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
     private bool _published;
+
+    /// <summary>
+    /// The file <see cref="CreateEmpty"/> made, held open until the end: the daemon writes it without flushing
+    /// (cache.no-flush) and then closes it, and the kernel reports a failed write-back to a descriptor that was
+    /// open before the failure, so the publish fsyncs through this one rather than a new open by name.
+    /// </summary>
+    private SafeFileHandle? _held;
 
     private PartialOutput(string output)
     {
@@ -37,9 +46,9 @@ public sealed class PartialOutput : IDisposable
     {
         try
         {
-            using var file = new FileStream(Path, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = NewImageMode });
+            _held = IO.RegularFileHandle.CreateNew(Path, NewImageMode);
             // Through our own descriptor, not the name: the name may already lead elsewhere.
-            Created = IO.FileIdentity.OfOpen(file.SafeFileHandle);
+            Created = IO.FileIdentity.OfOpen(_held);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -57,8 +66,9 @@ public sealed class PartialOutput : IDisposable
             throw Replaced("nothing was put in place");
         }
 
-        OutputFile.Publish(Path, Output, overwrite);
+        OutputFile.Publish(Path, Output, overwrite, _held);
         _published = true;
+        _held?.Dispose();
     }
 
     /// <summary>The error when the temporary name no longer leads to the file <see cref="CreateEmpty"/> made; <paramref name="consequence"/> says what was spared.</summary>
@@ -68,6 +78,7 @@ public sealed class PartialOutput : IDisposable
     /// <summary>Deletes the partial file unless it was published.</summary>
     public void Dispose()
     {
+        _held?.Dispose();
         if (!_published)
         {
             OutputFile.TryDelete(Path);

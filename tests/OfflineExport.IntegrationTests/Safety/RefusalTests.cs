@@ -107,6 +107,34 @@ public sealed class RefusalTests : IDisposable
     }
 
     [Fact]
+    public async Task A_lower_layer_of_the_previous_backup_held_by_a_writer_is_the_file_named()
+    {
+        // Arrange: the previous backup is an overlay over a base some process holds open for writing.
+        var image = await ImageWithPreviousAsync();
+        await AddBitmapAsync(image, "ck");
+        var (previousBase, previous) = (_ws["prev.qcow2"], _ws["prev-top.qcow2"]);
+        await CreateOverlayAsync(previous, previousBase);
+        var before = Sha256(previousBase);
+        await using (var writer = await ImageFaults.HoldReadWriteAsync(previousBase))
+        {
+            using var cts = new CancellationTokenSource(ExportHarness.Deadline);
+
+            // Act
+            var error = await Assert.ThrowsAsync<OfflineExportException>(() =>
+                new ExportSession(_ws.Options).RunAsync(Incremental(image, "ck") with { Format = "qcow2", Backing = previous }, null, cts.Token));
+
+            // Assert: the held file, not the disk, which nobody holds.
+            Assert.Equal(ErrorKind.ImageInUse, error.Kind);
+            Assert.Contains($"image {previousBase} is in use by another process", error.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain(image, error.Message, StringComparison.Ordinal);
+        }
+
+        Assert.False(File.Exists(_ws["inc.qcow2"]));
+        Assert.Equal(before, Sha256(previousBase));
+        _ws.AssertNothingLeftBehind();
+    }
+
+    [Fact]
     public async Task Image_held_by_a_running_process_is_refused_before_any_work()
     {
         var image = await ImageWithPreviousAsync();

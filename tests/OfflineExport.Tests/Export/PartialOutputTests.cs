@@ -23,6 +23,35 @@ public sealed class PartialOutputTests : IDisposable
     }
 
     [Fact]
+    public void The_partial_is_held_open_from_its_creation_until_it_is_published()
+    {
+        // Held so that the publish's fsync goes through a descriptor older than any write-back of the daemon's.
+        var output = Path.Combine(_folder.FullName, "vda.0.qcow2");
+        using var partial = PartialOutput.For(output);
+
+        partial.CreateEmpty();
+        var heldWhileWritten = OpenDescriptorsOf(partial.Path);
+        partial.Publish(overwrite: false);
+
+        Assert.Equal(1, heldWhileWritten);
+        Assert.Equal(0, OpenDescriptorsOf(output));
+    }
+
+    [Fact]
+    public void An_unpublished_partial_is_let_go_and_deleted()
+    {
+        var output = Path.Combine(_folder.FullName, "vda.0.qcow2");
+        var partial = PartialOutput.For(output);
+        partial.CreateEmpty();
+        var path = partial.Path;
+
+        partial.Dispose();
+
+        Assert.False(File.Exists(path));
+        Assert.Equal(0, OpenDescriptorsOf(path));
+    }
+
+    [Fact]
     public void An_existing_file_under_the_temporary_name_is_never_taken_over()
     {
         var output = Path.Combine(_folder.FullName, "vda.0.qcow2");
@@ -56,4 +85,10 @@ public sealed class PartialOutputTests : IDisposable
         Assert.False(File.Exists(output));
         Assert.Equal("decoy", File.ReadAllText(decoy));
     }
+
+    /// <summary>This process's descriptors that lead to <paramref name="path"/> (a deleted file's link ends in " (deleted)").</summary>
+    private static int OpenDescriptorsOf(string path) =>
+        new DirectoryInfo("/proc/self/fd").EnumerateFileSystemInfos()
+            .Select(fd => { try { return fd.LinkTarget; } catch (IOException) { return null; } })
+            .Count(target => target is not null && target.StartsWith(path, StringComparison.Ordinal));
 }

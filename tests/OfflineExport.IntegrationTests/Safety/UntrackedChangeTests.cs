@@ -124,6 +124,49 @@ public sealed class UntrackedChangeTests : IDisposable
         _ws.AssertNothingLeftBehind();
     }
 
+    /// <summary>The 32 MiB disk with data at 0 and 20 MiB, a full export of it, checkpoint b0, then shrunk to 16 MiB and grown back with <paramref name="preallocation"/>.</summary>
+    private async Task<(string Disk, string Full)> RegrownWithPreallocationAsync(string preallocation)
+    {
+        var vda = _ws["vda.qcow2"];
+        var full = _ws["full.qcow2"];
+        await CreateQcow2Async(vda, "32M");
+        await IoAsync(vda, "write -P 0x10 0 2M", "write -P 0x11 20M 4M");
+        await ExportHarness.ExportAsync(_ws, new ExportRequest { Image = vda, Format = "qcow2", Output = full }, vda);
+        await AddBitmapAsync(vda, "b0");
+        await ImgAsync("resize", "-q", "-f", "qcow2", "--shrink", vda, "16M");
+        await ImgAsync("resize", "-q", "-f", "qcow2", $"--preallocation={preallocation}", vda, "32M");
+        return (vda, full);
+    }
+
+    [Fact]
+    public async Task A_disk_regrown_with_metadata_preallocation_is_refused_too()
+    {
+        // The regrown clusters are allocated, and qemu reports them ZERO but not HOLE: still a change.
+        var (vda, full) = await RegrownWithPreallocationAsync("metadata");
+
+        var error = await ExportHarness.ExportFailsAsync<OfflineExportException>(_ws,
+            new ExportRequest { Image = vda, Format = "qcow2", Output = _ws["inc.qcow2"], Bitmaps = ["b0"], Backing = full }, vda);
+
+        Assert.Equal(ErrorKind.UntrackedChange, error.Kind);
+        Assert.Contains("the disk reads as zeroes at offset 20971520 (", error.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(_ws["inc.qcow2"]));
+    }
+
+    [Fact]
+    public async Task A_disk_regrown_with_written_zeroes_is_beyond_the_metadata_and_only_verify_stops_the_wrong_incremental()
+    {
+        // preallocation=full writes the regrown clusters as data: no metadata tells them from the guest's own
+        // (the README says so where it lists what a point belongs to). --verify compares every byte and refuses.
+        var (vda, full) = await RegrownWithPreallocationAsync("full");
+
+        var error = await ExportHarness.ExportFailsAsync<OfflineExportException>(_ws,
+            new ExportRequest { Image = vda, Format = "qcow2", Output = _ws["inc.qcow2"], Bitmaps = ["b0"], Backing = full, Verify = true }, vda);
+
+        Assert.Equal(ErrorKind.VerificationFailed, error.Kind);
+        Assert.False(File.Exists(_ws["inc.qcow2"]));
+        Assert.Empty(Directory.GetFiles(_ws.Root, "inc.qcow2*"));
+    }
+
     [Fact]
     public async Task Ordinary_changes_with_zero_writes_and_discards_stay_incremental_and_restore_identical()
     {

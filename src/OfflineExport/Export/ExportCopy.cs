@@ -55,7 +55,7 @@ public sealed class ExportCopy
         {
             // Metadata only, before anything is measured or written: a wrong incremental is never made.
             await UntrackedChangeCheck.RunAsync(graph, daemon.NbdSocket, previous, nbd.Source, nbd.DirtyScanner!, dirtyContext,
-                chain.MergeSources.Select(s => s.Bitmap).Distinct().ToList(), nbd.Source.Export.Size, chain.SmallestCluster, _options.ProgressTimeout, _options.Log, cancellationToken).ConfigureAwait(false);
+                chain.MergeSources.Select(s => s.Bitmap).Distinct().ToList(), nbd.Source.Export.Size, _options.ProgressTimeout, _options.Log, cancellationToken).ConfigureAwait(false);
         }
 
         var requestSize = (int)Math.Min((uint)_options.RequestSize, nbd.Source.Export.MaximumBlockSize);

@@ -18,12 +18,11 @@ public static class UntrackedChangeCheck
     /// <param name="dirtyContext">The checkpoints' context (merged, or the one checkpoint itself).</param>
     /// <param name="checkpoints">The checkpoints' names, for the message.</param>
     /// <param name="size">The disk size (the previous backup's too: checked before).</param>
-    /// <param name="cluster">The disk chain's smallest cluster (<see cref="ValidatedChain.SmallestCluster"/>).</param>
     /// <param name="replyTimeout">How long the connection may wait for a reply.</param>
     /// <param name="log">Receives how long the check took (--verbose), or null.</param>
     /// <param name="cancellationToken">Cancels the check.</param>
     public static async Task RunAsync(
-        BlockGraph graph, string socket, PreviousBackup previous, IBlockSource source, IBlockSource dirty, string dirtyContext, IReadOnlyList<string> checkpoints, ulong size, ulong cluster, TimeSpan? replyTimeout, Action<string>? log, CancellationToken cancellationToken)
+        BlockGraph graph, string socket, PreviousBackup previous, IBlockSource source, IBlockSource dirty, string dirtyContext, IReadOnlyList<string> checkpoints, ulong size, TimeSpan? replyTimeout, Action<string>? log, CancellationToken cancellationToken)
     {
         await graph.ExportPreviousAsync(previous, cancellationToken).ConfigureAwait(false);
         var options = new NbdClientOptions { ExportName = BlockGraph.PreviousExport, MetaContexts = [NbdProtocol.BaseAllocationContext], MaxInFlight = ExtentScanner.Lookahead, ReplyTimeout = replyTimeout };
@@ -36,7 +35,6 @@ public static class UntrackedChangeCheck
                 ExtentCursor.Over(source, NbdProtocol.BaseAllocationContext, size),
                 ExtentCursor.Over(dirty, dirtyContext, size),
                 size,
-                cluster,
                 cancellationToken).ConfigureAwait(false);
             await client.DisconnectAsync(cancellationToken).ConfigureAwait(false);
         }

@@ -14,11 +14,4 @@ public sealed record ValidatedChain(IReadOnlyList<ChainLayer> Layers, IReadOnlyL
 
     /// <summary>The virtual size of the disk.</summary>
     public long VirtualSize => Top.Info.VirtualSize;
-
-    /// <summary>
-    /// The smallest allocation unit of any layer: a qcow2 layer's cluster (512 bytes, the least qcow2 allows, when
-    /// unknown), a raw layer's 4 KiB (its file system's block). What <see cref="UntrackedChangeFinder"/> counts zeroes
-    /// inside allocated clusters by: no smaller than the unit a re-grown layer allocates in.
-    /// </summary>
-    public ulong SmallestCluster => Layers.Min(l => l.Format == "qcow2" ? (ulong)(l.Info.ClusterSize ?? 512) : 4096UL);
 }

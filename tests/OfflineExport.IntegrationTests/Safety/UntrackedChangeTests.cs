@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text.Json;
 using OfflineExport.Backup;
 using OfflineExport.Export;
 using OfflineExport.IntegrationTests.Support;
@@ -167,37 +165,6 @@ public sealed class UntrackedChangeTests : IDisposable
         Assert.Equal(ErrorKind.VerificationFailed, error.Kind);
         Assert.False(File.Exists(_ws["inc.qcow2"]));
         Assert.Empty(Directory.GetFiles(_ws.Root, "inc.qcow2*"));
-    }
-
-    [Fact]
-    public async Task Partial_writes_into_2_MiB_clusters_stay_incremental_and_identical()
-    {
-        // The unwritten rest of a 2 MiB cluster reads zero through a hole in the image file, while the
-        // incremental that copied the 64 KiB write holds the whole cluster: that is no change.
-        var vda = _ws["vda.qcow2"];
-        await CreateQcow2Async(vda, "64M", clusterSize: 2 << 20);
-        await IoAsync(vda, "write -P 0x51 10M 3M");
-        await ExportHarness.ExportAsync(_ws, new ExportRequest { Image = vda, Format = "qcow2", Output = _ws["full.qcow2"] }, vda);
-        await AddBitmapAsync(vda, "ck1");
-        await IoAsync(vda, "write -P 0x52 21M 64K");
-        await ExportHarness.ExportAsync(_ws, new ExportRequest { Image = vda, Format = "qcow2", Output = _ws["inc1.qcow2"], Bitmaps = ["ck1"], Backing = _ws["full.qcow2"] }, vda);
-        await AddBitmapAsync(vda, "ck2");
-        await IoAsync(vda, "write -P 0x53 40M 64K");
-        // The cluster at 20 MiB's unwritten first MiB (zeroes) as a hole in the image file, as qcow2 leaves
-        // it on file systems that keep the hole (here made sure of: the file system decides).
-        var cluster = JsonDocument.Parse(await ImgAsync("map", "--output=json", vda)).RootElement.EnumerateArray()
-            .First(e => e.GetProperty("start").GetInt64() <= 20L << 20 && 20L << 20 < e.GetProperty("start").GetInt64() + e.GetProperty("length").GetInt64());
-        var host = cluster.GetProperty("offset").GetInt64() + (20L << 20) - cluster.GetProperty("start").GetInt64();
-        var guest = await GuestSha256Async(vda);
-        await RunProgramAsync("fallocate", "--punch-hole", "--offset", host.ToString(CultureInfo.InvariantCulture), "--length", "1048576", vda);
-        Assert.Equal(guest, await GuestSha256Async(vda)); // nothing the guest reads changed
-
-        var result = await ExportHarness.ExportAsync(_ws,
-            new ExportRequest { Image = vda, Format = "qcow2", Output = _ws["inc2.qcow2"], Bitmaps = ["ck2"], Backing = _ws["inc1.qcow2"], Verify = true }, vda);
-
-        Assert.True(result.Verified);
-        Assert.Equal(64UL << 10, result.BytesCopied);
-        Assert.Equal(0, await CompareAsync(_ws["inc2.qcow2"], vda));
     }
 
     [Fact]

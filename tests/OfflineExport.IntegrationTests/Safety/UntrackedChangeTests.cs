@@ -153,6 +153,29 @@ public sealed class UntrackedChangeTests : IDisposable
     }
 
     [Fact]
+    public async Task A_regrown_2_MiB_cluster_the_guest_then_wrote_4_KiB_into_is_still_refused()
+    {
+        // The rest of each such cluster is a hole next to data, as the unwritten rest of any partial write is:
+        // the metadata cannot tell the two apart, so allocated zeroes must count as they are (session 28's
+        // review broke a rule that counted them by whole clusters with exactly this).
+        var vda = _ws["vda.qcow2"];
+        var full = _ws["full.qcow2"];
+        await CreateQcow2Async(vda, "32M", clusterSize: 2 << 20);
+        await IoAsync(vda, "write -P 0x11 0 32M");
+        await ExportHarness.ExportAsync(_ws, new ExportRequest { Image = vda, Format = "qcow2", Output = full }, vda);
+        await AddBitmapAsync(vda, "b0");
+        await ImgAsync("resize", "-q", "-f", "qcow2", "--shrink", vda, "16M");
+        await ImgAsync("resize", "-q", "-f", "qcow2", "--preallocation=metadata", vda, "32M");
+        await IoAsync(vda, [.. Enumerable.Range(0, 8).Select(i => $"write -P 0x22 {16 + (2 * i)}M 4k")]);
+
+        var error = await ExportHarness.ExportFailsAsync<OfflineExportException>(_ws,
+            new ExportRequest { Image = vda, Format = "qcow2", Output = _ws["inc.qcow2"], Bitmaps = ["b0"], Backing = full }, vda);
+
+        Assert.Equal(ErrorKind.UntrackedChange, error.Kind);
+        Assert.False(File.Exists(_ws["inc.qcow2"]));
+    }
+
+    [Fact]
     public async Task A_disk_regrown_with_written_zeroes_is_beyond_the_metadata_and_only_verify_stops_the_wrong_incremental()
     {
         // preallocation=full writes the regrown clusters as data: no metadata tells them from the guest's own

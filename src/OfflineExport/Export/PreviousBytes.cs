@@ -6,47 +6,29 @@ namespace OfflineExport.Export;
 /// <summary>
 /// Reads the previous backup's bytes where metadata alone cannot tell a change (<see cref="UntrackedChangeFinder"/>):
 /// over a connection of its own to the daemon's <see cref="BlockGraph.PreviousExport"/>, opened at the first
-/// question, one pooled buffer at a time. Past <see cref="Budget"/> bytes in one run it reads no more and answers
-/// "not zero": the range is then refused from its metadata alone, as before anything was read (a full point instead
-/// of an incremental, never a wrong one), so a check never turns into a read of the whole disk.
+/// question, one pooled buffer at a time.
 /// </summary>
 public sealed class PreviousBytes : IAsyncDisposable
 {
-    /// <summary>The most one check reads (1 GiB: about two seconds here).</summary>
-    public const ulong Budget = 1UL << 30;
-
     private const int Chunk = 1 << 20;
 
     private readonly string _socket;
     private readonly TimeSpan? _replyTimeout;
-    private readonly ulong _budget;
     private NbdClient? _client;
 
     /// <summary>Reads through the daemon's NBD server at <paramref name="socket"/>.</summary>
-    /// <param name="socket">The daemon's NBD socket.</param>
-    /// <param name="replyTimeout">How long a read may wait for its reply.</param>
-    /// <param name="budget">The most it reads (<see cref="Budget"/>; smaller in tests).</param>
-    public PreviousBytes(string socket, TimeSpan? replyTimeout, ulong budget = Budget)
+    public PreviousBytes(string socket, TimeSpan? replyTimeout)
     {
         _socket = socket;
         _replyTimeout = replyTimeout;
-        _budget = budget;
     }
 
     /// <summary>How many bytes were read, for the log.</summary>
     public ulong BytesRead { get; private set; }
 
-    /// <summary>
-    /// Whether any byte of <paramref name="range"/> in the previous backup is not zero (reading stops at the first chunk
-    /// that has one); true without reading when the range would take the run past <see cref="Budget"/>.
-    /// </summary>
+    /// <summary>Whether any byte of <paramref name="range"/> in the previous backup is not zero (reading stops at the first chunk that has one).</summary>
     public async Task<bool> HoldsNonZeroAsync(ByteRange range, CancellationToken cancellationToken)
     {
-        if (BytesRead + range.Length > _budget)
-        {
-            return true;
-        }
-
         _client ??= await NbdClient.ConnectUnixAsync(_socket, new NbdClientOptions { ExportName = BlockGraph.PreviousExport, MaxInFlight = 1, ReplyTimeout = _replyTimeout }, cancellationToken).ConfigureAwait(false);
         var chunk = (int)Math.Min(Chunk, _client.Export.MaximumBlockSize);
         var buffer = ArrayPool<byte>.Shared.Rent(chunk);

@@ -53,7 +53,7 @@ public sealed class ExportCopy
         await using var nbd = await ExportConnections.OpenAsync(daemon.NbdSocket, dirtyContext, _options.MaxInFlight, _options.ProgressTimeout, cancellationToken).ConfigureAwait(false);
         if (dirtyContext is not null && previous is not null)
         {
-            // Before anything is measured or written: a wrong incremental is never made.
+            // Metadata only, before anything is measured or written: a wrong incremental is never made.
             await UntrackedChangeCheck.RunAsync(graph, daemon.NbdSocket, previous, nbd.Source, nbd.DirtyScanner!, dirtyContext,
                 chain.MergeSources.Select(s => s.Bitmap).Distinct().ToList(), nbd.Source.Export.Size, _options.ProgressTimeout, _options.Log, cancellationToken).ConfigureAwait(false);
         }

@@ -5,7 +5,7 @@ namespace OfflineExport.Export;
 /// <summary>
 /// Before an incremental copies anything: has the previous backup exported read-only by the source daemon
 /// (<see cref="BlockGraph.ExportPreviousAsync"/>), and asks <see cref="UntrackedChangeFinder"/> whether the disk changed where the merged
-/// checkpoint did not look (metadata, and the previous backup's bytes where the disk reports allocated zeroes). If so, the incremental would be wrong and is refused.
+/// checkpoint did not look (metadata only). If so, the incremental would be wrong and is refused.
 /// </summary>
 public static class UntrackedChangeCheck
 {
@@ -28,23 +28,18 @@ public static class UntrackedChangeCheck
         var options = new NbdClientOptions { ExportName = BlockGraph.PreviousExport, MetaContexts = [NbdProtocol.BaseAllocationContext], MaxInFlight = ExtentScanner.Lookahead, ReplyTimeout = replyTimeout };
         var clock = System.Diagnostics.Stopwatch.StartNew();
         ByteRange? found;
-        ulong read;
         await using (var client = await NbdClient.ConnectUnixAsync(socket, options, cancellationToken).ConfigureAwait(false))
-        await using (var bytes = new PreviousBytes(socket, replyTimeout))
         {
             found = await UntrackedChangeFinder.FindAsync(
                 ExtentScanner.ScanAsync(client, NbdProtocol.BaseAllocationContext, 0, size, cancellationToken),
                 ExtentCursor.Over(source, NbdProtocol.BaseAllocationContext, size),
                 ExtentCursor.Over(dirty, dirtyContext, size),
                 size,
-                bytes.HoldsNonZeroAsync,
                 cancellationToken).ConfigureAwait(false);
-            read = bytes.BytesRead;
-            await bytes.FinishAsync(cancellationToken).ConfigureAwait(false);
             await client.DisconnectAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        log?.Invoke($"untracked-change check: {(found is null ? "none" : "found")} in {clock.Elapsed.TotalMilliseconds:F0} ms ({read} bytes of the previous backup read)");
+        log?.Invoke($"untracked-change check: {(found is null ? "none" : "found")} in {clock.Elapsed.TotalMilliseconds:F0} ms");
         if (found is { } range)
         {
             throw new OfflineExportException(ErrorKind.UntrackedChange, Describe(range, previous.Path, checkpoints) + Advice);

@@ -8,10 +8,6 @@ namespace OfflineExport.Export;
 /// or a zero cluster) outside the dirty bitmap, the disk changed without the bitmap noticing — a shrink
 /// and re-grow discards data and qemu resizes the bitmaps without marking it — and an incremental would
 /// keep the old data there. Writes of zeroes and discards by the guest are dirty, so they never count.
-/// Zeroes qemu reports inside allocated clusters (ZERO without HOLE) are a change only where the previous
-/// backup's bytes are not zero, which is read: the metadata cannot tell a re-grow with preallocation from the
-/// unwritten rest of a partly written cluster (a hole in the image file next to data), and counting the latter
-/// refused every incremental after a partial write into a 2 MiB cluster.
 /// </summary>
 public static class UntrackedChangeFinder
 {
@@ -21,15 +17,8 @@ public static class UntrackedChangeFinder
     /// <c>base:allocation</c>) reads zero and <paramref name="dirty"/> (the checkpoints) is clean; null when there is none.
     /// </summary>
     /// <remarks>The disk is asked only where the previous backup has data, the bitmap only where the disk also reads zero; memory holds one answer per context.</remarks>
-    /// <param name="previous">The previous backup's <c>base:allocation</c>, in disk order.</param>
-    /// <param name="source">The disk's <c>base:allocation</c>.</param>
-    /// <param name="dirty">The checkpoints' dirty bitmap.</param>
-    /// <param name="size">The disk size.</param>
-    /// <param name="previousHoldsNonZero">Whether the previous backup holds a byte other than zero in a range (reads it).</param>
-    /// <param name="cancellationToken">Cancels the walk.</param>
     public static async Task<ByteRange?> FindAsync(
-        IAsyncEnumerable<IReadOnlyList<NbdExtent>> previous, ExtentCursor source, ExtentCursor dirty, ulong size,
-        Func<ByteRange, CancellationToken, Task<bool>> previousHoldsNonZero, CancellationToken cancellationToken)
+        IAsyncEnumerable<IReadOnlyList<NbdExtent>> previous, ExtentCursor source, ExtentCursor dirty, ulong size, CancellationToken cancellationToken)
     {
         await foreach (var batch in previous.WithCancellation(cancellationToken).ConfigureAwait(false))
         {
@@ -45,16 +34,9 @@ public static class UntrackedChangeFinder
                 {
                     var now = await source.AtAsync(offset, cancellationToken).ConfigureAwait(false);
                     var stop = Math.Min(end, now.End);
-                    if ((now.Flags & NbdProtocol.StateZero) != 0)
+                    if ((now.Flags & NbdProtocol.StateZero) != 0 && await FirstCleanAsync(dirty, offset, stop, cancellationToken).ConfigureAwait(false) is { } clean)
                     {
-                        var readNeeded = (now.Flags & NbdProtocol.StateHole) == 0;
-                        for (var at = offset; await FirstCleanAsync(dirty, at, stop, cancellationToken).ConfigureAwait(false) is { } clean; at = clean.End)
-                        {
-                            if (!readNeeded || await previousHoldsNonZero(clean, cancellationToken).ConfigureAwait(false))
-                            {
-                                return clean;
-                            }
-                        }
+                        return clean;
                     }
 
                     offset = stop;

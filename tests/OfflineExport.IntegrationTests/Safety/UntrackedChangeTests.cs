@@ -176,6 +176,50 @@ public sealed class UntrackedChangeTests : IDisposable
     }
 
     [Fact]
+    public async Task A_regrown_base_under_an_extended_l2_top_is_still_refused()
+    {
+        // Subclusters of data in the top break every cluster over the re-grown base into pieces.
+        var (base_, top, full) = (_ws["base.qcow2"], _ws["top.qcow2"], _ws["full.qcow2"]);
+        await CreateQcow2Async(base_, "32M", clusterSize: 2 << 20);
+        await IoAsync(base_, "write -P 0x11 0 32M");
+        await ImgAsync("create", "-q", "-f", "qcow2", "-o", "cluster_size=2097152,extended_l2=on", "-b", base_, "-F", "qcow2", top);
+        await IoAsync(top, [.. Enumerable.Range(0, 16).Select(i => $"write -P 0x22 {2 * i}M 64k")]);
+        await ExportHarness.ExportAsync(_ws, new ExportRequest { Image = top, Format = "qcow2", Output = full }, top, base_);
+        await AddBitmapAsync(top, "b0");
+        await ImgAsync("resize", "-q", "-f", "qcow2", "--shrink", base_, "16M");
+        await ImgAsync("resize", "-q", "-f", "qcow2", "--preallocation=metadata", base_, "32M");
+
+        var error = await ExportHarness.ExportFailsAsync<OfflineExportException>(_ws,
+            new ExportRequest { Image = top, Format = "qcow2", Output = _ws["inc.qcow2"], Bitmaps = ["b0"], Backing = full }, top, base_);
+
+        Assert.Equal(ErrorKind.UntrackedChange, error.Kind);
+        Assert.False(File.Exists(_ws["inc.qcow2"]));
+    }
+
+    [Fact]
+    public async Task A_regrown_cluster_that_reads_zero_only_in_part_is_still_refused()
+    {
+        // qemu re-grows with metadata preallocation onto freed host clusters: the first 4 KiB of the cluster at
+        // 16 MiB come back as data (reading zero), the rest as allocated zeroes over the previous backup's zero
+        // padding. Only the whole cluster shows the change (session 28's third review broke a rule that read the
+        // previous backup's bytes range by range with exactly this).
+        var vda = _ws["vda.qcow2"];
+        var full = _ws["full.qcow2"];
+        await CreateQcow2Async(vda, "32M", clusterSize: 2 << 20);
+        await IoAsync(vda, "write -P 0x11 16M 4k", "write -P 0x11 24M 4k", "write -z 24M 2M");
+        await ExportHarness.ExportAsync(_ws, new ExportRequest { Image = vda, Format = "qcow2", Output = full }, vda);
+        await AddBitmapAsync(vda, "b0");
+        await ImgAsync("resize", "-q", "-f", "qcow2", "--shrink", vda, "16M");
+        await ImgAsync("resize", "-q", "-f", "qcow2", "--preallocation=metadata", vda, "32M");
+
+        var error = await ExportHarness.ExportFailsAsync<OfflineExportException>(_ws,
+            new ExportRequest { Image = vda, Format = "qcow2", Output = _ws["inc.qcow2"], Bitmaps = ["b0"], Backing = full }, vda);
+
+        Assert.Equal(ErrorKind.UntrackedChange, error.Kind);
+        Assert.False(File.Exists(_ws["inc.qcow2"]));
+    }
+
+    [Fact]
     public async Task A_disk_regrown_with_written_zeroes_is_beyond_the_metadata_and_only_verify_stops_the_wrong_incremental()
     {
         // preallocation=full writes the regrown clusters as data: no metadata tells them from the guest's own

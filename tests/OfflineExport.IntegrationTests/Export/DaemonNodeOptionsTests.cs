@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Text.Json.Nodes;
 using OfflineExport.Export;
 using OfflineExport.IntegrationTests.Support;
 using static OfflineExport.IntegrationTests.Support.QemuTestTools;
@@ -43,8 +42,7 @@ public sealed class DaemonNodeOptionsTests : IDisposable
         Assert.True(result.Verified);
         Assert.Equal(0, await CompareAsync(request.Output, image));
         Assert.Equal(0, await CheckAsync(request.Output));
-        var added = log.Where(l => l.Contains("\"execute\":\"blockdev-add\"", StringComparison.Ordinal))
-            .Select(l => JsonNode.Parse(l[l.IndexOf('{', StringComparison.Ordinal)..])!["arguments"]!.AsObject()).ToList();
+        var added = LoggedQmp.BlockdevAdds(log);
         var files = added.Where(n => (string?)n["driver"] == "file").ToDictionary(n => (string)n["node-name"]!, n => (string)n["filename"]!);
         var qcow2Nodes = added.Where(n => (string?)n["driver"] == "qcow2").ToList();
         // The source's two layers, the previous backup's two, and the output.
@@ -57,10 +55,9 @@ public sealed class DaemonNodeOptionsTests : IDisposable
         }
 
         Assert.Equal([32768, 131072, 32768, 131072, 131072], qcow2Nodes.Select(n => (int)n["l2-cache-entry-size"]!));
-        foreach (var (name, node) in added.Where(n => (string?)n["driver"] == "file").Select(n => ((string)n["node-name"]!, n)))
+        foreach (var node in added.Where(n => (string?)n["driver"] == "file"))
         {
-            var unflushed = node["cache"]?["no-flush"] is JsonNode value && (bool)value;
-            Assert.Equal(name == "target-file", unflushed);
+            Assert.Equal((string?)node["node-name"] == "target-file", LoggedQmp.CacheOption(node, "no-flush"));
         }
     }
 }

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Text.Json.Nodes;
 using OfflineExport.Export;
 using OfflineExport.IntegrationTests.Support;
 using static OfflineExport.IntegrationTests.Support.QemuTestTools;
@@ -30,17 +29,13 @@ public sealed class OutputCacheTests : IDisposable
         var result = await ExportHarness.ExportWithAsync(_ws, options, request, image, _ws["full.qcow2"]);
 
         Assert.True(result.Verified);
-        var fileNodes = log.Where(l => l.Contains("\"execute\":\"blockdev-add\"", StringComparison.Ordinal) && l.Contains("\"driver\":\"file\"", StringComparison.Ordinal)).ToList();
+        var fileNodes = LoggedQmp.BlockdevAdds(log).Where(n => (string?)n["driver"] == "file").ToList();
         // The source chain's layer (the previous backup is opened read-only too, for the untracked-change check).
-        var sourceNode = Assert.Single(fileNodes, l => l.Contains("\"read-only\":true", StringComparison.Ordinal) && l.Contains("\"node-name\":\"layer0-file\"", StringComparison.Ordinal));
-        var outputNode = fileNodes.First(l => l.Contains("\"node-name\":\"target-file\"", StringComparison.Ordinal));
-        Assert.Equal(sourceDirect, CacheOption(sourceNode, "direct"));
-        Assert.Equal(outputDirect, CacheOption(outputNode, "direct"));
+        var sourceNode = Assert.Single(fileNodes, n => (bool)n["read-only"]! && (string?)n["node-name"] == "layer0-file");
+        var outputNode = fileNodes.First(n => (string?)n["node-name"] == "target-file");
+        Assert.Equal(sourceDirect, LoggedQmp.CacheOption(sourceNode, "direct"));
+        Assert.Equal(outputDirect, LoggedQmp.CacheOption(outputNode, "direct"));
     }
-
-    /// <summary>A cache option of a logged blockdev-add ("qmp → {...}"), false when absent.</summary>
-    private static bool CacheOption(string logged, string name) =>
-        JsonNode.Parse(logged[logged.IndexOf('{', StringComparison.Ordinal)..])!["arguments"]!["cache"]?[name] is JsonNode value && (bool)value;
 
     [Fact]
     public async Task Output_on_a_file_system_without_O_DIRECT_falls_back_to_the_page_cache()

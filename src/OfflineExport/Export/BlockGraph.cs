@@ -146,7 +146,7 @@ public sealed class BlockGraph
             image["backing-fmt"] = "qcow2";
         }
 
-        await _qmp.BlockdevAddAsync(FileNode(CreationFileNode, partial, readOnly: false, direct: false), cancellationToken).ConfigureAwait(false);
+        await _qmp.BlockdevAddAsync(FileNode(CreationFileNode, partial, readOnly: false, direct: false, unflushed: true), cancellationToken).ConfigureAwait(false);
         opened();
         try
         {
@@ -224,8 +224,8 @@ public sealed class BlockGraph
     /// <param name="readOnly">Opened read-only.</param>
     /// <param name="direct">Opened with O_DIRECT.</param>
     /// <param name="unflushed">
-    /// qemu never asks the kernel to write the file out (cache.no-flush): for the partial output only, which is
-    /// deleted unless the run ends well, and fsynced by the publish before its rename (<see cref="PartialOutput.Publish"/>).
+    /// qemu never asks the kernel to write the file out (cache.no-flush): for the partial output only (while it is
+    /// created and while it is written), which is deleted unless the run ends well, and fsynced by the publish before its rename (<see cref="PartialOutput.Publish"/>).
     /// qcow2's ordering flushes buy nothing there, and with many new L2 tables they were hundreds of fdatasyncs.
     /// </param>
     private static JsonObject FileNode(string nodeName, string path, bool readOnly, bool direct, bool unflushed = false)

@@ -8,7 +8,7 @@ namespace OfflineExport.Export;
 /// ended (a server may cover less than asked). Yields each answer's extents as a batch, in order.
 /// </summary>
 /// <remarks>
-/// The range is asked in windows of <see cref="MaxRequestLength"/>, up to <see cref="Lookahead"/> of
+/// The range (or each of several stretches) is asked in windows of <see cref="MaxRequestLength"/>, up to <see cref="Lookahead"/> of
 /// them at once: a clean 2 TiB disk is otherwise a thousand round trips one after the other. An answer
 /// that covers less than its window is completed before the next window's answer is used.
 /// </remarks>
@@ -21,24 +21,37 @@ public static class ExtentScanner
     public const int Lookahead = 8;
 
     /// <summary>Streams the extents of <paramref name="context"/> over [<paramref name="start"/>, <paramref name="end"/>).</summary>
+    public static IAsyncEnumerable<IReadOnlyList<NbdExtent>> ScanAsync(IBlockSource client, string context, ulong start, ulong end, CancellationToken cancellationToken) =>
+        ScanAsync(client, context, [new ByteRange(start, end - start)], cancellationToken);
+
+    /// <summary>Streams the extents of <paramref name="context"/> over each of <paramref name="stretches"/> (in order, apart), with windows asked ahead across them.</summary>
     public static async IAsyncEnumerable<IReadOnlyList<NbdExtent>> ScanAsync(
         IBlockSource client,
         string context,
-        ulong start,
-        ulong end,
+        IReadOnlyList<ByteRange> stretches,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var ahead = new Queue<(ulong Offset, ulong End, Task<NbdBlockStatus> Answer)>();
-        var next = start;
+        var stretch = 0;
+        var next = stretches.Count > 0 ? stretches[0].Offset : 0;
         try
         {
             while (true)
             {
-                while (ahead.Count < Lookahead && next < end)
+                while (ahead.Count < Lookahead && stretch < stretches.Count)
                 {
-                    var length = (uint)Math.Min(end - next, MaxRequestLength);
-                    ahead.Enqueue((next, next + length, client.BlockStatusAsync(next, length, cancellationToken)));
-                    next += length;
+                    var end = stretches[stretch].End;
+                    if (next < end)
+                    {
+                        var length = (uint)Math.Min(end - next, MaxRequestLength);
+                        ahead.Enqueue((next, next + length, client.BlockStatusAsync(next, length, cancellationToken)));
+                        next += length;
+                    }
+
+                    if (next >= end && ++stretch < stretches.Count)
+                    {
+                        next = stretches[stretch].Offset;
+                    }
                 }
 
                 if (!ahead.TryDequeue(out var window))

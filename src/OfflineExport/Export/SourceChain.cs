@@ -6,7 +6,7 @@ namespace OfflineExport.Export;
 /// <summary>
 /// A source disk's chain, read the one way export and backup both need: the chain from qemu-img, then the
 /// kernel's answer whether a writer (a running VM) holds it, while <c>qemu-img check</c> of every layer runs
-/// beside everything that follows. Disposing it stops checks no longer wanted, so no qemu-img outlives the run.
+/// beside everything that follows (the top's beside qemu-img info itself, when it will surely be checked). Disposing it stops checks no longer wanted, so no qemu-img outlives the run.
 /// </summary>
 public sealed class SourceChain : IAsyncDisposable
 {
@@ -32,9 +32,20 @@ public sealed class SourceChain : IAsyncDisposable
     /// <exception cref="OfflineExportException">The image cannot be read (InvalidImage) or is in use (ImageInUse).</exception>
     public static async Task<SourceChain> ReadAsync(QemuImg qemuImg, string image, string? format, bool checkLayers, CancellationToken cancellationToken)
     {
-        var chain = await ChainReader.ReadAsync(qemuImg, image, format, "image", cancellationToken).ConfigureAwait(false);
         var stopChecks = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var source = new SourceChain(chain, checkLayers ? Export.LayerChecks.RunAsync(qemuImg, chain, stopChecks.Token) : Task.CompletedTask, stopChecks);
+        var topAhead = checkLayers ? Export.LayerChecks.StartTopAhead(qemuImg, image, format, stopChecks.Token) : null;
+        IReadOnlyList<ImageInfo> chain;
+        try
+        {
+            chain = await ChainReader.ReadAsync(qemuImg, image, format, "image", cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await new SourceChain([], topAhead ?? Task.CompletedTask, stopChecks).DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        var source = new SourceChain(chain, checkLayers ? Export.LayerChecks.RunAsync(qemuImg, chain, topAhead, stopChecks.Token) : Task.CompletedTask, stopChecks);
         try
         {
             // Before bitmaps are judged: a running VM marks its bitmaps in-use, and "shut it down" is the useful message.

@@ -5,7 +5,7 @@ namespace OfflineExport.Export;
 /// <summary>
 /// Before an incremental copies anything: has the previous backup exported read-only by the source daemon
 /// (<see cref="BlockGraph.ExportPreviousAsync"/>), and asks <see cref="UntrackedChangeFinder"/> whether the disk changed where the merged
-/// checkpoint did not look (metadata only). If so, the incremental would be wrong and is refused.
+/// checkpoint did not look (metadata only), over the stretches the previous backup maps (<see cref="PreviousBackupMap"/>). If so, the incremental would be wrong and is refused.
 /// </summary>
 public static class UntrackedChangeCheck
 {
@@ -27,11 +27,13 @@ public static class UntrackedChangeCheck
         await graph.ExportPreviousAsync(previous, cancellationToken).ConfigureAwait(false);
         var options = new NbdClientOptions { ExportName = BlockGraph.PreviousExport, MetaContexts = [NbdProtocol.BaseAllocationContext], MaxInFlight = ExtentScanner.Lookahead, ReplyTimeout = replyTimeout };
         var clock = System.Diagnostics.Stopwatch.StartNew();
+        // Only where some layer of the previous backup has clusters can it hold data.
+        var stretches = PreviousBackupMap.StretchesToWalk(previous, size);
         ByteRange? found;
         await using (var client = await NbdClient.ConnectUnixAsync(socket, options, cancellationToken).ConfigureAwait(false))
         {
             found = await UntrackedChangeFinder.FindAsync(
-                ExtentScanner.ScanAsync(client, NbdProtocol.BaseAllocationContext, 0, size, cancellationToken),
+                ExtentScanner.ScanAsync(client, NbdProtocol.BaseAllocationContext, stretches, cancellationToken),
                 ExtentCursor.Over(source, NbdProtocol.BaseAllocationContext, size),
                 ExtentCursor.Over(dirty, dirtyContext, size),
                 size,
@@ -39,7 +41,7 @@ public static class UntrackedChangeCheck
             await client.DisconnectAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        log?.Invoke($"untracked-change check: {(found is null ? "none" : "found")} in {clock.Elapsed.TotalMilliseconds:F0} ms");
+        log?.Invoke($"untracked-change check: {(found is null ? "none" : "found")} in {clock.Elapsed.TotalMilliseconds:F0} ms, over {stretches.Aggregate(0UL, (sum, s) => sum + s.Length)} bytes the previous backup maps of {size}");
         if (found is { } range)
         {
             throw new OfflineExportException(ErrorKind.UntrackedChange, Describe(range, previous.Path, checkpoints) + Advice);

@@ -13,7 +13,8 @@ namespace OfflineExport.Qemu;
 /// </summary>
 public static class Qcow2Header
 {
-    private const uint Magic = 0x514649fb; // "QFI\xfb"
+    /// <summary>The first four bytes of every qcow2 image, "QFI\xfb".</summary>
+    internal const uint Magic = 0x514649fb;
     private const int MaximumBackingName = 1023; // qemu's own limit
 
     /// <summary>The backing file name as the header of the open file records it, or null when there is none.</summary>
@@ -151,6 +152,20 @@ public static class Qcow2Header
             && (BinaryPrimitives.ReadUInt64BigEndian(header[72..]) & 4) != 0;
     }
 
+    /// <summary>
+    /// True when the file starts as a qcow2 image that keeps its data in itself (no external data file):
+    /// what qemu's probe will call qcow2, and what a check can open without opening any other file.
+    /// </summary>
+    /// <exception cref="IOException">The file cannot be read.</exception>
+    public static bool IsPlainQcow2(string path)
+    {
+        using var handle = RegularFileHandle.OpenImageForReading(path);
+        Span<byte> magic = stackalloc byte[4];
+        return ReadAtMost(handle, magic, 0) == magic.Length
+            && BinaryPrimitives.ReadUInt32BigEndian(magic) == Magic
+            && !UsesExternalDataFile(handle);
+    }
+
     /// <summary>True when the qcow2's data is encrypted (its header's crypt method is not "none").</summary>
     /// <exception cref="IOException">The file cannot be read.</exception>
     public static bool IsEncrypted(SafeFileHandle handle)
@@ -180,7 +195,8 @@ public static class Qcow2Header
         }
     }
 
-    private static int ReadAtMost(SafeFileHandle handle, Span<byte> buffer, long offset)
+    /// <summary>Reads until <paramref name="buffer"/> is full or the file ends; returns how much was read.</summary>
+    internal static int ReadAtMost(SafeFileHandle handle, Span<byte> buffer, long offset)
     {
         var total = 0;
         while (total < buffer.Length)

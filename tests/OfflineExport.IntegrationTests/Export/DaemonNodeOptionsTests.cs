@@ -57,7 +57,8 @@ public sealed class DaemonNodeOptionsTests : IDisposable
         Assert.Equal([32768, 131072, 32768, 131072, 131072], qcow2Nodes.Select(n => (int)n["l2-cache-entry-size"]!));
         foreach (var node in added.Where(n => (string?)n["driver"] == "file"))
         {
-            Assert.Equal((string?)node["node-name"] == "target-file", LoggedQmp.CacheOption(node, "no-flush"));
+            // Only the partial output, while it is created and while it is written: the publish fsyncs it.
+            Assert.Equal((string?)node["node-name"] is "target-file" or "creation-file", LoggedQmp.CacheOption(node, "no-flush"));
         }
     }
 }

@@ -223,6 +223,33 @@ public sealed class UntrackedChangeTests : IDisposable
     }
 
     [Fact]
+    public async Task Data_that_only_a_lower_layer_of_the_previous_backup_holds_is_still_looked_at()
+    {
+        // Arrange: 512-byte clusters, so an L1 entry covers 32 KiB and the previous backup's layers map
+        // stretches far apart: the full point maps only 40 MiB, the incremental above it only 1 MiB. The
+        // check walks only what the layers map (PreviousBackupMap): the lower layer's stretch must be among them.
+        var (vda, full, inc) = (_ws["vda.qcow2"], _ws["full.qcow2"], _ws["inc1.qcow2"]);
+        await CreateQcow2Async(vda, "64M", clusterSize: 512);
+        await IoAsync(vda, "write -P 0x11 40M 1M");
+        await ExportHarness.ExportAsync(_ws, new ExportRequest { Image = vda, Format = "qcow2", Output = full }, vda);
+        await AddBitmapAsync(vda, "b0");
+        await IoAsync(vda, "write -P 0x12 1M 64K");
+        await AddBitmapAsync(vda, "b1");
+        await ExportHarness.ExportAsync(_ws, new ExportRequest { Image = vda, Format = "qcow2", Output = inc, Bitmaps = ["b0"], Backing = full }, vda);
+        await ImgAsync("resize", "-q", "-f", "qcow2", "--shrink", vda, "16M");
+        await ImgAsync("resize", "-q", "-f", "qcow2", vda, "64M");
+
+        // Act
+        var error = await ExportHarness.ExportFailsAsync<OfflineExportException>(_ws,
+            new ExportRequest { Image = vda, Format = "qcow2", Output = _ws["inc2.qcow2"], Bitmaps = ["b1"], Backing = inc }, vda, inc, full);
+
+        // Assert
+        Assert.Equal(ErrorKind.UntrackedChange, error.Kind);
+        Assert.Contains($"the disk reads as zeroes at offset {40 << 20} ({1 << 20} bytes) where the previous backup {inc} holds data", error.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(_ws["inc2.qcow2"]));
+    }
+
+    [Fact]
     public async Task Ordinary_changes_with_zero_writes_and_discards_stay_incremental_and_restore_identical()
     {
         // Arrange

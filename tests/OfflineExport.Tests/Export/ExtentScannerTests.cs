@@ -97,6 +97,44 @@ public sealed class ExtentScannerTests
         Assert.False(stoppedWhileAnswersWereOut);
     }
 
+    [Fact]
+    public async Task Stretches_are_asked_ahead_across_each_other_and_the_gaps_between_them_never()
+    {
+        // Arrange: a stretch of one and a half windows, an empty one, then a short one far away.
+        using var cts = new CancellationTokenSource(Timeout);
+        var source = new ScriptedSource();
+        ByteRange[] stretches = [new(Window, Window + (Window / 2)), new(5 * Window, 0), new(9 * Window, 4096)];
+
+        // Act
+        var scan = ExtentScanner.ScanAsync(source, Allocation, stretches, cts.Token).ToListAsync(cts.Token).AsTask();
+        // All three windows are asked before any answer, the far stretch's too.
+        var requests = new[] { await source.NextAsync(cts.Token), await source.NextAsync(cts.Token), await source.NextAsync(cts.Token) };
+        foreach (var request in requests)
+        {
+            request.Answer(request.Length, 0);
+        }
+
+        var batches = await scan.WaitAsync(Timeout);
+
+        // Assert
+        Assert.Equal([(Window, (uint)Window), (2 * Window, (uint)(Window / 2)), (9 * Window, 4096U)], requests.Select(r => (r.Offset, r.Length)));
+        Assert.Equal([Window, 2 * Window, 9 * Window], batches.Select(b => Assert.Single(b).Offset));
+    }
+
+    [Fact]
+    public async Task No_stretches_ask_nothing()
+    {
+        using var cts = new CancellationTokenSource(Timeout);
+        var source = new ScriptedSource();
+
+        var batches = await ExtentScanner.ScanAsync(source, Allocation, [], cts.Token).ToListAsync(cts.Token);
+        var empty = await ExtentScanner.ScanAsync(source, Allocation, 7, 7, cts.Token).ToListAsync(cts.Token);
+
+        Assert.Empty(batches);
+        Assert.Empty(empty);
+        Assert.False(source.WasAsked);
+    }
+
     /// <summary>A source whose BLOCK_STATUS answers the test gives, in the order it chooses.</summary>
     private sealed class ScriptedSource : IBlockSource
     {
@@ -112,6 +150,8 @@ public sealed class ExtentScannerTests
         }
 
         public async Task<Request> NextAsync(CancellationToken cancellationToken) => await _requests.Reader.ReadAsync(cancellationToken);
+
+        public bool WasAsked => _requests.Reader.Count > 0;
     }
 
     private sealed class Request(ulong offset, uint length)

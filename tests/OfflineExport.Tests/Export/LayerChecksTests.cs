@@ -65,4 +65,34 @@ public sealed class LayerChecksTests
         Assert.Equal(ErrorKind.InvalidImage, ex.Kind);
         Assert.Equal($"{Layer} could not be checked (qemu-img check exit code 1: Could not open '/var/lib/vm/vda.qcow2': qcow2 header too short); it cannot be backed up as it is", ex.Message);
     }
+
+    [Fact]
+    public async Task A_top_check_started_ahead_is_the_one_judged_and_no_second_check_runs()
+    {
+        // Arrange: a qemu-img that cannot run; any check started here would fail differently.
+        var ahead = Task.FromResult(new ImageCheckResult(2, new ImageCheckReport { Corruptions = 1 }, "ERROR: bad L2"));
+
+        // Act
+        var ex = await Assert.ThrowsAsync<OfflineExportException>(() => LayerChecks.RunAsync(new QemuImg("/nonexistent/qemu-img"), [ChainBuilder.Qcow2(Layer)], ahead, CancellationToken.None));
+
+        // Assert
+        Assert.StartsWith($"{Layer} is damaged (qemu-img check found 1 corruption: ERROR: bad L2)", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_top_check_started_ahead_that_was_not_needed_is_waited_for_and_its_outcome_ignored()
+    {
+        // Arrange: qemu-img saw a raw top after all.
+        var ahead = new TaskCompletionSource<ImageCheckResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        // Act
+        var run = LayerChecks.RunAsync(new QemuImg("/nonexistent/qemu-img"), [ChainBuilder.Raw(Layer)], ahead.Task, CancellationToken.None);
+        await Task.Delay(100);
+        var endedBeforeIt = run.IsCompleted;
+        ahead.SetException(new IOException("killed"));
+        await run.WaitAsync(TimeSpan.FromSeconds(10));
+
+        // Assert: no qemu-img outlives the checks, and a check that did not matter fails nothing.
+        Assert.False(endedBeforeIt);
+    }
 }

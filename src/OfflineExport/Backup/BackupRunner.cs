@@ -324,8 +324,16 @@ public sealed class BackupRunner
 
                 var format = stated[i] ?? recorded;
                 var origin = stated[i] is not null ? FormatOrigin.Stated : recorded is not null ? FormatOrigin.Recorded : FormatOrigin.Detected;
-                // What qemu would guess now, only to say so when it disagrees with the folder's record.
-                var probing = origin == FormatOrigin.Recorded ? qemuImg.ProbeFormatAsync(image, stop.Token) : null;
+                if (origin == FormatOrigin.Detected)
+                {
+                    ExportPreconditions.CheckDetectedHeader(image); // before qemu-img opens what a guest's header names
+                }
+
+                // What qemu would guess now, only to say so when it disagrees with the folder's record. A qcow2 header
+                // naming another file is qcow2 to qemu, and is not handed to it: it would open that file too.
+                var probing = origin != FormatOrigin.Recorded ? null
+                    : NamesAnotherFile(image) ? Task.FromResult(ImageFormats.Qcow2)
+                    : qemuImg.ProbeFormatAsync(image, stop.Token);
                 if (probing is not null)
                 {
                     started.Add(probing);
@@ -437,6 +445,19 @@ public sealed class BackupRunner
     {
         var folder = Path.GetDirectoryName(image)!;
         return chain.Select(layer => DiskIdentity.Of(Path.GetFullPath(layer.Filename, folder), layer.Format, layer.VirtualSize)).OfType<DiskIdentity>().ToList();
+    }
+
+    /// <summary>True when the image's header is a qcow2's that names a backing file or an external data file.</summary>
+    private static bool NamesAnotherFile(string image)
+    {
+        try
+        {
+            return Qcow2Header.OtherFileNamed(image) is not null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false; // qemu-img fails the same way, and says why
+        }
     }
 
     /// <summary>The probed format, or null when the probe failed: it only adds a warning, never a refusal.</summary>

@@ -27,6 +27,11 @@ public static class ExportPreconditions
         ImageFormats.CheckStated(request.Format);
         // Before any qemu process: qemu-img would wait for ever for a FIFO's writer.
         ImageFile.Check(paths.Image, "image");
+        if (request.Format is null)
+        {
+            CheckDetectedHeader(paths.Image);
+        }
+
         if (paths.Backing is not null)
         {
             ImageFile.Check(paths.Backing, "previous backup");
@@ -77,10 +82,36 @@ public static class ExportPreconditions
 
         if (other is not null)
         {
-            throw new OfflineExportException(ErrorKind.InvalidImage,
-                $"{image} looks like a qcow2 with {other}, but its format was detected, not stated: a guest can write such a header into a raw disk to read a host file, so nothing was copied from it. State the format: --format qcow2 for a real qcow2, --format raw for a raw disk");
+            throw DetectedWithOtherFile(image, other);
         }
     }
+
+    /// <summary>
+    /// Before qemu probes a file whose format was not stated: its header is read here first. A qcow2 header naming
+    /// a backing file or an external data file is refused as <see cref="CheckDetectedFormat"/> refuses it, before
+    /// qemu-img opens the files it names (a guest may name a FIFO, which would hang it, or a device).
+    /// </summary>
+    /// <exception cref="OfflineExportException">The header names another file, or cannot be read (InvalidImage).</exception>
+    public static void CheckDetectedHeader(string image)
+    {
+        string? other;
+        try
+        {
+            other = Qcow2Header.OtherFileNamed(image);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new OfflineExportException(ErrorKind.InvalidImage, $"cannot read the header of {image}: {IoErrorText.Reason(ex)}", ex);
+        }
+
+        if (other is not null)
+        {
+            throw DetectedWithOtherFile(image, other);
+        }
+    }
+
+    private static OfflineExportException DetectedWithOtherFile(string image, string other) => new(ErrorKind.InvalidImage,
+        $"{image} looks like a qcow2 with {other}, but its format was detected, not stated: a guest can write such a header into a raw disk to read a host file, so nothing was copied from it. State the format: --format qcow2 for a real qcow2, --format raw for a raw disk");
 
     /// <summary>By identity: OUTPUT through a symlinked folder or file is still the layer it names.</summary>
     public static void CheckOutputOutsideChain(string output, IReadOnlyList<ImageInfo> chain, string what)

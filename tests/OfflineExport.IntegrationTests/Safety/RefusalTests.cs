@@ -303,6 +303,42 @@ public sealed class RefusalTests : IDisposable
         Assert.False(File.Exists(_ws["out.qcow2"]));
     }
 
+    [Theory]
+    [InlineData("backing")]
+    [InlineData("data file")]
+    public async Task A_guest_written_qcow2_header_is_refused_before_qemu_opens_anything_it_names(string named)
+    {
+        // The header names a FIFO: qemu-img info would wait for a writer for ever (and a device would be opened).
+        var disk = _ws["guest.img"];
+        var fifo = _ws["host-fifo"];
+        await ImageFaults.RawDiskDressedAsQcow2Async(disk, host => named == "backing" ? ["-b", host, "-F", "raw"] : ["-o", $"data_file={fifo}"]);
+        if (named == "backing")
+        {
+            File.Delete(_ws["host-secret.raw"]);
+            await MakeFifoAsync(_ws["host-secret.raw"]);
+        }
+        else
+        {
+            File.Delete(fifo); // qemu-img create made it a file
+            await MakeFifoAsync(fifo);
+        }
+
+        var runs = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var options = _ws.Options with { Log = runs.Enqueue };
+
+        // Act
+        var refused = await ExportHarness.ExportFailsWithAsync<OfflineExportException>(_ws, options, new ExportRequest { Image = disk, Output = _ws["out.qcow2"] }, disk);
+        var (backupCode, _, backupError) = await CliProcess.RunAsync(_ws, "backup", disk, "--target", _ws["bk"], "--verbose");
+
+        // Assert
+        Assert.Equal(ErrorKind.InvalidImage, refused.Kind);
+        Assert.StartsWith($"{disk} looks like a qcow2 with {(named == "backing" ? $"backing file '{_ws["host-secret.raw"]}'" : "an external data file")}, but its format was detected", refused.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(runs, line => line.Contains("qemu-img", StringComparison.Ordinal));
+        Assert.Equal(3, backupCode);
+        Assert.Contains("looks like a qcow2 with", backupError, StringComparison.Ordinal);
+        Assert.DoesNotContain("qemu-img", backupError, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Unrecorded_backing_format_is_refused_and_never_probed()
     {

@@ -49,7 +49,7 @@ public static class CommonOptions
     public static Option<string?> Format(string appliesTo) => new Option<string?>("--format")
     {
         Description = $"The format of {appliesTo}: raw or qcow2, never guessed when given. Without it the format is detected and the output says so; "
-            + "a guest can write a qcow2 header into a raw disk, so state it (libvirt's <driver type>); a detected qcow2 that names a backing file is refused",
+            + "a guest can write a qcow2 header into a raw disk, so state it (libvirt's <driver type>); export and backup refuse a detected header that names another file (a qcow2's backing or data file, a VMDK or QED image)",
         HelpName = "raw|qcow2",
     }.AcceptOnlyFromAmong("raw", "qcow2");
 

@@ -329,10 +329,10 @@ public sealed class BackupRunner
                     ExportPreconditions.CheckDetectedHeader(image); // before qemu-img opens what a guest's header names
                 }
 
-                // What qemu would guess now, only to say so when it disagrees with the folder's record. A qcow2 header
-                // naming another file is qcow2 to qemu, and is not handed to it: it would open that file too.
+                // What qemu would guess now, only to say so when it disagrees with the folder's record. A header that
+                // names another file is not handed to qemu's probe (it would open that file too): its format is known.
                 var probing = origin != FormatOrigin.Recorded ? null
-                    : NamesAnotherFile(image) ? Task.FromResult(ImageFormats.Qcow2)
+                    : ProbedWithReference(image) is { } known ? Task.FromResult(known)
                     : qemuImg.ProbeFormatAsync(image, stop.Token);
                 if (probing is not null)
                 {
@@ -447,16 +447,16 @@ public sealed class BackupRunner
         return chain.Select(layer => DiskIdentity.Of(Path.GetFullPath(layer.Filename, folder), layer.Format, layer.VirtualSize)).OfType<DiskIdentity>().ToList();
     }
 
-    /// <summary>True when the image's header is a qcow2's that names a backing file or an external data file.</summary>
-    private static bool NamesAnotherFile(string image)
+    /// <summary>The format qemu would probe the image as, when its header names another file qemu would open; otherwise null.</summary>
+    private static string? ProbedWithReference(string image)
     {
         try
         {
-            return Qcow2Header.OtherFileNamed(image) is not null;
+            return ProbeReferences.Of(image)?.Format;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            return false; // qemu-img fails the same way, and says why
+            return null; // qemu-img fails the same way, and says why
         }
     }
 

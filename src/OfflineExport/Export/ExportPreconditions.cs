@@ -87,26 +87,35 @@ public static class ExportPreconditions
     }
 
     /// <summary>
-    /// Before qemu probes a file whose format was not stated: its header is read here first. A qcow2 header naming
-    /// a backing file or an external data file is refused as <see cref="CheckDetectedFormat"/> refuses it, before
-    /// qemu-img opens the files it names (a guest may name a FIFO, which would hang it, or a device).
+    /// Before qemu probes a file whose format was not stated: its first bytes are read here first
+    /// (<see cref="ProbeReferences"/>). A qcow2 header naming a backing file or an external data file is refused as
+    /// <see cref="CheckDetectedFormat"/> refuses it, and a qcow, QED or VMDK header (formats that name other files,
+    /// and which offline-export does not read) at once: qemu-img would open the files such a header names, and a guest
+    /// writes these bytes in a raw disk (a FIFO named there would hang qemu-img, a device would be opened). A file
+    /// that cannot be read is left to qemu-img, which says why.
     /// </summary>
-    /// <exception cref="OfflineExportException">The header names another file, or cannot be read (InvalidImage).</exception>
+    /// <exception cref="OfflineExportException">The header names another file (InvalidImage).</exception>
     public static void CheckDetectedHeader(string image)
     {
-        string? other;
+        ProbedReference? reference;
         try
         {
-            other = Qcow2Header.OtherFileNamed(image);
+            reference = ProbeReferences.Of(image);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new OfflineExportException(ErrorKind.InvalidImage, $"cannot read the header of {image}: {IoErrorText.Reason(ex)}", ex);
+            return;
         }
 
-        if (other is not null)
+        if (reference is { Format: ImageFormats.Qcow2 } qcow2)
         {
-            throw DetectedWithOtherFile(image, other);
+            throw DetectedWithOtherFile(image, qcow2.What);
+        }
+
+        if (reference is not null)
+        {
+            throw new OfflineExportException(ErrorKind.InvalidImage,
+                $"{image} looks like a {reference.Format} image, but its format was detected, not stated: offline-export reads raw and qcow2 only, and qemu would open {reference.What}, which a guest can write into a raw disk; nothing was read. State the format: --format raw for a raw disk");
         }
     }
 

@@ -15,7 +15,8 @@ public static class Qcow2Header
 {
     /// <summary>The first four bytes of every qcow2 image, "QFI\xfb".</summary>
     internal const uint Magic = 0x514649fb;
-    private const int MaximumBackingName = 1023; // qemu's own limit
+    /// <summary>qemu's own limit on a backing file's name.</summary>
+    internal const int MaximumBackingName = 1023;
 
     /// <summary>The backing file name as the header of the open file records it, or null when there is none.</summary>
     /// <exception cref="InvalidDataException">Not a qcow2 image, or a damaged backing-file field.</exception>
@@ -164,38 +165,6 @@ public static class Qcow2Header
         return ReadAtMost(handle, magic, 0) == magic.Length
             && BinaryPrimitives.ReadUInt32BigEndian(magic) == Magic
             && !UsesExternalDataFile(handle);
-    }
-
-    /// <summary>
-    /// What other file a qcow2 header makes qemu open, described for a message ("backing file 'NAME'", "an
-    /// external data file"), or null when it names none or the file is no qcow2 at all. Read before qemu probes
-    /// a file whose format was not stated: opening it, qemu would open those files too.
-    /// </summary>
-    /// <exception cref="IOException">The file cannot be read.</exception>
-    public static string? OtherFileNamed(string path)
-    {
-        using var handle = RegularFileHandle.OpenImageForReading(path);
-        Span<byte> header = stackalloc byte[20];
-        // Read, not measured: a block device (an LVM volume) reports no length.
-        if (ReadAtMost(handle, header, 0) < header.Length || BinaryPrimitives.ReadUInt32BigEndian(header) != Magic)
-        {
-            return null;
-        }
-
-        var offset = BinaryPrimitives.ReadUInt64BigEndian(header[8..]);
-        var size = BinaryPrimitives.ReadUInt32BigEndian(header[16..]);
-        if (offset != 0 && size != 0)
-        {
-            // The name as qemu reads it, up to a NUL; one it could not read is still a backing file it would look for.
-            var name = new byte[Math.Min(size, MaximumBackingName)];
-            var read = offset <= long.MaxValue ? ReadAtMost(handle, name, (long)offset) : 0;
-            var bytes = name.AsSpan(0, read);
-            var nul = bytes.IndexOf((byte)0);
-            var text = Encoding.UTF8.GetString(nul >= 0 ? bytes[..nul] : bytes);
-            return text.Length > 0 ? $"backing file '{text}'" : "a backing file";
-        }
-
-        return UsesExternalDataFile(handle) ? "an external data file" : null;
     }
 
     /// <summary>True when the qcow2's data is encrypted (its header's crypt method is not "none").</summary>

@@ -306,21 +306,33 @@ public sealed class RefusalTests : IDisposable
     [Theory]
     [InlineData("backing")]
     [InlineData("data file")]
-    public async Task A_guest_written_qcow2_header_is_refused_before_qemu_opens_anything_it_names(string named)
+    [InlineData("vmdk")]
+    [InlineData("qed")]
+    public async Task A_guest_written_header_is_refused_before_qemu_opens_anything_it_names(string named)
     {
-        // The header names a FIFO: qemu-img info would wait for a writer for ever (and a device would be opened).
+        // The header names a FIFO: qemu-img info would wait for a writer until the stall timeout (and a device would be opened).
         var disk = _ws["guest.img"];
         var fifo = _ws["host-fifo"];
-        await ImageFaults.RawDiskDressedAsQcow2Async(disk, host => named == "backing" ? ["-b", host, "-F", "raw"] : ["-o", $"data_file={fifo}"]);
-        if (named == "backing")
+        await MakeFifoAsync(fifo);
+        switch (named)
         {
-            File.Delete(_ws["host-secret.raw"]);
-            await MakeFifoAsync(_ws["host-secret.raw"]);
-        }
-        else
-        {
-            File.Delete(fifo); // qemu-img create made it a file
-            await MakeFifoAsync(fifo);
+            case "backing":
+                await ImageFaults.RawDiskDressedAsQcow2Async(disk, _ => ["-u", "-b", fifo, "-F", "raw"]);
+                break;
+            case "data file":
+                await ImageFaults.RawDiskDressedAsQcow2Async(disk, _ => ["-o", $"data_file={_ws["host-data.raw"]}"]);
+                File.Delete(_ws["host-data.raw"]); // qemu-img create made it a file; the header names a FIFO now
+                File.Move(fifo, _ws["host-data.raw"]);
+                break;
+            case "vmdk":
+                await File.WriteAllTextAsync(disk, $"# Disk DescriptorFile\nversion=1\nCID=12345678\nparentCID=ffffffff\ncreateType=\"monolithicFlat\"\n\nRW 2048 FLAT \"{fifo}\" 0\n");
+                break;
+            default:
+                var header = _ws["qed-header.img"];
+                await ImgAsync("create", "-q", "-f", "qed", "-u", "-b", fifo, "-F", "raw", header, "16M");
+                await File.WriteAllBytesAsync(disk, [.. File.ReadAllBytes(header), .. new byte[1 << 20]]);
+                File.Delete(header);
+                break;
         }
 
         var runs = new System.Collections.Concurrent.ConcurrentQueue<string>();
@@ -332,10 +344,16 @@ public sealed class RefusalTests : IDisposable
 
         // Assert
         Assert.Equal(ErrorKind.InvalidImage, refused.Kind);
-        Assert.StartsWith($"{disk} looks like a qcow2 with {(named == "backing" ? $"backing file '{_ws["host-secret.raw"]}'" : "an external data file")}, but its format was detected", refused.Message, StringComparison.Ordinal);
+        var expected = named switch
+        {
+            "backing" => $"{disk} looks like a qcow2 with backing file '{fifo}', but its format was detected",
+            "data file" => $"{disk} looks like a qcow2 with an external data file, but its format was detected",
+            _ => $"{disk} looks like a {named} image, but its format was detected, not stated: offline-export reads raw and qcow2 only",
+        };
+        Assert.StartsWith(expected, refused.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(runs, line => line.Contains("qemu-img", StringComparison.Ordinal));
         Assert.Equal(3, backupCode);
-        Assert.Contains("looks like a qcow2 with", backupError, StringComparison.Ordinal);
+        Assert.Contains(expected, backupError, StringComparison.Ordinal);
         Assert.DoesNotContain("qemu-img", backupError, StringComparison.Ordinal);
     }
 

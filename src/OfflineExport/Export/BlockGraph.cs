@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using OfflineExport.IO;
 using OfflineExport.Nbd;
 using OfflineExport.Qmp;
 
@@ -232,7 +233,8 @@ public sealed class BlockGraph
     {
         var node = new JsonObject
         {
-            ["driver"] = "file",
+            // The file driver refuses block devices (an LVM volume as the disk); host_device is the same reader for them.
+            ["driver"] = readOnly && FileIdentity.Of(path)?.Kind == FileKind.BlockDevice ? "host_device" : "file",
             ["node-name"] = nodeName,
             ["filename"] = path,
             ["read-only"] = readOnly,

@@ -12,14 +12,18 @@ public sealed class ImageVerifier
 
     /// <summary>Compares <paramref name="output"/> (a backup) with <paramref name="image"/>: identical or different; a comparison that cannot run is an error.</summary>
     public Task<CompareResult> VerifyAsync(string image, string output, CancellationToken cancellationToken) =>
-        VerifyAsync(image, output, null, cancellationToken);
+        VerifyAsync(image, output, null, null, cancellationToken);
 
-    /// <summary>Compares, reporting how far the comparison got to <paramref name="progress"/> (<see cref="ProgressStep.Verify"/>).</summary>
-    public Task<CompareResult> VerifyAsync(string image, string output, IProgress<ExportProgress>? progress, CancellationToken cancellationToken) =>
-        FailureTranslation.RunAsync(() => CompareAsync(image, output, progress, cancellationToken));
+    /// <summary>
+    /// Compares, reading <paramref name="image"/> as <paramref name="format"/> (null: qemu detects it, from first bytes
+    /// the guest of a raw disk writes), and reporting how far the comparison got to <paramref name="progress"/> (<see cref="ProgressStep.Verify"/>).
+    /// </summary>
+    public Task<CompareResult> VerifyAsync(string image, string output, string? format, IProgress<ExportProgress>? progress, CancellationToken cancellationToken) =>
+        FailureTranslation.RunAsync(() => CompareAsync(image, output, format, progress, cancellationToken));
 
-    private async Task<CompareResult> CompareAsync(string image, string output, IProgress<ExportProgress>? progress, CancellationToken cancellationToken)
+    private async Task<CompareResult> CompareAsync(string image, string output, string? format, IProgress<ExportProgress>? progress, CancellationToken cancellationToken)
     {
+        ImageFormats.CheckStated(format);
         var qemuImg = _options.CreateQemuImg();
         image = Path.GetFullPath(image);
         output = Path.GetFullPath(output);
@@ -27,8 +31,8 @@ public sealed class ImageVerifier
         ImageFile.Check(image, "image");
         ImageFile.Check(output, "backup");
 
-        // verify takes no --format (yet): both tops are probed, as before; the comparison only reads.
-        var imageChain = await ChainReader.ReadAsync(qemuImg, image, null, "image", cancellationToken).ConfigureAwait(false);
+        // The backup's top is probed (a point is a qcow2 this tool wrote); the image's as stated, if it is.
+        var imageChain = await ChainReader.ReadAsync(qemuImg, image, format, "image", cancellationToken).ConfigureAwait(false);
         var outputChain = await ChainReader.ReadAsync(qemuImg, output, null, "backup", cancellationToken).ConfigureAwait(false);
         ChainValidator.ValidateStructure(imageChain);
         ChainValidator.ValidateStructure(outputChain);

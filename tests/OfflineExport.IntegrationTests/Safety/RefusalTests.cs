@@ -358,6 +358,28 @@ public sealed class RefusalTests : IDisposable
     }
 
     [Fact]
+    public async Task Verify_reads_a_raw_disk_as_raw_when_told_whatever_header_its_guest_wrote()
+    {
+        // A raw disk that begins with a VMDK descriptor naming a FIFO: probed, qemu-img would wait on the FIFO.
+        var disk = _ws["guest.img"];
+        var fifo = _ws["host-fifo"];
+        await MakeFifoAsync(fifo);
+        var descriptor = System.Text.Encoding.ASCII.GetBytes($"# Disk DescriptorFile\nversion=1\nCID=12345678\nparentCID=ffffffff\ncreateType=\"monolithicFlat\"\n\nRW 2048 FLAT \"{fifo}\" 0\n");
+        await File.WriteAllBytesAsync(disk, [.. descriptor, .. new byte[(16 << 20) - descriptor.Length]]);
+        await ExportHarness.ExportAsync(_ws, new ExportRequest { Image = disk, Format = "raw", Output = _ws["full.qcow2"] }, disk);
+        await IoWithFormatAsync(disk, "raw", "write -P 0x33 8M 64k");
+
+        // Act
+        var identical = await CliProcess.RunAsync(_ws, "verify", _ws["full.qcow2"], _ws["full.qcow2"], "--format", "qcow2");
+        var different = await CliProcess.RunAsync(_ws, "verify", disk, _ws["full.qcow2"], "--format", "raw");
+
+        // Assert: read as raw, never probed; the guest's write since the export is seen.
+        Assert.Equal(0, identical.ExitCode);
+        Assert.Equal(1, different.ExitCode);
+        Assert.StartsWith("different: ", different.Stdout.Trim(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Unrecorded_backing_format_is_refused_and_never_probed()
     {
         var base_ = _ws["base.qcow2"];

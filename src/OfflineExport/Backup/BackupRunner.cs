@@ -332,7 +332,7 @@ public sealed class BackupRunner
                 // What qemu would guess now, only to say so when it disagrees with the folder's record. A header that
                 // names another file is not handed to qemu's probe (it would open that file too): its format is known.
                 var probing = origin != FormatOrigin.Recorded ? null
-                    : ProbedWithReference(image) is { } known ? Task.FromResult(known)
+                    : ProbeReferences.OfReadable(image)?.Format is { } known ? Task.FromResult(known)
                     : qemuImg.ProbeFormatAsync(image, stop.Token);
                 if (probing is not null)
                 {
@@ -445,19 +445,6 @@ public sealed class BackupRunner
     {
         var folder = Path.GetDirectoryName(image)!;
         return chain.Select(layer => DiskIdentity.Of(Path.GetFullPath(layer.Filename, folder), layer.Format, layer.VirtualSize)).OfType<DiskIdentity>().ToList();
-    }
-
-    /// <summary>The format qemu would probe the image as, when its header names another file qemu would open; otherwise null.</summary>
-    private static string? ProbedWithReference(string image)
-    {
-        try
-        {
-            return ProbeReferences.Of(image)?.Format;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return null; // qemu-img fails the same way, and says why
-        }
     }
 
     /// <summary>The probed format, or null when the probe failed: it only adds a warning, never a refusal.</summary>

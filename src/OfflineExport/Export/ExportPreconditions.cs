@@ -97,16 +97,7 @@ public static class ExportPreconditions
     /// <exception cref="OfflineExportException">The header names another file (InvalidImage).</exception>
     public static void CheckDetectedHeader(string image)
     {
-        ProbedReference? reference;
-        try
-        {
-            reference = ProbeReferences.Of(image);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return;
-        }
-
+        var reference = ProbeReferences.OfReadable(image);
         if (reference is { Format: ImageFormats.Qcow2 } qcow2)
         {
             throw DetectedWithOtherFile(image, qcow2.What);

@@ -48,6 +48,19 @@ public static class ProbeReferences
             : null;
     }
 
+    /// <summary>Like <see cref="Of"/>, and null too when the file cannot be read: qemu-img then fails on it and says why.</summary>
+    public static ProbedReference? OfReadable(string path)
+    {
+        try
+        {
+            return Of(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>
     /// Pure: a VMDK descriptor as qemu's probe knows it, or more: after lines that are comments ('#') or blank
     /// (spaces, a carriage return), the text starts with "version=".

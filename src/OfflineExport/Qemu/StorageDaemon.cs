@@ -88,7 +88,7 @@ public sealed class StorageDaemon : IAsyncDisposable
         var qmpSocket = Path.Combine(runtimeDirectory, "qmp.sock");
         var pidFile = Path.Combine(runtimeDirectory, "daemon.pid");
         // qemu option values escape a comma by doubling it.
-        var chardev = $"socket,id=qmp0,path={qmpSocket.Replace(",", ",,", StringComparison.Ordinal)},server=on,wait=off";
+        var chardev = $"socket,id=qmp0,path={qmpSocket.Replace(",", ",,", StringComparison.Ordinal)},server=on,wait=on";
         var command = Cli.Wrap(executable).WithArguments(["--chardev", chardev, "--monitor", "chardev=qmp0", "--pidfile", pidFile]);
         var tunables = MallocTunablesWith(Environment.GetEnvironmentVariable(MallocTunablesVariable));
         command = command.WithEnvironmentVariables(variables => variables.Set(MallocTunablesVariable, tunables));
@@ -97,7 +97,7 @@ public sealed class StorageDaemon : IAsyncDisposable
         try
         {
             // Tied: a killed offline-export must not leave a daemon serving a writable export.
-            process = ChildProcess.Start(command, new ProcessSettings(log, TiedToParent: true));
+            process = ChildProcess.Start(command, new ProcessSettings(log, TiedToParent: true), isChatter: IsWaitingNotice);
         }
         catch (CommandNotFoundException ex)
         {
@@ -106,7 +106,7 @@ public sealed class StorageDaemon : IAsyncDisposable
 
         try
         {
-            var qmp = await ConnectWhenReadyAsync(process, qmpSocket, pidFile, startTimeout, replyTimeout, log, cancellationToken).ConfigureAwait(false);
+            var qmp = await ConnectWhenReadyAsync(process, qmpSocket, startTimeout, replyTimeout, log, cancellationToken).ConfigureAwait(false);
             return new StorageDaemon(process, qmp, Path.Combine(runtimeDirectory, "nbd.sock"), pidFile);
         }
         catch
@@ -171,26 +171,27 @@ public sealed class StorageDaemon : IAsyncDisposable
     }
 
     /// <summary>
-    /// Connects once the daemon is ready. The socket file appears when the chardev is made, before the
-    /// monitor is attached to it; a client that connects in between was seen to get the greeting twice
-    /// (the second resetting the session it had negotiated) or no answer at all. qemu-storage-daemon
-    /// writes its pid file after every chardev, monitor and export exists and before it accepts
-    /// connections (documented, and kept so on purpose), so the pid file is the signal to wait for.
+    /// Connects to the monitor while the daemon waits for us. With <c>wait=on</c> qemu-storage-daemon accepts this
+    /// one connection in its main thread while it creates the chardev, before the monitor exists; the monitor
+    /// then attaches to a connection already made, and nothing else ever reads from it. With <c>wait=off</c> the
+    /// main loop accepts the connection, which can happen while the monitor's I/O thread attaches its handlers:
+    /// qemu then greets twice and can leave two threads reading the socket, which garbled a command into a JSON
+    /// parse error ("stray '\"block-expo'", a fresh-clone CI run in session 29). Waiting for the pid file only made
+    /// that rarer. The daemon cannot go on starting until this connects, so the socket file is polled finely.
     /// </summary>
-    private static async Task<QmpClient> ConnectWhenReadyAsync(RunningProcess process, string qmpSocket, string pidFile, TimeSpan startTimeout, TimeSpan replyTimeout, Action<string>? log, CancellationToken cancellationToken)
+    private static async Task<QmpClient> ConnectWhenReadyAsync(RunningProcess process, string qmpSocket, TimeSpan startTimeout, TimeSpan replyTimeout, Action<string>? log, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(startTimeout);
-        var delay = TimeSpan.FromMilliseconds(5);
+        var delay = TimeSpan.FromMilliseconds(1);
         while (true)
         {
             if (process.HasExited)
             {
-                var code = await process.Exited.ConfigureAwait(false);
-                throw new OfflineExportException(ErrorKind.QemuFailure, $"qemu-storage-daemon exited at start with code {code}: {process.OutputTail}");
+                throw await ExitedAtStartAsync(process).ConfigureAwait(false);
             }
 
-            if (IsWritten(pidFile) && File.Exists(qmpSocket))
+            if (File.Exists(qmpSocket))
             {
                 try
                 {
@@ -199,6 +200,16 @@ public sealed class StorageDaemon : IAsyncDisposable
                 catch (System.Net.Sockets.SocketException)
                 {
                     // Bound but not listening yet.
+                }
+                catch (QmpProtocolException)
+                {
+                    // A daemon that closes its monitor before greeting is stopping: its own words say why.
+                    if (await process.WaitForExitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false))
+                    {
+                        throw await ExitedAtStartAsync(process).ConfigureAwait(false);
+                    }
+
+                    throw;
                 }
                 catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                 {
@@ -215,19 +226,16 @@ public sealed class StorageDaemon : IAsyncDisposable
                 throw new OfflineExportException(ErrorKind.QemuFailure, $"qemu-storage-daemon did not open its monitor within {startTimeout.TotalSeconds:F0} s: {process.OutputTail}");
             }
 
-            delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 100));
+            delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 16));
         }
     }
 
-    private static bool IsWritten(string pidFile)
+    /// <summary>qemu's note that it waits for the monitor's connection (<c>wait=on</c>): not part of any failure.</summary>
+    private static bool IsWaitingNotice(string line) => line.Contains("QEMU waiting for connection on:", StringComparison.Ordinal);
+
+    private static async Task<OfflineExportException> ExitedAtStartAsync(RunningProcess process)
     {
-        try
-        {
-            return new FileInfo(pidFile) is { Exists: true, Length: > 0 };
-        }
-        catch (IOException)
-        {
-            return false;
-        }
+        var code = await process.Exited.ConfigureAwait(false);
+        return new OfflineExportException(ErrorKind.QemuFailure, $"qemu-storage-daemon exited at start with code {code}: {process.OutputTail}");
     }
 }

@@ -10,9 +10,10 @@ namespace OfflineExport.Qmp;
 /// A QMP client over a unix socket, after QEMU's own python client: read the greeting, send
 /// <c>qmp_capabilities</c>, then one reader loop matches replies to commands by id and puts
 /// events on their own channel. When the connection ends, every pending command fails with the cause.
-/// A monitor that opens twice (a race in qemu between the accepted connection and the monitor attaching
-/// its handlers) greets twice and falls back to capabilities negotiation; a command it then refuses for
-/// that reason never ran, so it is sent again after a new <c>qmp_capabilities</c>.
+/// A monitor that opens twice (a race in qemu between a connection its main loop accepts and the monitor
+/// attaching its handlers; <see cref="Qemu.StorageDaemon"/> starts the daemon so that it cannot happen) greets
+/// twice and falls back to capabilities negotiation; a command it then refuses for that reason never ran, so
+/// it is sent again after a new <c>qmp_capabilities</c>.
 /// </summary>
 public sealed class QmpClient : IAsyncDisposable
 {

@@ -77,11 +77,7 @@ public static class ChildProcess
     /// Starts a long-running child (a daemon) with standard input closed; its output is drained and its
     /// last lines kept for error messages. Disposing the returned process kills it if it still runs.
     /// </summary>
-    /// <param name="command">The daemon to run.</param>
-    /// <param name="settings">How to run it.</param>
-    /// <param name="outputTailLines">How many of its last lines to keep.</param>
-    /// <param name="isChatter">Lines that are logged but say nothing about a failure, so they are not kept; null keeps every line.</param>
-    public static RunningProcess Start(Command command, ProcessSettings settings, int outputTailLines = 20, Func<string, bool>? isChatter = null)
+    public static RunningProcess Start(Command command, ProcessSettings settings, int outputTailLines = 20)
     {
         var output = new OutputTail(outputTailLines);
         var stop = new CancellationTokenSource();
@@ -90,10 +86,7 @@ public static class ChildProcess
             if (line.Length > 0)
             {
                 settings.Log?.Invoke($"[{output.ProcessId}] {line}");
-                if (isChatter?.Invoke(line) != true)
-                {
-                    output.Add(line);
-                }
+                output.Add(line);
             }
         }
 

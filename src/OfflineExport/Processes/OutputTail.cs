@@ -26,11 +26,14 @@ public sealed class OutputTail
     }
 
     /// <summary>The kept lines, oldest first, joined by " | ".</summary>
-    public override string ToString()
+    public override string ToString() => ToString(static _ => false);
+
+    /// <summary>The kept lines but those <paramref name="omit"/> picks, oldest first, joined by " | ".</summary>
+    public string ToString(Func<string, bool> omit)
     {
         lock (_lines)
         {
-            return string.Join(" | ", _lines);
+            return string.Join(" | ", _lines.Where(line => !omit(line)));
         }
     }
 }

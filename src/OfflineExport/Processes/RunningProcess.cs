@@ -34,6 +34,9 @@ public sealed class RunningProcess : IAsyncDisposable
     /// <summary>The last lines the process wrote to standard error or output.</summary>
     public string OutputTail => _output.ToString();
 
+    /// <summary>The last lines the process wrote, without those <paramref name="omit"/> picks (notes that would only distract from an error).</summary>
+    public string OutputTailWithout(Func<string, bool> omit) => _output.ToString(omit);
+
     /// <summary>Waits for the exit, up to <paramref name="timeout"/>; returns false when it is still running.</summary>
     public async Task<bool> WaitForExitAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
     {

@@ -10,6 +10,9 @@ namespace OfflineExport.Qemu;
 /// </summary>
 public sealed class StorageDaemon : IAsyncDisposable
 {
+    /// <summary>How long a daemon that dropped its monitor before greeting may take to exit, so its exit code can be told.</summary>
+    private static readonly TimeSpan DeathGrace = TimeSpan.FromSeconds(5);
+
     private readonly RunningProcess _process;
     private readonly string _pidFile;
     private volatile bool _stopping;
@@ -97,7 +100,7 @@ public sealed class StorageDaemon : IAsyncDisposable
         try
         {
             // Tied: a killed offline-export must not leave a daemon serving a writable export.
-            process = ChildProcess.Start(command, new ProcessSettings(log, TiedToParent: true), isChatter: IsWaitingNotice);
+            process = ChildProcess.Start(command, new ProcessSettings(log, TiedToParent: true));
         }
         catch (CommandNotFoundException ex)
         {
@@ -118,7 +121,7 @@ public sealed class StorageDaemon : IAsyncDisposable
 
     /// <summary>The exception that describes the daemon's unexpected death.</summary>
     public OfflineExportException DescribeDeath(Exception? cause = null) =>
-        DaemonDeath.Error(_process.Exited.IsCompletedSuccessfully ? _process.Exited.Result : -1, _process.OutputTail, cause);
+        DaemonDeath.Error(_process.Exited.IsCompletedSuccessfully ? _process.Exited.Result : -1, _process.OutputTailWithout(IsWaitingNotice), cause);
 
     /// <summary>
     /// Waits up to <paramref name="grace"/> for the daemon to finish dying; true when it is dead and
@@ -201,19 +204,22 @@ public sealed class StorageDaemon : IAsyncDisposable
                 {
                     // Bound but not listening yet.
                 }
-                catch (QmpProtocolException)
+                catch (Exception ex) when (ex is QmpProtocolException or IOException)
                 {
-                    // A daemon that closes its monitor before greeting is stopping: its own words say why.
-                    if (await process.WaitForExitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false))
+                    // Closed or reset before the greeting: the daemon is stopping or died, and its own words say why.
+                    // Waited for within the start timeout, and Ctrl-C still stops the wait.
+                    var exited = await process.WaitForExitAsync(DeathGrace, timeout.Token).ConfigureAwait(false);
+                    cancellationToken.ThrowIfCancellationRequested();
+                    if (exited)
                     {
                         throw await ExitedAtStartAsync(process).ConfigureAwait(false);
                     }
 
-                    throw;
+                    throw new OfflineExportException(ErrorKind.QemuFailure, WithTail($"qemu-storage-daemon closed its monitor before greeting ({ex.Message})", process.OutputTail), ex);
                 }
                 catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                 {
-                    throw new OfflineExportException(ErrorKind.QemuFailure, $"qemu-storage-daemon did not greet on its monitor within {startTimeout.TotalSeconds:F0} s: {process.OutputTail}");
+                    throw new OfflineExportException(ErrorKind.QemuFailure, WithTail($"qemu-storage-daemon did not greet on its monitor within {startTimeout.TotalSeconds:F0} s", process.OutputTail));
                 }
             }
 
@@ -223,19 +229,25 @@ public sealed class StorageDaemon : IAsyncDisposable
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                throw new OfflineExportException(ErrorKind.QemuFailure, $"qemu-storage-daemon did not open its monitor within {startTimeout.TotalSeconds:F0} s: {process.OutputTail}");
+                throw new OfflineExportException(ErrorKind.QemuFailure, WithTail($"qemu-storage-daemon did not open its monitor within {startTimeout.TotalSeconds:F0} s", process.OutputTail));
             }
 
             delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 16));
         }
     }
 
-    /// <summary>qemu's note that it waits for the monitor's connection (<c>wait=on</c>): not part of any failure.</summary>
+    /// <summary>"what: its last lines", or just "what" when it wrote nothing.</summary>
+    private static string WithTail(string what, string tail) => tail.Length == 0 ? what : $"{what}: {tail}";
+
+    /// <summary>
+    /// qemu's note that it waits for the monitor's connection (<c>wait=on</c>): left out where the daemon's own words
+    /// tell why it died, kept where it did not start in time (the note then says where it waited).
+    /// </summary>
     private static bool IsWaitingNotice(string line) => line.Contains("QEMU waiting for connection on:", StringComparison.Ordinal);
 
     private static async Task<OfflineExportException> ExitedAtStartAsync(RunningProcess process)
     {
         var code = await process.Exited.ConfigureAwait(false);
-        return new OfflineExportException(ErrorKind.QemuFailure, $"qemu-storage-daemon exited at start with code {code}: {process.OutputTail}");
+        return new OfflineExportException(ErrorKind.QemuFailure, WithTail($"qemu-storage-daemon exited at start with code {code}", process.OutputTailWithout(IsWaitingNotice)));
     }
 }

@@ -225,8 +225,9 @@ public sealed class ForgetRunner
             }
             else
             {
-                // qemu-img creates its image over the empty file: the same file, truncated and written.
-                await qemuImg.ConvertToQcow2Async(chain.QemuName, ImageFormats.Qcow2, path, cancellationToken, ExportProgress.ReporterFor(progress, ProgressStep.Merge, (ulong)disk.VirtualSize)).ConfigureAwait(false);
+                // qemu-img creates its image over the empty file: the same file, truncated and written. In the points'
+                // layout: zero subclusters written as zero-filled clusters would make the next incremental refuse.
+                await qemuImg.ConvertToQcow2Async(chain.QemuName, ImageFormats.Qcow2, path, cancellationToken, ExportProgress.ReporterFor(progress, ProgressStep.Merge, (ulong)disk.VirtualSize), chain.MergedLayout()?.QemuImgOptions).ConfigureAwait(false);
             }
 
             RequireStillNamed(merged, path);

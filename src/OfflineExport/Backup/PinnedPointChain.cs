@@ -2,6 +2,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Win32.SafeHandles;
+using OfflineExport.Export;
 using OfflineExport.IO;
 using OfflineExport.Qemu;
 
@@ -71,6 +72,22 @@ public sealed class PinnedPointChain : IDisposable
 
     /// <summary>The size of the disk, from the point's own header.</summary>
     public long VirtualSize() => Qcow2Header.VirtualSize(_members[0].Handle);
+
+    /// <summary>
+    /// The layout for one file that holds what this whole chain reads (<see cref="OutputLayout"/>): as fine as
+    /// the finest of its files, so that zero runs the points hold as zero subclusters stay zero. Null when a header
+    /// cannot be read, and qemu-img's default is then used.
+    /// </summary>
+    /// <exception cref="IOException">A file cannot be read.</exception>
+    public OutputLayout? MergedLayout()
+    {
+        var layouts = _members.Select(m => Qcow2Header.ClusterLayout(m.Handle)).ToList();
+        return layouts.Any(l => l is null)
+            ? null
+            : OutputLayout.For(
+                layouts[0]!.Value.ClusterSize,
+                layouts.Select(l => OutputLayout.ZeroGranularity(ImageFormats.Qcow2, l!.Value.ClusterSize, l.Value.ExtendedL2)));
+    }
 
     /// <summary>Refuses the chain unless every held file has its recorded checksum; returns how many had one.</summary>
     /// <exception cref="OfflineExportException">DamagedPoint, naming the file whose content changed.</exception>

@@ -127,11 +127,11 @@ public sealed class BlockGraph
     /// <exception cref="OfflineExportException">The image cannot be created (OutputProblem).</exception>
     /// <param name="target">The output.</param>
     /// <param name="virtualSize">The disk's size.</param>
-    /// <param name="clusterSize">The source's cluster size.</param>
+    /// <param name="layout">Its cluster size and subclusters (<see cref="OutputLayout.For(IReadOnlyList{ChainLayer})"/>).</param>
     /// <param name="opened">Called once the daemon has opened the file by name, before anything is written: throws when it is not ours.</param>
     /// <param name="timeout">How long the job may take.</param>
     /// <param name="cancellationToken">Cancels the work.</param>
-    public async Task CreateTargetAsync(OutputTarget target, long virtualSize, int clusterSize, Action opened, TimeSpan timeout, CancellationToken cancellationToken)
+    public async Task CreateTargetAsync(OutputTarget target, long virtualSize, OutputLayout layout, Action opened, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var partial = target.Partial.Path;
         var image = new JsonObject
@@ -139,8 +139,12 @@ public sealed class BlockGraph
             ["driver"] = "qcow2",
             ["file"] = CreationFileNode,
             ["size"] = virtualSize,
-            ["cluster-size"] = clusterSize,
+            ["cluster-size"] = layout.ClusterSize,
         };
+        if (layout.ExtendedL2)
+        {
+            image["extended-l2"] = true;
+        }
         if (target.RecordedBacking is { } backing)
         {
             image["backing-file"] = backing;

@@ -71,9 +71,9 @@ public sealed class ExportCopy
         // Measured before the target opens: how much will be written decides how it is opened.
         var measurement = await planner.MeasureAsync(cancellationToken).ConfigureAwait(false);
         void RequireOurs() => RequireOwnFile(daemon, output);
-        var clusterSize = chain.Top.Info.ClusterSize ?? 65536;
-        await graph.CreateTargetAsync(output, chain.VirtualSize, clusterSize, RequireOurs, _options.ProgressTimeout, cancellationToken).ConfigureAwait(false);
-        await graph.ExportTargetAsync(output.Partial.Path, measurement.WorkBytes, clusterSize, RequireOurs, cancellationToken).ConfigureAwait(false);
+        var layout = OutputLayout.For(chain.Layers);
+        await graph.CreateTargetAsync(output, chain.VirtualSize, layout, RequireOurs, _options.ProgressTimeout, cancellationToken).ConfigureAwait(false);
+        await graph.ExportTargetAsync(output.Partial.Path, measurement.WorkBytes, layout.ClusterSize, RequireOurs, cancellationToken).ConfigureAwait(false);
         await nbd.ConnectTargetAsync(daemon.NbdSocket, _options.MaxInFlight, cancellationToken).ConfigureAwait(false);
         var engine = new CopyEngine(nbd.Source, nbd.Target!, _options.MaxInFlight, requestSize, targetHasBacking: chain.MergeSources.Count > 0, progress);
         var statistics = await engine.RunAsync(planner.PlanAsync(measurement, cancellationToken), measurement.WorkBytes, cancellationToken).ConfigureAwait(false);

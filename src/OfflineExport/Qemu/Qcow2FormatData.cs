@@ -14,4 +14,8 @@ public sealed record Qcow2FormatData
 
     /// <summary>True when qemu found the image corrupt.</summary>
     public bool? Corrupt { get; init; }
+
+    /// <summary>True when the image allocates its clusters in subclusters (<c>extended_l2</c>).</summary>
+    [System.Text.Json.Serialization.JsonPropertyName("extended-l2")]
+    public bool? ExtendedL2 { get; init; }
 }

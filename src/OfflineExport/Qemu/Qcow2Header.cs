@@ -188,6 +188,31 @@ public static class Qcow2Header
             && (BinaryPrimitives.ReadUInt64BigEndian(header[72..]) & 2) != 0;
     }
 
+    /// <summary>
+    /// The cluster size and whether clusters are allocated in subclusters (<c>extended_l2</c>, incompatible feature
+    /// bit 4) of the open qcow2; null when it is not a qcow2 this reads (too short, another magic, odd cluster bits).
+    /// </summary>
+    /// <exception cref="IOException">The file cannot be read.</exception>
+    public static (int ClusterSize, bool ExtendedL2)? ClusterLayout(SafeFileHandle handle)
+    {
+        Span<byte> header = stackalloc byte[80];
+        var read = ReadAtMost(handle, header, 0);
+        if (read < 24 || BinaryPrimitives.ReadUInt32BigEndian(header) != Magic)
+        {
+            return null;
+        }
+
+        var version = BinaryPrimitives.ReadUInt32BigEndian(header[4..]);
+        var clusterBits = BinaryPrimitives.ReadUInt32BigEndian(header[20..]);
+        if (clusterBits is < 9 or > 21 || (version >= 3 && read < header.Length))
+        {
+            return null;
+        }
+
+        var extended = version >= 3 && (BinaryPrimitives.ReadUInt64BigEndian(header[72..]) & 16) != 0;
+        return (1 << (int)clusterBits, extended);
+    }
+
     private static void ReadExactly(SafeFileHandle handle, Span<byte> buffer, long offset)
     {
         if (ReadAtMost(handle, buffer, offset) < buffer.Length)

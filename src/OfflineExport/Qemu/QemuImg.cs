@@ -157,10 +157,17 @@ public sealed class QemuImg
 
     /// <summary>
     /// Copies the guest-visible contents of <paramref name="source"/> (with its whole chain) into a new
-    /// standalone qcow2 <paramref name="output"/>, keeping it sparse.
+    /// standalone qcow2 <paramref name="output"/>, keeping it sparse, created with <paramref name="createOptions"/>
+    /// (<c>-o</c>, e.g. a cluster size) when given.
     /// </summary>
-    public async Task ConvertToQcow2Async(string source, string sourceFormat, string output, CancellationToken cancellationToken, Action<double>? progress = null) =>
-        await RunAsync(["convert", "-f", sourceFormat, "-O", "qcow2", source, output], output, cancellationToken, progress: progress).ConfigureAwait(false);
+    public async Task ConvertToQcow2Async(string source, string sourceFormat, string output, CancellationToken cancellationToken, Action<double>? progress = null, string? createOptions = null) =>
+        await RunAsync(
+            createOptions is null
+                ? ["convert", "-f", sourceFormat, "-O", "qcow2", source, output]
+                : ["convert", "-f", sourceFormat, "-O", "qcow2", "-o", createOptions, source, output],
+            output,
+            cancellationToken,
+            progress: progress).ConfigureAwait(false);
 
     /// <summary>
     /// Puts <paramref name="image"/> on <paramref name="backing"/> (a name relative to the image's folder, as

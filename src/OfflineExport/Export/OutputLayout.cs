@@ -36,25 +36,38 @@ public readonly record struct OutputLayout(int ClusterSize, bool ExtendedL2)
     /// The layout for a backup of a disk whose top has <paramref name="topClusterSize"/> and whose layers report
     /// zero runs as fine as <paramref name="zeroGranularities"/>: the top's cluster size when that is fine enough
     /// (what every backup had before), otherwise subclusters no larger than the finest run, in clusters no larger
-    /// than the top's. A top whose clusters are too small for subclusters keeps its own layout.
+    /// than the top's, or of 16 KiB (512-byte subclusters) for a top with smaller clusters.
     /// </summary>
     public static OutputLayout For(int topClusterSize, IEnumerable<int> zeroGranularities)
     {
         var finest = zeroGranularities.DefaultIfEmpty(topClusterSize).Min();
-        if (finest >= topClusterSize || topClusterSize < MinimumExtendedCluster)
+        if (finest >= topClusterSize)
         {
             return new OutputLayout(topClusterSize, ExtendedL2: false);
         }
 
-        var cluster = (int)Math.Min(Math.Min(topClusterSize, MaximumCluster), Math.Max((long)finest * Subclusters, MinimumExtendedCluster));
+        // A top below 16 KiB gets the smallest clusters subclusters allow (512-byte subclusters), larger than its own.
+        var cluster = (int)Math.Max(Math.Min(Math.Min(topClusterSize, MaximumCluster), (long)finest * Subclusters), MinimumExtendedCluster);
         return new OutputLayout(cluster, ExtendedL2: true);
     }
 
-    /// <summary>The layout for a backup of <paramref name="layers"/> (the source chain, top first).</summary>
-    public static OutputLayout For(IReadOnlyList<ChainLayer> layers) =>
-        For(
+    /// <summary>
+    /// The layout for a backup of <paramref name="layers"/> (the source chain, top first). A lower layer shorter
+    /// than the disk ends a zero run at its own end too: a backing file of 1 MiB + 512 bytes reads zero from
+    /// there on, so its size counts as fine as its lowest set bit.
+    /// </summary>
+    public static OutputLayout For(IReadOnlyList<ChainLayer> layers)
+    {
+        var diskSize = layers[0].Info.VirtualSize;
+        return For(
             layers[0].Info.ClusterSize ?? DefaultClusterSize,
-            layers.Select(layer => ZeroGranularity(layer.Format, layer.Info.ClusterSize, layer.Info.FormatSpecific?.Data?.ExtendedL2 == true)));
+            layers.Select(layer =>
+            {
+                var granularity = ZeroGranularity(layer.Format, layer.Info.ClusterSize, layer.Info.FormatSpecific?.Data?.ExtendedL2 == true);
+                var size = layer.Info.VirtualSize;
+                return size > 0 && size < diskSize ? (int)Math.Min(granularity, size & -size) : granularity;
+            }));
+    }
 
     /// <summary>The same as <c>qemu-img create -o</c> options.</summary>
     public string QemuImgOptions => ExtendedL2 ? $"cluster_size={ClusterSize},extended_l2=on" : $"cluster_size={ClusterSize}";

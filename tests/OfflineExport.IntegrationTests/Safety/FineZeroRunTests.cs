@@ -39,6 +39,19 @@ public sealed class FineZeroRunTests : IDisposable
                 await IoWithFormatAsync(raw, "raw", writes);
                 await ImgAsync("create", "-q", "-f", "qcow2", "-b", raw, "-F", "raw", top);
                 return (top, 65536);
+            case "8 KiB top over raw base":
+                var small = _ws["base.raw"];
+                await ImgAsync("create", "-q", "-f", "raw", small, "64M");
+                await IoWithFormatAsync(small, "raw", writes);
+                await ImgAsync("create", "-q", "-f", "qcow2", "-o", "cluster_size=8192", "-b", small, "-F", "raw", top);
+                return (top, 16384);
+            case "short raw base":
+                // 1 MiB + 512 bytes: the disk reads zero from there on, 512 bytes into a subcluster of 2 KiB.
+                var shortBase = _ws["base.raw"];
+                await ImgAsync("create", "-q", "-f", "raw", shortBase, "1049088");
+                await IoWithFormatAsync(shortBase, "raw", "write -P 0x31 4k 4k", "write -P 0x32 1048576 512");
+                await ImgAsync("create", "-q", "-f", "qcow2", "-b", shortBase, "-F", "raw", top, "64M");
+                return (top, 16384);
             default: // a 64 KiB-cluster top over a 32 KiB-cluster base
                 var base_ = _ws["base.qcow2"];
                 await CreateQcow2Async(base_, "64M", clusterSize: 32768);
@@ -66,6 +79,8 @@ public sealed class FineZeroRunTests : IDisposable
     [InlineData("extended_l2")]
     [InlineData("raw base")]
     [InlineData("smaller base clusters")]
+    [InlineData("8 KiB top over raw base")]
+    [InlineData("short raw base")]
     public async Task The_next_backup_stays_incremental_and_restores_identical(string kind)
     {
         // Arrange

@@ -30,22 +30,24 @@ public sealed class OutputLayoutTests
     [InlineData(65536, new[] { 65536, 32768 }, 65536, true)]
     // 512-byte runs: the smallest clusters subclusters allow, 16 KiB.
     [InlineData(65536, new[] { 512 }, 16384, true)]
-    // A top too small for subclusters keeps its layout (the check may then still refuse, as before).
-    [InlineData(8192, new[] { 4096 }, 8192, false)]
+    // A top too small for subclusters: 16 KiB clusters of 512-byte subclusters, larger than its own.
+    [InlineData(8192, new[] { 8192, 4096 }, 16384, true)]
+    [InlineData(4096, new[] { 4096, 512 }, 16384, true)]
+    [InlineData(4096, new[] { 4096 }, 4096, false)]
     public void The_layout_follows_the_finest_zero_run_of_the_chain(int top, int[] granularities, int cluster, bool extended) =>
         Assert.Equal(new OutputLayout(cluster, extended), OutputLayout.For(top, granularities));
 
     [Fact]
     public void Subclusters_are_never_coarser_than_the_finest_zero_run()
     {
-        foreach (var top in new[] { 16384, 32768, 65536, 131072, 262144, 524288, 1048576, 2097152 })
+        foreach (var top in new[] { 512, 4096, 8192, 16384, 32768, 65536, 131072, 262144, 524288, 1048576, 2097152 })
         {
-            foreach (var finest in new[] { 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536 })
+            foreach (var finest in new[] { 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536 }.Where(f => f <= top))
             {
                 var layout = OutputLayout.For(top, [top, finest]);
                 var subcluster = layout.ExtendedL2 ? layout.ClusterSize / 32 : layout.ClusterSize;
                 Assert.True(subcluster <= finest || finest >= top, $"top {top}, finest {finest}: {layout}");
-                Assert.True(layout.ClusterSize <= top, $"top {top}, finest {finest}: {layout}");
+                Assert.True(layout.ClusterSize <= Math.Max(top, 16384), $"top {top}, finest {finest}: {layout}");
             }
         }
     }

@@ -13,10 +13,11 @@ public static class DaemonDeath
         var status = exitCode > 128 && exitCode < 160
             ? $"was killed by signal {exitCode - 128}{SignalName(exitCode - 128)} (exit code {exitCode})"
             : $"exited with code {exitCode}";
-        return outputTail.Length == 0
-            ? $"qemu-storage-daemon {status}"
-            : $"qemu-storage-daemon {status}: {outputTail}";
+        return WithTail($"qemu-storage-daemon {status}", outputTail);
     }
+
+    /// <summary>"what: the daemon's last lines", or just "what" when it wrote nothing.</summary>
+    public static string WithTail(string what, string outputTail) => outputTail.Length == 0 ? what : $"{what}: {outputTail}";
 
     private static string SignalName(int signal) => signal switch
     {

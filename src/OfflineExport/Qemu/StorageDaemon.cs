@@ -215,11 +215,11 @@ public sealed class StorageDaemon : IAsyncDisposable
                         throw await ExitedAtStartAsync(process).ConfigureAwait(false);
                     }
 
-                    throw new OfflineExportException(ErrorKind.QemuFailure, WithTail($"qemu-storage-daemon closed its monitor before greeting ({ex.Message})", process.OutputTail), ex);
+                    throw new OfflineExportException(ErrorKind.QemuFailure, DaemonDeath.WithTail($"qemu-storage-daemon closed its monitor before greeting ({ex.Message})", process.OutputTail), ex);
                 }
                 catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                 {
-                    throw new OfflineExportException(ErrorKind.QemuFailure, WithTail($"qemu-storage-daemon did not greet on its monitor within {startTimeout.TotalSeconds:F0} s", process.OutputTail));
+                    throw new OfflineExportException(ErrorKind.QemuFailure, DaemonDeath.WithTail($"qemu-storage-daemon did not greet on its monitor within {startTimeout.TotalSeconds:F0} s", process.OutputTail));
                 }
             }
 
@@ -229,15 +229,12 @@ public sealed class StorageDaemon : IAsyncDisposable
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                throw new OfflineExportException(ErrorKind.QemuFailure, WithTail($"qemu-storage-daemon did not open its monitor within {startTimeout.TotalSeconds:F0} s", process.OutputTail));
+                throw new OfflineExportException(ErrorKind.QemuFailure, DaemonDeath.WithTail($"qemu-storage-daemon did not open its monitor within {startTimeout.TotalSeconds:F0} s", process.OutputTail));
             }
 
             delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 16));
         }
     }
-
-    /// <summary>"what: its last lines", or just "what" when it wrote nothing.</summary>
-    private static string WithTail(string what, string tail) => tail.Length == 0 ? what : $"{what}: {tail}";
 
     /// <summary>
     /// qemu's note that it waits for the monitor's connection (<c>wait=on</c>): left out where the daemon's own words
@@ -248,6 +245,6 @@ public sealed class StorageDaemon : IAsyncDisposable
     private static async Task<OfflineExportException> ExitedAtStartAsync(RunningProcess process)
     {
         var code = await process.Exited.ConfigureAwait(false);
-        return new OfflineExportException(ErrorKind.QemuFailure, WithTail($"qemu-storage-daemon exited at start with code {code}", process.OutputTailWithout(IsWaitingNotice)));
+        return new OfflineExportException(ErrorKind.QemuFailure, DaemonDeath.WithTail($"qemu-storage-daemon exited at start with code {code}", process.OutputTailWithout(IsWaitingNotice)));
     }
 }

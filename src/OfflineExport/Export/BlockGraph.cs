@@ -85,11 +85,12 @@ public sealed class BlockGraph
     }
 
     /// <summary>
-    /// Opens a validated chain read-only, bottom-up, every layer with the format validated for it and its backing
-    /// named (or none): qemu opens nothing by itself, and every qcow2 layer caches its L2 tables whole.
+    /// Opens a validated chain read-only, bottom-up, every layer with the format validated for it, its backing and its
+    /// external data file named (or none): qemu opens nothing by itself, and every qcow2 layer caches its L2 tables whole.
     /// </summary>
     private async Task OpenChainAsync(IReadOnlyList<ChainLayer> layers, bool direct, CancellationToken cancellationToken)
     {
+        ImageFile.CheckDataFiles(layers.Select(l => l.Info)); // the daemon would wait for ever on a FIFO's writer
         for (var i = layers.Count - 1; i >= 0; i--)
         {
             var layer = layers[i];
@@ -105,6 +106,12 @@ public sealed class BlockGraph
             {
                 format["backing"] = i + 1 < layers.Count ? layers[i + 1].NodeName : null;
                 CacheWholeL2Tables(format, layer.Info.ClusterSize);
+                if (layer.DataFilePath is { } dataFile)
+                {
+                    // Named here, resolved from the layer's folder: qemu would open the header's name from its own working folder.
+                    await _qmp.BlockdevAddAsync(FileNode(layer.DataFileNodeName, dataFile, readOnly: true, direct), cancellationToken).ConfigureAwait(false);
+                    format["data-file"] = layer.DataFileNodeName;
+                }
             }
 
             try
@@ -237,8 +244,8 @@ public sealed class BlockGraph
     {
         var node = new JsonObject
         {
-            // The file driver refuses block devices (an LVM volume as the disk); host_device is the same reader for them.
-            ["driver"] = readOnly && FileIdentity.Of(path)?.Kind == FileKind.BlockDevice ? "host_device" : "file",
+            // A block device as the disk (an LVM volume) is read with host_device; outputs are always files.
+            ["driver"] = readOnly ? Qemu.QemuImg.Protocol(path) : "file",
             ["node-name"] = nodeName,
             ["filename"] = path,
             ["read-only"] = readOnly,

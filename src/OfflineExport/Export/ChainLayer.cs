@@ -18,4 +18,10 @@ public sealed record ChainLayer(int Index, string Path, string Format, ImageInfo
 
     /// <summary>QMP node name of the protocol (file) node under it.</summary>
     public string FileNodeName => $"{NodePrefix}{Index}-file";
+
+    /// <summary>QMP node name of its external data file's protocol node.</summary>
+    public string DataFileNodeName => $"{NodePrefix}{Index}-data";
+
+    /// <summary>The absolute path of the layer's external data file, or null (<see cref="ImageInfo.DataFilePath"/>).</summary>
+    public string? DataFilePath => Info.DataFilePath;
 }

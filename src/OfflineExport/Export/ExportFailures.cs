@@ -7,7 +7,8 @@ namespace OfflineExport.Export;
 /// <summary>
 /// What a failure during an export's work in the daemon means, decided in one place: a lock qemu could
 /// not take is a running VM; a full disk is the output's problem; a broken socket or monitor usually
-/// means the daemon died a moment ago, and is then told in the daemon's own words.
+/// means the daemon died a moment ago, and is then told in the daemon's own words (a command it refused
+/// is not waited on: the refusal shows it alive).
 /// </summary>
 public static class ExportFailures
 {
@@ -29,7 +30,10 @@ public static class ExportFailures
             case NbdException { IsNoSpace: true } nbd when partial is not null:
                 return new OfflineExportException(ErrorKind.OutputProblem,
                     $"no space left on the file system of {Path.GetDirectoryName(partial)}: the backup did not fit ({nbd.Message})", nbd);
-            case NbdException or QmpException or QmpProtocolException or IOException when !cancelled:
+            case QmpException when !cancelled:
+                // The daemon answered, so it lived: told in its own words only if it has died since.
+                return await daemon.HasDiedAsync(TimeSpan.Zero).ConfigureAwait(false) ? daemon.DescribeDeath(failure) : null;
+            case NbdException or QmpProtocolException or IOException when !cancelled:
                 return await daemon.HasDiedAsync(DeathGrace).ConfigureAwait(false) ? daemon.DescribeDeath(failure) : null;
             default:
                 return null;

@@ -71,8 +71,8 @@ public sealed class ExportSession
             var verified = false;
             if (partial is not null && request.Verify)
             {
-                var compare = await qemuImg.CompareAsync(partial.Path, "qcow2", paths.Image, validated.Top.Format, cancellationToken,
-                    ExportProgress.ReporterFor(progress, ProgressStep.Verify, (ulong)validated.VirtualSize)).ConfigureAwait(false);
+                var compare = await qemuImg.CompareAsync(partial.Path, "qcow2", ChainDescription.QemuImgName(validated.Layers), validated.Top.Format, cancellationToken,
+                    ExportProgress.ReporterFor(progress, ProgressStep.Verify, (ulong)validated.VirtualSize), secondShownAs: paths.Image).ConfigureAwait(false);
                 Verification.RequireIdentical(compare, $"the backup differs from {paths.Image}");
                 verified = true;
             }

@@ -1,4 +1,5 @@
 using OfflineExport.IO;
+using OfflineExport.Qemu;
 
 namespace OfflineExport.Export;
 
@@ -8,6 +9,19 @@ namespace OfflineExport.Export;
 /// </summary>
 public static class ImageFile
 {
+    /// <summary>Checks the external data file of every layer that has one, as <see cref="Check"/> checks an image.</summary>
+    /// <exception cref="OfflineExportException">A data file is missing or not a disk image (InvalidImage).</exception>
+    public static void CheckDataFiles(IEnumerable<ImageInfo> layers)
+    {
+        foreach (var layer in layers)
+        {
+            if (layer.DataFilePath is { } dataFile)
+            {
+                Check(dataFile, $"{layer.Filename}: its data file");
+            }
+        }
+    }
+
     /// <summary>Refuses a missing path, a folder, a FIFO, a device other than a block device, a socket.</summary>
     /// <param name="path">The absolute path.</param>
     /// <param name="role">How errors name it: "image", "previous backup".</param>

@@ -34,10 +34,11 @@ public sealed class ImageVerifier
         // The backup's top is probed (a point is a qcow2 this tool wrote); the image's as stated, if it is.
         var imageChain = await ChainReader.ReadAsync(qemuImg, image, format, "image", cancellationToken).ConfigureAwait(false);
         var outputChain = await ChainReader.ReadAsync(qemuImg, output, null, "backup", cancellationToken).ConfigureAwait(false);
-        ChainValidator.ValidateStructure(imageChain);
+        var imageLayers = ChainValidator.ValidateStructure(imageChain);
         ChainValidator.ValidateStructure(outputChain);
-        var result = await qemuImg.CompareAsync(output, outputChain[0].Format, image, imageChain[0].Format, cancellationToken,
-            ExportProgress.ReporterFor(progress, ProgressStep.Verify, (ulong)imageChain[0].VirtualSize)).ConfigureAwait(false);
+        ImageFile.CheckDataFiles(imageChain);
+        var result = await qemuImg.CompareAsync(output, outputChain[0].Format, ChainDescription.QemuImgName(imageLayers), imageChain[0].Format, cancellationToken,
+            ExportProgress.ReporterFor(progress, ProgressStep.Verify, (ulong)imageChain[0].VirtualSize), secondShownAs: image).ConfigureAwait(false);
         if (result.ExitCode >= 2 && QemuImg.IsLockError(result.Message))
         {
             throw OfflineExportException.ImageInUse(image, result.Message);

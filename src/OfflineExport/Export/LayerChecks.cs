@@ -12,20 +12,22 @@ public static class LayerChecks
 {
     /// <summary>
     /// Starts the check of the top layer before its chain is read, when it is sure to be checked: stated as
-    /// qcow2, or detected as one (its header says so, and names no external data file the check would open
-    /// on the word of a header a guest may have written). Both qemu-img runs load the image's bitmaps whole,
-    /// which on a 16 TiB disk is most of their time; side by side they cost one. Null: checked in turn.
+    /// qcow2, or detected as one, and its header names no external data file (the check would open it before
+    /// anyone knew what it is: on a detected format, on the word of a header a guest may have written; on any,
+    /// perhaps a FIFO). Both qemu-img runs load the image's bitmaps whole, which on a 16 TiB disk is most of
+    /// their time; side by side they cost one. Null: checked in turn.
     /// </summary>
     public static Task<ImageCheckResult>? StartTopAhead(QemuImg qemuImg, string image, string? format, CancellationToken cancellationToken)
     {
-        if (format is not null)
+        if (format is not null and not ImageFormats.Qcow2)
         {
-            return format == ImageFormats.Qcow2 ? qemuImg.CheckQcow2Async(image, cancellationToken) : null;
+            return null;
         }
 
         try
         {
-            return Qcow2Header.IsPlainQcow2(image) ? qemuImg.CheckQcow2Async(image, cancellationToken) : null;
+            var sure = format is null ? Qcow2Header.IsPlainQcow2(image) : !Qcow2Header.UsesExternalDataFile(image);
+            return sure ? qemuImg.CheckQcow2Async(image, cancellationToken) : null;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -38,9 +40,13 @@ public static class LayerChecks
     public static async Task RunAsync(QemuImg qemuImg, IReadOnlyList<ImageInfo> chain, Task<ImageCheckResult>? topAhead, CancellationToken cancellationToken)
     {
         // Layers the validator refuses anyway (encrypted, json: names) are not worth a check that would fail differently.
-        var layers = chain.Where(l => l.Format == ImageFormats.Qcow2 && !l.IsEncrypted && Path.IsPathRooted(l.Filename)).Select(l => l.Filename).ToList();
+        var qcow2 = chain.Where(l => l.Format == ImageFormats.Qcow2 && !l.IsEncrypted && Path.IsPathRooted(l.Filename)).ToList();
+        var layers = qcow2.Select(l => l.Filename).ToList();
         var usesAhead = topAhead is not null && layers.Count > 0 && layers[0] == chain[0].Filename;
-        var checks = layers.Select((l, i) => usesAhead && i == 0 ? topAhead! : qemuImg.CheckQcow2Async(l, cancellationToken)).ToList();
+        // qemu-img check opens a layer's data file: a FIFO there would hold it until the stall timeout.
+        ImageFile.CheckDataFiles(qcow2);
+
+        var checks = qcow2.Select((l, i) => usesAhead && i == 0 ? topAhead! : qemuImg.CheckQcow2Async(l.Filename, cancellationToken, l.DataFilePath)).ToList();
         if (topAhead is not null && !usesAhead)
         {
             // The top turned out not to need it (qemu-img saw no qcow2 there): its outcome does not matter, only that it ends.

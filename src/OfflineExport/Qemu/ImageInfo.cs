@@ -45,6 +45,17 @@ public sealed record ImageInfo
     [JsonIgnore]
     public bool HoldsNoClusters { get; init; }
 
+    /// <summary>
+    /// The absolute path of the layer's external data file, or null when it has none. A relative name is taken
+    /// from the layer's own folder, as libvirt takes it: qemu 7.2 takes it from its working folder, so a run
+    /// started elsewhere would read whatever file of that name is there (or fail). Every qemu process that reads
+    /// the layer's data is given this path.
+    /// </summary>
+    [JsonIgnore]
+    public string? DataFilePath => FormatSpecific?.Data?.DataFile is { } name && Path.IsPathRooted(Filename)
+        ? Path.GetFullPath(name, Path.GetDirectoryName(Filename)!)
+        : null;
+
     /// <summary>The persistent dirty bitmaps stored in this layer.</summary>
     [JsonIgnore]
     public IReadOnlyList<BitmapInfo> Bitmaps => FormatSpecific?.Data?.Bitmaps ?? [];

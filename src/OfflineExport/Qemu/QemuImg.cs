@@ -81,19 +81,21 @@ public sealed class QemuImg
     /// <c>json:</c> description with <c>backing: null</c>, so each layer of a chain is judged by itself and
     /// no backing file is opened. Never repairs (read-only, <c>-U</c>).
     /// </summary>
-    public Task<ImageCheckResult> CheckQcow2Async(string layer, CancellationToken cancellationToken) =>
-        // The file driver refuses block devices; host_device is the same reader for them.
-        CheckQcow2Async(layer, FileIdentity.Of(layer)?.Kind == FileKind.BlockDevice ? "host_device" : "file", layer, cancellationToken);
+    /// <param name="layer">The layer's file.</param>
+    /// <param name="cancellationToken">Kills qemu-img.</param>
+    /// <param name="dataFile">Its external data file (<see cref="ImageInfo.DataFilePath"/>), named to qemu-img; null: none.</param>
+    public Task<ImageCheckResult> CheckQcow2Async(string layer, CancellationToken cancellationToken, string? dataFile = null) =>
+        CheckQcow2Async(layer, Protocol(layer), layer, cancellationToken, dataFile);
 
     /// <summary>
-    /// <see cref="CheckQcow2Async(string, CancellationToken)"/> of a regular file we hold open: qemu-img reads it
+    /// <see cref="CheckQcow2Async(string, CancellationToken, string)"/> of a regular file we hold open: qemu-img reads it
     /// through our descriptor (<see cref="HeldFile.Name"/>), whatever is at <paramref name="shownAs"/> by then;
     /// its messages name <paramref name="shownAs"/>.
     /// </summary>
     public Task<ImageCheckResult> CheckQcow2Async(SafeFileHandle held, string shownAs, CancellationToken cancellationToken) =>
         CheckQcow2Async(HeldFile.Name(held), "file", shownAs, cancellationToken);
 
-    private async Task<ImageCheckResult> CheckQcow2Async(string layer, string protocol, string shownAs, CancellationToken cancellationToken)
+    private async Task<ImageCheckResult> CheckQcow2Async(string layer, string protocol, string shownAs, CancellationToken cancellationToken, string? dataFile = null)
     {
         var description = new JsonObject
         {
@@ -101,7 +103,12 @@ public sealed class QemuImg
             ["backing"] = null,
             ["file"] = new JsonObject { ["driver"] = protocol, ["filename"] = layer },
         };
-        var name = "json:" + description.ToJsonString(ReadableJson);
+        if (dataFile is not null)
+        {
+            description["data-file"] = new JsonObject { ["driver"] = Protocol(dataFile), ["filename"] = dataFile };
+        }
+
+        var name = JsonName(description);
         var result = await RunUncheckedAsync(["check", "-U", "--output=json", name], shownAs, cancellationToken).ConfigureAwait(false);
         ImageCheckReport? report = null;
         if (result.StandardOutput.TrimStart().StartsWith('{'))
@@ -124,6 +131,12 @@ public sealed class QemuImg
         return new ImageCheckResult(result.ExitCode, report, first);
     }
 
+    /// <summary>The <c>json:</c> pseudo-file name of <paramref name="description"/>, with its paths unescaped as qemu-img echoes them.</summary>
+    public static string JsonName(JsonObject description) => "json:" + description.ToJsonString(ReadableJson);
+
+    /// <summary>The protocol driver that reads <paramref name="path"/>: the file driver refuses block devices, and host_device is the same reader for them.</summary>
+    public static string Protocol(string path) => FileIdentity.Of(path)?.Kind == FileKind.BlockDevice ? "host_device" : "file";
+
     /// <summary>True when qemu's error text says a lock is held by someone else.</summary>
     public static bool IsLockError(string text) =>
         text.Contains("Failed to get shared \"write\" lock", StringComparison.Ordinal)
@@ -140,7 +153,8 @@ public sealed class QemuImg
     /// <param name="secondFormat">Its format.</param>
     /// <param name="cancellationToken">Kills qemu-img.</param>
     /// <param name="progress">Receives the fraction compared, as qemu-img's <c>-p</c> reports it; null for none.</param>
-    public async Task<CompareResult> CompareAsync(string first, string firstFormat, string second, string secondFormat, CancellationToken cancellationToken, Action<double>? progress = null)
+    /// <param name="secondShownAs">How messages name <paramref name="second"/> when it is a <c>json:</c> description; null: as it is.</param>
+    public async Task<CompareResult> CompareAsync(string first, string firstFormat, string second, string secondFormat, CancellationToken cancellationToken, Action<double>? progress = null, string? secondShownAs = null)
     {
         var result = await RunUncheckedAsync(["compare", "-f", firstFormat, "-F", secondFormat, first, second], first, cancellationToken, progress: progress).ConfigureAwait(false);
         var message = TextTail.LastLines(QemuProgressOutput.WithoutProgress(result.StandardOutput) + "\n" + result.StandardError, 2);

@@ -253,4 +253,32 @@ public sealed class QemuJsonTests
         Assert.Equal(0, report.Leaks);
         Assert.Equal(0, report.CheckErrors);
     }
+
+    [Theory]
+    [InlineData("vda.data", "/var/lib/vm/vda.data")]
+    [InlineData("../data/vda.raw", "/var/lib/data/vda.raw")]
+    [InlineData("/srv/data/vda.raw", "/srv/data/vda.raw")]
+    public void An_external_data_file_is_taken_from_the_layer_folder(string recorded, string expected)
+    {
+        // Arrange: qemu-img info reports the name as the header records it.
+        var json = """
+            [{"filename": "/var/lib/vm/vda.qcow2", "format": "qcow2", "virtual-size": 1048576,
+              "format-specific": {"type": "qcow2", "data": {"compat": "1.1", "data-file": "RECORDED", "data-file-raw": false}}}]
+            """.Replace("RECORDED", recorded, StringComparison.Ordinal);
+
+        // Act
+        var layer = QemuJson.ParseChain(json)[0];
+
+        // Assert
+        Assert.Equal(recorded, layer.FormatSpecific?.Data?.DataFile);
+        Assert.Equal(expected, layer.DataFilePath);
+    }
+
+    [Fact]
+    public void A_layer_without_an_external_data_file_has_none()
+    {
+        var layer = QemuJson.ParseChain(QemuInfoSamples.ThreeLayerChain)[0];
+
+        Assert.Null(layer.DataFilePath);
+    }
 }

@@ -2,7 +2,7 @@
 # Installs what OfflineExport needs on Debian/Ubuntu: qemu-img/qemu-io/qemu-nbd (qemu-utils),
 # qemu-storage-daemon (qemu-system-common), libvirt (libvirt-daemon-system, libvirt-clients, qemu-system-x86)
 # for backup --domain and its tests, python3 (test summary, benchmark), script (tests of the
-# terminal progress display), nbdcopy, libnbd-dev, virtnbdbackup and /usr/bin/time
+# terminal progress display), strace (tests that stop a run inside a qemu-img write), nbdcopy, libnbd-dev, virtnbdbackup and /usr/bin/time
 # for the benchmark (libnbd-bin, libnbd-dev, virtnbdbackup, time), then
 # clang and zlib1g-dev (NativeAOT's native link step for bin/offline-export), then
 # restores the NuGet packages. Safe to run again: it only installs what is missing.
@@ -24,6 +24,8 @@ command -v virsh >/dev/null 2>&1 || need+=(libvirt-clients)
 command -v qemu-system-x86_64 >/dev/null 2>&1 || need+=(qemu-system-x86)
 command -v script >/dev/null 2>&1 || need+=(bsdutils)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
+# The tests slow qemu-img's writes down with strace's fault injection, to stop a run in the middle of one.
+command -v strace >/dev/null 2>&1 || need+=(strace)
 # NativeAOT links the native binary with clang against zlib.
 command -v clang >/dev/null 2>&1 || need+=(clang)
 [ -e /usr/include/zlib.h ] || need+=(zlib1g-dev)

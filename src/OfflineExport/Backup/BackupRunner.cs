@@ -507,11 +507,15 @@ public sealed class BackupRunner
             // in both (a superset), never in neither.
             foreach (var plan in plans.Where(p => p.NextCheckpoint is not null))
             {
+                cancellationToken.ThrowIfCancellationRequested();
                 record = record.With(new RunCheckpoint(plan.Disk.Name, plan.Disk.Image, plan.Disk.Chain[0].Format, plan.NextCheckpoint!));
                 record.Save(target);
-                await qemuImg.AddBitmapAsync(plan.Disk.Image, plan.Disk.Chain[0].Format, plan.NextCheckpoint!, cancellationToken).ConfigureAwait(false);
+                // Listed for removal before it is written: an add that failed half way is undone too (or left to the next run).
                 added.Add(plan);
+                await qemuImg.AddBitmapAsync(plan.Disk.Image, plan.Disk.Chain[0].Format, plan.NextCheckpoint!).ConfigureAwait(false);
             }
+
+            cancellationToken.ThrowIfCancellationRequested(); // the adds ran to their end; a Ctrl-C during one stops here
 
             // From here until the points are recorded, a VM started on these disks fails at once (qemu cannot
             // get the write lock) instead of writing under the backup. Released before any bitmap is written.
@@ -743,8 +747,7 @@ public sealed class BackupRunner
     {
         try
         {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            await qemuImg.RemoveBitmapAsync(plan.Disk.Image, plan.Disk.Chain[0].Format, plan.NextCheckpoint!, timeout.Token).ConfigureAwait(false);
+            await qemuImg.RemoveBitmapAsync(plan.Disk.Image, plan.Disk.Chain[0].Format, plan.NextCheckpoint!).ConfigureAwait(false);
             return true;
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)

@@ -59,7 +59,8 @@ public static class CheckpointRemoval
                 var (layer, path) = layers[i];
                 foreach (var bitmap in layer.Bitmaps.Where(remove))
                 {
-                    await qemuImg.RemoveBitmapAsync(path, layer.Format, bitmap.Name, cancellationToken).ConfigureAwait(false);
+                    cancellationToken.ThrowIfCancellationRequested();
+                    await qemuImg.RemoveBitmapAsync(path, layer.Format, bitmap.Name).ConfigureAwait(false);
                     removed.Add((bitmap.Name, i == 0 ? null : path));
                 }
             }

@@ -42,7 +42,7 @@ public static class KilledRunRecovery
                 var chain = await qemuImg.GetBackingChainAsync(checkpoint.Image, checkpoint.Format, cancellationToken).ConfigureAwait(false);
                 if (chain[0].Bitmaps.Any(b => b.Name == checkpoint.Name))
                 {
-                    await qemuImg.RemoveBitmapAsync(checkpoint.Image, checkpoint.Format, checkpoint.Name, cancellationToken).ConfigureAwait(false);
+                    await qemuImg.RemoveBitmapAsync(checkpoint.Image, checkpoint.Format, checkpoint.Name).ConfigureAwait(false);
                     removed.Add($"checkpoint {checkpoint.Name} of {checkpoint.Disk}");
                 }
             }

@@ -111,21 +111,24 @@ public static class ChildProcess
     }
 
     /// <summary>
-    /// Starts the child: on the launcher thread through setpriv when it must die with us, where a missing
-    /// program would otherwise surface as setpriv's own failure to exec.
+    /// Starts the child: on the launcher thread through setpriv when it must die with us, or through setsid in a
+    /// session of its own; a missing program would otherwise surface as setpriv's or setsid's own failure to exec.
     /// </summary>
     private static CommandTask<T> Launch<T>(Command command, ProcessSettings settings, Func<Command, CommandTask<T>> execute)
     {
-        if (settings.TiedToParent && !IsRunnable(command.TargetFilePath))
+        if ((settings.TiedToParent || settings.OwnSession) && !IsRunnable(command.TargetFilePath))
         {
             throw new CommandNotFoundException(command.TargetFilePath, "No such file or directory");
         }
 
         try
         {
-            return settings.TiedToParent && ProcessLauncher.CanTieToParent
-                ? ProcessLauncher.Run(() => execute(ProcessLauncher.TiedToParent(command)))
-                : execute(command);
+            if (settings.TiedToParent && ProcessLauncher.CanTieToParent)
+            {
+                return ProcessLauncher.Run(() => execute(ProcessLauncher.TiedToParent(command)));
+            }
+
+            return execute(settings.OwnSession && ProcessLauncher.CanStartInOwnSession ? ProcessLauncher.InOwnSession(command) : command);
         }
         catch (Win32Exception ex)
         {

@@ -15,6 +15,7 @@ namespace OfflineExport.Processes;
 public static class ProcessLauncher
 {
     private const string SetprivPath = "/usr/bin/setpriv";
+    private const string SetsidPath = "/usr/bin/setsid";
     private static readonly BlockingCollection<Action> Work = [];
     private static readonly Lazy<bool> Started = new(StartThread);
 
@@ -34,6 +35,20 @@ public static class ProcessLauncher
         var guard = $"[ \"$PPID\" = {Environment.ProcessId} ] || exit 137; exec \"$0\" \"$@\"";
         var prefix = new ArgumentsBuilder().Add(["--pdeathsig", "KILL", "--", "/bin/sh", "-c", guard, command.TargetFilePath]).Build();
         return command.WithTargetFile(SetprivPath).WithArguments(command.Arguments.Length == 0 ? prefix : prefix + " " + command.Arguments);
+    }
+
+    /// <summary>True when setsid (util-linux, on every Debian) is there to start a child in a session of its own.</summary>
+    public static bool CanStartInOwnSession => File.Exists(SetsidPath);
+
+    /// <summary>
+    /// <paramref name="command"/> run through <c>setsid --wait</c>: a new session without a controlling terminal, so
+    /// the signals a terminal sends its foreground process group (Ctrl-C, Ctrl-\, hang-up) do not reach it. The
+    /// child is never a process group leader, so setsid execs the program in place (its process id is the program's).
+    /// </summary>
+    public static Command InOwnSession(Command command)
+    {
+        var prefix = new ArgumentsBuilder().Add(["--wait", "--", command.TargetFilePath]).Build();
+        return command.WithTargetFile(SetsidPath).WithArguments(command.Arguments.Length == 0 ? prefix : prefix + " " + command.Arguments);
     }
 
     /// <summary>Runs <paramref name="start"/> (which forks a child) on the long-lived launcher thread and returns its result.</summary>

@@ -7,4 +7,5 @@ namespace OfflineExport.Processes;
 /// killed with <see cref="CommandStalledException"/>; null: no limit.
 /// </param>
 /// <param name="TiedToParent">True when the kernel kills the child as soon as this process dies (see <see cref="ProcessLauncher"/>).</param>
-public sealed record ProcessSettings(Action<string>? Log = null, TimeSpan? ProgressTimeout = null, bool TiedToParent = false);
+/// <param name="OwnSession">True to start the child in a session of its own, where no terminal's Ctrl-C or hang-up reaches it (<see cref="ProcessLauncher.InOwnSession"/>).</param>
+public sealed record ProcessSettings(Action<string>? Log = null, TimeSpan? ProgressTimeout = null, bool TiedToParent = false, bool OwnSession = false);

@@ -158,16 +158,21 @@ public sealed class QemuImg
     {
         var result = await RunUncheckedAsync(["compare", "-f", firstFormat, "-F", secondFormat, first, second], first, cancellationToken, progress: progress).ConfigureAwait(false);
         var message = TextTail.LastLines(QemuProgressOutput.WithoutProgress(result.StandardOutput) + "\n" + result.StandardError, 2);
+        if (secondShownAs is not null)
+        {
+            message = message.Replace(second, secondShownAs, StringComparison.Ordinal);
+        }
+
         return new CompareResult(result.ExitCode, message);
     }
 
-    /// <summary>Adds a persistent, enabled dirty bitmap to <paramref name="image"/> (opens it read-write: fails on a running VM's image).</summary>
-    public async Task AddBitmapAsync(string image, string format, string name, CancellationToken cancellationToken) =>
-        await RunWithLockCheckAsync(["bitmap", "--add", "--enable", "-f", format, image, name], image, cancellationToken, tiedToParent: false).ConfigureAwait(false);
+    /// <summary>Adds a persistent, enabled dirty bitmap to <paramref name="image"/> (opens it read-write: fails on a running VM's image). Runs to its end (<see cref="WriteIntoSourceAsync"/>).</summary>
+    public async Task AddBitmapAsync(string image, string format, string name) =>
+        await WriteIntoSourceAsync(["bitmap", "--add", "--enable", "-f", format, image, name], image).ConfigureAwait(false);
 
-    /// <summary>Removes the dirty bitmap <paramref name="name"/> from <paramref name="image"/>.</summary>
-    public async Task RemoveBitmapAsync(string image, string format, string name, CancellationToken cancellationToken) =>
-        await RunWithLockCheckAsync(["bitmap", "--remove", "-f", format, image, name], image, cancellationToken, tiedToParent: false).ConfigureAwait(false);
+    /// <summary>Removes the dirty bitmap <paramref name="name"/> from <paramref name="image"/>. Runs to its end (<see cref="WriteIntoSourceAsync"/>).</summary>
+    public async Task RemoveBitmapAsync(string image, string format, string name) =>
+        await WriteIntoSourceAsync(["bitmap", "--remove", "-f", format, image, name], image).ConfigureAwait(false);
 
     /// <summary>
     /// Copies the guest-visible contents of <paramref name="source"/> (with its whole chain) into a new
@@ -198,11 +203,19 @@ public sealed class QemuImg
         await RunAsync(["rebase", "--image-opts", options, "-b", backing, "-F", backingFormat], image, cancellationToken, progress: progress).ConfigureAwait(false);
     }
 
-    private async Task RunWithLockCheckAsync(IReadOnlyList<string> args, string image, CancellationToken cancellationToken, bool tiedToParent = true)
+    /// <summary>
+    /// Runs a qemu-img that writes into a source image to its end, whatever happens to this run: while qemu-img holds
+    /// the image open for writing, every bitmap in it is marked in use, so one killed half way leaves all of them
+    /// unusable (libvirt's checkpoints too) and may leak clusters. It runs in a session of its own, where no terminal's
+    /// Ctrl-C or hang-up reaches it, is not tied to this process (a killed run leaves it finishing), and no cancellation
+    /// kills it: the caller sees a cancellation at its next step. Only a stall (no I/O or CPU for the progress timeout)
+    /// ends it early. It takes milliseconds: it writes a bitmap's header, not its data.
+    /// </summary>
+    private async Task WriteIntoSourceAsync(IReadOnlyList<string> args, string image)
     {
         try
         {
-            await RunAsync(args, image, cancellationToken, tiedToParent).ConfigureAwait(false);
+            await RunAsync(args, image, CancellationToken.None, tiedToParent: false).ConfigureAwait(false);
         }
         catch (QemuImgException ex) when (IsLockError(ex.StandardError))
         {
@@ -236,7 +249,8 @@ public sealed class QemuImg
 
         try
         {
-            return await ChildProcess.RunBufferedAsync(command, new ProcessSettings(_log, _progressTimeout, tiedToParent), cancellationToken).ConfigureAwait(false);
+            // Untied runs are the writes into a source image, started in their own session (WriteIntoSourceAsync).
+            return await ChildProcess.RunBufferedAsync(command, new ProcessSettings(_log, _progressTimeout, tiedToParent, OwnSession: !tiedToParent), cancellationToken).ConfigureAwait(false);
         }
         catch (CommandNotFoundException ex)
         {

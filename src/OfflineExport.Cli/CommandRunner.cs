@@ -40,7 +40,7 @@ public sealed class CommandRunner
         }
         catch (Exception ex) when (_interruption.Signal is not null)
         {
-            var message = $"interrupted by {_interruption.Signal}; stopped and cleaned up";
+            var message = $"interrupted by {_interruption.Signal}; stopped and cleaned up{(ex is RunInterruptedException interrupted ? "; " + interrupted.Outcome : string.Empty)}";
             await ReportAsync(json, message, _interruption.ExitCode, verbose ? ex : null).ConfigureAwait(false);
             return _interruption.ExitCode;
         }

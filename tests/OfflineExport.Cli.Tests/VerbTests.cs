@@ -109,7 +109,6 @@ public sealed class VerbTests : IDisposable
     [Theory]
     [InlineData(null, null, null)]
     [InlineData("/tmp/out.qcow2", "/tmp/dir", null)]
-    [InlineData(null, "/tmp/dir", "vda")]
     public async Task Restore_takes_one_output_or_a_domain_folder(string? output, string? domainOut, string? disk)
     {
         var error = await Assert.ThrowsAsync<OfflineExportException>(() =>

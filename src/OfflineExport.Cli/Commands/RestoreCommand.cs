@@ -11,7 +11,7 @@ public static class RestoreCommand
     {
         var folder = new Argument<string>("DIR") { Description = "The backup folder" };
         var output = new Argument<string?>("OUTPUT") { Description = "The standalone qcow2 to write (one disk)", Arity = ArgumentArity.ZeroOrOne };
-        var domainOut = new Option<string?>("--domain-out") { Description = "Restore every disk of a backup --domain run into DIR2 (DISK.qcow2 each) with DIR2/domain.xml pointing at them; --point N picks the run of the first disk's point N", HelpName = "DIR2" };
+        var domainOut = new Option<string?>("--domain-out") { Description = "Restore every disk of a backup --domain run into DIR2 (DISK.qcow2 each) with DIR2/domain.xml pointing at them: the latest run, or with --point N the run that made point N of the first disk (of --disk NAME)", HelpName = "DIR2" };
         var point = CommonOptions.Count("--point", "-p", "Point number (default: the latest)");
         var disk = new Option<string?>("--disk", "-d") { Description = "Disk name (default: the folder's only disk)", HelpName = "NAME" };
         var force = new Option<bool>("--force", "-f") { Description = "Replace OUTPUT if it exists" };
@@ -54,14 +54,9 @@ public static class RestoreCommand
 
         if (arguments.DomainOut is { } domainOut)
         {
-            if (arguments.Disk is not null)
-            {
-                throw new OfflineExportException(ErrorKind.InvalidRequest, "--disk does not go with --domain-out, which restores every disk of the run");
-            }
-
             var shown = context.Progress(arguments.Json);
             var run = await new DomainRestore(context.Options).RunAsync(
-                new DomainRestoreRequest { Folder = arguments.Folder, OutputFolder = domainOut, Point = arguments.Point, Force = arguments.Force },
+                new DomainRestoreRequest { Folder = arguments.Folder, OutputFolder = domainOut, Point = arguments.Point, PointOf = arguments.Disk, Force = arguments.Force },
                 shown,
                 cancellationToken).ConfigureAwait(false);
             shown?.Finish();

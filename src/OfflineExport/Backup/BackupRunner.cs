@@ -17,6 +17,9 @@ namespace OfflineExport.Backup;
 /// </summary>
 public sealed class BackupRunner
 {
+    /// <summary>How long the steps after the points are recorded (libvirt's registration, checkpoint retention) may take; no Ctrl-C cuts them.</summary>
+    private static readonly TimeSpan FinishingDeadline = TimeSpan.FromMinutes(2);
+
     private readonly ExportOptions _options;
 
     /// <summary>Creates a runner with the given tools and tuning.</summary>
@@ -63,6 +66,11 @@ public sealed class BackupRunner
             // Even after Ctrl-C: the VM's downtime is what --start is for.
             var started = await StartAgainAsync(request, shutDown).ConfigureAwait(false);
             _options.Log?.Invoke(started);
+            if (cancellationToken.IsCancellationRequested)
+            {
+                throw new RunInterruptedException(started, ex);
+            }
+
             if ((ex as OfflineExportException ?? FailureTranslation.ToUserError(ex)) is { } error)
             {
                 throw new OfflineExportException(error.Kind, $"{error.Message}; {started}", ex);
@@ -89,6 +97,13 @@ public sealed class BackupRunner
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+            // Asked to shut down, the guest may not have powered off yet (the wait timed out, or was interrupted).
+            var state = await virsh.DomainStateAsync(uuid, timeout.Token).ConfigureAwait(false);
+            if (state != "shut off")
+            {
+                return $"domain {request.Domain} was asked to shut down and is still {state}; should it power off later, start it with virsh -c {virsh.Uri} start {request.Domain}";
+            }
+
             await virsh.StartAsync(uuid, timeout.Token).ConfigureAwait(false);
             return $"started domain {request.Domain} again";
         }
@@ -145,9 +160,9 @@ public sealed class BackupRunner
         using var folderLock = request.DryRun ? null : BackupFolderLock.Acquire(target);
         if (domain is not null && request.Shutdown)
         {
-            if (await domain.ShutDownAsync(virsh!, request.ShutdownTimeout, cancellationToken).ConfigureAwait(false))
+            // The shutdown is this run's from the moment it is asked for: --start then starts the domain again whenever it powers off in time.
+            if (await domain.ShutDownAsync(virsh!, request.ShutdownTimeout, () => shutDown.Uuid = domain.Uuid, cancellationToken).ConfigureAwait(false))
             {
-                shutDown.Uuid = domain.Uuid;
                 notes.Add($"shut down domain {domain.Name}");
             }
 
@@ -205,14 +220,27 @@ public sealed class BackupRunner
 
         var results = await BackUpAllOrNothingAsync(qemuImg, manifest, plans, imports, target, request, progress, warnings, cancellationToken).ConfigureAwait(false);
         notes.AddRange(results.SelectMany(r => r.Export?.Notes ?? []));
+        // The points are recorded: what follows runs to its end (within a deadline), so a Ctrl-C now neither leaves the new
+        // checkpoint unknown to libvirt nor reports a backup that was made as interrupted.
+        using var finishing = new CancellationTokenSource(FinishingDeadline);
         if (domain is not null)
         {
-            await RegisterWithLibvirtAsync(virsh!, domain, target, plans, results, warnings, cancellationToken).ConfigureAwait(false);
+            await RegisterWithLibvirtAsync(virsh!, domain, target, plans, results, warnings, finishing.Token).ConfigureAwait(false);
         }
 
-        var removed = request.KeepCheckpoints is { } keep
-            ? await PruneCheckpointsAsync(qemuImg, ManifestStore.Load(target), plans, keep, virsh is null ? null : (virsh, domain!.Uuid, domain.Name), warnings, cancellationToken).ConfigureAwait(false)
-            : [];
+        IReadOnlyList<string> removed = [];
+        try
+        {
+            if (request.KeepCheckpoints is { } keep)
+            {
+                removed = await PruneCheckpointsAsync(qemuImg, ManifestStore.Load(target), plans, keep, virsh is null ? null : (virsh, domain!.Uuid, domain.Name), warnings, finishing.Token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (finishing.IsCancellationRequested)
+        {
+            warnings.Add($"the old checkpoints were not all removed within {FinishingDeadline.TotalSeconds:0} s; the next backup with --keep-checkpoints removes them");
+        }
+
         return new BackupResult(target, results, removed, warnings, clock.Elapsed) { Notes = notes, Skipped = skipped, SkippedData = skippedData };
     }
 
@@ -819,9 +847,11 @@ public sealed class BackupRunner
         {
             await virsh.RedefineCheckpointAsync(domain.Uuid, name, domain.CurrentCheckpoint, DateTimeOffset.UtcNow, added, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex)
         {
-            warnings.Add($"domain {domain.Name}: checkpoint {name} is not registered with libvirt, so its next live incremental cannot start from this backup: {ex.Message}");
+            // The token is the finishing deadline's alone: a cancellation here is libvirt not answering in time.
+            var why = ex is OperationCanceledException ? $"libvirt did not answer within {FinishingDeadline.TotalSeconds:0} s" : ex.Message;
+            warnings.Add($"domain {domain.Name}: checkpoint {name} is not registered with libvirt, so its next live incremental cannot start from this backup: {why}");
         }
     }
 }

@@ -40,7 +40,7 @@ public sealed class DomainRestore
             throw new OfflineExportException(ErrorKind.OutputProblem, $"{output} is the backup folder itself; restore the domain into another folder");
         }
 
-        var (runTime, points) = SelectRun(manifest, request.Point, folder);
+        var (runTime, points) = SelectRun(manifest, request.Point, request.PointOf, folder);
         var xmlPath = Path.Combine(folder, LibvirtDomain.XmlFileName(runTime));
         var checkpoint = points.Select(p => p.Point.CheckpointCreated).FirstOrDefault(c => c is not null) ?? "none";
         XDocument domain;
@@ -103,12 +103,30 @@ public sealed class DomainRestore
     /// The run: the one that made the first disk's point <paramref name="number"/> (or its latest), and for every
     /// disk the point that run made. A run's points all record its time as their end time.
     /// </summary>
-    private static (DateTimeOffset RunTime, IReadOnlyList<(string Disk, PointRecord Point)> Points) SelectRun(BackupManifest manifest, int? number, string folder)
+    /// <summary>
+    /// The run to restore and its point of every disk: the one that made point <paramref name="number"/> of the first disk (or
+    /// of <paramref name="diskName"/>), or else the latest run of all, whichever disks it backed up (a disk detached
+    /// since is in no later run).
+    /// </summary>
+    private static (DateTimeOffset RunTime, IReadOnlyList<(string Disk, PointRecord Point)> Points) SelectRun(BackupManifest manifest, int? number, string? diskName, string folder)
     {
-        var first = manifest.Disks.FirstOrDefault() ?? throw new OfflineExportException(ErrorKind.BackupFolderProblem, $"{folder} holds no disk yet");
-        var point = number is { } n
-            ? first.Point(n) ?? throw new OfflineExportException(ErrorKind.InvalidRequest, $"{first.Name} has no point {n} in {folder}; points: {string.Join(", ", first.Points.Select(p => p.Number))}")
-            : first.Latest ?? throw new OfflineExportException(ErrorKind.BackupFolderProblem, $"{folder} has no point for {first.Name}");
+        var counting = diskName is null
+            ? manifest.Disks.FirstOrDefault() ?? throw new OfflineExportException(ErrorKind.BackupFolderProblem, $"{folder} holds no disk yet")
+            : manifest.Disk(diskName) ?? throw new OfflineExportException(ErrorKind.InvalidRequest, $"{folder} has no disk '{diskName}'; disks: {string.Join(", ", manifest.Disks.Select(d => d.Name))}");
+        PointRecord point;
+        if (number is { } n)
+        {
+            point = counting.Point(n) ?? throw new OfflineExportException(ErrorKind.InvalidRequest, $"{counting.Name} has no point {n} in {folder}; points: {string.Join(", ", counting.Points.Select(p => p.Number))}");
+        }
+        else if (diskName is not null)
+        {
+            point = counting.Latest ?? throw new OfflineExportException(ErrorKind.BackupFolderProblem, $"{folder} has no point for {counting.Name}");
+        }
+        else
+        {
+            point = manifest.Disks.SelectMany(d => d.Points).MaxBy(p => p.EndTime) ?? throw new OfflineExportException(ErrorKind.BackupFolderProblem, $"{folder} has no point yet");
+        }
+
         var points = new List<(string, PointRecord)>();
         foreach (var disk in manifest.Disks)
         {
@@ -125,7 +143,8 @@ public sealed class DomainRestore
     private static void RequireEveryDiskRestored(XDocument domain, IReadOnlySet<string> restored, string xmlPath)
     {
         var missing = (domain.Root?.Element("devices")?.Elements("disk") ?? [])
-            .Where(d => (d.Attribute("device")?.Value ?? "disk") == "disk")
+            // A lun is a host block device handed through: booted, the XML would use it live. A cdrom or floppy keeps its media.
+            .Where(d => (d.Attribute("device")?.Value ?? "disk") is "disk" or "lun")
             .Select(d => d.Element("target")?.Attribute("dev")?.Value ?? "?")
             .Where(dev => !restored.Contains(dev))
             .ToList();

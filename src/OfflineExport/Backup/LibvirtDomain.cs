@@ -43,10 +43,13 @@ public sealed record LibvirtDomain(string Name, string Uuid, string Xml, IReadOn
     }
 
     /// <summary>
-    /// Asks a domain that is not shut off to shut down and waits for "shut off", up to <paramref name="timeout"/>.
-    /// Returns true when it did shut it down (false: it was shut off already).
+    /// Asks a running domain to shut down and waits for "shut off", up to <paramref name="timeout"/>. Returns true when it
+    /// did shut it down (false: it was shut off already). <paramref name="requested"/> is called as soon as the request is
+    /// sent: from then on the shutdown is this run's, even when the wait ends early (the guest may still power off).
+    /// A domain that is not running (paused, suspended, already shutting down) or transient (it would be gone once shut
+    /// down, and could not be started again) is refused before anything is asked of it (exit 5).
     /// </summary>
-    public async Task<bool> ShutDownAsync(Virsh virsh, TimeSpan timeout, CancellationToken cancellationToken)
+    public async Task<bool> ShutDownAsync(Virsh virsh, TimeSpan timeout, Action requested, CancellationToken cancellationToken)
     {
         var state = await virsh.DomainStateAsync(Uuid, cancellationToken).ConfigureAwait(false);
         if (state == "shut off")
@@ -54,7 +57,32 @@ public sealed record LibvirtDomain(string Name, string Uuid, string Xml, IReadOn
             return false;
         }
 
-        await virsh.ShutdownAsync(Uuid, cancellationToken).ConfigureAwait(false);
+        if (state is not ("running" or "idle" or "blocked"))
+        {
+            throw new OfflineExportException(ErrorKind.ImageInUse,
+                $"domain {Name} is {state}; --shutdown asks a running guest to power off: {(state == "paused" ? $"resume it (virsh -c {virsh.Uri} resume {Name}) or shut it down" : "shut it down")} yourself first");
+        }
+
+        if (!await virsh.IsPersistentAsync(Uuid, cancellationToken).ConfigureAwait(false))
+        {
+            throw new OfflineExportException(ErrorKind.ImageInUse,
+                $"domain {Name} is transient (started with virsh create, no persistent configuration): shut down, it would be gone and could not be started again; define it first (virsh -c {virsh.Uri} dumpxml {Name} > {Name}.xml && virsh -c {virsh.Uri} define {Name}.xml), or shut it down yourself");
+        }
+
+        try
+        {
+            await virsh.ShutdownAsync(Uuid, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OfflineExportException)
+        {
+            // Powered off while being asked ("domain is not running"): the shutdown this run asked for.
+            if (await virsh.DomainStateAsync(Uuid, cancellationToken).ConfigureAwait(false) != "shut off")
+            {
+                throw;
+            }
+        }
+
+        requested();
         var clock = System.Diagnostics.Stopwatch.StartNew();
         while (true)
         {
@@ -68,7 +96,7 @@ public sealed record LibvirtDomain(string Name, string Uuid, string Xml, IReadOn
             if (clock.Elapsed >= timeout)
             {
                 throw new OfflineExportException(ErrorKind.ImageInUse,
-                    $"domain {Name} did not shut down within {timeout.TotalSeconds:0} s (it is {state}); nothing was backed up: does its guest act on the ACPI power button? --shutdown-timeout waits longer");
+                    $"domain {Name} did not shut down within {timeout.TotalSeconds:0} s (it is {state}); nothing was backed up: does its guest act on the ACPI power button? --shutdown-timeout waits longer (the request stays: the guest may still power off)");
             }
         }
     }

@@ -60,6 +60,14 @@ public sealed class Virsh
         throw new OfflineExportException(ErrorKind.InvalidImage, $"libvirt at {_uri} has no domain '{name}'");
     }
 
+    /// <summary>True when the domain has a persistent configuration; a transient one (<c>virsh create</c>) is gone once it shuts down.</summary>
+    public async Task<bool> IsPersistentAsync(string domain, CancellationToken cancellationToken)
+    {
+        var info = await RunAsync(["dominfo", "--", domain], domain, cancellationToken).ConfigureAwait(false);
+        var line = info.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith("Persistent:", StringComparison.Ordinal));
+        return line is not null && line["Persistent:".Length..].Trim() == "yes";
+    }
+
     /// <summary>Asks the guest to shut down (ACPI power button, <c>virsh shutdown</c>); returns at once.</summary>
     public async Task ShutdownAsync(string domain, CancellationToken cancellationToken) =>
         await RunAsync(["shutdown", "--", domain], domain, cancellationToken).ConfigureAwait(false);

@@ -188,6 +188,58 @@ public sealed class DomainBackupTests : IDisposable
     }
 
     [Fact]
+    public async Task Restore_domain_out_takes_the_latest_run_even_when_the_first_disk_is_no_longer_in_it()
+    {
+        // Arrange: a run of both disks, then vda detached, vdb written and a run of vdb alone.
+        await using var domain = await TestDomain.DefineAsync(_ws);
+        await IoAsync(domain.Vda, "write -P 0x61 0 1M");
+        await IoAsync(domain.Vdb, "write -P 0x62 0 1M");
+        var first = await CliProcess.RunAsync(_ws, "backup", "--domain", domain.Name, "--target", _ws["bk"], "--quiet");
+        Assert.True(first.ExitCode == 0, first.Stderr);
+        await LibvirtDaemons.VirshAsync("detach-disk", domain.Name, "vda", "--config");
+        await IoAsync(domain.Vdb, "write -P 0x63 1M 1M");
+        await Task.Delay(1100);
+        var second = await CliProcess.RunAsync(_ws, "backup", "--domain", domain.Name, "--target", _ws["bk"], "--quiet");
+        Assert.True(second.ExitCode == 0, second.Stderr);
+        var vdbNow = await GuestSha256Async(domain.Vdb);
+
+        // Act: the default (the latest run), the same run by vdb's point number, and the first run by vda's.
+        var latest = await CliProcess.RunAsync(_ws, "restore", _ws["bk"], "--domain-out", _ws["latest"]);
+        var byVdb = await CliProcess.RunAsync(_ws, "restore", _ws["bk"], "--domain-out", _ws["by-vdb"], "--point", "1", "--disk", "vdb");
+        var firstRun = await CliProcess.RunAsync(_ws, "restore", _ws["bk"], "--domain-out", _ws["first-run"], "--point", "0");
+
+        // Assert
+        Assert.True(latest.ExitCode == 0, latest.Stderr);
+        Assert.Equal(vdbNow, await GuestSha256Async(_ws["latest/vdb.qcow2"]));
+        Assert.False(File.Exists(_ws["latest/vda.qcow2"]));
+        Assert.DoesNotContain("vda", XDocument.Load(_ws["latest/domain.xml"]).Root!.Element("devices")!.Elements("disk").Select(d => d.Element("target")!.Attribute("dev")!.Value));
+        Assert.True(byVdb.ExitCode == 0, byVdb.Stderr);
+        Assert.Equal(vdbNow, await GuestSha256Async(_ws["by-vdb/vdb.qcow2"]));
+        Assert.True(firstRun.ExitCode == 0, firstRun.Stderr);
+        Assert.True(File.Exists(_ws["first-run/vda.qcow2"]));
+        Assert.NotEqual(vdbNow, await GuestSha256Async(_ws["first-run/vdb.qcow2"]));
+    }
+
+    [Fact]
+    public async Task Restore_domain_out_refuses_a_run_whose_xml_hands_a_host_lun_through()
+    {
+        // A lun is a host block device the guest drives itself: it is skipped by the backup, and a restored XML naming it would boot on it.
+        await using var domain = await TestDomain.DefineAsync(_ws);
+        var xml = XDocument.Parse(await LibvirtDaemons.VirshAsync("dumpxml", "--inactive", domain.Name));
+        xml.Root!.Element("devices")!.Add(XElement.Parse("<disk type='block' device='lun'><driver name='qemu' type='raw'/><source dev='/dev/disk/by-id/oe-test-no-such-lun'/><target dev='sdb' bus='scsi'/></disk>"));
+        xml.Save(_ws["with-lun.xml"]);
+        await LibvirtDaemons.VirshAsync("define", _ws["with-lun.xml"]);
+        var backup = await CliProcess.RunAsync(_ws, "backup", "--domain", domain.Name, "--target", _ws["bk"]);
+        Assert.True(backup.ExitCode == 0, backup.Stderr);
+
+        var (code, _, stderr) = await CliProcess.RunAsync(_ws, "restore", _ws["bk"], "--domain-out", _ws["restored"]);
+
+        Assert.Equal(9, code);
+        Assert.Contains("sdb that this run did not back up", stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(_ws["restored/domain.xml"]));
+    }
+
+    [Fact]
     public async Task Restore_domain_out_writes_nothing_when_one_output_is_in_the_way()
     {
         await using var domain = await TestDomain.DefineAsync(_ws);
@@ -257,6 +309,62 @@ public sealed class DomainBackupTests : IDisposable
     }
 
     [Fact]
+    public async Task A_run_stopped_while_the_guest_powers_off_starts_the_domain_again_and_says_so()
+    {
+        // The shutdown is the run's from the moment it is asked for: the guest powers off just as the run is stopped.
+        await using var domain = await TestDomain.DefineAsync(_ws);
+        await domain.StartAsync();
+        await using var cli = CliProcess.Start(_ws, ["backup", "--domain", domain.Name, "--shutdown", "--start", "--target", _ws["bk"], "--verbose"]);
+        using (var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60)))
+        {
+            // The request is made once virsh shutdown has exited: its "run [PID]: … shutdown -- …" line, then "exit [PID]".
+            string? exit = null;
+            while (exit is null || !cli.StandardError.Contains(exit, StringComparison.Ordinal))
+            {
+                await Task.Delay(50, deadline.Token);
+                var run = cli.StandardError.Split('\n').FirstOrDefault(l => l.Contains(" shutdown -- ", StringComparison.Ordinal));
+                var pid = run?[(run.IndexOf("run [", StringComparison.Ordinal) + 4)..];
+                exit = pid is null ? null : "exit " + pid[..(pid.IndexOf(']', StringComparison.Ordinal) + 1)];
+            }
+        }
+
+        await domain.StopAsync(); // the guest powers off, and before the run sees it, the run is stopped
+        Signals.Send(cli.Id, Signals.SIGTERM);
+        var code = await cli.WaitAsync(TimeSpan.FromMinutes(2));
+
+        Assert.Equal(143, code);
+        Assert.True(cli.StandardError.Contains($"offline-export: interrupted by SIGTERM; stopped and cleaned up; started domain {domain.Name} again", StringComparison.Ordinal), cli.StandardError);
+        Assert.Equal("running", await domain.StateAsync());
+        await domain.StopAsync();
+    }
+
+    [Theory]
+    [InlineData("paused")]
+    [InlineData("transient")]
+    public async Task Shutdown_refuses_a_domain_it_could_not_start_again_before_asking_anything(string kind)
+    {
+        await using var domain = await TestDomain.DefineAsync(_ws);
+        await domain.StartAsync();
+        if (kind == "paused")
+        {
+            await LibvirtDaemons.VirshAsync("suspend", domain.Name);
+        }
+        else
+        {
+            await LibvirtDaemons.VirshAsync("undefine", domain.Name); // a running domain without its definition: transient
+        }
+
+        var (code, _, stderr) = await CliProcess.RunAsync(_ws, "backup", "--domain", domain.Name, "--shutdown", "--start", "--target", _ws["bk"]);
+
+        Assert.Equal(5, code);
+        Assert.StartsWith(kind == "paused"
+            ? $"offline-export: error: domain {domain.Name} is paused; --shutdown asks a running guest to power off: resume it"
+            : $"offline-export: error: domain {domain.Name} is transient (started with virsh create, no persistent configuration)", stderr.Trim(), StringComparison.Ordinal);
+        Assert.Equal(kind == "paused" ? "paused" : "running", await domain.StateAsync());
+        Assert.Empty(await BitmapNamesAsync(domain.Vda));
+    }
+
+    [Fact]
     public async Task A_shutdown_that_times_out_backs_up_nothing_and_start_leaves_the_domain_running()
     {
         await using var domain = await TestDomain.DefineAsync(_ws);
@@ -266,7 +374,7 @@ public sealed class DomainBackupTests : IDisposable
 
         Assert.Equal(5, code);
         Assert.StartsWith($"offline-export: error: domain {domain.Name} did not shut down within 2 s (it is running); nothing was backed up", stderr.Trim(), StringComparison.Ordinal);
-        Assert.EndsWith($"; domain {domain.Name} was not shut down by this run; left as it is", stderr.Trim(), StringComparison.Ordinal);
+        Assert.EndsWith($"(the request stays: the guest may still power off); domain {domain.Name} was asked to shut down and is still running; should it power off later, start it with virsh -c qemu:///system start {domain.Name}", stderr.Trim(), StringComparison.Ordinal);
         // The folder was made ready (and locked) before the domain was asked to shut down; no point, no manifest.
         Assert.Empty(Directory.GetFiles(_ws["bk"], "*.qcow2*"));
         Assert.False(File.Exists(Path.Combine(_ws["bk"], "manifest.json")));

@@ -65,6 +65,18 @@ public static partial class BackupPlanner
             }
         }
 
+        // One file under two names (a symlink, a hard link) would get two checkpoints from one run and two chains.
+        for (var i = 0; i < disks.Count; i++)
+        {
+            for (var j = i + 1; j < disks.Count; j++)
+            {
+                if (disks[i].Identity is { } first && disks[j].Identity is { } second && first.IsSameFileAs(second))
+                {
+                    throw new OfflineExportException(ErrorKind.InvalidRequest, $"{disks[i].Image} and {disks[j].Image} are the same disk ({first.Describe()}); give it once");
+                }
+            }
+        }
+
         var duplicate = disks.GroupBy(d => d.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
         {
@@ -103,10 +115,9 @@ public static partial class BackupPlanner
                     throw new OfflineExportException(ErrorKind.InvalidCheckpoint, $"{disk.Name}: cannot make an incremental point: {untrusted}");
                 }
 
-                var problem = IncrementalProblem(record, disk, pointProblem);
-                if (problem is not null)
+                if (IncrementalProblem(record, disk, pointProblem) is ({ } problem, var kind))
                 {
-                    throw new OfflineExportException(ErrorKind.InvalidRequest, $"{disk.Name}: cannot make an incremental point: {problem}");
+                    throw new OfflineExportException(kind, $"{disk.Name}: cannot make an incremental point: {problem}");
                 }
 
                 return Make(PointLevel.Inc, [record!.CurrentCheckpoint!], record.Latest, $"changes since point {record.Latest!.Number}");
@@ -120,9 +131,9 @@ public static partial class BackupPlanner
                 }
 
                 var (problem, checkpoints, full) = DifferentialSources(record, disk, pointProblem);
-                if (problem is not null)
+                if (problem is ({ } text, var kind))
                 {
-                    throw new OfflineExportException(ErrorKind.InvalidRequest, $"{disk.Name}: cannot make a differential point: {problem}");
+                    throw new OfflineExportException(kind, $"{disk.Name}: cannot make a differential point: {text}");
                 }
 
                 return Make(PointLevel.Diff, checkpoints, full, $"changes since full point {full!.Number}");
@@ -145,8 +156,7 @@ public static partial class BackupPlanner
                     return Make(PointLevel.Full, [], null, $"the chain since full point {record.CurrentChain[0].Number} holds {record.CurrentChain.Count} points (--full-every {every})");
                 }
 
-                var problem = IncrementalProblem(record, disk, pointProblem);
-                if (problem is null)
+                if (IncrementalProblem(record, disk, pointProblem)?.Text is not { } problem)
                 {
                     return Make(PointLevel.Inc, [record!.CurrentCheckpoint!], record.Latest, $"changes since point {record.Latest!.Number}");
                 }
@@ -190,44 +200,45 @@ public static partial class BackupPlanner
             : $"checkpoint {checkpoint} was started by the backup folder this one is a copy of; a copied folder builds only on checkpoints it started itself";
 
     /// <summary>Why an incremental is impossible, or null when it is possible.</summary>
-    private static string? IncrementalProblem(DiskRecord? record, DiskSource disk, Func<PointRecord, string?> pointProblem)
+    /// <summary>Why no incremental point can be made, with the error kind of the README's exit codes (a missing or untrustworthy checkpoint is 4); null: it can.</summary>
+    private static (string Text, ErrorKind Kind)? IncrementalProblem(DiskRecord? record, DiskSource disk, Func<PointRecord, string?> pointProblem)
     {
         if (record?.Latest is not { } latest || record.CurrentCheckpoint is not { } checkpoint)
         {
-            return "the backup folder has no point for this disk yet; make a full point first";
+            return ("the backup folder has no point for this disk yet; make a full point first", ErrorKind.InvalidRequest);
         }
 
         if (pointProblem(latest) is { } damaged)
         {
-            return $"the latest point ({latest.File}) cannot be built on: {damaged}";
+            return ($"the latest point ({latest.File}) cannot be built on: {damaged}", ErrorKind.DamagedPoint);
         }
 
-        return CheckpointProblem(disk, latest, [checkpoint]);
+        return CheckpointProblem(disk, latest, [checkpoint]) is { } problem ? (problem, ErrorKind.InvalidCheckpoint) : null;
     }
 
-    private static (string? Problem, IReadOnlyList<string> Checkpoints, PointRecord? Full) DifferentialSources(DiskRecord? record, DiskSource disk, Func<PointRecord, string?> pointProblem)
+    private static ((string Text, ErrorKind Kind)? Problem, IReadOnlyList<string> Checkpoints, PointRecord? Full) DifferentialSources(DiskRecord? record, DiskSource disk, Func<PointRecord, string?> pointProblem)
     {
         var chain = record?.CurrentChain ?? [];
         if (chain.Count == 0)
         {
-            return ("the backup folder has no full point for this disk; make a full point first", [], null);
+            return (("the backup folder has no full point for this disk; make a full point first", ErrorKind.InvalidRequest), [], null);
         }
 
         var full = chain[0];
         if (pointProblem(full) is { } damaged)
         {
-            return ($"the full point ({full.File}) cannot be built on: {damaged}", [], null);
+            return (($"the full point ({full.File}) cannot be built on: {damaged}", ErrorKind.DamagedPoint), [], null);
         }
 
         var top = disk.Chain[0].Bitmaps.Select(b => b.Name).ToHashSet(StringComparer.Ordinal);
         if (full.CheckpointCreated is null || !top.Contains(full.CheckpointCreated))
         {
-            return ($"checkpoint {full.CheckpointCreated}, started with full point {full.Number}, is no longer in {disk.Image}", [], null);
+            return (($"checkpoint {full.CheckpointCreated}, started with full point {full.Number}, is no longer in {disk.Image}", ErrorKind.InvalidCheckpoint), [], null);
         }
 
         // The union of every checkpoint started in this chain that still exists.
         var checkpoints = chain.Select(p => p.CheckpointCreated).OfType<string>().Where(top.Contains).Distinct().ToList();
-        return (CheckpointProblem(disk, full, checkpoints), checkpoints, full);
+        return (CheckpointProblem(disk, full, checkpoints) is { } problem ? (problem, ErrorKind.InvalidCheckpoint) : null, checkpoints, full);
     }
 
     private static string? CheckpointProblem(DiskSource disk, PointRecord backing, IReadOnlyList<string> checkpoints)

@@ -8,7 +8,8 @@ namespace OfflineExport.Backup;
 /// (a checkpoint in a disk, a file in the folder) and removed once the manifest records the result.
 /// A record found by the next run (which holds the folder lock, so its writer is gone) lists exactly
 /// what a killed run left: <see cref="KilledRunRecovery"/> removes it. Files are recognised as a killed
-/// run's by this record, never by their names.
+/// run's by this record, never by their names alone (and only names a run gives its points count: an
+/// edited record cannot have manifest.json removed).
 /// </summary>
 public sealed record BackupRunRecord
 {

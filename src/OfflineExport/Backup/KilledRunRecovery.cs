@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
 using OfflineExport.IO;
 using OfflineExport.Qemu;
 
@@ -9,7 +10,7 @@ namespace OfflineExport.Backup;
 /// added that no point of the manifest records, and its pending or unrecorded point files (with their
 /// partial files). Runs under the folder lock, before the disks are read, so the new run plans without them.
 /// </summary>
-public static class KilledRunRecovery
+public static partial class KilledRunRecovery
 {
     /// <summary>Cleans up; returns the note to print (none when there was nothing to do). Failures become warnings and stay in the record for the next run.</summary>
     public static async Task<IReadOnlyList<string>> RecoverAsync(QemuImg qemuImg, string folder, BackupManifest manifest, List<string> warnings, CancellationToken cancellationToken)
@@ -22,7 +23,8 @@ public static class KilledRunRecovery
 
         var removed = new List<string>();
         var recordedFiles = manifest.Disks.SelectMany(d => d.Points).Select(p => p.File).ToHashSet(StringComparer.Ordinal);
-        foreach (var file in record.Files.Distinct(StringComparer.Ordinal).Where(f => ManifestValidation.IsPlainName(f) && !recordedFiles.Contains(f)))
+        // Only names a run gives its points: a record edited to name manifest.json, a lock or a domain XML removes nothing.
+        foreach (var file in record.Files.Distinct(StringComparer.Ordinal).Where(f => ManifestValidation.IsPlainName(f) && PointFileName().IsMatch(f) && !recordedFiles.Contains(f)))
         {
             removed.AddRange(RemoveFileAndPartials(folder, file));
         }
@@ -90,4 +92,8 @@ public static class KilledRunRecovery
 
         return names;
     }
+
+    /// <summary>A point's file (<c>DISK.N.LEVEL.qcow2</c>, as <see cref="BackupPlanner"/> names it) or its <c>.pending</c> name.</summary>
+    [GeneratedRegex(@"\A[A-Za-z0-9][A-Za-z0-9._-]*\.[0-9]+\.(full|inc|diff)\.qcow2(\.pending)?\z")]
+    private static partial Regex PointFileName();
 }

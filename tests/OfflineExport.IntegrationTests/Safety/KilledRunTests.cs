@@ -1,6 +1,7 @@
 using System.Text.Json;
 using OfflineExport.Backup;
 using OfflineExport.IntegrationTests.Support;
+using OfflineExport.Processes;
 using OfflineExport.Qemu;
 using static OfflineExport.IntegrationTests.Support.QemuTestTools;
 
@@ -163,5 +164,28 @@ public sealed class KilledRunTests : IDisposable
         Assert.Equal(bitmaps, await BitmapNamesAsync(image));
         Assert.Single(ManifestStore.Load(Folder).Disks.Single().Points);
         _ws.AssertNothingLeftBehind();
+    }
+
+    [Fact]
+    public async Task A_run_record_removes_only_what_a_run_names_its_points()
+    {
+        // A record (edited, or from another tool version) naming the folder's own files: the next run removes the
+        // point file it names and nothing else, manifest.json and the domain XML included.
+        var image = _ws["vda.qcow2"];
+        await CreateQcow2Async(image, "16M");
+        Assert.Equal(0, (await CliProcess.RunAsync(_ws, "backup", image, "--target", Folder, "--format", "qcow2")).ExitCode);
+        var xml = Path.Combine(Folder, "domain.20261207T000000Z.xml");
+        await File.WriteAllTextAsync(xml, "<domain/>");
+        await File.WriteAllTextAsync(Path.Combine(Folder, "vda.1.inc.qcow2.pending"), "left by a killed run");
+        new BackupRunRecord { Owner = new ProcessIdentity(int.MaxValue, 1), StartTime = DateTimeOffset.UtcNow }
+            .WithFile("manifest.json").WithFile(Path.GetFileName(xml)).WithFile("vda.1.inc.qcow2.pending").Save(Folder);
+
+        var (code, _, stderr) = await CliProcess.RunAsync(_ws, "backup", image, "--target", Folder, "--format", "qcow2");
+
+        Assert.True(code == 0, stderr);
+        Assert.Contains("removed vda.1.inc.qcow2.pending", stderr, StringComparison.Ordinal);
+        Assert.Equal(2, ManifestStore.Load(Folder).Disks.Single().Points.Count);
+        Assert.True(File.Exists(xml));
+        Assert.False(File.Exists(Path.Combine(Folder, "vda.1.inc.qcow2.pending")));
     }
 }

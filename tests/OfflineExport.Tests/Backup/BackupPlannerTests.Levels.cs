@@ -73,7 +73,7 @@ public sealed partial class BackupPlannerTests
         var ex = Assert.Throws<OfflineExportException>(() => BackupPlanner.Plan(manifest, [disk], BackupLevel.Inc, Now, p => p.File == "vda.1.inc.qcow2" ? "its file is missing" : null));
 
         // Assert
-        Assert.Equal(ErrorKind.InvalidRequest, ex.Kind);
+        Assert.Equal(ErrorKind.DamagedPoint, ex.Kind);
         Assert.Contains(DiskName, ex.Message, StringComparison.Ordinal);
         Assert.Contains("vda.1.inc.qcow2", ex.Message, StringComparison.Ordinal);
     }
@@ -89,7 +89,7 @@ public sealed partial class BackupPlannerTests
         var ex = Assert.Throws<OfflineExportException>(() => BackupPlanner.Plan(manifest, [disk], BackupLevel.Inc, Now, AllFilesExist));
 
         // Assert
-        Assert.Equal(ErrorKind.InvalidRequest, ex.Kind);
+        Assert.Equal(ErrorKind.InvalidCheckpoint, ex.Kind);
         Assert.Contains(DiskName, ex.Message, StringComparison.Ordinal);
         Assert.Contains(CheckpointB, ex.Message, StringComparison.Ordinal);
     }
@@ -105,7 +105,7 @@ public sealed partial class BackupPlannerTests
         var ex = Assert.Throws<OfflineExportException>(() => BackupPlanner.Plan(manifest, [disk], BackupLevel.Inc, Now, AllFilesExist));
 
         // Assert
-        Assert.Equal(ErrorKind.InvalidRequest, ex.Kind);
+        Assert.Equal(ErrorKind.InvalidCheckpoint, ex.Kind);
         Assert.Contains(CheckpointB, ex.Message, StringComparison.Ordinal);
     }
 
@@ -120,7 +120,7 @@ public sealed partial class BackupPlannerTests
         var ex = Assert.Throws<OfflineExportException>(() => BackupPlanner.Plan(manifest, [disk], BackupLevel.Inc, Now, AllFilesExist));
 
         // Assert
-        Assert.Equal(ErrorKind.InvalidRequest, ex.Kind);
+        Assert.Equal(ErrorKind.InvalidCheckpoint, ex.Kind);
         Assert.Contains(DiskName, ex.Message, StringComparison.Ordinal);
     }
 
@@ -135,7 +135,7 @@ public sealed partial class BackupPlannerTests
         var ex = Assert.Throws<OfflineExportException>(() => BackupPlanner.Plan(manifest, [disk], BackupLevel.Inc, Now, AllFilesExist));
 
         // Assert
-        Assert.Equal(ErrorKind.InvalidRequest, ex.Kind);
+        Assert.Equal(ErrorKind.InvalidCheckpoint, ex.Kind);
         Assert.Contains(DiskName, ex.Message, StringComparison.Ordinal);
     }
 
@@ -245,7 +245,7 @@ public sealed partial class BackupPlannerTests
         var ex = Assert.Throws<OfflineExportException>(() => BackupPlanner.Plan(manifest, [disk], BackupLevel.Diff, Now, p => p.File == "vda.0.full.qcow2" ? "its file is missing" : null));
 
         // Assert
-        Assert.Equal(ErrorKind.InvalidRequest, ex.Kind);
+        Assert.Equal(ErrorKind.DamagedPoint, ex.Kind);
         Assert.Contains(DiskName, ex.Message, StringComparison.Ordinal);
         Assert.Contains("vda.0.full.qcow2", ex.Message, StringComparison.Ordinal);
     }
@@ -261,7 +261,7 @@ public sealed partial class BackupPlannerTests
         var ex = Assert.Throws<OfflineExportException>(() => BackupPlanner.Plan(manifest, [disk], BackupLevel.Diff, Now, AllFilesExist));
 
         // Assert
-        Assert.Equal(ErrorKind.InvalidRequest, ex.Kind);
+        Assert.Equal(ErrorKind.InvalidCheckpoint, ex.Kind);
         Assert.Contains(DiskName, ex.Message, StringComparison.Ordinal);
         Assert.Contains(CheckpointA, ex.Message, StringComparison.Ordinal);
     }

@@ -116,6 +116,25 @@ public sealed partial class BackupPlannerTests
         Assert.Contains("/var/lib/vm/b/vda.img", ex.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void One_file_under_two_names_is_refused_naming_both()
+    {
+        // Arrange: a symlink to the disk given beside the disk itself (two names, one device and inode).
+        var file = new DiskIdentity { Path = "/var/lib/vm/vda.qcow2", Device = 2049, Inode = 77, Format = "qcow2" };
+        var first = new DiskSource("vda", "/var/lib/vm/vda.qcow2", [Qcow2("/var/lib/vm/vda.qcow2")]) { Identity = file };
+        var second = new DiskSource("vda-link", "/root/vda-link.qcow2", [Qcow2("/root/vda-link.qcow2")]) { Identity = file with { Path = "/var/lib/vm/vda.qcow2" } };
+        var other = new DiskSource("vdb", "/var/lib/vm/vdb.qcow2", [Qcow2("/var/lib/vm/vdb.qcow2")]) { Identity = file with { Inode = 78 } };
+
+        // Act
+        var ex = Assert.Throws<OfflineExportException>(() => BackupPlanner.Plan(Manifest(), [first, other, second], BackupLevel.Auto, Now, AllFilesExist));
+        var plans = BackupPlanner.Plan(Manifest(), [first, other], BackupLevel.Auto, Now, AllFilesExist);
+
+        // Assert
+        Assert.Equal(ErrorKind.InvalidRequest, ex.Kind);
+        Assert.StartsWith("/var/lib/vm/vda.qcow2 and /root/vda-link.qcow2 are the same disk", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(2, plans.Count);
+    }
+
     // ----- the next checkpoint -----
 
     [Fact]

@@ -47,12 +47,32 @@ public static class ManifestValidation
                 throw Bad(path, $"disk {i + 1} has a name or a current checkpoint that is not a plain name; nothing was read");
             }
 
+            // Its format is what the disk is opened as when nobody states one; its size what forget and restore write.
+            if (disk.Format is not (null or "raw" or "qcow2") || disk.VirtualSize < 0)
+            {
+                throw Bad(path, $"disk {disk.Name} is recorded with format '{disk.Format}' and size {disk.VirtualSize}; only raw and qcow2 disks of a size are backed up");
+            }
+
+            var numbers = new HashSet<int>();
             foreach (var point in disk.Points)
             {
                 if (point is null || point.File is null || point.Source is null || point.CheckpointsUsed is null || point.CheckpointsUsed.Any(c => c is null))
                 {
                     throw Bad(path, $"a point of {disk.Name} {(point is null ? "is null" : $"(number {point.Number}) lacks a field")}");
                 }
+
+                // Points are listed in the order they were made (the last is the latest), each built on an earlier one.
+                if (point.Number < 0 || (numbers.Count > 0 && point.Number <= numbers.Max()) || point.VirtualSize < 0)
+                {
+                    throw Bad(path, $"point {point.Number} of {disk.Name} does not follow the points before it (numbers grow from 0) or has a negative size");
+                }
+
+                if (point.BackingPoint is { } backing && !numbers.Contains(backing))
+                {
+                    throw Bad(path, $"point {point.Number} of {disk.Name} is built on point {backing}, which is not an earlier point of that disk");
+                }
+
+                numbers.Add(point.Number);
 
                 if ((point.CheckpointCreated is { } created && !IsPlainName(created)) || point.CheckpointsUsed.Any(c => !IsPlainName(c)))
                 {

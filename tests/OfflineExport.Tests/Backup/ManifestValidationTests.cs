@@ -61,6 +61,35 @@ public sealed class ManifestValidationTests
         Assert.Contains("as an earlier disk is", name.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(-1, null, "does not follow the points before it")]
+    [InlineData(0, null, "does not follow the points before it")]
+    [InlineData(2, 2, "is built on point 2, which is not an earlier point of that disk")]
+    [InlineData(2, 5, "is built on point 5, which is not an earlier point of that disk")]
+    public void A_point_out_of_order_or_built_on_no_earlier_point_is_refused(int number, int? backing, string expected)
+    {
+        // Hand edits the planner would take at their word: a new point numbered like an old one, a chain into itself.
+        var manifest = BackupRecords.Manifest(BackupRecords.Disk(
+            BackupRecords.Point(0, PointLevel.Full, "ck0"), BackupRecords.Point(1, PointLevel.Inc, "ck1", 0, "ck0"), BackupRecords.Point(number, PointLevel.Inc, "ck2", backing, "ck1")));
+
+        var error = Assert.Throws<OfflineExportException>(() => ManifestValidation.Check(manifest, "/b/manifest.json"));
+
+        Assert.Equal(ErrorKind.BackupFolderProblem, error.Kind);
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("vmdk", 1L)]
+    [InlineData("qcow2", -1L)]
+    public void A_disk_of_another_format_or_a_negative_size_is_refused(string format, long size)
+    {
+        var manifest = BackupRecords.Manifest(BackupRecords.Disk(BackupRecords.Point(0, PointLevel.Full, "ck0")) with { Format = format, VirtualSize = size });
+
+        var error = Assert.Throws<OfflineExportException>(() => ManifestValidation.Check(manifest, "/b/manifest.json"));
+
+        Assert.Contains($"is recorded with format '{format}' and size {size}", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Plain_names_pass()
     {

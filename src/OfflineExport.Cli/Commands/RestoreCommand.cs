@@ -11,7 +11,7 @@ public static class RestoreCommand
     {
         var folder = new Argument<string>("DIR") { Description = "The backup folder" };
         var output = new Argument<string?>("OUTPUT") { Description = "The standalone qcow2 to write (one disk)", Arity = ArgumentArity.ZeroOrOne };
-        var domainOut = new Option<string?>("--domain-out") { Description = "Restore every disk of a backup --domain run into DIR2 (DISK.qcow2 each) with DIR2/domain.xml pointing at them: the latest run, or with --point N the run that made point N of the first disk (of --disk NAME)", HelpName = "DIR2" };
+        var domainOut = new Option<string?>("--domain-out") { Description = "Restore every disk of a backup --domain run into DIR2 (DISK.qcow2 each) with DIR2/domain.xml pointing at them: the latest run, or with --point N the run that made point N of the first disk (of --disk NAME; --disk alone: that disk's latest run)", HelpName = "DIR2" };
         var point = CommonOptions.Count("--point", "-p", "Point number (default: the latest)");
         var disk = new Option<string?>("--disk", "-d") { Description = "Disk name (default: the folder's only disk)", HelpName = "NAME" };
         var force = new Option<bool>("--force", "-f") { Description = "Replace OUTPUT if it exists" };

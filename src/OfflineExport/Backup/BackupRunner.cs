@@ -93,7 +93,8 @@ public sealed class BackupRunner
             return $"domain {request.Domain} was not shut down by this run; left as it is";
         }
 
-        var virsh = new Virsh(request.Connect ?? _options.LibvirtUri, log: _options.Log);
+        // Run after a Ctrl-C, perhaps with another to come: no terminal signal may cut these calls.
+        var virsh = new Virsh(request.Connect ?? _options.LibvirtUri, log: _options.Log, toTheEnd: true);
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
@@ -223,9 +224,10 @@ public sealed class BackupRunner
         // The points are recorded: what follows runs to its end (within a deadline), so a Ctrl-C now neither leaves the new
         // checkpoint unknown to libvirt nor reports a backup that was made as interrupted.
         using var finishing = new CancellationTokenSource(FinishingDeadline);
+        var finishingVirsh = virsh?.ToTheEnd();
         if (domain is not null)
         {
-            await RegisterWithLibvirtAsync(virsh!, domain, target, plans, results, warnings, finishing.Token).ConfigureAwait(false);
+            await RegisterWithLibvirtAsync(finishingVirsh!, domain, target, plans, results, warnings, finishing.Token).ConfigureAwait(false);
         }
 
         IReadOnlyList<string> removed = [];
@@ -233,7 +235,7 @@ public sealed class BackupRunner
         {
             if (request.KeepCheckpoints is { } keep)
             {
-                removed = await PruneCheckpointsAsync(qemuImg, ManifestStore.Load(target), plans, keep, virsh is null ? null : (virsh, domain!.Uuid, domain.Name), warnings, finishing.Token).ConfigureAwait(false);
+                removed = await PruneCheckpointsAsync(qemuImg, ManifestStore.Load(target), plans, keep, finishingVirsh is null ? null : (finishingVirsh, domain!.Uuid, domain.Name), warnings, finishing.Token).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (finishing.IsCancellationRequested)
@@ -513,6 +515,7 @@ public sealed class BackupRunner
         CancellationToken cancellationToken)
     {
         var added = new List<DiskPlan>();
+        var stalled = new HashSet<DiskPlan>();
         var pending = new List<string>();
         var placed = new List<string>();
         var manifestSaved = false;
@@ -540,7 +543,16 @@ public sealed class BackupRunner
                 record.Save(target);
                 // Listed for removal before it is written: an add that failed half way is undone too (or left to the next run).
                 added.Add(plan);
-                await qemuImg.AddBitmapAsync(plan.Disk.Image, plan.Disk.Chain[0].Format, plan.NextCheckpoint!).ConfigureAwait(false);
+                try
+                {
+                    await qemuImg.AddBitmapAsync(plan.Disk.Image, plan.Disk.Chain[0].Format, plan.NextCheckpoint!).ConfigureAwait(false);
+                }
+                catch (CommandStalledException)
+                {
+                    // Its storage stopped answering: a removal now would wait as long again, so the next run removes it.
+                    stalled.Add(plan);
+                    throw;
+                }
             }
 
             cancellationToken.ThrowIfCancellationRequested(); // the adds ran to their end; a Ctrl-C during one stops here
@@ -643,7 +655,7 @@ public sealed class BackupRunner
             var allRemoved = true;
             foreach (var plan in added)
             {
-                allRemoved &= await RemoveCheckpointQuietlyAsync(qemuImg, plan).ConfigureAwait(false);
+                allRemoved &= !stalled.Contains(plan) && await RemoveCheckpointQuietlyAsync(qemuImg, plan).ConfigureAwait(false);
             }
 
             // What could not be undone stays listed, for the next run to remove.
@@ -775,7 +787,14 @@ public sealed class BackupRunner
     {
         try
         {
-            await qemuImg.RemoveBitmapAsync(plan.Disk.Image, plan.Disk.Chain[0].Format, plan.NextCheckpoint!).ConfigureAwait(false);
+            // An add that failed may have written nothing: only a checkpoint that is there is removed.
+            using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+            var chain = await qemuImg.GetBackingChainAsync(plan.Disk.Image, plan.Disk.Chain[0].Format, deadline.Token).ConfigureAwait(false);
+            if (chain[0].Bitmaps.Any(b => b.Name == plan.NextCheckpoint))
+            {
+                await qemuImg.RemoveBitmapAsync(plan.Disk.Image, plan.Disk.Chain[0].Format, plan.NextCheckpoint!).ConfigureAwait(false);
+            }
+
             return true;
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)

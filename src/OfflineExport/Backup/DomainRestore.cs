@@ -105,8 +105,8 @@ public sealed class DomainRestore
     /// </summary>
     /// <summary>
     /// The run to restore and its point of every disk: the one that made point <paramref name="number"/> of the first disk (or
-    /// of <paramref name="diskName"/>), or else the latest run of all, whichever disks it backed up (a disk detached
-    /// since is in no later run).
+    /// of <paramref name="diskName"/>); without a number the latest run of <paramref name="diskName"/>, or else the latest
+    /// run of all that kept a domain XML, whichever disks it backed up (a disk detached since is in no later run).
     /// </summary>
     private static (DateTimeOffset RunTime, IReadOnlyList<(string Disk, PointRecord Point)> Points) SelectRun(BackupManifest manifest, int? number, string? diskName, string folder)
     {
@@ -124,7 +124,11 @@ public sealed class DomainRestore
         }
         else
         {
-            point = manifest.Disks.SelectMany(d => d.Points).MaxBy(p => p.EndTime) ?? throw new OfflineExportException(ErrorKind.BackupFolderProblem, $"{folder} has no point yet");
+            // The latest run with a domain XML: a plain backup of one disk into the folder made a run without one.
+            var runs = manifest.Disks.SelectMany(d => d.Points).OrderByDescending(p => p.EndTime).ToList();
+            point = runs.FirstOrDefault(p => File.Exists(Path.Combine(folder, LibvirtDomain.XmlFileName(p.EndTime))))
+                ?? runs.FirstOrDefault()
+                ?? throw new OfflineExportException(ErrorKind.BackupFolderProblem, $"{folder} has no point yet");
         }
 
         var points = new List<(string, PointRecord)>();

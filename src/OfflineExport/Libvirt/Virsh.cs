@@ -27,12 +27,23 @@ public sealed class Virsh
     private readonly ProcessSettings _settings;
 
     /// <summary>Creates the wrapper for libvirt at <paramref name="uri"/> (e.g. qemu:///system).</summary>
-    public Virsh(string uri, string executable = "virsh", Action<string>? log = null)
+    /// <param name="uri">The connection URI.</param>
+    /// <param name="executable">The virsh program.</param>
+    /// <param name="log">Receives a line per run, or null.</param>
+    /// <param name="toTheEnd">
+    /// For the calls a run makes after Ctrl-C or once its points are recorded (registering the checkpoint, starting the
+    /// domain again): each in a session of its own, where a terminal's Ctrl-C does not reach it (virsh dies of SIGINT),
+    /// and not tied to this process; the call deadline still bounds it.
+    /// </param>
+    public Virsh(string uri, string executable = "virsh", Action<string>? log = null, bool toTheEnd = false)
     {
         _uri = uri;
         _executable = executable;
-        _settings = new ProcessSettings(log, null, TiedToParent: true);
+        _settings = toTheEnd ? new ProcessSettings(log, null, TiedToParent: false, OwnSession: true) : new ProcessSettings(log, null, TiedToParent: true);
     }
+
+    /// <summary>The same connection, its calls run to their end (see the constructor's <c>toTheEnd</c>).</summary>
+    public Virsh ToTheEnd() => new(_uri, _executable, _settings.Log, toTheEnd: true);
 
     /// <summary>The libvirt connection URI.</summary>
     public string Uri => _uri;

@@ -202,6 +202,11 @@ public sealed class DomainBackupTests : IDisposable
         var second = await CliProcess.RunAsync(_ws, "backup", "--domain", domain.Name, "--target", _ws["bk"], "--quiet");
         Assert.True(second.ExitCode == 0, second.Stderr);
         var vdbNow = await GuestSha256Async(domain.Vdb);
+        // And a plain backup of vdb by its file into the same folder: a run without a domain XML, which --domain-out passes over.
+        await IoAsync(domain.Vdb, "write -P 0x64 2M 1M");
+        await Task.Delay(1100);
+        var plain = await CliProcess.RunAsync(_ws, "backup", domain.Vdb, "--format", "qcow2", "--target", _ws["bk"], "--quiet");
+        Assert.True(plain.ExitCode == 0, plain.Stderr);
 
         // Act: the default (the latest run), the same run by vdb's point number, and the first run by vda's.
         var latest = await CliProcess.RunAsync(_ws, "restore", _ws["bk"], "--domain-out", _ws["latest"]);
@@ -336,6 +341,40 @@ public sealed class DomainBackupTests : IDisposable
         Assert.True(cli.StandardError.Contains($"offline-export: interrupted by SIGTERM; stopped and cleaned up; started domain {domain.Name} again", StringComparison.Ordinal), cli.StandardError);
         Assert.Equal("running", await domain.StateAsync());
         await domain.StopAsync();
+    }
+
+    [Fact]
+    public async Task A_ctrl_c_after_the_points_are_recorded_lets_libvirt_register_the_checkpoint()
+    {
+        // A terminal's Ctrl-C reaches the whole foreground group: virsh, which dies of SIGINT, included. A virsh that
+        // takes 3 s to register the checkpoint stands in for a busy libvirtd.
+        await using var domain = await TestDomain.DefineAsync(_ws);
+        Directory.CreateDirectory(_ws["slow"]);
+        var marker = _ws["registering"];
+        await File.WriteAllTextAsync(_ws["slow/virsh"], $$"""
+            #!/bin/sh
+            case " $* " in *" checkpoint-create "*) touch '{{marker}}'; sleep 3;; esac
+            exec /usr/bin/virsh "$@"
+            """);
+        File.SetUnixFileMode(_ws["slow/virsh"], UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var path = $"{_ws["slow"]}:{Environment.GetEnvironmentVariable("PATH")}";
+
+        await using var cli = CliProcess.Start(_ws, ["backup", "--domain", domain.Name, "--target", _ws["bk"]], ownSession: true, environment: new Dictionary<string, string> { ["PATH"] = path });
+        using (var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60)))
+        {
+            while (!File.Exists(marker))
+            {
+                await Task.Delay(20, deadline.Token);
+            }
+        }
+
+        Signals.Send(-cli.Id, Signals.SIGINT);
+        var code = await cli.WaitAsync(TimeSpan.FromMinutes(1));
+
+        var checkpoint = OfflineExport.Backup.ManifestStore.Load(_ws["bk"]).Disks[0].CurrentCheckpoint;
+        Assert.True(code == 0, cli.StandardError);
+        Assert.DoesNotContain("not registered", cli.StandardError, StringComparison.Ordinal);
+        Assert.Contains(checkpoint, await domain.CheckpointsAsync());
     }
 
     [Theory]

@@ -88,4 +88,52 @@ public sealed class InterruptedCheckpointTests : IDisposable
         Assert.Contains("made point 1 (inc", next.Stdout + next.Stderr, StringComparison.Ordinal);
         _ws.AssertNothingLeftBehind();
     }
+
+    /// <summary>A qemu-img for the program under test that runs <paramref name="bitmap"/> (shell) in place of every <c>bitmap</c> command.</summary>
+    private string BitmapWriter(string bitmap)
+    {
+        var script = _ws["bitmap-qemu-img"];
+        File.WriteAllText(script, $$"""
+            #!/bin/sh
+            if [ "$1" = bitmap ]; then
+              {{bitmap}}
+            fi
+            exec /usr/bin/qemu-img "$@"
+            """);
+        File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return script;
+    }
+
+    [Theory]
+    [InlineData("exit 1", 8)] // qemu-img refused: nothing was written, nothing is left
+    [InlineData("exec sleep 600", 8)] // its storage stopped answering: stalled once, and no removal waits as long again
+    public async Task A_checkpoint_that_could_not_be_added_is_undone_once_or_left_to_the_next_run(string bitmap, int expectedCode)
+    {
+        // Arrange: a disk with one point.
+        var disk = _ws["vda.qcow2"];
+        await CreateQcow2Async(disk, "64M");
+        await IoAsync(disk, "write -P 0x11 0 8M");
+        var first = await CliProcess.RunAsync(_ws, "backup", disk, "--format", "qcow2", "--target", _ws["bk"]);
+        Assert.True(first.ExitCode == 0, first.Stderr);
+        var before = await BitmapFlagsAsync(disk);
+        var stalls = bitmap.Contains("sleep", StringComparison.Ordinal);
+
+        // Act
+        await using var cli = CliProcess.Start(_ws, ["backup", disk, "--format", "qcow2", "--target", _ws["bk"], "--verbose"],
+            environment: new Dictionary<string, string> { ["OFFLINE_EXPORT_Tools__QemuImg"] = BitmapWriter(bitmap), ["OFFLINE_EXPORT_Qemu__ProgressTimeoutSeconds"] = "2" });
+        var code = await cli.WaitAsync(TimeSpan.FromMinutes(1));
+        var record = File.Exists(Path.Combine(_ws["bk"], OfflineExport.Backup.BackupRunRecord.FileName));
+        var afterFailure = await BitmapFlagsAsync(disk);
+        var next = await CliProcess.RunAsync(_ws, "backup", disk, "--format", "qcow2", "--target", _ws["bk"]);
+
+        // Assert
+        Assert.True(code == expectedCode, cli.StandardError);
+        Assert.Equal(1, cli.StandardError.Split('\n').Count(l => l.Contains(" run [", StringComparison.Ordinal) && l.Contains("bitmap-qemu-img bitmap", StringComparison.Ordinal))); // the add; no removal after a stall
+        Assert.Equal(stalls, record); // a stalled add stays listed for the next run; a refused one left nothing
+        Assert.Equal(before, afterFailure);
+        Assert.True(next.ExitCode == 0, next.Stderr);
+        Assert.Contains("made point 1 (inc", next.Stdout + next.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_ws["bk"], OfflineExport.Backup.BackupRunRecord.FileName)));
+        _ws.AssertNothingLeftBehind();
+    }
 }

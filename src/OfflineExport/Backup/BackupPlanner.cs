@@ -98,6 +98,12 @@ public static partial class BackupPlanner
         DiskPlan Make(PointLevel pointLevel, IReadOnlyList<string> checkpoints, PointRecord? backing, string reason) =>
             new(disk, pointLevel, number, FileName(disk.Name, number, pointLevel), checkpoints, backing, next, reason);
 
+        if (!canHoldCheckpoints && level is BackupLevel.Inc or BackupLevel.Diff)
+        {
+            throw new OfflineExportException(ErrorKind.InvalidRequest,
+                $"{disk.Name}: cannot make {(level == BackupLevel.Inc ? "an incremental" : "a differential")} point: {disk.Image} is a {disk.Chain[0].Format} image, which cannot hold checkpoints: only full points (--level auto makes them by itself)");
+        }
+
         // A point belongs to the disk it was taken of: another disk's changes are never appended to this chain.
         // A copied folder never builds on the checkpoints it inherited: the original may remove them.
         var untrusted = IdentityProblem(record, disk)

@@ -644,7 +644,7 @@ public sealed class BackupRunner
             BackupRunRecord.Delete(target);
             return results;
         }
-        catch when (!manifestSaved)
+        catch (Exception failure) when (!manifestSaved)
         {
             ReleaseHolds();
             foreach (var path in pending.Concat(placed))
@@ -662,6 +662,10 @@ public sealed class BackupRunner
             if (allRemoved)
             {
                 BackupRunRecord.Delete(target);
+            }
+            else if (!cancellationToken.IsCancellationRequested && (failure as OfflineExportException ?? FailureTranslation.ToUserError(failure)) is { } error)
+            {
+                throw new OfflineExportException(error.Kind, $"{error.Message}; the new checkpoint could not be removed from every disk: the next backup into {target} removes it", failure);
             }
 
             throw;

@@ -50,7 +50,7 @@ public sealed class DomainRestore
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or XmlException)
         {
-            throw new OfflineExportException(ErrorKind.BackupFolderProblem, $"the run of {runTime:u} has no readable domain XML ({xmlPath}): {IoErrorText.Reason(ex)}; was it made with backup --domain?", ex);
+            throw new OfflineExportException(ErrorKind.BackupFolderProblem, $"the run of {runTime:u} has no readable domain XML ({xmlPath}): {IoErrorText.Reason(ex).TrimEnd('.')}; was it made with backup --domain?", ex);
         }
 
         // Before anything is written: an XML that still named a disk of the live domain would boot it.
@@ -118,17 +118,13 @@ public sealed class DomainRestore
         {
             point = counting.Point(n) ?? throw new OfflineExportException(ErrorKind.InvalidRequest, $"{counting.Name} has no point {n} in {folder}; points: {string.Join(", ", counting.Points.Select(p => p.Number))}");
         }
-        else if (diskName is not null)
-        {
-            point = counting.Latest ?? throw new OfflineExportException(ErrorKind.BackupFolderProblem, $"{folder} has no point for {counting.Name}");
-        }
         else
         {
-            // The latest run with a domain XML: a plain backup of one disk into the folder made a run without one.
-            var runs = manifest.Disks.SelectMany(d => d.Points).OrderByDescending(p => p.EndTime).ToList();
+            // The latest run with a domain XML (of the disk, when named): a plain backup of one disk into the folder made a run without one.
+            var runs = (diskName is null ? manifest.Disks.SelectMany(d => d.Points) : counting.Points).OrderByDescending(p => p.EndTime).ToList();
             point = runs.FirstOrDefault(p => File.Exists(Path.Combine(folder, LibvirtDomain.XmlFileName(p.EndTime))))
                 ?? runs.FirstOrDefault()
-                ?? throw new OfflineExportException(ErrorKind.BackupFolderProblem, $"{folder} has no point yet");
+                ?? throw new OfflineExportException(ErrorKind.BackupFolderProblem, diskName is null ? $"{folder} has no point yet" : $"{folder} has no point for {counting.Name}");
         }
 
         var points = new List<(string, PointRecord)>();

@@ -211,6 +211,7 @@ public sealed class DomainBackupTests : IDisposable
         // Act: the default (the latest run), the same run by vdb's point number, and the first run by vda's.
         var latest = await CliProcess.RunAsync(_ws, "restore", _ws["bk"], "--domain-out", _ws["latest"]);
         var byVdb = await CliProcess.RunAsync(_ws, "restore", _ws["bk"], "--domain-out", _ws["by-vdb"], "--point", "1", "--disk", "vdb");
+        var vdbLatest = await CliProcess.RunAsync(_ws, "restore", _ws["bk"], "--domain-out", _ws["vdb-latest"], "--disk", "vdb");
         var firstRun = await CliProcess.RunAsync(_ws, "restore", _ws["bk"], "--domain-out", _ws["first-run"], "--point", "0");
 
         // Assert
@@ -220,6 +221,8 @@ public sealed class DomainBackupTests : IDisposable
         Assert.DoesNotContain("vda", XDocument.Load(_ws["latest/domain.xml"]).Root!.Element("devices")!.Elements("disk").Select(d => d.Element("target")!.Attribute("dev")!.Value));
         Assert.True(byVdb.ExitCode == 0, byVdb.Stderr);
         Assert.Equal(vdbNow, await GuestSha256Async(_ws["by-vdb/vdb.qcow2"]));
+        Assert.True(vdbLatest.ExitCode == 0, vdbLatest.Stderr);
+        Assert.Equal(vdbNow, await GuestSha256Async(_ws["vdb-latest/vdb.qcow2"]));
         Assert.True(firstRun.ExitCode == 0, firstRun.Stderr);
         Assert.True(File.Exists(_ws["first-run/vda.qcow2"]));
         Assert.NotEqual(vdbNow, await GuestSha256Async(_ws["first-run/vdb.qcow2"]));
@@ -275,6 +278,7 @@ public sealed class DomainBackupTests : IDisposable
         Assert.Equal(9, code);
         Assert.Contains("has no readable domain XML", stderr, StringComparison.Ordinal);
         Assert.Contains("was it made with backup --domain?", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain(".;", stderr, StringComparison.Ordinal);
         Assert.False(File.Exists(_ws["restored/domain.xml"]));
     }
 

@@ -130,6 +130,7 @@ public sealed class InterruptedCheckpointTests : IDisposable
         Assert.True(code == expectedCode, cli.StandardError);
         Assert.Equal(1, cli.StandardError.Split('\n').Count(l => l.Contains(" run [", StringComparison.Ordinal) && l.Contains("bitmap-qemu-img bitmap", StringComparison.Ordinal))); // the add; no removal after a stall
         Assert.Equal(stalls, record); // a stalled add stays listed for the next run; a refused one left nothing
+        Assert.Equal(stalls, cli.StandardError.Contains($"the next backup into {_ws["bk"]} removes it", StringComparison.Ordinal));
         Assert.Equal(before, afterFailure);
         Assert.True(next.ExitCode == 0, next.Stderr);
         Assert.Contains("made point 1 (inc", next.Stdout + next.Stderr, StringComparison.Ordinal);

@@ -133,10 +133,13 @@ public sealed partial class BackupPlannerTests
 
         // Act
         var ex = Assert.Throws<OfflineExportException>(() => BackupPlanner.Plan(manifest, [disk], BackupLevel.Inc, Now, AllFilesExist));
+        var diff = Assert.Throws<OfflineExportException>(() => BackupPlanner.Plan(manifest, [disk], BackupLevel.Diff, Now, AllFilesExist));
 
-        // Assert
-        Assert.Equal(ErrorKind.InvalidCheckpoint, ex.Kind);
-        Assert.Contains(DiskName, ex.Message, StringComparison.Ordinal);
+        // Assert: the disk's format is the reason, whatever the folder holds (it said "no point yet", and diff an empty checkpoint name).
+        Assert.Equal(ErrorKind.InvalidRequest, ex.Kind);
+        Assert.Equal($"{DiskName}: cannot make an incremental point: {VdaRaw} is a raw image, which cannot hold checkpoints: only full points (--level auto makes them by itself)", ex.Message);
+        Assert.Equal(ErrorKind.InvalidRequest, diff.Kind);
+        Assert.StartsWith($"{DiskName}: cannot make a differential point: {VdaRaw} is a raw image", diff.Message, StringComparison.Ordinal);
     }
 
     // ----- diff -----

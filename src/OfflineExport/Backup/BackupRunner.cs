@@ -793,12 +793,7 @@ public sealed class BackupRunner
         {
             // An add that failed may have written nothing: only a checkpoint that is there is removed.
             using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-            var chain = await qemuImg.GetBackingChainAsync(plan.Disk.Image, plan.Disk.Chain[0].Format, deadline.Token).ConfigureAwait(false);
-            if (chain[0].Bitmaps.Any(b => b.Name == plan.NextCheckpoint))
-            {
-                await qemuImg.RemoveBitmapAsync(plan.Disk.Image, plan.Disk.Chain[0].Format, plan.NextCheckpoint!).ConfigureAwait(false);
-            }
-
+            await qemuImg.RemoveBitmapIfPresentAsync(plan.Disk.Image, plan.Disk.Chain[0].Format, plan.NextCheckpoint!, deadline.Token).ConfigureAwait(false);
             return true;
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)

@@ -41,10 +41,8 @@ public static partial class KilledRunRecovery
 
             try
             {
-                var chain = await qemuImg.GetBackingChainAsync(checkpoint.Image, checkpoint.Format, cancellationToken).ConfigureAwait(false);
-                if (chain[0].Bitmaps.Any(b => b.Name == checkpoint.Name))
+                if (await qemuImg.RemoveBitmapIfPresentAsync(checkpoint.Image, checkpoint.Format, checkpoint.Name, cancellationToken).ConfigureAwait(false))
                 {
-                    await qemuImg.RemoveBitmapAsync(checkpoint.Image, checkpoint.Format, checkpoint.Name).ConfigureAwait(false);
                     removed.Add($"checkpoint {checkpoint.Name} of {checkpoint.Disk}");
                 }
             }

@@ -175,6 +175,22 @@ public sealed class QemuImg
         await WriteIntoSourceAsync(["bitmap", "--remove", "-f", format, image, name], image).ConfigureAwait(false);
 
     /// <summary>
+    /// Removes the dirty bitmap <paramref name="name"/> from <paramref name="image"/>'s top if it is there (read first with
+    /// <see cref="GetBackingChainAsync"/>: an add that failed may have written nothing); true when it removed one.
+    /// </summary>
+    public async Task<bool> RemoveBitmapIfPresentAsync(string image, string format, string name, CancellationToken cancellationToken)
+    {
+        var chain = await GetBackingChainAsync(image, format, cancellationToken).ConfigureAwait(false);
+        if (!chain[0].Bitmaps.Any(b => b.Name == name))
+        {
+            return false;
+        }
+
+        await RemoveBitmapAsync(image, format, name).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>
     /// Copies the guest-visible contents of <paramref name="source"/> (with its whole chain) into a new
     /// standalone qcow2 <paramref name="output"/>, keeping it sparse, created with <paramref name="createOptions"/>
     /// (<c>-o</c>, e.g. a cluster size) when given.

@@ -20,14 +20,17 @@ public sealed class InterruptedCheckpointTests : IDisposable
     /// A qemu-img for the program under test that, for <c>bitmap --add</c>, leaves <paramref name="marker"/> and then
     /// takes 300 ms for each of its data syncs (strace's fault injection): about 2 s with the image open for writing.
     /// </summary>
-    private string SlowCheckpointWriter(string marker)
+    private string SlowCheckpointWriter(string marker) => QemuImgWith(
+        $"""[ "$2" = --add ] && touch '{marker}' && exec strace -f -o /dev/null -e trace=fdatasync -e inject=fdatasync:delay_enter=300000 /usr/bin/qemu-img "$@" """);
+
+    /// <summary>A qemu-img for the program under test that runs <paramref name="onBitmap"/> (shell) first for every <c>bitmap</c> command, then the real one.</summary>
+    private string QemuImgWith(string onBitmap)
     {
-        var script = _ws["slow-qemu-img"];
+        var script = _ws["bitmap-qemu-img"];
         File.WriteAllText(script, $$"""
             #!/bin/sh
-            if [ "$1" = bitmap ] && [ "$2" = --add ]; then
-              touch '{{marker}}'
-              exec strace -f -o /dev/null -e trace=fdatasync -e inject=fdatasync:delay_enter=300000 /usr/bin/qemu-img "$@"
+            if [ "$1" = bitmap ]; then
+              {{onBitmap}}
             fi
             exec /usr/bin/qemu-img "$@"
             """);
@@ -89,21 +92,6 @@ public sealed class InterruptedCheckpointTests : IDisposable
         _ws.AssertNothingLeftBehind();
     }
 
-    /// <summary>A qemu-img for the program under test that runs <paramref name="bitmap"/> (shell) in place of every <c>bitmap</c> command.</summary>
-    private string BitmapWriter(string bitmap)
-    {
-        var script = _ws["bitmap-qemu-img"];
-        File.WriteAllText(script, $$"""
-            #!/bin/sh
-            if [ "$1" = bitmap ]; then
-              {{bitmap}}
-            fi
-            exec /usr/bin/qemu-img "$@"
-            """);
-        File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        return script;
-    }
-
     [Theory]
     [InlineData("exit 1", 8)] // qemu-img refused: nothing was written, nothing is left
     [InlineData("exec sleep 600", 8)] // its storage stopped answering: stalled once, and no removal waits as long again
@@ -120,7 +108,7 @@ public sealed class InterruptedCheckpointTests : IDisposable
 
         // Act
         await using var cli = CliProcess.Start(_ws, ["backup", disk, "--format", "qcow2", "--target", _ws["bk"], "--verbose"],
-            environment: new Dictionary<string, string> { ["OFFLINE_EXPORT_Tools__QemuImg"] = BitmapWriter(bitmap), ["OFFLINE_EXPORT_Qemu__ProgressTimeoutSeconds"] = "2" });
+            environment: new Dictionary<string, string> { ["OFFLINE_EXPORT_Tools__QemuImg"] = QemuImgWith(bitmap), ["OFFLINE_EXPORT_Qemu__ProgressTimeoutSeconds"] = "2" });
         var code = await cli.WaitAsync(TimeSpan.FromMinutes(1));
         var record = File.Exists(Path.Combine(_ws["bk"], OfflineExport.Backup.BackupRunRecord.FileName));
         var afterFailure = await BitmapFlagsAsync(disk);
